@@ -1,0 +1,38 @@
+"""Importers that turn trained models into :class:`~glassnet.ReluNetwork` objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from glassnet.io._sklearn import from_sklearn
+from glassnet.io._torch import from_torch
+from glassnet.network import ReluNetwork
+
+__all__ = ["as_network", "from_sklearn", "from_torch"]
+
+
+def as_network(model: Any) -> ReluNetwork:
+    """Return the :class:`~glassnet.ReluNetwork` behind ``model``.
+
+    Accepts a ReluNetwork (returned as is), a fitted glassnet estimator (its ``network_``),
+    a fitted scikit-learn MLP or scaler pipeline ending in one, or a torch
+    ``nn.Sequential``.
+    """
+    if isinstance(model, ReluNetwork):
+        return model
+    net = getattr(model, "network_", None)
+    if isinstance(net, ReluNetwork):
+        return net
+    if type(model).__name__ in ("MLPClassifier", "MLPRegressor", "Pipeline"):
+        return from_sklearn(model)
+    if _is_torch_module(model):
+        return from_torch(model)
+    raise TypeError(
+        f"Cannot turn a {type(model).__name__} into a ReluNetwork. Pass a ReluNetwork, a fitted "
+        "glassnet estimator, a fitted scikit-learn MLPClassifier/MLPRegressor, or a torch "
+        "nn.Sequential."
+    )
+
+
+def _is_torch_module(obj: Any) -> bool:
+    return any(c.__module__.startswith("torch.nn") and c.__name__ == "Module" for c in type(obj).__mro__)

@@ -1,0 +1,1 @@
+"""Simplification of unwrapped networks: merging, pruning, flattening, L1 paths."""
