@@ -1,8 +1,65 @@
-"""glassnet: deep ReLU networks as exact, inspectable local linear models."""
+"""glassnet: deep ReLU networks as exact, inspectable local linear models.
+
+The core (:class:`ReluNetwork`, :func:`unwrap`, :class:`Regions`) is imported eagerly; the
+rest is imported on first use, so ``import glassnet`` stays fast and torch, statsmodels and
+matplotlib are loaded only by the features that need them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from glassnet.network import ReluNetwork
 from glassnet.regions import Regions, unwrap
 
 __version__ = "0.1.0"
 
-__all__ = ["ReluNetwork", "Regions", "unwrap", "__version__"]
+# public name -> module that defines it (imported lazily on first attribute access)
+_LAZY = {
+    # training (F2, F9)
+    "ReluNetClassifier": "glassnet.estimators",
+    "ReluNetRegressor": "glassnet.estimators",
+    "l1_path": "glassnet.simplify.l1path",
+    "L1Path": "glassnet.simplify.l1path",
+    # analysis (F4-F7)
+    "local_contributions": "glassnet.summary",
+    "feature_importance": "glassnet.summary",
+    "coefficient_distribution": "glassnet.summary",
+    "region_inference": "glassnet.summary",
+    "region_summary": "glassnet.summary",
+    "region_halfspaces": "glassnet.geometry",
+    "boundary_distance": "glassnet.geometry",
+    "partition_2d": "glassnet.partition",
+    "Partition2D": "glassnet.partition",
+    # simplification (F8)
+    "RegionMerger": "glassnet.simplify.merge",
+    "RegionPruner": "glassnet.simplify.prune",
+    "flatten": "glassnet.simplify.flatten",
+    # mixture of linear models (F10)
+    "MixtureOfLinearModels": "glassnet.mlm",
+    # product (F11, F12)
+    "Report": "glassnet.report",
+    "save": "glassnet.io",
+    "load": "glassnet.io",
+}
+_SUBMODULES = {"datasets", "plotting", "dask", "io", "summary", "geometry", "partition", "mlm",
+               "simplify", "estimators", "report"}
+
+__all__ = ["ReluNetwork", "Regions", "unwrap", "__version__", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        module = importlib.import_module(f"glassnet.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'glassnet' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)
