@@ -384,7 +384,8 @@ def unwrap(
         Numeric target; its mean and spread per region are recorded.
     chunk_size : int, optional
         Rows per chunk (default: about 32 MB of activations per chunk). The result does
-        not depend on it.
+        not depend on it, except that BLAS may round a pre-activation within a few ulps of
+        zero differently for another chunk length.
 
     Returns
     -------

@@ -1,0 +1,226 @@
+"""unwrap / Regions: exactness on random networks (hypothesis), numbering, grouping, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import random_network
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import glassnet.regions as regions_mod
+from glassnet import Regions, ReluNetwork, unwrap
+
+
+def _near_boundary_rows(net: ReluNetwork, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Rows moved onto, and to within 1e-9 of, hyperplanes of the regions they start in.
+
+    Inside a region every neuron's pre-activation is an affine function ``a @ x + c``
+    (from :meth:`ReluNetwork.neuron_affine_maps`); projecting a row onto ``a @ x + c = 0``
+    puts it on a boundary of its region (first layer) or on a bent hyperplane (deeper).
+    """
+    out = []
+    pats = net.activation_patterns(X)
+    for i in range(X.shape[0]):
+        A, c = net.neuron_affine_maps(pats[i])
+        norms = np.linalg.norm(A, axis=1)
+        usable = np.flatnonzero(norms > 1e-12)
+        if usable.size == 0:
+            continue
+        j = rng.choice(usable)
+        a, nrm = A[j], norms[j]
+        on = X[i] - (a @ X[i] + c[j]) / nrm**2 * a
+        out.append(on)
+        for eps in (1e-9, -1e-9, 1e-12):
+            out.append(on + eps * a / nrm)
+    return np.array(out) if out else np.zeros((0, X.shape[1]))
+
+
+def _assert_exact(net: ReluNetwork, X: np.ndarray, regions: Regions) -> None:
+    out = net.forward(X)
+    coef = regions.coef[regions.labels]
+    llm = np.einsum("nkd,nd->nk", coef, X) + regions.intercept[regions.labels]
+    # the rounding of both sides grows with the size of the terms being summed
+    scale = 1.0 + np.abs(out).max(axis=1, keepdims=True) + np.abs(
+        np.einsum("nkd,nd->nk", np.abs(coef), np.abs(X))).max(axis=1, keepdims=True)
+    assert np.all(np.abs(llm - out) <= 1e-9 * scale)
+    direct_err = float(np.abs(llm - out).max())
+    assert regions.max_abs_error == pytest.approx(direct_err, rel=1e-6, abs=1e-300)
+    np.testing.assert_allclose(regions.predict_raw(X), out, rtol=1e-9, atol=1e-9 * scale.max())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    depth=st.integers(1, 5),
+    width=st.integers(1, 64),
+    d=st.integers(1, 30),
+    k=st.integers(1, 5),
+    n=st.integers(1, 60),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_llms_reproduce_network_on_random_networks(depth, width, d, k, n, seed):
+    rng = np.random.default_rng(seed)
+    widths = tuple(int(w) for w in rng.integers(1, width + 1, size=depth))
+    net = random_network(rng, d, widths, k)
+    X = rng.normal(size=(n, d)) * rng.choice([0.1, 1.0, 10.0])
+    X = np.vstack([X, _near_boundary_rows(net, X[:10], rng)])
+    regions = unwrap(net, X)
+    _assert_exact(net, X, regions)
+    # every row's pattern is its region's pattern
+    np.testing.assert_array_equal(regions.patterns[regions.labels], net.activation_patterns(X))
+
+
+def test_rows_exactly_on_first_layer_hyperplane_use_off_side():
+    # one neuron, x1 = 0 is its hyperplane; rows on it are off, their LLM is the off model
+    net = ReluNetwork([np.array([[1.0, 0.0]]), np.array([[2.0]])], [np.zeros(1), np.ones(1)])
+    X = np.array([[0.0, 5.0], [0.0, -3.0], [1e-300, 0.0], [-1e-300, 0.0]])
+    regions = unwrap(net, X)
+    np.testing.assert_array_equal(regions.patterns[regions.labels].ravel(),
+                                  [False, False, True, False])
+    assert regions.max_abs_error == 0.0
+
+
+def test_numbering_by_count_then_pattern(rng):
+    net = random_network(rng, 2, (6, 6), 1)
+    X = rng.normal(size=(500, 2))
+    regions = unwrap(net, X)
+    assert np.all(np.diff(regions.counts) <= 0)
+    np.testing.assert_array_equal(np.bincount(regions.labels, minlength=len(regions)),
+                                  regions.counts)
+    # ties: the lexicographically smaller pattern (off before on) comes first
+    pats = regions.patterns.astype(int)
+    for r in range(len(regions) - 1):
+        if regions.counts[r] == regions.counts[r + 1]:
+            assert tuple(pats[r]) < tuple(pats[r + 1])
+    # numbering does not depend on row order
+    perm = rng.permutation(len(X))
+    again = unwrap(net, X[perm])
+    np.testing.assert_array_equal(again.labels, regions.labels[perm])
+    np.testing.assert_array_equal(again.packed_patterns, regions.packed_patterns)
+
+
+def test_chunk_size_independence(rng):
+    net = random_network(rng, 3, (10, 10, 10), 2)
+    X = rng.normal(size=(777, 3))
+    y = rng.normal(size=777)
+    ref = unwrap(net, X, y)
+    for cs in (1, 13, 256, 10_000):
+        r = unwrap(net, X, y, chunk_size=cs)
+        np.testing.assert_array_equal(r.labels, ref.labels)
+        np.testing.assert_array_equal(r.counts, ref.counts)
+        np.testing.assert_array_equal(r.coef, ref.coef)
+        np.testing.assert_allclose(r.y_sum, ref.y_sum)
+        np.testing.assert_allclose(r.pred_sum, ref.pred_sum)
+
+
+def test_statistics_match_direct_computation(rng):
+    net = random_network(rng, 2, (5, 5), 1, output="sigmoid")
+    X = rng.normal(size=(300, 2))
+    y = (rng.random(300) < 0.4).astype(float)
+    regions = unwrap(net, X, y)
+    p = net.predict_output(X)[:, 0]
+    for r in range(len(regions)):
+        rows = regions.labels == r
+        assert regions.pred_mean[r, 0] == pytest.approx(p[rows].mean())
+        assert regions.y_mean[r, 0] == pytest.approx(y[rows].mean())
+        assert regions.y_std[r, 0] == pytest.approx(y[rows].std(), abs=1e-12)
+        np.testing.assert_array_equal(regions.representatives[r], X[np.flatnonzero(rows)[0]])
+    assert regions.shares.sum() == pytest.approx(1.0)
+    assert regions.n_regions_covering(1.0) == len(regions)
+    frame = regions.to_frame()
+    assert list(frame["count"]) == list(regions.counts)
+    assert {"coef_x0", "coef_x1", "intercept", "y_mean", "pred_mean"} <= set(frame.columns)
+
+
+def test_every_row_its_own_region_chunks_of_regions(rng):
+    # wide first layer, many inputs: nearly every row gets its own pattern; LLMs are
+    # computed in chunks of regions, so force tiny region chunks through the budget
+    net = random_network(rng, 20, (64, 64, 64), 1)
+    X = rng.normal(size=(400, 20))
+    regions = unwrap(net, X)
+    assert len(regions) > 350
+    _assert_exact(net, X, regions)
+
+
+def test_dataframe_feature_names_kept(rng):
+    net = random_network(rng, 3, (4,), 1)
+    df = pd.DataFrame(rng.normal(size=(30, 3)), columns=["income", "age", "debt"])
+    regions = unwrap(net, df)
+    assert regions.feature_names == ("income", "age", "debt")
+    assert "coef_income" in regions.to_frame().columns
+
+
+def test_assign_and_unseen_patterns(rng):
+    net = random_network(rng, 2, (8, 8), 1)
+    X = rng.normal(size=(200, 2))
+    regions = unwrap(net, X)
+    np.testing.assert_array_equal(regions.assign(X), regions.labels)
+    far = rng.normal(size=(200, 2)) * 50
+    lab = regions.assign(far)
+    seen = lab >= 0
+    pats = net.activation_patterns(far)
+    np.testing.assert_array_equal(regions.patterns[lab[seen]], pats[seen])
+    known = {tuple(p) for p in regions.patterns}
+    assert all(tuple(p) not in known for p in pats[~seen])
+
+
+def test_hash_collision_falls_back_to_exact_grouping(rng, monkeypatch):
+    # every pattern hashes to the same key: grouping must still be exact
+    monkeypatch.setattr(regions_mod, "_hash_words",
+                        lambda words: np.zeros(words.shape[0], dtype=np.uint64))
+    net = random_network(rng, 3, (40, 40), 1)  # 80 neurons -> two 64-bit words
+    X = rng.normal(size=(300, 3))
+    regions = unwrap(net, X)
+    pats = net.activation_patterns(X)
+    uniq = np.unique(pats, axis=0)
+    assert len(regions) == len(uniq)
+    np.testing.assert_array_equal(regions.patterns[regions.labels], pats)
+    lab = regions.assign(X)
+    np.testing.assert_array_equal(lab, regions.labels)
+
+
+def test_factorize_exact_matches_hash_path(rng):
+    packed = np.packbits(rng.random((500, 70)) < 0.02, axis=1)
+    codes, first = regions_mod.factorize_patterns(packed)
+    words = regions_mod.pattern_words(packed)
+    codes2, first2 = regions_mod._factorize_exact(words)
+    np.testing.assert_array_equal(codes, codes2)
+    np.testing.assert_array_equal(first, first2)
+
+
+def test_unwrap_accepts_models(rng):
+    from sklearn.neural_network import MLPRegressor
+
+    X = rng.normal(size=(100, 2))
+    est = MLPRegressor(hidden_layer_sizes=(5,), max_iter=500, random_state=0).fit(X, X.sum(axis=1))
+    regions = unwrap(est, X)
+    np.testing.assert_allclose(regions.predict_raw(X)[:, 0], est.predict(X), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "X, y, exc, match",
+    [
+        (np.zeros(3), None, ValueError, "2-D"),
+        (np.zeros((0, 2)), None, ValueError, "empty"),
+        (np.zeros((5, 3)), None, ValueError, "expects 2"),
+        (np.array([[0.0, np.nan]]), None, ValueError, "NaN"),
+        (np.zeros((5, 2)), np.zeros(4), ValueError, "rows"),
+        (np.zeros((2, 2)), np.array([0.0, np.nan]), ValueError, "NaN"),
+        (np.zeros((2, 2)), np.array(["a", "b"]), TypeError, "numeric"),
+    ],
+)
+def test_bad_input(rng, X, y, exc, match):
+    net = random_network(rng, 2, (3,), 1)
+    with pytest.raises(exc, match=match):
+        unwrap(net, X, y)
+
+
+def test_bad_chunk_size_and_model(rng):
+    net = random_network(rng, 2, (3,), 1)
+    with pytest.raises(ValueError, match="chunk_size"):
+        unwrap(net, np.zeros((2, 2)), chunk_size=0)
+    with pytest.raises(TypeError, match="chunk_size"):
+        unwrap(net, np.zeros((2, 2)), chunk_size=2.5)
+    with pytest.raises(TypeError):
+        unwrap("not a model", np.zeros((2, 2)))
