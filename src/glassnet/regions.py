@@ -313,6 +313,32 @@ class Regions:
                 cols[f"coef_{name}{s}"] = self.coef[:, j, f]
         return pd.concat([df, pd.DataFrame(cols)], axis=1)
 
+    # ------------------------------------------------------------------ analysis (glassnet.summary)
+    def summary(self, X: Any, y: Any = None, task: str | None = None, top: int | None = None,
+                min_count: int = 1, **kwargs: Any) -> pd.DataFrame:
+        """Region summary table; see :func:`glassnet.summary.region_summary`."""
+        from glassnet.summary import region_summary
+
+        return region_summary(self, X, y, task=task, top=top, min_count=min_count, **kwargs)
+
+    def feature_importance(self, X: Any = None, **kwargs: Any) -> pd.DataFrame:
+        """Global feature importance; see :func:`glassnet.summary.feature_importance`."""
+        from glassnet.summary import feature_importance
+
+        return feature_importance(self, X, **kwargs)
+
+    def local_contributions(self, X: Any, baseline: Any = None, **kwargs: Any) -> pd.DataFrame:
+        """Exact per-row contributions; see :func:`glassnet.summary.local_contributions`."""
+        from glassnet.summary import local_contributions
+
+        return local_contributions(self, X, baseline, **kwargs)
+
+    def inference(self, X: Any, y: Any, region: Any, **kwargs: Any) -> Any:
+        """Wald inference of a refitted GLM; see :func:`glassnet.summary.region_inference`."""
+        from glassnet.summary import region_inference
+
+        return region_inference(self, X, y, region, **kwargs)
+
     def __repr__(self) -> str:
         return (
             f"Regions({len(self)} regions over {self.n_samples} rows, "
