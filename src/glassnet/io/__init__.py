@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from glassnet.io._persist import GlassnetFormatError, load, register, save
 from glassnet.io._sklearn import from_sklearn
 from glassnet.io._torch import from_torch
 from glassnet.network import ReluNetwork
 
-__all__ = ["as_network", "from_sklearn", "from_torch"]
+__all__ = [
+    "GlassnetFormatError",
+    "as_network",
+    "from_sklearn",
+    "from_torch",
+    "load",
+    "register",
+    "save",
+]
 
 
 def as_network(model: Any) -> ReluNetwork:

@@ -1,0 +1,215 @@
+"""Save/load round trips and the errors for foreign, damaged and newer files."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import glassnet
+from glassnet import Regions, ReluNetwork, unwrap
+from glassnet.io import GlassnetFormatError, load, register, save
+from glassnet.io._persist import FORMAT_VERSION
+
+
+def _random_net(seed: int = 0, sizes=(3, 7, 5, 2), output="softmax", names=True) -> ReluNetwork:
+    rng = np.random.default_rng(seed)
+    Ws = [rng.normal(size=(b, a)) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+    bs = [rng.normal(size=b) for b in sizes[1:]]
+    fn = [f"f{i}" for i in range(sizes[0])] if names else None
+    return ReluNetwork(Ws, bs, output=output, feature_names=fn)
+
+
+def _rewrite(src, dst, edit_manifest=None, edit_member=None):
+    """Copy a glassnet zip, changing the manifest or one member on the way."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "manifest.json" and edit_manifest is not None:
+                m = json.loads(data)
+                edit_manifest(m)
+                data = json.dumps(m).encode()
+            elif edit_member is not None:
+                data = edit_member(item.filename, data)
+            zout.writestr(item.filename, data)
+
+
+def test_network_round_trip_is_exact(tmp_path):
+    net = _random_net()
+    path = save(net, tmp_path / "net.glassnet")
+    back = load(path)
+    assert isinstance(back, ReluNetwork)
+    assert back == net
+    assert back.output == "softmax" and back.feature_names == ("f0", "f1", "f2")
+    X = np.random.default_rng(1).normal(size=(50, 3))
+    assert np.array_equal(back.forward(X), net.forward(X))
+
+
+def test_public_names_are_the_io_functions():
+    assert glassnet.save is save and glassnet.load is load
+
+
+def test_regions_round_trip_is_exact(tmp_path):
+    net = _random_net(output="identity", sizes=(4, 6, 6, 1), names=False)
+    X = np.random.default_rng(2).normal(size=(300, 4))
+    y = X[:, 0] - X[:, 1]
+    r = unwrap(net, X, y)
+    back = load(save(r, tmp_path / "r.glassnet"), expected_type=Regions)
+    assert len(back) == len(r) and back.network == net
+    for name in ("labels", "counts", "packed_patterns", "coef", "intercept", "representatives",
+                 "pred_sum", "pred_sumsq", "y_sum", "y_sumsq"):
+        assert np.array_equal(getattr(back, name), getattr(r, name)), name
+    assert back.max_abs_error == r.max_abs_error
+    assert back.feature_names == r.feature_names
+    assert np.array_equal(back.assign(X), r.labels)
+    pd.testing.assert_frame_equal(back.to_frame(), r.to_frame())
+
+
+def test_regions_without_target(tmp_path):
+    r = unwrap(_random_net(), np.random.default_rng(3).normal(size=(40, 3)))
+    back = load(save(r, tmp_path / "r.glassnet"))
+    assert back.y_sum is None and back.y_mean is None
+
+
+def test_sklearn_objects_and_containers_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = np.where(X[:, 0] + 0.3 * rng.normal(size=120) > 0, "good", "bad")
+    mlp = MLPClassifier((6,), max_iter=50, random_state=0)
+    with pytest.warns(Warning):  # not converged in 50 iterations
+        mlp.fit(X, y)
+    pipe = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    frame = pd.DataFrame({"a": [1.5, np.nan], "b": ["x", None], "c": [1, 2]}, index=[10, 20])
+    obj = {
+        "mlp": mlp,
+        "pipe": pipe,
+        "frame": frame,
+        "series": pd.Series([1.0, 2.0], name="s"),
+        "misc": (1, np.float32(2.5), float("inf"), {3, 4}, b"\x00\x01", None, [True, "s"]),
+        7: np.arange(6, dtype=np.int16).reshape(2, 3),
+        "rng": np.random.RandomState(5),
+    }
+    back = load(save(obj, tmp_path / "o.glassnet"))
+    assert np.array_equal(back["mlp"].predict_proba(X), mlp.predict_proba(X))
+    assert list(back["mlp"].classes_) == ["bad", "good"]
+    assert np.array_equal(back["pipe"].predict_proba(X), pipe.predict_proba(X))
+    pd.testing.assert_frame_equal(back["frame"], frame, check_dtype=False)
+    assert list(back["frame"].index) == [10, 20]
+    pd.testing.assert_series_equal(back["series"], obj["series"])
+    misc = back["misc"]
+    assert misc[0] == 1 and misc[1] == np.float32(2.5) and misc[1].dtype == np.float32
+    assert misc[2] == float("inf") and misc[3] == {3, 4} and misc[4] == b"\x00\x01"
+    assert misc[5] is None and misc[6] == [True, "s"]
+    assert back[7].dtype == np.int16 and np.array_equal(back[7], obj[7])
+    assert back["rng"].randint(1000) == np.random.RandomState(5).randint(1000)
+
+
+def test_functions_and_foreign_objects_are_refused(tmp_path):
+    with pytest.raises(TypeError, match="function"):
+        save({"scoring": lambda y, p: 0.0}, tmp_path / "f.glassnet")
+
+    class Foreign:
+        pass
+
+    with pytest.raises(TypeError, match="not supported"):
+        save([Foreign()], tmp_path / "g.glassnet")
+    assert not (tmp_path / "f.glassnet").exists() and not (tmp_path / "g.glassnet").exists()
+
+
+def test_register_custom_class(tmp_path):
+    class Point:
+        def __init__(self, x, y):
+            self.x, self.y = x, y
+
+    Point.__module__ = __name__
+    Point.__qualname__ = "_RegisteredPoint"
+    globals()["_RegisteredPoint"] = Point
+    try:
+        register(Point, lambda p: {"x": p.x, "y": p.y}, lambda s: Point(s["x"], s["y"]))
+        back = load(save(Point(1, np.arange(3)), tmp_path / "p.glassnet"))
+        assert back.x == 1 and np.array_equal(back.y, np.arange(3))
+    finally:
+        del globals()["_RegisteredPoint"]
+    with pytest.raises(ValueError, match="both"):
+        register(Point, to_state=lambda p: {})
+
+
+def test_no_pickle_inside(tmp_path):
+    path = save(unwrap(_random_net(), np.ones((5, 3))), tmp_path / "r.glassnet")
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        assert "manifest.json" in names
+        assert all(n == "manifest.json" or (n.startswith("arrays/") and n.endswith(".npy"))
+                   for n in names)
+        for n in names:
+            if n.endswith(".npy"):
+                # .npy files of object dtype would need pickle: none may exist
+                header = zf.read(n)[:200]
+                assert b"'|O'" not in header
+
+
+def test_newer_format_version_is_refused(tmp_path):
+    src = save(_random_net(), tmp_path / "a.glassnet")
+    dst = tmp_path / "b.glassnet"
+    _rewrite(src, dst, edit_manifest=lambda m: m.update(format_version=FORMAT_VERSION + 1))
+    with pytest.raises(GlassnetFormatError, match="Upgrade glassnet"):
+        load(dst)
+
+
+def test_altered_array_is_detected(tmp_path):
+    src = save(_random_net(), tmp_path / "a.glassnet")
+    dst = tmp_path / "b.glassnet"
+
+    def flip(name, data):
+        if name == "arrays/a0.npy":
+            data = data[:-1] + bytes([data[-1] ^ 0xFF])
+        return data
+
+    _rewrite(src, dst, edit_member=flip)
+    with pytest.raises(GlassnetFormatError, match="damaged.*checksum"):
+        load(dst)
+
+
+@pytest.mark.parametrize("cut", [0.3, 0.7, 0.98])
+def test_truncated_file_is_detected(tmp_path, cut):
+    src = save(_random_net(sizes=(3, 30, 30, 2)), tmp_path / "a.glassnet")
+    raw = src.read_bytes()
+    dst = tmp_path / "t.glassnet"
+    dst.write_bytes(raw[: int(len(raw) * cut)])
+    with pytest.raises(GlassnetFormatError):
+        load(dst)
+
+
+def test_foreign_class_in_manifest_is_refused(tmp_path):
+    src = save({"a": 1}, tmp_path / "a.glassnet")
+    dst = tmp_path / "b.glassnet"
+    _rewrite(src, dst, edit_manifest=lambda m: m.update(
+        object={"__object__": "os:system", "state": {}}))
+    with pytest.raises(GlassnetFormatError, match="refusing"):
+        load(dst)
+
+
+def test_not_a_glassnet_file(tmp_path):
+    p = tmp_path / "x.glassnet"
+    p.write_text("hello")
+    with pytest.raises(GlassnetFormatError, match="not a glassnet file"):
+        load(p)
+    with zipfile.ZipFile(tmp_path / "z.zip", "w") as zf:
+        zf.writestr("other.txt", "x")
+    with pytest.raises(GlassnetFormatError, match="not a glassnet file"):
+        load(tmp_path / "z.zip")
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "missing.glassnet")
+
+
+def test_expected_type(tmp_path):
+    path = save(_random_net(), tmp_path / "n.glassnet")
+    with pytest.raises(TypeError, match="not a Regions"):
+        load(path, expected_type=Regions)
