@@ -85,8 +85,8 @@ def main(argv: list[str] | None = None) -> None:
         module = make_net(depth, width)
         net = from_torch(module)
         bounds = ((-1.0, 1.0), (-1.0, 1.0))
-        t_gn, part = best_time(lambda: partition_2d(net, bounds), args.repeat)
-        t_rc, n_rc = best_time(lambda: run_regioncam(module), args.repeat)
+        t_gn, part = best_time(lambda n=net, b=bounds: partition_2d(n, b), args.repeat)
+        t_rc, n_rc = best_time(lambda m=module: run_regioncam(m), args.repeat)
         area_err = abs(part.areas.sum() - 4.0) / 4.0
         print(f"{depth}x{width:<5} {len(part):>9} {n_rc:>9} {str(len(part) == n_rc):>6} "
               f"{t_gn:>10.3f}s {t_rc:>11.3f}s {t_gn / t_rc:>6.2f} {area_err:>9.1e}")

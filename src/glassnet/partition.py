@@ -84,7 +84,7 @@ def _check_plane(plane: Any, d: int) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(plane, (tuple, list)) or len(plane) != 3:
         raise TypeError("plane must be a tuple (origin, u, v) of three vectors.")
     parts = []
-    for name, vec in zip(("origin", "u", "v"), plane):
+    for name, vec in zip(("origin", "u", "v"), plane, strict=True):
         try:
             a = np.asarray(vec, dtype=np.float64)
         except (TypeError, ValueError) as exc:
@@ -971,6 +971,7 @@ class PartitionDisplay:
         if p.network.output == "sigmoid":
             norm = mcolors.Normalize(0.0, 1.0)
         else:
-            norm = mcolors.Normalize(val.min(), val.max() if val.max() > val.min() else val.min() + 1)
+            hi = val.max() if val.max() > val.min() else val.min() + 1.0
+            norm = mcolors.Normalize(val.min(), hi)
         return plt.get_cmap(cmap or "RdBu_r")(norm(val))
 
