@@ -368,6 +368,16 @@ class ReluNetwork:
 
         return from_torch(module, **kwargs)
 
+    @classmethod
+    def from_onnx(cls, model: Any, **kwargs: Any) -> ReluNetwork:
+        """Import an ONNX ReLU network (path, bytes, file object or ``onnx.ModelProto``).
+
+        See :func:`glassnet.io.from_onnx`.
+        """
+        from glassnet.io import from_onnx
+
+        return from_onnx(model, **kwargs)
+
     # ------------------------------------------------------------------ python protocol
     def with_feature_names(self, feature_names: Sequence[str] | None) -> ReluNetwork:
         """A copy of this network with other feature names."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+from glassnet.io._onnx import from_onnx
 from glassnet.io._persist import GlassnetFormatError, load, register, save
 from glassnet.io._sklearn import from_sklearn
 from glassnet.io._torch import from_torch
@@ -12,6 +14,7 @@ from glassnet.network import ReluNetwork
 __all__ = [
     "GlassnetFormatError",
     "as_network",
+    "from_onnx",
     "from_sklearn",
     "from_torch",
     "load",
@@ -24,8 +27,9 @@ def as_network(model: Any) -> ReluNetwork:
     """Return the :class:`~glassnet.ReluNetwork` behind ``model``.
 
     Accepts a ReluNetwork (returned as is), a fitted glassnet estimator (its ``network_``),
-    a fitted scikit-learn MLP or scaler pipeline ending in one, or a torch
-    ``nn.Sequential``.
+    a fitted scikit-learn MLP or scaler pipeline ending in one, a torch
+    ``nn.Sequential``, or an ONNX model (a path ending in ``.onnx``, its bytes, or an
+    ``onnx.ModelProto``).
     """
     if isinstance(model, ReluNetwork):
         return model
@@ -36,10 +40,14 @@ def as_network(model: Any) -> ReluNetwork:
         return from_sklearn(model)
     if _is_torch_module(model):
         return from_torch(model)
+    if isinstance(model, (bytes, bytearray, memoryview)) or type(model).__name__ == "ModelProto":
+        return from_onnx(model)
+    if isinstance(model, (str, os.PathLike)) and os.fspath(model).lower().endswith(".onnx"):
+        return from_onnx(model)
     raise TypeError(
         f"Cannot turn a {type(model).__name__} into a ReluNetwork. Pass a ReluNetwork, a fitted "
-        "glassnet estimator, a fitted scikit-learn MLPClassifier/MLPRegressor, or a torch "
-        "nn.Sequential."
+        "glassnet estimator, a fitted scikit-learn MLPClassifier/MLPRegressor, a torch "
+        "nn.Sequential, or an ONNX model (path ending in .onnx, bytes, ModelProto)."
     )
 
 

@@ -1,0 +1,878 @@
+"""Import ONNX ReLU networks, defensively.
+
+An ONNX file often arrives from another team, so it is treated as untrusted input:
+
+* the bytes are parsed inside ``try``; anything the protobuf parser rejects is a ``ValueError``;
+* every tensor's declared size (product of its dims times the item size) is checked against
+  the bytes actually stored *before* it is turned into an array, and against a cap, so a file
+  claiming a 10 GB tensor costs nothing;
+* nodes are ordered topologically here (Kahn's algorithm), so a cycle, a missing input or a
+  value produced twice is reported instead of looping or guessing;
+* the supported function must be one chain from the single input to the chosen output;
+  every matrix built while folding the chain is size-checked before it is allocated.
+
+Damaged or hostile files raise ``ValueError``; well-formed graphs using an operator that is
+not a piece of a ReLU network raise ``TypeError`` naming the operator and the node.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from glassnet.io._compose import RELU, Affine, network_from_ops
+from glassnet.network import LINKS, ReluNetwork
+
+_MAX_FILE_BYTES = 2**31  # protobuf cannot hold more
+_MAX_NODES = 100_000
+_MAX_ELEMENTS = 2**26  # 512 MiB in float64: per tensor and per folded matrix
+_MIN_OPSET = 9
+
+_PASS_THROUGH = {"Identity", "Dropout"}
+_SMOOTH = {"Tanh", "Sigmoid", "Softplus", "Elu", "Selu", "LeakyRelu", "PRelu", "Gelu",
+           "HardSigmoid", "HardSwish", "Mish", "Softsign", "Celu", "ThresholdedRelu", "Erf",
+           "Softmax", "LogSoftmax", "Clip"}
+
+
+@dataclass
+class _Scale:
+    """Element-wise ``x -> s * x + t`` (``s``, ``t`` 1-D, length 1 meaning broadcast)."""
+
+    s: np.ndarray
+    t: np.ndarray
+    source: str
+
+
+def from_onnx(
+    model: Any,
+    *,
+    output: str | None = None,
+    output_name: str | None = None,
+    feature_names: Sequence[str] | None = None,
+) -> ReluNetwork:
+    """Import an ONNX ReLU network as an exact :class:`~glassnet.ReluNetwork`.
+
+    Supported operators (default domain, opset 9 and later): ``Gemm``, ``MatMul`` followed by
+    ``Add``, ``Add``/``Sub``/``Mul``/``Div`` by a constant, ``Relu``, ``Identity``,
+    ``Dropout`` (inference: a no-op), ``Flatten`` and ``Reshape`` to ``(rows, features)``,
+    ``Cast`` to a float type, ``BatchNormalization`` (inference mode, folded into the
+    adjacent dense layer) and, from ``ai.onnx.ml``, ``Scaler``. A ``Sigmoid`` or ``Softmax``
+    at the end becomes the output link, and so does the binary-classifier tail
+    ``Concat(1 - sigmoid(z), sigmoid(z))`` that skl2onnx writes (imported, like
+    :func:`~glassnet.io.from_sklearn`, as one sigmoid output: the probability of the second
+    class). A final ``ZipMap`` is read as the probability tensor it wraps. Constants may be
+    initializers or ``Constant`` nodes (also behind ``Identity``/``Cast``).
+
+    The network is read in float64 from the stored weights, so it reproduces a float32
+    ONNX model up to float32 rounding.
+
+    Parameters
+    ----------
+    model : str, os.PathLike, bytes, file-like or onnx.ModelProto
+        A path to a ``.onnx`` file, its bytes, an open binary file, or a loaded model.
+        Tensors stored in external data files are refused (re-save the model with all
+        tensors embedded).
+    output : {"identity", "sigmoid", "softmax"}, optional
+        Override the link read from the graph.
+    output_name : str, optional
+        The graph value to import, for graphs with several floating-point outputs (for
+        example ``"probabilities"``); by default the single float output is used, integer
+        label outputs being ignored.
+    feature_names : sequence of str, optional
+
+    Returns
+    -------
+    ReluNetwork
+
+    Raises
+    ------
+    ValueError
+        For bytes that are not a readable ONNX model, or a damaged or hostile graph: a cycle,
+        a missing or twice-produced value, tensors whose declared size does not match their
+        data or exceeds 2**26 elements, shapes that do not chain, an opset below 9.
+    TypeError
+        For an unsupported argument type or operator (the message names the operator and
+        the node), several data inputs, or a graph that is not a single chain.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from glassnet import ReluNetwork
+    >>> module = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    >>> import io
+    >>> buf = io.BytesIO()
+    >>> torch.onnx.export(module, (torch.zeros(2, 3),), buf, dynamo=False)  # doctest: +SKIP
+    >>> ReluNetwork.from_onnx(buf.getvalue())  # doctest: +SKIP
+    ReluNetwork(3 -> 4 -> 1, output='identity')
+    """
+    if output is not None and output not in LINKS:
+        raise ValueError(f"output must be one of {LINKS}; got {output!r}.")
+    proto = _load(model)
+    ops, link = _Importer(proto, output_name).run()
+    if output is not None:
+        link = output
+    if link == "softmax" and _out_width(ops) == 1:
+        raise ValueError("The graph ends in a Softmax over a single output; that is constant 1.")
+    return network_from_ops(ops, output=link, feature_names=feature_names)
+
+
+def _out_width(ops: list) -> int:
+    last = [op for op in ops if isinstance(op, Affine)]
+    return int(last[-1].W.shape[0]) if last else 0
+
+
+# ---------------------------------------------------------------------- loading
+def _load(model: Any):
+    import onnx
+
+    if isinstance(model, onnx.ModelProto):
+        return model
+    if isinstance(model, (bytes, bytearray, memoryview)):
+        data = bytes(model)
+    elif isinstance(model, (str, os.PathLike)):
+        path = os.fspath(model)
+        if not os.path.isfile(path):
+            raise ValueError(f"No ONNX file at {path!r}.")
+        size = os.path.getsize(path)
+        if size > _MAX_FILE_BYTES:
+            raise ValueError(
+                f"{path!r} has {size} bytes, more than an ONNX model can hold (2 GiB)."
+            )
+        with open(path, "rb") as fh:
+            data = fh.read()
+    elif hasattr(model, "read"):
+        data = model.read(_MAX_FILE_BYTES + 1)
+        if not isinstance(data, (bytes, bytearray)):
+            raise TypeError("The file-like object must be opened in binary mode ('rb').")
+        if len(data) > _MAX_FILE_BYTES:
+            raise ValueError("The stream holds more than an ONNX model can hold (2 GiB).")
+        data = bytes(data)
+    else:
+        raise TypeError(
+            "from_onnx expects a path, bytes, a binary file object or an onnx.ModelProto; "
+            f"got {type(model).__name__}."
+        )
+    if not data:
+        raise ValueError("The ONNX data is empty.")
+    try:
+        proto = onnx.ModelProto()
+        proto.ParseFromString(data)
+    except Exception as exc:  # protobuf raises DecodeError, RuntimeError, ... by version
+        raise ValueError(f"The data could not be parsed as an ONNX model: {exc}") from None
+    return proto
+
+
+def _np_dtype(data_type: int) -> np.dtype:
+    from onnx import TensorProto as T
+
+    table = {
+        T.FLOAT: np.float32, T.DOUBLE: np.float64, T.FLOAT16: np.float16,
+        T.INT8: np.int8, T.INT16: np.int16, T.INT32: np.int32, T.INT64: np.int64,
+        T.UINT8: np.uint8, T.UINT16: np.uint16, T.UINT32: np.uint32, T.UINT64: np.uint64,
+        T.BOOL: np.bool_,
+    }
+    if data_type not in table:
+        raise ValueError(f"unsupported tensor element type {data_type}")
+    return np.dtype(table[data_type])
+
+
+def _typed_field(tp: Any) -> Any:
+    from onnx import TensorProto as T
+
+    if tp.data_type == T.FLOAT:
+        return tp.float_data
+    if tp.data_type == T.DOUBLE:
+        return tp.double_data
+    if tp.data_type == T.INT64:
+        return tp.int64_data
+    if tp.data_type in (T.UINT32, T.UINT64):
+        return tp.uint64_data
+    return tp.int32_data
+
+
+def tensor_to_array(tp: Any, where: str) -> np.ndarray:
+    """Materialise a TensorProto after checking that its declared size matches its data."""
+    from onnx import TensorProto, numpy_helper
+
+    if tp.data_location == TensorProto.EXTERNAL or len(tp.external_data):
+        raise ValueError(
+            f"{where} is stored in an external data file; re-save the model with all tensors "
+            "embedded (onnx.save_model(model, path, save_as_external_data=False))."
+        )
+    if tp.HasField("segment"):
+        raise ValueError(f"{where} is a segmented tensor, which is not supported.")
+    dims = [int(d) for d in tp.dims]
+    if any(d < 0 for d in dims):
+        raise ValueError(f"{where} declares a negative dimension {dims}.")
+    numel = 1
+    for d in dims:
+        numel *= d
+    try:
+        dtype = _np_dtype(tp.data_type)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}.") from None
+    if numel > _MAX_ELEMENTS:
+        raise ValueError(
+            f"{where} declares {numel} elements (dims {dims}); more than the {_MAX_ELEMENTS} "
+            "a dense ReLU network layer can reasonably have. The file is damaged or hostile."
+        )
+    if tp.raw_data:
+        if len(tp.raw_data) != numel * dtype.itemsize:
+            raise ValueError(
+                f"{where} declares dims {dims} ({numel * dtype.itemsize} bytes) but stores "
+                f"{len(tp.raw_data)} bytes."
+            )
+    else:
+        stored = len(_typed_field(tp))
+        if stored != numel:
+            raise ValueError(f"{where} declares dims {dims} ({numel} values) but stores {stored}.")
+    try:
+        arr = numpy_helper.to_array(tp)
+    except Exception as exc:
+        raise ValueError(f"{where} could not be read: {exc}") from None
+    return np.asarray(arr)
+
+
+# ---------------------------------------------------------------------- the importer
+class _Importer:
+    def __init__(self, proto: Any, output_name: str | None) -> None:
+        self.proto = proto
+        self.output_name = output_name
+        self.const_cache: dict[str, np.ndarray] = {}
+
+    # ---------------------------------------------------------------- graph checks
+    def run(self) -> tuple[list, str]:
+        import onnx.defs
+
+        proto = self.proto
+        if not proto.HasField("graph"):
+            raise ValueError("The ONNX model has no graph.")
+        g = proto.graph
+        self.opsets: dict[str, int] = {}
+        for imp in proto.opset_import:
+            domain = imp.domain or "ai.onnx"
+            self.opsets[domain] = int(imp.version)
+        opset = self.opsets.get("ai.onnx")
+        if opset is None:
+            raise ValueError("The model declares no opset for the default ONNX domain.")
+        newest = onnx.defs.onnx_opset_version()
+        if not _MIN_OPSET <= opset <= newest:
+            raise ValueError(
+                f"The model uses opset {opset}; supported are opsets {_MIN_OPSET} to {newest}. "
+                "Convert it with onnx.version_converter.convert_version."
+            )
+        self.opset = opset
+        if len(g.sparse_initializer):
+            raise ValueError("Sparse initializers are not supported; store the weights densely.")
+        if len(g.node) > _MAX_NODES:
+            raise ValueError(f"The graph has {len(g.node)} nodes, more than {_MAX_NODES}.")
+        self.inits: dict[str, Any] = {}
+        for t in g.initializer:
+            if not t.name:
+                raise ValueError("An initializer has no name.")
+            if t.name in self.inits:
+                raise ValueError(f"The initializer {t.name!r} is defined twice.")
+            self.inits[t.name] = t
+        data_inputs = [i for i in g.input if i.name not in self.inits]
+        if not data_inputs:
+            raise ValueError("The graph has no data input (every input is an initializer).")
+        if len(data_inputs) > 1:
+            raise TypeError(
+                f"The graph has {len(data_inputs)} data inputs "
+                f"{[i.name for i in data_inputs][:5]}; only single-input networks are supported."
+            )
+        self.input = data_inputs[0]
+        if not self.input.name:
+            raise ValueError("The graph input has no name.")
+        self.nodes = list(g.node)
+        self.producer: dict[str, tuple[int, int]] = {}
+        known = set(self.inits) | {self.input.name}
+        for k, node in enumerate(self.nodes):
+            for pos, name in enumerate(node.output):
+                if not name:
+                    continue
+                if name in known or name in self.producer:
+                    raise ValueError(f"The value {name!r} is produced twice ({self._where(k)}).")
+                self.producer[name] = (k, pos)
+        for k, node in enumerate(self.nodes):
+            for name in node.input:
+                if name and name not in known and name not in self.producer:
+                    raise ValueError(
+                        f"{self._where(k)} reads {name!r}, which no node produces and which is "
+                        "neither an initializer nor a graph input (missing input)."
+                    )
+        order = self._topological_order()
+        self.dynamic = {self.input.name}
+        for k in order:
+            if any(name in self.dynamic for name in self.nodes[k].input):
+                self.dynamic.update(n for n in self.nodes[k].output if n)
+        target = self._choose_output()
+        chain, link = self._walk_back(target)
+        return self._to_ops(chain), link
+
+    def _where(self, k: int) -> str:
+        node = self.nodes[k]
+        name = node.name or f"#{k}"
+        return f"node {name!r} ({node.op_type})"
+
+    def _topological_order(self) -> list[int]:
+        n = len(self.nodes)
+        indegree = np.zeros(n, dtype=np.int64)
+        users: dict[int, list[int]] = {}
+        for k, node in enumerate(self.nodes):
+            for name in node.input:
+                if name in self.producer:
+                    src = self.producer[name][0]
+                    users.setdefault(src, []).append(k)
+                    indegree[k] += 1
+        queue = deque(int(k) for k in np.flatnonzero(indegree == 0))
+        order: list[int] = []
+        while queue:
+            k = queue.popleft()
+            order.append(k)
+            for u in users.get(k, ()):
+                indegree[u] -= 1
+                if indegree[u] == 0:
+                    queue.append(u)
+        if len(order) != n:
+            stuck = [self._where(int(k)) for k in np.flatnonzero(indegree > 0)[:5]]
+            raise ValueError(f"The graph has a cycle through {', '.join(stuck)}.")
+        return order
+
+    def _choose_output(self) -> str:
+        from onnx import TensorProto as T
+
+        g = self.proto.graph
+        if self.output_name is not None:
+            name = str(self.output_name)
+            if name not in self.producer:
+                raise ValueError(
+                    f"output_name={name!r} is not a value computed by the graph; graph outputs "
+                    f"are {[o.name for o in g.output][:10]}."
+                )
+            if name not in self.dynamic:
+                raise ValueError(f"The value {name!r} does not depend on the graph input.")
+            return name
+        float_types = {T.FLOAT, T.DOUBLE, T.FLOAT16, T.BFLOAT16}
+        candidates: list[str] = []
+        for o in g.output:
+            name = o.name
+            if name not in self.dynamic or name not in self.producer:
+                continue
+            node = self.nodes[self.producer[name][0]]
+            kind = o.type.WhichOneof("value")
+            if node.op_type == "ZipMap" and node.domain == "ai.onnx.ml" and node.input:
+                name = node.input[0]
+            elif kind == "tensor_type":
+                if o.type.tensor_type.elem_type not in float_types | {T.UNDEFINED}:
+                    continue  # class labels and the like
+            elif kind is not None:
+                continue
+            if name not in candidates:
+                candidates.append(name)
+        if not candidates:
+            raise ValueError(
+                "The graph has no floating-point output computed from its input "
+                f"(outputs: {[o.name for o in g.output][:10]})."
+            )
+        if len(candidates) > 1:
+            raise ValueError(
+                f"The graph has several floating-point outputs {candidates[:10]}; choose one "
+                "with output_name=."
+            )
+        return candidates[0]
+
+    # ---------------------------------------------------------------- chain
+    def _dyn_inputs(self, k: int) -> list[int]:
+        return [i for i, name in enumerate(self.nodes[k].input) if name in self.dynamic]
+
+    def _step(self, value: str) -> int:
+        """The node producing ``value``, which must be its first output."""
+        k, pos = self.producer[value]
+        if pos != 0:
+            raise TypeError(
+                f"The chain uses output #{pos} of {self._where(k)}; only the first output of an "
+                "operator can feed the network."
+            )
+        return k
+
+    def _single_dyn(self, k: int) -> str:
+        dyn = self._dyn_inputs(k)
+        if len(dyn) != 1:
+            raise TypeError(
+                f"{self._where(k)} combines {len(dyn)} values computed from the input; only a "
+                "single chain of layers (no skip connections or branches) is supported."
+            )
+        return self.nodes[k].input[dyn[0]]
+
+    def _walk_back(self, target: str) -> tuple[list[int], str]:
+        """Nodes from the input to ``target`` (forward order) and the output link."""
+        chain: list[int] = []
+        link = "identity"
+        terminal = True  # still in the tail after the last dense layer
+        value = target
+        guard = 0
+        while value != self.input.name:
+            guard += 1
+            if guard > len(self.nodes) + 1:  # pragma: no cover - excluded by the topological sort
+                raise ValueError("The graph could not be walked back to its input.")
+            k = self._step(value)
+            node = self.nodes[k]
+            op = node.op_type
+            if op == "ZipMap" and node.domain == "ai.onnx.ml" and terminal and link == "identity":
+                value = self._single_dyn(k)
+                continue
+            self._check_domain(k)
+            if op in _PASS_THROUGH or (op == "Cast" and self._cast_is_float(k)):
+                value = self._single_dyn(k)
+                continue
+            if terminal and link == "identity" and op in ("Sigmoid", "Softmax"):
+                if op == "Softmax":
+                    self._check_softmax_axis(k)
+                link = "sigmoid" if op == "Sigmoid" else "softmax"
+                value = self._single_dyn(k)
+                continue
+            if terminal and link == "identity" and op == "Concat":
+                value = self._binary_tail(k)
+                link = "sigmoid"
+                continue
+            terminal = False
+            chain.append(k)
+            value = self._single_dyn(k)
+        chain.reverse()
+        return chain, link
+
+    def _check_domain(self, k: int) -> None:
+        node = self.nodes[k]
+        domain = node.domain or "ai.onnx"
+        if domain not in ("ai.onnx", "ai.onnx.ml"):
+            raise TypeError(f"{self._where(k)} belongs to the custom domain {node.domain!r}.")
+        if domain not in self.opsets:
+            raise ValueError(
+                f"{self._where(k)} uses domain {domain!r}, which the model never imports."
+            )
+
+    def _cast_is_float(self, k: int) -> bool:
+        from onnx import TensorProto as T
+
+        to = self._attr(k, "to", None)
+        if to in (T.FLOAT, T.DOUBLE, T.FLOAT16, T.BFLOAT16):
+            return True
+        raise TypeError(f"{self._where(k)} casts the data to the non-float type {to}.")
+
+    def _check_softmax_axis(self, k: int) -> None:
+        axis = self._attr(k, "axis", 1 if self.opset < 13 else -1)
+        if axis not in (1, -1):
+            raise TypeError(f"{self._where(k)} applies softmax over axis {axis}, not the outputs.")
+
+    def _binary_tail(self, k: int) -> str:
+        """``Concat(1 - s, s)`` with ``s = Sigmoid(z)``: return ``z``."""
+        node = self.nodes[k]
+        unsupported = TypeError(
+            f"{self._where(k)} is not supported; the only Concat allowed is the binary "
+            "classifier output Concat(1 - sigmoid(z), sigmoid(z))."
+        )
+        if len(node.input) != 2 or self._attr(k, "axis", None) not in (1, -1):
+            raise unsupported
+        neg, pos = node.input
+        if pos not in self.producer or neg not in self.producer:
+            raise unsupported
+        ks = self._step(pos)
+        ksub = self._step(neg)
+        sub = self.nodes[ksub]
+        if (
+            self.nodes[ks].op_type != "Sigmoid"
+            or sub.op_type != "Sub"
+            or len(sub.input) != 2
+            or sub.input[1] != pos
+            or sub.input[0] in self.dynamic
+        ):
+            raise unsupported
+        one = self._const(sub.input[0], ksub)
+        if one.size != 1 or float(one.reshape(-1)[0]) != 1.0:
+            raise unsupported
+        return self._single_dyn(ks)
+
+    # ---------------------------------------------------------------- attributes and constants
+    def _attr(self, k: int, name: str, default: Any) -> Any:
+        from onnx import AttributeProto as A
+
+        for a in self.nodes[k].attribute:
+            if a.name != name:
+                continue
+            if a.type == A.INT:
+                return int(a.i)
+            if a.type == A.FLOAT:
+                return float(a.f)
+            if a.type == A.INTS:
+                return [int(v) for v in a.ints]
+            if a.type == A.FLOATS:
+                return [float(v) for v in a.floats]
+            if a.type == A.TENSOR:
+                return tensor_to_array(a.t, f"attribute {name!r} of {self._where(k)}")
+            raise ValueError(f"Attribute {name!r} of {self._where(k)} has an unexpected type.")
+        return default
+
+    def _const(self, name: str, user: int) -> np.ndarray:
+        """Value of a constant (not input-dependent) tensor, as float64."""
+        if name in self.const_cache:
+            return self.const_cache[name]
+        seen = name
+        while name not in self.inits:
+            k = self.producer[name][0]
+            node = self.nodes[k]
+            if node.op_type in ("Identity", "Cast") and len(node.input) == 1:
+                name = node.input[0]
+                continue
+            if node.op_type == "Constant":
+                arr = self._constant_node(k)
+                break
+            raise TypeError(
+                f"{self._where(user)} reads a constant computed by {self._where(k)}, which is not "
+                "supported; export with constant folding (torch: do_constant_folding=True)."
+            )
+        else:
+            arr = tensor_to_array(self.inits[name], f"initializer {name!r}")
+        if arr.dtype.kind not in "biuf":  # pragma: no cover - _np_dtype admits numbers only
+            raise ValueError(f"The constant {name!r} is not numeric.")
+        arr = arr.astype(np.float64)
+        self.const_cache[seen] = arr
+        return arr
+
+    def _constant_node(self, k: int) -> np.ndarray:
+        from onnx import AttributeProto as A
+
+        for a in self.nodes[k].attribute:
+            where = f"attribute {a.name!r} of {self._where(k)}"
+            if a.name == "value" and a.type == A.TENSOR:
+                return tensor_to_array(a.t, where)
+            if a.name == "value_float" and a.type == A.FLOAT:
+                return np.array(a.f)
+            if a.name == "value_int" and a.type == A.INT:
+                return np.array(a.i)
+            if a.name in ("value_floats", "value_ints") and a.type in (A.FLOATS, A.INTS):
+                vals = a.floats if a.type == A.FLOATS else a.ints
+                if len(vals) > _MAX_ELEMENTS:  # pragma: no cover - protobuf bounds it first
+                    raise ValueError(f"{where} is too large.")
+                return np.array(list(vals), dtype=np.float64)
+        raise TypeError(f"{self._where(k)} holds no numeric value this importer can read.")
+
+    # ---------------------------------------------------------------- ops
+    def _to_ops(self, chain: list[int]) -> list:
+        items: list = []
+        shape = _input_shape(self.input)  # non-batch dims, None when unknown
+        for k in chain:
+            node = self.nodes[k]
+            op = node.op_type
+            where = self._where(k)
+            if op == "Relu":
+                items.append(RELU)
+            elif op == "Flatten":
+                axis = self._attr(k, "axis", 1)
+                rank = None if shape is None else len(shape) + 1
+                if rank is not None and axis < 0:
+                    axis += rank
+                if axis != 1:
+                    raise TypeError(f"{where} flattens from axis {axis}; only axis 1 keeps rows.")
+                shape = (_prod(shape),)
+            elif op == "Reshape":
+                shape = self._reshape(k, shape)
+            elif op in ("Gemm", "MatMul"):
+                _require_2d(shape, where)
+                items.append(self._dense(k))
+                shape = (int(items[-1].W.shape[0]),)
+            elif op in ("Add", "Sub", "Mul", "Div"):
+                _require_2d(shape, where)
+                items.append(self._elementwise(k))
+            elif op == "BatchNormalization":
+                _require_2d(shape, where)
+                items.append(self._batchnorm(k))
+            elif op == "Scaler" and (node.domain == "ai.onnx.ml"):
+                _require_2d(shape, where)
+                items.append(self._scaler(k))
+            else:
+                hint = (
+                    " Only ReLU networks are exactly piecewise linear; explain this network "
+                    "with glassnet.MixtureOfLinearModels instead."
+                    if op in _SMOOTH
+                    else ""
+                )
+                raise TypeError(f"Unsupported operator: {where} in the ONNX graph.{hint}")
+        return _fold(items, _input_width(self.input))
+
+    def _reshape(self, k: int, shape: tuple | None) -> tuple:
+        node = self.nodes[k]
+        where = self._where(k)
+        if len(node.input) < 2 or node.input[1] in self.dynamic:
+            raise TypeError(f"{where} has no constant target shape.")
+        target = self._const(node.input[1], k).reshape(-1)
+        allowzero = self._attr(k, "allowzero", 0)
+        flat = _prod(shape)
+        if target.size != 2 or not np.all(target == np.round(target)):
+            raise TypeError(
+                f"{where} reshapes to {target.tolist()}; only (rows, features) is supported."
+            )
+        t0, t1 = (int(v) for v in target)
+        keeps_rows = (t0 == 0 and not allowzero) or (t0 == -1 and t1 > 0)
+        if not keeps_rows or t1 < -1 or t1 == 0 or (t1 == -1 and t0 == -1):
+            raise TypeError(
+                f"{where} reshapes to {[t0, t1]}, which does not keep one row per sample; only "
+                "[0, features], [0, -1] or [-1, features] is supported."
+            )
+        if t1 == -1:
+            return (flat,)
+        if flat is not None and flat != t1:
+            raise ValueError(f"{where} reshapes {flat} features per row into {t1}.")
+        return (t1,)
+
+    def _dense(self, k: int) -> Affine:
+        node = self.nodes[k]
+        where = self._where(k)
+        if node.op_type == "MatMul":
+            if len(node.input) != 2 or node.input[0] not in self.dynamic:
+                raise TypeError(
+                    f"{where} multiplies the data from the left; only x @ W is supported."
+                )
+            B = self._const(node.input[1], k)
+            if B.ndim != 2:
+                raise TypeError(
+                    f"{where} multiplies by a {B.ndim}-D tensor; a 2-D matrix is required."
+                )
+            return Affine(B.T, np.zeros(B.shape[1]), where)
+        if len(node.input) < 2 or node.input[0] not in self.dynamic:
+            raise TypeError(f"{where}: the data must be Gemm's first input A.")
+        alpha = self._attr(k, "alpha", 1.0)
+        beta = self._attr(k, "beta", 1.0)
+        if self._attr(k, "transA", 0):
+            raise TypeError(f"{where} transposes the data (transA=1), which mixes rows.")
+        B = self._const(node.input[1], k)
+        if B.ndim != 2:
+            raise ValueError(f"{where}: B has shape {B.shape}; Gemm needs a 2-D matrix.")
+        if self._attr(k, "transB", 0):
+            B = B.T
+        n_out = B.shape[1]
+        with np.errstate(all="ignore"):
+            W = alpha * B.T
+            b = np.zeros(n_out)
+            if len(node.input) > 2 and node.input[2]:
+                C = self._const(node.input[2], k)
+                b = beta * _as_row(C, n_out, f"{where}: C")
+        return Affine(W, b, where)
+
+    def _elementwise(self, k: int) -> _Scale:
+        node = self.nodes[k]
+        where = self._where(k)
+        op = node.op_type
+        if len(node.input) != 2:
+            raise ValueError(f"{where} needs 2 inputs; got {len(node.input)}.")
+        data_first = node.input[0] in self.dynamic
+        c = self._const(node.input[1] if data_first else node.input[0], k)
+        if c.ndim > 2 or (c.ndim == 2 and c.shape[0] != 1):
+            raise TypeError(f"{where} broadcasts a constant of shape {c.shape} over rows.")
+        c = c.reshape(-1)
+        if c.size == 0:
+            raise ValueError(f"{where} has an empty constant.")
+        one, zero = np.ones(1), np.zeros(1)
+        with np.errstate(all="ignore"):
+            if op == "Add":
+                return _Scale(one, c, where)
+            if op == "Sub":
+                return _Scale(one, -c, where) if data_first else _Scale(-one, c, where)
+            if op == "Mul":
+                return _Scale(c, zero, where)
+            if not data_first:
+                raise TypeError(f"{where} divides a constant by the data, which is not linear.")
+            if np.any(c == 0):
+                raise ValueError(f"{where} divides by zero.")
+            return _Scale(1.0 / c, zero, where)
+
+    def _batchnorm(self, k: int) -> _Scale:
+        node = self.nodes[k]
+        where = self._where(k)
+        if len(node.input) != 5 or node.input[0] not in self.dynamic:
+            raise ValueError(f"{where} needs the inputs X, scale, B, mean, var.")
+        if self._attr(k, "training_mode", 0):
+            raise TypeError(f"{where} runs in training mode; export the model in eval mode.")
+        eps = self._attr(k, "epsilon", 1e-5)
+        gamma, beta, mean, var = (self._const(name, k).reshape(-1) for name in node.input[1:])
+        if not (gamma.shape == beta.shape == mean.shape == var.shape):
+            raise ValueError(
+                f"{where} has parameters of different lengths "
+                f"{[a.shape[0] for a in (gamma, beta, mean, var)]}."
+            )
+        with np.errstate(all="ignore"):
+            denom = var + eps
+            if not np.all(denom > 0):
+                raise ValueError(f"{where} has var + epsilon <= 0.")
+            s = gamma / np.sqrt(denom)
+            return _Scale(s, beta - mean * s, where)
+
+    def _scaler(self, k: int) -> _Scale:
+        where = self._where(k)
+        offset = np.asarray(self._attr(k, "offset", [0.0]), dtype=np.float64).reshape(-1)
+        scale = np.asarray(self._attr(k, "scale", [1.0]), dtype=np.float64).reshape(-1)
+        if offset.size == 0 or scale.size == 0:
+            raise ValueError(f"{where} has an empty offset or scale.")
+        if offset.size > 1 and scale.size > 1 and offset.size != scale.size:
+            raise ValueError(f"{where} has offset and scale of different lengths.")
+        with np.errstate(all="ignore"):
+            return _Scale(scale, -offset * scale, where)
+
+
+# ---------------------------------------------------------------------- shapes and folding
+def _input_shape(value_info: Any) -> tuple | None:
+    t = value_info.type
+    if t.WhichOneof("value") != "tensor_type" or not t.tensor_type.HasField("shape"):
+        return None
+    dims = t.tensor_type.shape.dim
+    if len(dims) < 2:
+        raise TypeError(
+            f"The graph input {value_info.name!r} has rank {len(dims)}; rows of features "
+            "(rank 2 or more) are required."
+        )
+    out = []
+    for d in list(dims)[1:]:
+        v = d.dim_value if d.HasField("dim_value") else 0
+        out.append(int(v) if v > 0 else None)
+    return tuple(out)
+
+
+def _input_width(value_info: Any) -> int | None:
+    shape = _input_shape(value_info)
+    return _prod(shape) if shape is not None else None
+
+
+def _prod(shape: tuple | None) -> int | None:
+    if shape is None or any(s is None for s in shape):
+        return None
+    p = 1
+    for s in shape:
+        p *= s
+    return p
+
+
+def _require_2d(shape: tuple | None, where: str) -> None:
+    if shape is not None and len(shape) != 1:
+        raise TypeError(
+            f"{where} acts on a tensor of rank {len(shape) + 1}; add a Flatten before it "
+            "(only rows of features are supported)."
+        )
+
+
+def _as_row(C: np.ndarray, n: int, what: str) -> np.ndarray:
+    if C.ndim > 2 or (C.ndim == 2 and C.shape[0] != 1):
+        raise TypeError(f"{what} has shape {C.shape}; a bias must not vary across rows.")
+    C = C.reshape(-1)
+    if C.size == 1:
+        return np.full(n, C[0])
+    if C.size != n:
+        raise ValueError(f"{what} has {C.size} values for {n} outputs.")
+    return C
+
+
+def _check_size(rows: int, cols: int, where: str) -> None:
+    if rows * cols > _MAX_ELEMENTS:
+        raise ValueError(
+            f"Folding {where} would build a {rows} x {cols} matrix, more than the "
+            f"{_MAX_ELEMENTS} elements allowed."
+        )
+
+
+def _fold(items: list, in_width: int | None) -> list:
+    """Fold element-wise maps into dense layers, merge adjacent dense layers.
+
+    Every matrix is size-checked before it is allocated, so a hostile graph cannot make a
+    small file expand into a huge product.
+    """
+    # widths before each item, known from dense layers and vector constants
+    widths: list[int | None] = [None] * (len(items) + 1)
+    widths[0] = in_width
+    for i, it in enumerate(items):
+        w = widths[i]
+        if isinstance(it, Affine):
+            if w is not None and it.W.shape[1] != w:
+                raise ValueError(
+                    f"{it.source} expects {it.W.shape[1]} inputs but receives {w} "
+                    "(wrong shapes between initializers)."
+                )
+            widths[i] = it.W.shape[1]
+            widths[i + 1] = it.W.shape[0]
+        elif isinstance(it, _Scale):
+            n = max(it.s.size, it.t.size)
+            if n > 1 and w is not None and n != w:
+                raise ValueError(f"{it.source} has {n} values for {w} features.")
+            widths[i + 1] = widths[i] = w if w is not None else (n if n > 1 else None)
+        else:
+            widths[i + 1] = w
+    for i in range(len(items) - 1, -1, -1):  # fill unknown widths backwards
+        if widths[i] is None and not isinstance(items[i], Affine):
+            widths[i] = widths[i + 1]
+    out: list = []
+    pending: _Scale | None = None  # element-wise map waiting for the next dense layer
+    for i, it in enumerate(items):
+        if isinstance(it, _Scale):
+            n = widths[i] or max(it.s.size, it.t.size)
+            if it.s.size not in (1, n) or it.t.size not in (1, n):
+                raise ValueError(f"{it.source} has constants of lengths that do not match {n}.")
+            s = np.broadcast_to(it.s, (n,)).copy()
+            t = np.broadcast_to(it.t, (n,)).copy()
+            if pending is not None:
+                with np.errstate(all="ignore"):
+                    pending = _Scale(s * pending.s, s * pending.t + t, it.source)
+            elif out and isinstance(out[-1], Affine):
+                prev = out[-1]
+                if prev.W.shape[0] != s.size:
+                    raise ValueError(
+                        f"{it.source} has {s.size} values for {prev.W.shape[0]} features."
+                    )
+                with np.errstate(all="ignore"):
+                    out[-1] = Affine(s[:, None] * prev.W, s * prev.b + t, prev.source)
+            else:
+                pending = _Scale(s, t, it.source)
+        elif isinstance(it, Affine):
+            W, b = it.W, it.b
+            if pending is not None:
+                if pending.s.size != W.shape[1]:
+                    raise ValueError(
+                        f"{it.source} expects {W.shape[1]} inputs but receives {pending.s.size}."
+                    )
+                with np.errstate(all="ignore"):
+                    W, b = W * pending.s[None, :], W @ pending.t + b
+                pending = None
+            if out and isinstance(out[-1], Affine):
+                prev = out[-1]
+                if W.shape[1] != prev.W.shape[0]:
+                    raise ValueError(
+                        f"{it.source} expects {W.shape[1]} inputs but {prev.source} gives "
+                        f"{prev.W.shape[0]} (wrong shapes between initializers)."
+                    )
+                _check_size(W.shape[0], prev.W.shape[1], it.source)
+                with np.errstate(all="ignore"):
+                    out[-1] = Affine(W @ prev.W, W @ prev.b + b, prev.source)
+            else:
+                out.append(Affine(W, b, it.source))
+        else:
+            if pending is not None:
+                out.append(_scale_matrix(pending))
+                pending = None
+            out.append(it)
+    if pending is not None:
+        out.append(_scale_matrix(pending))
+    for op in out:
+        if isinstance(op, Affine) and not (np.isfinite(op.W).all() and np.isfinite(op.b).all()):
+            raise ValueError(f"{op.source} gives non-finite (overflowing or NaN) weights.")
+    return out
+
+
+def _scale_matrix(sc: _Scale) -> Affine:
+    if sc.s.size == 1 and sc.t.size == 1:
+        raise TypeError(
+            f"{sc.source}: the number of features is unknown here; declare the graph input's shape."
+        )
+    _check_size(sc.s.size, sc.s.size, sc.source)
+    return Affine(np.diag(sc.s), sc.t, sc.source)
