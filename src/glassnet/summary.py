@@ -757,7 +757,11 @@ def region_inference(
         the rows, a single class, or perfect separation (logistic estimates do not exist).
     """
     import statsmodels.api as sm
-    from statsmodels.tools.sm_exceptions import PerfectSeparationError, PerfectSeparationWarning
+    from statsmodels.tools.sm_exceptions import (
+        ConvergenceWarning,
+        PerfectSeparationError,
+        PerfectSeparationWarning,
+    )
 
     regions = _check_regions(regions)
     net = regions.network
@@ -795,23 +799,30 @@ def region_inference(
                 f"All {m} rows of {what} have y = {yr[0]:g}; a logistic model cannot be fitted "
                 "to a single class."
             )
+        if _completely_separated(Z, yr):
+            raise ValueError(
+                f"The classes in {what} are perfectly separated by the features, so the "
+                "logistic estimates do not exist (they diverge). Use a larger region or a "
+                "penalised fit."
+            )
         with warnings.catch_warnings():
             warnings.simplefilter("error", PerfectSeparationWarning)
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)  # exp overflow while diverging
             try:
                 res = sm.Logit(yr, Z).fit(disp=0, method="newton", maxiter=100)
             except (PerfectSeparationError, PerfectSeparationWarning) as exc:
                 raise ValueError(
-                    f"The classes in {what} are perfectly separated by the features, so the "
-                    "logistic estimates do not exist (they diverge). Use a larger region or a "
-                    "penalised fit."
+                    f"The classes in {what} are perfectly separated; the logistic estimates "
+                    "do not exist."
                 ) from exc
             except np.linalg.LinAlgError as exc:
                 raise ValueError(f"The logistic fit on {what} is singular: {exc}.") from exc
-        fitted = res.predict()
-        if np.all((fitted < 1e-8) | (fitted > 1 - 1e-8)):
+        if not res.mle_retvals.get("converged", True) or not np.isfinite(res.bse).all():
             raise ValueError(
-                f"The classes in {what} are (quasi-)perfectly separated; the logistic "
-                "estimates and their standard errors are not meaningful."
+                f"The logistic fit on {what} did not converge (the classes are probably "
+                "quasi-perfectly separated); its standard errors are not meaningful. Use a "
+                "larger region or a penalised fit."
             )
         model, stat = "logit", "z"
     else:
@@ -843,3 +854,19 @@ def region_inference(
          "region": ids if ids is not None else "mask"}
     )
     return (df, res) if return_result else df
+
+
+def _completely_separated(Z: np.ndarray, y: np.ndarray) -> bool:
+    """Whether some hyperplane puts every positive strictly on one side and every negative
+    on the other: the LP ``s_i z_i . w >= 1`` (``s_i = +-1``) is feasible."""
+    from scipy.optimize import linprog
+
+    sgn = np.where(y > 0.5, 1.0, -1.0)
+    res = linprog(
+        np.zeros(Z.shape[1]),
+        A_ub=-(sgn[:, None] * Z),
+        b_ub=-np.ones(Z.shape[0]),
+        bounds=[(None, None)] * Z.shape[1],
+        method="highs",
+    )
+    return bool(res.status == 0)

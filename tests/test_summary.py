@@ -1,0 +1,344 @@
+"""Tests for glassnet.summary: tables against row-by-row references, explanations, inference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from conftest import random_network
+from sklearn.metrics import roc_auc_score
+
+from glassnet import (
+    ReluNetwork,
+    coefficient_distribution,
+    feature_importance,
+    local_contributions,
+    region_inference,
+    region_summary,
+    unwrap,
+)
+from glassnet.summary import grouped_auc
+
+
+# ---------------------------------------------------------------------- fixtures
+def _binary_case(rng, n=400, d=3, hidden=(6, 5)):
+    net = random_network(rng, d, hidden, 1, "sigmoid")
+    X = rng.normal(size=(n, d))
+    p = net.predict_output(X)[:, 0]
+    y = (rng.random(n) < 0.3 + 0.4 * p).astype(float)  # related to the network, not equal
+    return net, X, y
+
+
+def _reference_row(net, X, labels, r):
+    """Slow row-by-row statistics of region r (loops and sklearn, no grouping tricks)."""
+    rows = [i for i in range(X.shape[0]) if labels[i] == r]
+    Xr = X[rows]
+    out = {"count": len(rows), "share": len(rows) / X.shape[0]}
+    out["pred_mean"] = net.predict_output(Xr).mean(axis=0)
+    eta_r = net.forward(Xr)
+    return out, rows, eta_r
+
+
+def _local_auc(score, yb):
+    return roc_auc_score(yb, score) if 0 < yb.sum() < yb.size else np.nan
+
+
+# ---------------------------------------------------------------------- summary table
+def test_binary_summary_matches_row_by_row_reference(rng):
+    net, X, y = _binary_case(rng)
+    reg = unwrap(net, X)
+    df = region_summary(reg, X, y)
+    assert list(df["region"]) == list(range(len(reg)))
+    assert df["count"].is_monotonic_decreasing
+    labels = reg.labels
+    n = X.shape[0]
+    cum = 0.0
+    for i, r in enumerate(df["region"]):
+        ref, rows, eta_r = _reference_row(net, X, labels, r)
+        row = df.iloc[i]
+        cum += ref["share"]
+        assert row["count"] == ref["count"]
+        assert row["share"] == pytest.approx(ref["share"])
+        assert row["cum_share"] == pytest.approx(cum)
+        assert row["y_mean"] == pytest.approx(np.mean(y[rows]))
+        assert row["y_std"] == pytest.approx(np.std(y[rows]), abs=1e-12)
+        assert row["pred_mean"] == pytest.approx(ref["pred_mean"][0], rel=1e-12)
+        auc = _local_auc(eta_r[:, 0], y[rows])
+        if np.isnan(auc):
+            assert np.isnan(row["local_auc"])
+        else:
+            assert row["local_auc"] == pytest.approx(auc, rel=1e-12)
+        assert row["local_accuracy"] == pytest.approx(np.mean((eta_r[:, 0] > 0) == (y[rows] == 1)))
+        # global: this region's LLM on every row
+        eta_all = X @ reg.coef[r, 0] + reg.intercept[r, 0]
+        assert row["global_auc"] == pytest.approx(roc_auc_score(y, eta_all), rel=1e-12)
+        assert row["global_accuracy"] == pytest.approx(np.mean((eta_all > 0) == (y == 1)))
+        assert row["intercept"] == reg.intercept[r, 0]
+        for j in range(X.shape[1]):
+            assert row[f"coef_x{j}"] == reg.coef[r, 0, j]
+    assert df.attrs["network_auc"] == pytest.approx(roc_auc_score(y, net.forward(X)[:, 0]))
+    assert df.attrs["global_rows"] == n
+
+
+def test_regression_multi_output_matches_reference_and_global_mse_is_exact(rng):
+    net = random_network(rng, 4, (7, 7), 2, "identity")
+    X = rng.normal(size=(300, 4)) * [1.0, 10.0, 0.1, 3.0] + [0, 50, 0, -2]
+    Y = net.forward(X) + rng.normal(size=(300, 2))
+    reg = unwrap(net, X)
+    df = region_summary(reg, X, Y)
+    assert "local_auc" not in df and "y_mean[1]" in df and "coef_x3[1]" in df
+    for i, r in enumerate(df["region"][:30]):
+        rows = np.flatnonzero(reg.labels == r)
+        pred = net.forward(X[rows])
+        mse = np.mean((pred - Y[rows]) ** 2)
+        assert df["local_mse"].iloc[i] == pytest.approx(mse, rel=1e-10)
+        assert df["local_rmse"].iloc[i] == pytest.approx(np.sqrt(mse), rel=1e-10)
+        for j in range(2):
+            assert df[f"y_mean[{j}]"].iloc[i] == pytest.approx(Y[rows, j].mean())
+            assert df[f"pred_mean[{j}]"].iloc[i] == pytest.approx(pred[:, j].mean(), rel=1e-12)
+        glob = X @ reg.coef[r].T + reg.intercept[r]
+        assert df["global_mse"].iloc[i] == pytest.approx(np.mean((glob - Y) ** 2), rel=1e-9)
+    assert df.attrs["network_mse"] == pytest.approx(np.mean((net.forward(X) - Y) ** 2))
+
+
+def test_softmax_multiclass_macro_ovr_auc_and_argmax_accuracy(rng):
+    net = random_network(rng, 3, (6, 6), 3, "softmax")
+    X = rng.normal(size=(300, 3))
+    y = rng.integers(0, 3, size=300)
+    reg = unwrap(net, X)
+    df = region_summary(reg, X, y, top=15)
+    P = net.predict_output(X)
+    for i, r in enumerate(df["region"]):
+        rows = np.flatnonzero(reg.labels == r)
+        aucs = [_local_auc(P[rows, j], (y[rows] == j).astype(int)) for j in range(3)]
+        aucs = [a for a in aucs if not np.isnan(a)]
+        expected = np.mean(aucs) if aucs else np.nan
+        np.testing.assert_allclose(df["local_auc"].iloc[i], expected, rtol=1e-12)
+        acc = np.mean(P[rows].argmax(axis=1) == y[rows])
+        assert df["local_accuracy"].iloc[i] == pytest.approx(acc)
+        assert df["y_mean[2]"].iloc[i] == pytest.approx(np.mean(y[rows] == 2))
+        glob = net.apply_link(X @ reg.coef[r].T + reg.intercept[r])
+        g = np.mean([roc_auc_score(y == j, glob[:, j]) for j in range(3)])
+        assert df["global_auc"].iloc[i] == pytest.approx(g, rel=1e-12)
+
+
+def test_two_softmax_outputs_equal_binary_auc(rng):
+    net = random_network(rng, 2, (8,), 2, "softmax")
+    X = rng.normal(size=(300, 2))
+    y = rng.integers(0, 2, size=300)
+    reg = unwrap(net, X)
+    df = region_summary(reg, X, y)
+    eta = net.forward(X)
+    overall = roc_auc_score(y, eta[:, 1] - eta[:, 0])
+    assert df.attrs["network_auc"] == pytest.approx(overall)
+    one_hot = np.eye(2)[y]
+    pd.testing.assert_frame_equal(df, region_summary(reg, X, one_hot))
+
+
+def test_filters_top_min_count_coverage_and_global_top(rng):
+    net, X, y = _binary_case(rng)
+    reg = unwrap(net, X)
+    full = region_summary(reg, X, y)
+    df = region_summary(reg, X, y, min_count=5)
+    assert (df["count"] >= 5).all() and len(df) == (reg.counts >= 5).sum()
+    assert len(region_summary(reg, X, y, top=3)) == 3
+    cov = region_summary(reg, X, y, coverage=0.5)
+    assert cov["cum_share"].iloc[-1] >= 0.5 and (len(cov) == 1 or cov["cum_share"].iloc[-2] < 0.5)
+    g = region_summary(reg, X, y, global_top=4)
+    assert g["global_auc"].iloc[:4].notna().all() and g["global_auc"].iloc[4:].isna().all()
+    pd.testing.assert_series_equal(g["global_auc"].iloc[:4], full["global_auc"].iloc[:4])
+    assert reg.summary(X, y, top=3).equals(full.iloc[:3])
+
+
+def test_global_sample_is_close_to_exact(rng):
+    net, X, y = _binary_case(rng, n=3000, d=2, hidden=(5,))
+    reg = unwrap(net, X)
+    exact = region_summary(reg, X, y, top=5, global_rows=None)
+    sampled = region_summary(reg, X, y, top=5, global_rows=1000)
+    assert sampled.attrs["global_rows"] == 1000 and exact.attrs["global_rows"] == 3000
+    np.testing.assert_allclose(sampled["global_auc"], exact["global_auc"], atol=0.06)
+    assert not np.array_equal(sampled["global_auc"], exact["global_auc"])
+
+
+def test_summary_without_y_has_no_performance_columns(rng):
+    net, X, _ = _binary_case(rng)
+    df = region_summary(unwrap(net, X), X)
+    assert not any(c.startswith(("local_", "global_", "y_")) for c in df.columns)
+    assert "pred_mean" in df
+
+
+def test_grouped_auc_with_ties_matches_sklearn(rng):
+    n = 2000
+    groups = rng.integers(0, 7, size=n)
+    score = rng.integers(0, 5, size=n).astype(float)  # many ties
+    yb = rng.random(n) < 0.4
+    yb[groups == 6] = True  # one group with a single class
+    auc = grouped_auc(groups, score, yb, 8)
+    for g in range(6):
+        m = groups == g
+        assert auc[g] == pytest.approx(roc_auc_score(yb[m], score[m]), rel=1e-12)
+    assert np.isnan(auc[6]) and np.isnan(auc[7])
+
+
+def test_summary_bad_input(rng):
+    net, X, y = _binary_case(rng)
+    reg = unwrap(net, X)
+    with pytest.raises(ValueError, match="rows"):
+        region_summary(reg, X[:10], y[:10])
+    with pytest.raises(ValueError, match="do(es)? not match"):
+        region_summary(reg, X[::-1].copy(), y)
+    with pytest.raises(ValueError, match="0/1"):
+        region_summary(reg, X, y * 2)
+    with pytest.raises(ValueError, match="task"):
+        region_summary(reg, X, y, task="ranking")
+    with pytest.raises(ValueError, match="top"):
+        region_summary(reg, X, y, top=0)
+    with pytest.raises(TypeError, match="Regions"):
+        region_summary(net, X, y)
+    sm_net = random_network(rng, 3, (4,), 3, "softmax")
+    with pytest.raises(ValueError, match="class indices"):
+        region_summary(unwrap(sm_net, X), X, np.full(X.shape[0], 3))
+
+
+# ---------------------------------------------------------------------- contributions
+@pytest.mark.parametrize("k,output", [(1, "sigmoid"), (3, "identity")])
+def test_contributions_sum_to_network_output(rng, k, output):
+    net = random_network(rng, 5, (9, 9, 9), k, output)
+    X = rng.normal(size=(500, 5))
+    reg = unwrap(net, X)
+    eta = net.forward(X)
+    Xnew = rng.normal(size=(200, 5)) * 3  # rows never unwrapped
+    for model, data in ((reg, X), (net, Xnew)):
+        ref = net.forward(data)
+        for baseline in (None, "mean", rng.normal(size=5)):
+            c = local_contributions(model, data, baseline)
+            parts = c[[*reg.feature_names, "base"]].to_numpy().sum(axis=1)
+            np.testing.assert_allclose(parts, ref.ravel(), atol=1e-9, rtol=0)
+            np.testing.assert_allclose(c["output"], ref.ravel(), atol=1e-9, rtol=0)
+    c0 = local_contributions(reg, X, output=k - 1)
+    np.testing.assert_allclose(c0["output"], eta[:, k - 1], atol=1e-9, rtol=0)
+    coef, intercept = reg.local_models(X)
+    np.testing.assert_array_equal(c0["x2"], coef[:, k - 1, 2] * X[:, 2])
+    np.testing.assert_array_equal(c0["base"], intercept[:, k - 1])
+
+
+def test_contributions_keep_dataframe_index_and_names(rng):
+    net = random_network(rng, 2, (4,), 1)
+    X = pd.DataFrame(rng.normal(size=(6, 2)), columns=["age", "income"], index=list("abcdef"))
+    c = unwrap(net, X).local_contributions(X, baseline=pd.Series({"income": 1.0, "age": 2.0}))
+    assert list(c.columns) == ["age", "income", "base", "output"]
+    assert list(c.index) == list("abcdef")
+    coef, _ = unwrap(net, X).local_models(X)
+    np.testing.assert_allclose(c["age"], coef[:, 0, 0] * (X["age"] - 2.0))
+    with pytest.raises(ValueError, match="baseline"):
+        local_contributions(net, X, baseline=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="baseline"):
+        local_contributions(net, X, baseline="mode")
+    with pytest.raises(ValueError, match="output"):
+        local_contributions(net, X, output=2)
+
+
+# ---------------------------------------------------------------------- importance
+def test_feature_importance_formula_and_every_feature(rng):
+    net = random_network(rng, 6, (8, 8), 2)
+    W0 = np.array(net.weights[0])
+    W0[:, 4] = 0.0  # feature x4 has no effect anywhere
+    net = ReluNetwork([W0, *net.weights[1:]], list(net.biases))
+    X = rng.normal(size=(400, 6)) * [1, 2, 3, 4, 5, 6]
+    reg = unwrap(net, X)
+    imp = feature_importance(reg)
+    assert sorted(imp.index) == [f"x{j}" for j in range(6)]
+    assert imp["importance"].sum() == pytest.approx(1.0)
+    assert imp.loc["x4", "importance"] == 0.0
+    assert imp["importance"].is_monotonic_decreasing
+    # reference: per row, sum over outputs of the row's squared coefficients
+    coef, _ = reg.local_models(X)
+    per_row = (coef**2).sum(axis=1).mean(axis=0)
+    np.testing.assert_allclose(imp.loc[[f"x{j}" for j in range(6)], "mean_sq_effect"], per_row)
+    one = feature_importance(reg, output=1)
+    np.testing.assert_allclose(one.loc["x0", "mean_effect"], coef[:, 1, 0].mean())
+    std = feature_importance(reg, X, standardize=True)
+    ref = ((coef * X.std(axis=0)) ** 2).sum(axis=1).mean(axis=0)
+    np.testing.assert_allclose(std.loc[[f"x{j}" for j in range(6)], "importance"], ref / ref.sum())
+    pd.testing.assert_frame_equal(feature_importance(reg, X), imp)
+    with pytest.raises(ValueError, match="standardize"):
+        feature_importance(reg, standardize=True)
+
+
+def test_coefficient_distribution_matches_expanded_rows(rng):
+    net = random_network(rng, 3, (6, 6), 1)
+    X = rng.normal(size=(500, 3))
+    reg = unwrap(net, X)
+    q = (0.1, 0.5, 0.9)
+    dist = coefficient_distribution(reg, quantiles=q)
+    coef, intercept = reg.local_models(X)
+    vals = np.column_stack([coef[:, 0, :], intercept[:, 0]])
+    assert list(dist.index) == ["x0", "x1", "x2", "intercept"]
+    np.testing.assert_allclose(dist["mean"], vals.mean(axis=0))
+    np.testing.assert_allclose(dist["std"], vals.std(axis=0), atol=1e-12)
+    for qi in q:
+        expected = np.quantile(vals, qi, axis=0, method="inverted_cdf")
+        np.testing.assert_array_equal(dist[f"q{qi:g}"], expected)
+    np.testing.assert_allclose(dist["share_positive"], (vals > 0).mean(axis=0))
+    with pytest.raises(ValueError, match="quantiles"):
+        coefficient_distribution(reg, quantiles=(0.5, 1.5))
+
+
+# ---------------------------------------------------------------------- inference
+def _inference_case(rng):
+    net = random_network(rng, 2, (3,), 1, "sigmoid")
+    X = rng.normal(size=(3000, 2))
+    eta = X @ [1.0, -1.5] + 0.3
+    y = (rng.random(3000) < 1 / (1 + np.exp(-eta))).astype(float)
+    return net, X, y
+
+
+def test_inference_matches_statsmodels(rng):
+    net, X, y = _inference_case(rng)
+    reg = unwrap(net, X)
+    r = 0
+    table = region_inference(reg, X, y, r)
+    rows = reg.labels == r
+    res = sm.Logit(y[rows], sm.add_constant(X[rows])).fit(disp=0)
+    np.testing.assert_allclose(table["coef"], res.params, rtol=1e-6)
+    np.testing.assert_allclose(table["std_err"], res.bse, rtol=1e-6)
+    np.testing.assert_allclose(table["z"], res.tvalues, rtol=1e-6)
+    np.testing.assert_allclose(table["p_value"], res.pvalues, rtol=1e-5, atol=1e-300)
+    np.testing.assert_allclose(table[["ci_low", "ci_high"]], res.conf_int(0.05), rtol=1e-6)
+    assert list(table.index) == ["intercept", "x0", "x1"]
+    np.testing.assert_array_equal(table["llm_coef"], [reg.intercept[r, 0], *reg.coef[r, 0]])
+    assert table.attrs["n_obs"] == rows.sum()
+    # a merged region = the union of its regions' rows; OLS for regression
+    merged = region_inference(reg, X, y, [0, 1], task="regression", alpha=0.1)
+    rows = np.isin(reg.labels, [0, 1])
+    ols = sm.OLS(y[rows], sm.add_constant(X[rows])).fit()
+    np.testing.assert_allclose(merged["t"], ols.tvalues, rtol=1e-8)
+    np.testing.assert_allclose(merged[["ci_low", "ci_high"]], ols.conf_int(0.1), rtol=1e-8)
+    assert "llm_coef" not in merged
+    mask_table = reg.inference(X, y, rows, task="regression", alpha=0.1)
+    pd.testing.assert_frame_equal(mask_table, merged, check_like=True)
+
+
+def test_inference_clear_errors(rng):
+    net, X, y = _inference_case(rng)
+    reg = unwrap(net, X)
+    small = int(np.flatnonzero(reg.counts <= 3)[0]) if (reg.counts <= 3).any() else None
+    tiny = np.zeros(X.shape[0], dtype=bool)
+    tiny[:3] = True
+    with pytest.raises(ValueError, match="rows"):
+        region_inference(reg, X, y, tiny if small is None else small)
+    with pytest.raises(ValueError, match="separated"):
+        region_inference(reg, X, (X[:, 0] > 0).astype(float), np.ones(X.shape[0], dtype=bool))
+    with pytest.raises(ValueError, match="single class"):
+        region_inference(reg, X, np.zeros(X.shape[0]), 0)
+    Xc = X.copy()
+    Xc[:, 1] = 2.0
+    net2 = random_network(rng, 2, (3,), 1, "sigmoid")
+    reg2 = unwrap(net2, Xc)
+    with pytest.raises(ValueError, match="constant features"):
+        region_inference(reg2, Xc, y, np.ones(X.shape[0], dtype=bool))
+    with pytest.raises(ValueError, match="region indices"):
+        region_inference(reg, X, y, len(reg))
+    with pytest.raises(TypeError, match="region"):
+        region_inference(reg, X, y, "big")
