@@ -216,6 +216,32 @@ def test_concurrent_lines_meet_in_one_point(rng):
     _check_tiling(part, rng)
 
 
+@pytest.mark.parametrize("point", [(0.1, 0.3), (-0.37, 0.61), (0.123456789, -0.987654321)])
+def test_three_lines_through_an_inexact_point(point, rng):
+    """Three lines through one point whose coordinates are not exact in binary: the second
+    cut leaves a vertex a rounding error away from the third line, which must not split it
+    into a sliver (without the tolerance it does, for the first point)."""
+    c = np.array(point)
+    A = np.array([[1.0, 0.3], [0.7, -1.1], [0.2, 1.9]])
+    net = ReluNetwork([A, np.ones((1, 3))], [-A @ c, np.zeros(1)])
+    part = partition_2d(net, BOX)
+    assert len(part) == 6
+    assert part.areas.min() > 1e-5  # one wedge is small near the box edge, not a sliver
+    _check_tiling(part, rng, n_points=300)
+
+
+def test_line_through_an_inexact_box_corner():
+    bounds = ((-0.7, 0.3), (-0.1, 0.9))
+    corner = np.array([0.3, 0.9])
+    w = np.array([[0.53, 0.37], [0.61, -0.29]])
+    net = ReluNetwork([w, np.ones((1, 2))], [-w @ corner, np.zeros(1)])
+    part = partition_2d(net, bounds)
+    # Both lines pass through the corner (0.3, 0.9); the first leaves the box there, the
+    # second cuts the box into two pieces.
+    assert len(part) == 2
+    assert part.areas.min() > 1e-2
+
+
 def test_zero_weights_layers():
     rng = np.random.default_rng(3)
     net1 = random_network(rng, 2, (7,), 1)
