@@ -627,6 +627,11 @@ class _Importer:
         if t1 == -1:
             return (flat,)
         if flat is not None and flat != t1:
+            if t0 == -1:
+                raise TypeError(
+                    f"{where} reshapes rows of {flat} values into rows of {t1}, which mixes "
+                    "samples; import the value before it with output_name=."
+                )
             raise ValueError(f"{where} reshapes {flat} features per row into {t1}.")
         return (t1,)
 
