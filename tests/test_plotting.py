@@ -1,0 +1,150 @@
+"""Tests for glassnet.plotting: every Display renders under Agg with the expected artists."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import random_network
+
+from glassnet import region_summary, unwrap
+from glassnet.plotting import (
+    CoefficientParallelDisplay,
+    CoefficientViolinDisplay,
+    ContributionDisplay,
+    LLMProfileDisplay,
+    LocalGlobalPerformanceDisplay,
+    RegionSizeDisplay,
+    TwoFeatureDisplay,
+)
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture
+def case():
+    rng = np.random.default_rng(7)
+    net = random_network(rng, 3, (6, 6), 1, "sigmoid")
+    X = pd.DataFrame(rng.normal(size=(600, 3)), columns=["age", "income", "debt"])
+    p = net.predict_output(X)[:, 0]
+    y = (rng.random(600) < p).astype(int)
+    return net, X, y, unwrap(net, X)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _renders(disp):
+    assert disp.figure_ is disp.ax_.figure
+    buf = io.BytesIO()
+    disp.figure_.savefig(buf, format="png")
+    assert buf.getvalue()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_parallel_coordinates_one_line_per_region(case):
+    _, _, _, reg = case
+    disp = CoefficientParallelDisplay.from_regions(reg, top=5)
+    _renders(disp)
+    assert len(disp.lines_) == 5
+    np.testing.assert_array_equal(disp.lines_[2].get_ydata(), reg.coef[2, 0])
+    sub = CoefficientParallelDisplay.from_regions(reg, top=None, features=["debt", 0])
+    assert len(sub.lines_) == len(reg) and list(sub.feature_names) == ["debt", "age"]
+    np.testing.assert_array_equal(sub.lines_[0].get_ydata(), reg.coef[0, 0, [2, 0]])
+    with pytest.raises(ValueError, match="Unknown feature"):
+        CoefficientParallelDisplay.from_regions(reg, features=["salary"])
+    with pytest.raises(ValueError, match="top"):
+        CoefficientParallelDisplay.from_regions(reg, top=0)
+
+
+def test_violin_one_body_per_feature_and_weighted_medians(case):
+    _, X, _, reg = case
+    disp = CoefficientViolinDisplay.from_regions(reg)
+    _renders(disp)
+    assert len(disp.violins_) == 3
+    assert len(disp.medians_.get_segments()) == 3
+    coef, _ = reg.local_models(X)
+    np.testing.assert_array_equal(
+        disp.medians, np.quantile(coef[:, 0, :], 0.5, axis=0, method="inverted_cdf")
+    )
+    # a single region: constant coefficients are drawn as ticks, not densities
+    one = unwrap(random_network(np.random.default_rng(0), 3, (2,), 1), X.iloc[:1])
+    _renders(CoefficientViolinDisplay.from_regions(one, features=[1]))
+
+
+def test_profile_one_segment_per_region_over_its_range(case):
+    _, X, _, reg = case
+    disp = LLMProfileDisplay.from_regions(reg, X, "income", top=7)
+    _renders(disp)
+    segs = disp.lines_.get_segments()
+    assert len(segs) == 7
+    rows = X["income"].to_numpy()[reg.labels == 3]
+    np.testing.assert_allclose(segs[3][:, 0], [rows.min(), rows.max()])
+    np.testing.assert_allclose(segs[3][:, 1], reg.coef[3, 0, 1] * segs[3][:, 0])
+
+
+def test_two_feature_view_scatter_per_region(case):
+    _, X, _, reg = case
+    disp = TwoFeatureDisplay.from_regions(reg, X, ("age", "debt"), top=4)
+    _renders(disp)
+    others = (reg.labels >= 4).any()
+    assert len(disp.scatters_) == 4 + int(others)
+    assert disp.arrows_.N == 4
+    sizes = [len(s.get_offsets()) for s in disp.scatters_[int(others):]]
+    assert sizes == reg.counts[:4].tolist()
+    with pytest.raises(ValueError, match="two features"):
+        TwoFeatureDisplay.from_regions(reg, X, ("age",))
+
+
+def test_region_size_bars(case):
+    _, _, _, reg = case
+    disp = RegionSizeDisplay.from_regions(reg, top=12)
+    _renders(disp)
+    assert len(disp.bars_) == 12
+    assert [b.get_height() for b in disp.bars_] == reg.counts[:12].tolist()
+    np.testing.assert_allclose(disp.cumulative_line_.get_ydata(), np.cumsum(reg.shares)[:12])
+
+
+def test_contribution_bars_add_up_to_the_output(case):
+    net, X, _, reg = case
+    disp = ContributionDisplay.from_regions(reg, X, row=5)
+    _renders(disp)
+    assert len(disp.bars_) == 3 + 1
+    total = sum(b.get_width() for b in disp.bars_)
+    assert total == pytest.approx(net.forward(X.iloc[[5]])[0, 0], abs=1e-9)
+    folded = ContributionDisplay.from_model(net, X, row=5, max_features=1, baseline="mean")
+    assert len(folded.bars_) == 1 + 1 + 1  # base, top feature, "other"
+    assert sum(b.get_width() for b in folded.bars_) == pytest.approx(total, abs=1e-9)
+    with pytest.raises(ValueError, match="row"):
+        ContributionDisplay.from_model(net, X, row=600)
+
+
+def test_local_vs_global_one_point_per_region(case):
+    _, X, y, reg = case
+    disp = LocalGlobalPerformanceDisplay.from_regions(reg, X, y, top=10, min_count=5)
+    _renders(disp)
+    table = region_summary(reg, X, y, top=10, min_count=5)
+    both = table["local_auc"].notna() & table["global_auc"].notna()
+    assert len(disp.scatter_.get_offsets()) == both.sum()
+    np.testing.assert_allclose(disp.scatter_.get_offsets()[:, 1], table["global_auc"][both])
+    acc = LocalGlobalPerformanceDisplay.from_summary(table, "accuracy")
+    assert len(acc.scatter_.get_offsets()) == len(table)
+    with pytest.raises(ValueError, match="no columns"):
+        LocalGlobalPerformanceDisplay.from_summary(region_summary(reg, X), "auc")
+
+
+def test_displays_draw_on_given_axes(case):
+    _, X, _, reg = case
+    fig, axes = plt.subplots(1, 2)
+    a = RegionSizeDisplay.from_regions(reg, ax=axes[0])
+    b = CoefficientParallelDisplay.from_regions(reg, ax=axes[1])
+    assert a.ax_ is axes[0] and b.ax_ is axes[1] and a.figure_ is fig
+    # plot() again on a new axes re-draws from the stored values
+    fig2, ax2 = plt.subplots()
+    assert b.plot(ax=ax2).ax_ is ax2 and len(ax2.lines) >= len(b.lines_)
