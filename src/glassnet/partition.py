@@ -921,13 +921,13 @@ class PartitionDisplay:
             regions = None if isinstance(llm_lines, str) and llm_lines == "all" else llm_lines
             segs, _ = p.llm_segments(regions)
             self.llm_lines_ = LineCollection(
-                segs, colors="tab:green", linewidths=0.8, linestyles="--", alpha=0.8
+                segs, colors="#00a000", linewidths=1.4, linestyles="--"
             )
             ax.add_collection(self.llm_lines_)
         self.scatter_ = None
         pts = self._points()
         if pts is not None:
-            kw = {"s": 6, "edgecolors": "none"}
+            kw = {"s": 8, "edgecolors": "black", "linewidths": 0.2}
             if self.y is not None:
                 kw.update(c=np.asarray(self.y), cmap="coolwarm")
             else:
