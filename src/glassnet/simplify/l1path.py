@@ -1,0 +1,257 @@
+"""L1 regularisation path: how the number of activation regions falls as the penalty grows.
+
+A larger L1 penalty on the weights drives weights towards zero, so fewer neurons change
+state across the data and the network splits the inputs into fewer activation regions
+(fewer local linear models), usually at some cost in accuracy. :func:`l1_path` trains one
+network per penalty and tabulates both sides of that trade-off; :class:`L1Path` holds the
+table, recommends a penalty and plots the path.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from glassnet.regions import unwrap
+
+__all__ = ["L1Path", "l1_path"]
+
+
+class L1Path:
+    """Result of :func:`l1_path`, in the style of scikit-learn's Display objects.
+
+    Attributes
+    ----------
+    table_ : DataFrame
+        One row per penalty, sorted by penalty: ``l1_reg``, ``n_regions`` (distinct
+        activation regions on the training rows), ``n_regions_95`` (regions covering 95%
+        of the training rows), ``top10_share`` (share of training rows in the 10 largest
+        regions), ``score`` (AUC for classifiers, RMSE for regressors), ``n_epochs`` and
+        ``fit_time`` (seconds).
+    metric_ : {"auc", "rmse"}
+    score_on_ : {"validation", "training"}
+        Whether ``score`` was computed on ``X_val`` or, without it, on the training rows.
+    tolerance_ : float
+    best_score_ : float
+    recommended_ : float
+        The largest penalty whose score is within ``tolerance_`` (relative) of the best:
+        ``score >= best * (1 - tolerance)`` for AUC, ``score <= best * (1 + tolerance)``
+        for RMSE.
+    estimators_ : list
+        The fitted estimators, in the order of ``table_``.
+    figure_, ax_ : matplotlib objects
+        Set by :meth:`plot`; ``ax_`` is the regions axis, ``score_ax_`` its twin.
+    """
+
+    def __init__(
+        self,
+        table: pd.DataFrame,
+        *,
+        metric: str,
+        score_on: str,
+        tolerance: float,
+        estimators: Sequence[Any] = (),
+    ) -> None:
+        self.table_ = table.reset_index(drop=True)
+        self.metric_ = metric
+        self.score_on_ = score_on
+        self.tolerance_ = float(tolerance)
+        self.estimators_ = list(estimators)
+        scores = self.table_["score"].to_numpy(dtype=np.float64)
+        penalties = self.table_["l1_reg"].to_numpy(dtype=np.float64)
+        ok = np.isfinite(scores)
+        if not ok.any():
+            self.best_score_ = math.nan
+            self.recommended_ = math.nan
+            return
+        if metric == "auc":
+            self.best_score_ = float(scores[ok].max())
+            within = ok & (scores >= self.best_score_ * (1 - self.tolerance_) - 1e-12)
+        else:
+            self.best_score_ = float(scores[ok].min())
+            within = ok & (scores <= self.best_score_ * (1 + self.tolerance_) + 1e-12)
+        self.recommended_ = float(penalties[within].max())
+
+    @property
+    def recommended_estimator_(self) -> Any:
+        """The fitted estimator trained with :attr:`recommended_`."""
+        if not self.estimators_:
+            raise AttributeError("This L1Path holds no estimators.")
+        i = int(np.flatnonzero(self.table_["l1_reg"].to_numpy() == self.recommended_)[0])
+        return self.estimators_[i]
+
+    def plot(self, ax: Any = None, *, log_regions: bool = True) -> L1Path:
+        """Plot the number of regions (left axis) and the score (right axis) vs the penalty.
+
+        The penalty axis is symmetric-log so that 0 can be shown; the recommended penalty
+        is marked by a dashed vertical line.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw; a new figure is created by default.
+        log_regions : bool, default=True
+            Log scale for the regions axis.
+
+        Returns
+        -------
+        self
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6.4, 4.0))
+        t = self.table_
+        x = t["l1_reg"].to_numpy(dtype=np.float64)
+        ax.plot(x, t["n_regions"], "o-", color="C0", label="regions (training rows)")
+        ax.set_xlabel("L1 penalty (l1_reg)")
+        ax.set_ylabel("number of regions", color="C0")
+        positive = x[x > 0]
+        ax.set_xscale("symlog", linthresh=float(positive.min()) if positive.size else 1e-6)
+        if log_regions:
+            ax.set_yscale("log")
+        score_ax = ax.twinx()
+        label = f"{self.metric_.upper()} ({self.score_on_})"
+        score_ax.plot(x, t["score"], "s--", color="C1", label=label)
+        score_ax.set_ylabel(label, color="C1")
+        if math.isfinite(self.recommended_):
+            ax.axvline(self.recommended_, color="0.4", linestyle=":", linewidth=1)
+        ax.set_title("L1 path: regions and score against the penalty")
+        self.ax_ = ax
+        self.score_ax_ = score_ax
+        self.figure_ = ax.figure
+        return self
+
+    def __repr__(self) -> str:
+        return (
+            f"L1Path({len(self.table_)} penalties, metric={self.metric_!r}, "
+            f"recommended_={self.recommended_:g})"
+        )
+
+
+def _is_classifier(estimator: Any) -> bool:
+    from sklearn.base import is_classifier
+
+    return bool(is_classifier(estimator))
+
+
+def l1_path(
+    estimator: Any,
+    X: Any,
+    y: Any,
+    l1_values: Sequence[float],
+    X_val: Any = None,
+    y_val: Any = None,
+    *,
+    tolerance: float = 0.01,
+    sample_weight: Any = None,
+) -> L1Path:
+    """Train ``estimator`` once per L1 penalty and tabulate regions against score.
+
+    For each value ``v`` of ``l1_values`` the estimator is cloned, given ``l1_reg=v`` and
+    fitted on ``(X, y)``; the trained network is unwrapped on ``X`` (exactly, with
+    :func:`glassnet.unwrap`) to count its activation regions, and scored on
+    ``(X_val, y_val)``: ROC AUC for a classifier (one-vs-rest macro average for several
+    classes), RMSE for a regressor.
+
+    Parameters
+    ----------
+    estimator : ReluNetClassifier or ReluNetRegressor (unfitted; only its parameters are used)
+        Any scikit-learn estimator with an ``l1_reg`` parameter and a ``network_``
+        attribute after fitting works.
+    X, y : training data
+    l1_values : sequence of float
+        Non-negative penalties (duplicates removed; evaluated in increasing order).
+    X_val, y_val : validation data, optional
+        Without them the score is computed on the training rows (``score_on_ ==
+        "training"``), which favours small penalties; pass held-out data when you can.
+    tolerance : float, default=0.01
+        Relative slack for :attr:`L1Path.recommended_`.
+    sample_weight : array-like of shape (n_samples,), optional
+        Passed to ``fit``.
+
+    Returns
+    -------
+    L1Path
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_circles
+    >>> from glassnet import ReluNetClassifier, l1_path
+    >>> X, y = make_circles(300, noise=0.1, factor=0.6, random_state=0)
+    >>> est = ReluNetClassifier((16, 16), learning_rate=0.01, max_epochs=40, random_state=0)
+    >>> path = l1_path(est, X, y, [0.0, 0.01])
+    >>> list(path.table_.columns)[:4]
+    ['l1_reg', 'n_regions', 'n_regions_95', 'top10_share']
+    """
+    from sklearn.base import clone
+
+    if "l1_reg" not in estimator.get_params():
+        raise TypeError(
+            f"{type(estimator).__name__} has no l1_reg parameter; pass a "
+            "glassnet.ReluNetClassifier or ReluNetRegressor."
+        )
+    values = np.asarray(l1_values, dtype=np.float64).ravel()
+    if values.size == 0:
+        raise ValueError("l1_values is empty; pass at least one penalty.")
+    if not np.isfinite(values).all() or (values < 0).any():
+        raise ValueError(f"l1_values must be finite and >= 0; got {values.tolist()}.")
+    if not (isinstance(tolerance, (int, float)) and tolerance >= 0):
+        raise ValueError(f"tolerance must be a number >= 0; got {tolerance!r}.")
+    if (X_val is None) != (y_val is None):
+        raise ValueError("Pass both X_val and y_val, or neither.")
+    values = np.unique(values)
+    classifier = _is_classifier(estimator)
+    metric = "auc" if classifier else "rmse"
+    score_on = "training" if X_val is None else "validation"
+    Xs, ys = (X, y) if X_val is None else (X_val, y_val)
+
+    rows = []
+    fitted = []
+    for v in values:
+        est = clone(estimator).set_params(l1_reg=float(v))
+        start = time.perf_counter()
+        if sample_weight is None:
+            est.fit(X, y)
+        else:
+            est.fit(X, y, sample_weight=sample_weight)
+        fit_time = time.perf_counter() - start
+        regions = unwrap(est.network_, X)
+        counts = regions.counts
+        rows.append(
+            {
+                "l1_reg": float(v),
+                "n_regions": int(regions.n_regions),
+                "n_regions_95": int(regions.n_regions_covering(0.95)),
+                "top10_share": float(counts[:10].sum() / counts.sum()),
+                "score": _score(est, Xs, ys, classifier),
+                "n_epochs": int(getattr(est, "n_epochs_", -1)),
+                "fit_time": fit_time,
+            }
+        )
+        fitted.append(est)
+    return L1Path(
+        pd.DataFrame(rows), metric=metric, score_on=score_on, tolerance=tolerance,
+        estimators=fitted,
+    )
+
+
+def _score(est: Any, X: Any, y: Any, classifier: bool) -> float:
+    from sklearn.metrics import mean_squared_error, roc_auc_score
+
+    if classifier:
+        y_arr = np.asarray(y)
+        if np.unique(y_arr).size < 2:
+            return math.nan  # AUC is undefined on one class
+        proba = est.predict_proba(X)
+        if proba.shape[1] == 2:
+            return float(roc_auc_score(y_arr, proba[:, 1]))
+        return float(
+            roc_auc_score(y_arr, proba, multi_class="ovr", average="macro", labels=est.classes_)
+        )
+    return float(np.sqrt(mean_squared_error(y, est.predict(X))))
