@@ -404,10 +404,15 @@ def unwrap(
     ----------
     net : ReluNetwork, or a model :func:`glassnet.io.as_network` accepts
         (fitted scikit-learn MLP, torch ``nn.Sequential``, glassnet estimator).
-    X : array-like or DataFrame of shape (n_samples, n_features)
-        Rows to unwrap. DataFrame column names are kept as feature names.
+    X : array-like or DataFrame of shape (n_samples, n_features), or a stream
+        Rows to unwrap. DataFrame column names are kept as feature names. Also accepted,
+        with memory independent of the number of rows (see :mod:`glassnet.streaming`): an
+        iterator of chunks (arrays, DataFrames or ``(X, y)`` tuples) or the path of a
+        CSV/Parquet file, for which ``labels`` is None; and a ``dask.array.Array`` or
+        ``dask.dataframe.DataFrame``, handed to :func:`glassnet.dask.unwrap`.
     y : array-like of shape (n_samples,) or (n_samples, n_targets), optional
-        Numeric target; its mean and spread per region are recorded.
+        Numeric target; its mean and spread per region are recorded. For a file or
+        DataFrame chunks, the name of the target column.
     chunk_size : int, optional
         Rows per chunk (default: about 32 MB of activations per chunk). The result does
         not depend on it, except that BLAS may round a pre-activation within a few ulps of
@@ -428,6 +433,12 @@ def unwrap(
     >>> regions.coef[regions.labels[0]]
     array([[1., 1.]])
     """
+    from glassnet.streaming import is_streamed
+
+    if is_streamed(X):
+        from glassnet.streaming import unwrap_streamed
+
+        return unwrap_streamed(net, X, y, chunk_size=chunk_size)
     net = _as_network(net)
     names = feature_names_of(X) if net.feature_names is None else list(net.feature_names)
     X = net.check_input(X)

@@ -1,0 +1,430 @@
+"""Unwrapping data that does not fit in memory: chunk iterators, CSV/Parquet files.
+
+The rows are reduced chunk by chunk to **pattern statistics** (:class:`PatternStats`): for
+every distinct activation pattern of a chunk, its count, the sums and sums of squares of the
+network output (after the link) and of the target, the earliest row as representative, and
+the exactness certificate of the chunk. Statistics of different chunks merge associatively
+(:func:`merge_stats`), so the same code serves this single-machine stream and the Dask
+backend (:mod:`glassnet.dask`), which merges them in a tree on a cluster.
+
+Memory grows with the number of distinct regions, never with the number of rows: the row
+labels are not kept unless asked for (``keep_labels=True``; they cost 8 bytes a row).
+The result equals :func:`glassnet.unwrap` on all the rows at once: same regions, numbering,
+counts, representatives and LLMs; sums agree up to float64 summation order.
+
+The exactness certificate is checked chunk by chunk with the LLMs of each chunk's distinct
+patterns (the same formula that gives the final LLMs, which are computed once, for the
+merged distinct patterns, at the end). Pass ``certify=False`` to skip it; the certificate
+is then NaN.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from glassnet._validation import check_chunk_size, check_y, feature_names_of
+from glassnet.network import ReluNetwork
+from glassnet.regions import (
+    PatternLookup,
+    Regions,
+    _as_network,
+    _group_sums,
+    _packed_forward,
+    certificate,
+    factorize_patterns,
+    region_order,
+)
+
+__all__ = [
+    "PatternStats",
+    "chunk_stats",
+    "iter_file",
+    "merge_stats",
+    "stats_to_regions",
+    "unwrap_chunks",
+    "unwrap_file",
+]
+
+_CSV = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".txt", ".tsv")
+_PARQUET = (".parquet", ".pq")
+
+
+@dataclass
+class PatternStats:
+    """Per-pattern partial statistics of some rows; see the module docstring.
+
+    Attributes
+    ----------
+    packed : ndarray (R, B) uint8
+        Distinct packed activation patterns.
+    counts : ndarray (R,) int64
+    first : ndarray (R,) int64
+        Sort key of each pattern's earliest row (a global row index, or for Dask
+        ``block << 40 | row in block``); the smallest key wins on merging.
+    representatives : ndarray (R, n_features)
+    pred_sum, pred_sumsq : ndarray (R, n_outputs)
+    y_sum, y_sumsq : ndarray (R, n_targets) or None
+    max_abs_error : float
+        Certificate over the rows seen (NaN when not certified).
+    """
+
+    packed: np.ndarray
+    counts: np.ndarray
+    first: np.ndarray
+    representatives: np.ndarray
+    pred_sum: np.ndarray
+    pred_sumsq: np.ndarray
+    y_sum: np.ndarray | None
+    y_sumsq: np.ndarray | None
+    max_abs_error: float
+
+    @property
+    def n_regions(self) -> int:
+        return int(self.counts.shape[0])
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.counts.sum())
+
+
+def chunk_stats(
+    net: ReluNetwork,
+    X: np.ndarray,
+    y: np.ndarray | None = None,
+    *,
+    first_key: int = 0,
+    certify: bool = True,
+) -> PatternStats:
+    """Pattern statistics of one chunk of validated rows.
+
+    Parameters
+    ----------
+    net : ReluNetwork
+    X : ndarray (n, n_features) float64, already validated
+    y : ndarray (n,) or (n, n_targets), optional
+    first_key : int
+        Sort key of the chunk's first row; row ``i`` gets ``first_key + i``.
+    certify : bool
+        Compute the chunk's exactness certificate.
+    """
+    return _chunk_stats(net, X, y, first_key, certify)[0]
+
+
+def _chunk_stats(
+    net: ReluNetwork, X: np.ndarray, y: np.ndarray | None, first_key: int, certify: bool
+) -> tuple[PatternStats, np.ndarray]:
+    """:func:`chunk_stats` and each row's index into the chunk's distinct patterns."""
+    packed, out = _packed_forward(net, X, None)
+    codes, first = factorize_patterns(packed)
+    R = first.shape[0]
+    pred_sum, pred_sumsq = _group_sums(codes, net.apply_link(out), R)
+    y_sum = y_sumsq = None
+    if y is not None:
+        y2 = y.reshape(y.shape[0], -1)
+        y_sum, y_sumsq = _group_sums(codes, y2, R)
+    err = float("nan")
+    if certify:
+        err = 0.0
+        if R:
+            coef, intercept = net.local_linear_models_packed(packed[first])
+            err = certificate(X, out, codes, coef, intercept, net.default_chunk_size())
+    stats = PatternStats(
+        packed=packed[first],
+        counts=np.bincount(codes, minlength=R).astype(np.int64),
+        first=first.astype(np.int64) + np.int64(first_key),
+        representatives=X[first].copy(),
+        pred_sum=pred_sum,
+        pred_sumsq=pred_sumsq,
+        y_sum=y_sum,
+        y_sumsq=y_sumsq,
+        max_abs_error=err,
+    )
+    return stats, codes
+
+
+def merge_stats(parts: Sequence[PatternStats]) -> PatternStats:
+    """Merge statistics of disjoint sets of rows (associative and commutative)."""
+    parts = list(parts)
+    if not parts:
+        raise ValueError("merge_stats needs at least one PatternStats.")
+    with_y = {p.y_sum is not None for p in parts}
+    if len(with_y) > 1:
+        raise ValueError("Some chunks came with a target y and others without.")
+    err = float(np.max([p.max_abs_error for p in parts]))
+    nonempty = [p for p in parts if p.n_regions]
+    if len(nonempty) <= 1:
+        base = nonempty[0] if nonempty else parts[0]
+        return PatternStats(**{**base.__dict__, "max_abs_error": err})
+    packed = np.concatenate([p.packed for p in nonempty])
+    codes, _ = factorize_patterns(packed)
+    R = int(codes.max()) + 1
+    counts = np.zeros(R, dtype=np.int64)
+    np.add.at(counts, codes, np.concatenate([p.counts for p in nonempty]))
+    key = np.concatenate([p.first for p in nonempty])
+    order = np.lexsort((key, codes))  # by pattern, then earliest row first
+    starts = np.flatnonzero(np.r_[True, codes[order][1:] != codes[order][:-1]])
+    pick = order[starts]  # one index per pattern, patterns in code order 0..R-1
+
+    def summed(name: str) -> np.ndarray | None:
+        if getattr(nonempty[0], name) is None:
+            return None
+        vals = np.concatenate([getattr(p, name) for p in nonempty])
+        out = np.empty((R, vals.shape[1]))
+        for j in range(vals.shape[1]):
+            out[:, j] = np.bincount(codes, weights=vals[:, j], minlength=R)
+        return out
+
+    return PatternStats(
+        packed=packed[pick],
+        counts=counts,
+        first=key[pick],
+        representatives=np.concatenate([p.representatives for p in nonempty])[pick],
+        pred_sum=summed("pred_sum"),
+        pred_sumsq=summed("pred_sumsq"),
+        y_sum=summed("y_sum"),
+        y_sumsq=summed("y_sumsq"),
+        max_abs_error=err,
+    )
+
+
+def stats_to_regions(
+    net: ReluNetwork,
+    stats: PatternStats,
+    *,
+    feature_names: Sequence[str] | None = None,
+) -> tuple[Regions, np.ndarray]:
+    """Number the regions as :func:`glassnet.unwrap` does and compute their LLMs once.
+
+    Returns the :class:`~glassnet.Regions` (``labels`` None) and ``rank``, the region index
+    of each pattern of ``stats``.
+    """
+    if stats.n_rows == 0:
+        raise ValueError("No rows to unwrap: every chunk was empty.")
+    order = region_order(stats.packed, stats.counts)
+    rank = np.empty(order.shape[0], dtype=np.int64)
+    rank[order] = np.arange(order.shape[0])
+    packed = stats.packed[order]
+    coef, intercept = net.local_linear_models_packed(packed)
+
+    def take(a: np.ndarray | None) -> np.ndarray | None:
+        return None if a is None else a[order]
+
+    regions = Regions(
+        net,
+        labels=None,
+        counts=stats.counts[order],
+        packed_patterns=packed,
+        coef=coef,
+        intercept=intercept,
+        max_abs_error=stats.max_abs_error,
+        representatives=stats.representatives[order],
+        pred_sum=stats.pred_sum[order],
+        pred_sumsq=stats.pred_sumsq[order],
+        y_sum=take(stats.y_sum),
+        y_sumsq=take(stats.y_sumsq),
+        feature_names=feature_names,
+    )
+    return regions, rank
+
+
+# ---------------------------------------------------------------------- chunk sources
+def split_chunk(
+    net: ReluNetwork, item: Any, y: Any, *, allow_empty: bool = True
+) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
+    """Validate one chunk: ``X``, ``(X, y)`` or a DataFrame holding the target column ``y``."""
+    y_chunk = None
+    if isinstance(item, tuple):
+        if len(item) != 2:
+            raise ValueError(f"A chunk tuple must be (X, y); got {len(item)} elements.")
+        if y is not None:
+            raise ValueError("Give y either inside the (X, y) chunks or as y=, not both.")
+        item, y_chunk = item
+    elif y is not None:
+        if not isinstance(y, str) or not hasattr(item, "columns"):
+            raise TypeError(
+                "With chunks, y= must be the name of a target column of DataFrame chunks; "
+                "pass (X, y) tuples to give the target separately."
+            )
+        if y not in item.columns:
+            raise ValueError(f"A chunk has no target column {y!r}.")
+        y_chunk = item[y]
+        item = item.drop(columns=[y])
+    names = feature_names_of(item)
+    X = net.check_input(item, allow_empty=allow_empty)
+    y_arr = None if y_chunk is None else check_y(y_chunk, X.shape[0])
+    return X, y_arr, names
+
+
+def iter_file(
+    path: str | os.PathLike,
+    *,
+    chunk_size: int,
+    columns: Sequence[str] | None = None,
+) -> Iterator[Any]:
+    """Yield pandas DataFrames of ``chunk_size`` rows from a CSV or Parquet file."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ValueError(f"No data file at {path!r}.")
+    low = path.lower()
+    cols = None if columns is None else list(columns)
+    if low.endswith(_PARQUET):
+        try:
+            import pyarrow.parquet as pq
+        except ImportError as exc:  # pragma: no cover - pyarrow is in the dask extra
+            raise ImportError(
+                "Reading Parquet needs pyarrow: pip install 'glassnet[dask]' or pyarrow."
+            ) from exc
+        pf = pq.ParquetFile(path)
+        for batch in pf.iter_batches(batch_size=chunk_size, columns=cols):
+            yield batch.to_pandas()
+    elif low.endswith(_CSV):
+        import pandas as pd
+
+        sep = "\t" if low.endswith(".tsv") else ","
+        with pd.read_csv(path, chunksize=chunk_size, usecols=cols, sep=sep) as reader:
+            yield from reader
+    else:
+        raise ValueError(
+            f"Cannot tell the format of {path!r}; use a .csv (.csv.gz, .tsv) or .parquet file, "
+            "or pass an iterator of chunks."
+        )
+
+
+# ---------------------------------------------------------------------- drivers
+def unwrap_chunks(
+    net: Any,
+    chunks: Iterable[Any],
+    y: str | None = None,
+    *,
+    keep_labels: bool = False,
+    certify: bool = True,
+) -> Regions:
+    """Unwrap rows arriving in chunks, with memory independent of the number of rows.
+
+    Parameters
+    ----------
+    net : ReluNetwork or a model :func:`glassnet.io.as_network` accepts
+    chunks : iterable
+        Arrays or DataFrames of shape ``(n_i, n_features)``, or ``(X, y)`` tuples. Read once,
+        in order; row order only decides which row represents a region.
+    y : str, optional
+        Name of the target column in DataFrame chunks (the other columns are the features).
+    keep_labels : bool
+        Keep the region index of every row in ``regions.labels`` (8 bytes a row); otherwise
+        ``labels`` is None and :meth:`Regions.assign` maps rows to regions later.
+    certify : bool
+        Check exactness chunk by chunk (``max_abs_error``); NaN when False.
+
+    Returns
+    -------
+    Regions
+        The same regions, counts, representatives, LLMs and statistics as
+        :func:`glassnet.unwrap` on the concatenated rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet import ReluNetwork, unwrap
+    >>> from glassnet.streaming import unwrap_chunks
+    >>> net = ReluNetwork([np.eye(2), np.ones((1, 2))], [np.zeros(2), np.zeros(1)])
+    >>> X = np.random.default_rng(0).normal(size=(1000, 2))
+    >>> streamed = unwrap_chunks(net, (X[i:i + 128] for i in range(0, 1000, 128)))
+    >>> streamed.counts.tolist() == unwrap(net, X).counts.tolist()
+    True
+    """
+    net = _as_network(net)
+    if isinstance(chunks, (np.ndarray, str, bytes)) or hasattr(chunks, "columns"):
+        raise TypeError(
+            "chunks must be an iterable of arrays/DataFrames (or (X, y) tuples); pass a single "
+            "array to glassnet.unwrap instead."
+        )
+    stack: list[PatternStats] = []
+    label_parts: list[tuple[np.ndarray, np.ndarray]] = []
+    names: list[str] | None = list(net.feature_names) if net.feature_names else None
+    offset = 0
+    y_width: int | None = None  # -1 without a target
+    for item in chunks:
+        X, y_arr, chunk_names = split_chunk(net, item, y)
+        if names is None and chunk_names is not None:
+            names = chunk_names
+        width = -1 if y_arr is None else (1 if y_arr.ndim == 1 else y_arr.shape[1])
+        if y_width is None:
+            y_width = width
+        elif y_width != width:
+            raise ValueError(
+                "The target differs across chunks (present in some, absent in others, or with "
+                "a different number of columns)."
+            )
+        if X.shape[0] == 0:
+            continue
+        part, codes = _chunk_stats(net, X, y_arr, offset, certify)
+        offset += X.shape[0]
+        if keep_labels:
+            label_parts.append((part.packed, codes))
+        stack.append(part)
+        # keep a logarithmic stack: merge while the newest level is as large as the one below
+        while len(stack) > 1 and 2 * stack[-1].n_regions >= stack[-2].n_regions:
+            top = stack.pop()
+            stack[-1] = merge_stats([stack[-1], top])
+    if not stack:
+        raise ValueError("No rows to unwrap: the chunk iterator was empty.")
+    stats = merge_stats(stack) if len(stack) > 1 else stack[0]
+    regions, _rank = stats_to_regions(net, stats, feature_names=names)
+    if keep_labels:
+        lookup = PatternLookup(regions.packed_patterns)
+        regions.labels = np.concatenate([lookup.lookup(p)[c] for p, c in label_parts])
+    return regions
+
+
+def unwrap_file(
+    net: Any,
+    path: str | os.PathLike,
+    y: str | None = None,
+    *,
+    chunk_size: int | None = None,
+    columns: Sequence[str] | None = None,
+    keep_labels: bool = False,
+    certify: bool = True,
+) -> Regions:
+    """Unwrap the rows of a CSV or Parquet file, read ``chunk_size`` rows at a time.
+
+    The feature columns are the network's feature names when it has them, else ``columns``,
+    else every column but ``y``. See :func:`unwrap_chunks` for the other parameters.
+    """
+    net = _as_network(net)
+    step = check_chunk_size(chunk_size, net.default_chunk_size())
+    if y is not None and not isinstance(y, str):
+        raise TypeError("With a file, y must be the name of the target column.")
+    cols = list(columns) if columns is not None else None
+    if cols is None and net.feature_names is not None:
+        cols = list(net.feature_names)
+    if cols is not None and y is not None and y not in cols:
+        cols = [*cols, y]
+    return unwrap_chunks(
+        net, iter_file(path, chunk_size=step, columns=cols), y,
+        keep_labels=keep_labels, certify=certify,
+    )
+
+
+def is_streamed(X: Any) -> bool:
+    """Whether :func:`glassnet.unwrap` should hand ``X`` to a streaming backend."""
+    return (
+        isinstance(X, (str, os.PathLike, Iterator))
+        or type(X).__module__.split(".")[0] in ("dask", "dask_expr")
+    )
+
+
+def unwrap_streamed(net: Any, X: Any, y: Any = None, *, chunk_size: int | None = None) -> Regions:
+    """Dispatch of :func:`glassnet.unwrap` for files, chunk iterators and Dask collections."""
+    if type(X).__module__.split(".")[0] in ("dask", "dask_expr"):
+        from glassnet.dask import unwrap as dask_unwrap
+
+        return dask_unwrap(net, X, y)
+    if isinstance(X, (str, os.PathLike)):
+        return unwrap_file(net, X, y, chunk_size=chunk_size)
+    return unwrap_chunks(net, X, y)
