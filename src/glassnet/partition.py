@@ -857,7 +857,7 @@ class PartitionDisplay:
         output: int = 0,
         cmap: Any = None,
         edgecolor: Any = "white",
-        linewidth: float = 0.3,
+        linewidth: float | None = None,
         alpha: float = 1.0,
         boundary: bool = True,
         llm_lines: Any = None,
@@ -878,7 +878,7 @@ class PartitionDisplay:
             Which output colours the map with ``"output"``/``"gradient"``.
         cmap : str or Colormap, optional
         edgecolor, linewidth, alpha
-            Polygon style.
+            Polygon style; ``linewidth`` defaults to 0.3, or 0.1 above 1000 regions.
         boundary : bool
             Draw the network's decision boundary (black).
         llm_lines : None, "all" or array-like of int
@@ -906,6 +906,8 @@ class PartitionDisplay:
             fig, ax = plt.subplots(figsize=(6, 6))
         else:
             fig = ax.figure
+        if linewidth is None:
+            linewidth = 0.3 if len(p) <= 1000 else 0.1
         facecolors = self._facecolors(color_by, output, cmap, mcolors, plt)
         polys = PolyCollection(
             p.vertices, facecolors=facecolors, edgecolors=edgecolor, linewidths=linewidth,
