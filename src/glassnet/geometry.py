@@ -32,7 +32,7 @@ import numpy as np
 from scipy.optimize import linprog
 
 from glassnet.network import ReluNetwork
-from glassnet.regions import Regions, _packed_forward, factorize_patterns
+from glassnet.regions import Regions, factorize_patterns
 
 __all__ = ["region_halfspaces", "boundary_distance", "neuron_affine_maps_batched"]
 
@@ -65,23 +65,29 @@ def neuron_affine_maps_batched(
     A : ndarray of shape (R, H, n_features)
     c : ndarray of shape (R, H)
     """
-    P = np.asarray(patterns, dtype=bool)
+    At, c = _affine_maps_t(net, np.asarray(patterns, dtype=bool))
+    return np.ascontiguousarray(At.transpose(0, 2, 1)), c
+
+
+def _affine_maps_t(net: ReluNetwork, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gradients as ``(R, d, H)``: each layer is then one (R d, h) x (h, h') matrix product."""
     R, H, d = P.shape[0], net.n_hidden, net.n_features
-    A = np.empty((R, H, d))
+    At = np.empty((R, d, H))
     c = np.empty((R, H))
     offs = net.layer_offsets
     W, b = net.weights, net.biases
-    M = np.broadcast_to(W[0], (R, *W[0].shape))
+    Mt = np.broadcast_to(W[0].T, (R, d, W[0].shape[0]))
     v = np.broadcast_to(b[0], (R, b[0].shape[0]))
     for layer in range(len(net.hidden_sizes)):
-        A[:, offs[layer] : offs[layer + 1]] = M
+        At[:, :, offs[layer] : offs[layer + 1]] = Mt
         c[:, offs[layer] : offs[layer + 1]] = v
         if layer + 1 == len(net.hidden_sizes):
             break
         on = P[:, offs[layer] : offs[layer + 1]]
-        M = np.matmul(W[layer + 1], M * on[:, :, None])
+        h = on.shape[1]
+        Mt = ((Mt * on[:, None, :]).reshape(R * d, h) @ W[layer + 1].T).reshape(R, d, -1)
         v = (v * on) @ W[layer + 1].T + b[layer + 1]
-    return A, c
+    return At, c
 
 
 # ---------------------------------------------------------------------- half-spaces
@@ -347,21 +353,22 @@ def boundary_distance(
     W, b = net.weights, net.biases
     for s in range(0, n, step):
         Xc = X[s : s + step]
-        packed, _ = _packed_forward(net, Xc, None)
-        codes, first = factorize_patterns(packed)
-        pats = np.unpackbits(packed[first], axis=1, count=H).astype(bool)
-        A, _ = neuron_affine_maps_batched(net, pats)
-        norms = np.linalg.norm(A, axis=2)  # (u, H)
         z = np.empty((Xc.shape[0], H))
         a, off = Xc, 0
         for Wl, bl in zip(W[:-1], b[:-1], strict=True):
-            zl = a @ Wl.T + bl
+            zl = a @ Wl.T
+            zl += bl
             z[:, off : off + zl.shape[1]] = zl
             off += zl.shape[1]
             a = np.maximum(zl, 0.0)
-        nr = norms[codes]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(nr > 0, np.abs(z) / nr, np.inf)
+        codes, first = factorize_patterns(np.packbits(z > 0.0, axis=1))
+        At, _ = _affine_maps_t(net, z[first] > 0.0)
+        with np.errstate(divide="ignore"):
+            inv = 1.0 / np.sqrt(np.einsum("rdh,rdh->rh", At, At))  # inf for flat neurons
+        np.abs(z, out=z)
+        z *= inv[codes]
+        z[np.isnan(z)] = np.inf  # a flat neuron at exactly 0 (0 * inf) never bounds the region
+        ratio = z
         j = ratio.argmin(axis=1)
         dd = ratio[np.arange(ratio.shape[0]), j]
         dist[s : s + step] = dd
