@@ -314,8 +314,8 @@ def fit_l1_loop(
                 B[g] = constant_logistic(soft.mean(axis=0, keepdims=True)[:, -K:], kind, d)[0]
                 continue
             m = LogisticRegression(
-                penalty="l1", C=1.0 / (alpha * rows.size), solver="saga", max_iter=2000,
-                random_state=random_state,
+                C=1.0 / (alpha * rows.size), solver="saga", max_iter=2000,
+                random_state=random_state, **_l1_logistic_kwargs(),
             ).fit(Xr, lab, sample_weight=w)
             if kind == "sigmoid":
                 B[g, 0, 1:] = m.coef_[0]
@@ -332,6 +332,14 @@ def fit_l1_loop(
                 B[g, :, 1:] = coef
                 B[g, :, 0] = icpt
     return B
+
+
+def _l1_logistic_kwargs() -> dict:
+    """The L1 penalty of LogisticRegression (``penalty`` is deprecated from scikit-learn 1.8)."""
+    import sklearn
+
+    major, minor = (int(v) for v in sklearn.__version__.split(".")[:2])
+    return {"l1_ratio": 1.0} if (major, minor) >= (1, 8) else {"penalty": "l1"}
 
 
 def disparity_regression(st: GroupStats, B: np.ndarray) -> np.ndarray:
