@@ -186,7 +186,7 @@ def region_halfspaces(
     >>> net = ReluNetwork([np.eye(2), np.ones((1, 2))], [np.zeros(2), np.zeros(1)])
     >>> A, c = region_halfspaces(net, np.array([1.0, -1.0]))   # x0 > 0, x1 <= 0
     >>> A, c
-    (array([[-1., -0.],
+    (array([[-1.,  0.],
            [ 0.,  1.]]), array([0., 0.]))
     """
     regions = net if isinstance(net, Regions) else None
@@ -217,6 +217,7 @@ def region_halfspaces(
     if remove_redundant and G.shape[0] > 0:
         sel = _non_redundant(G, h, tol)
         G, h, src = G[sel], h[sel], src[sel]
+    G, h = G + 0.0, h + 0.0  # no negative zeros
     return (G, h, src) if return_source else (G, h)
 
 
