@@ -143,6 +143,10 @@ def test_llm_reproduces_network_at_centroids(rng):
         np.einsum("rkd,rd->rk", part.plane_coef, c) + part.plane_intercept, eta,
         rtol=0, atol=1e-10,
     )
+    # The per-polygon composed maps agree with the network's own LLM chain.
+    coef, intercept = net.local_linear_models(part.patterns)
+    np.testing.assert_allclose(part.coef, coef, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(part.intercept, intercept, rtol=1e-10, atol=1e-12)
     # The centroid is interior: its pattern is its region's.
     np.testing.assert_array_equal(net.activation_patterns(c), part.patterns)
     # The LLM also holds at the vertices of its polygon (closed region, continuity).
@@ -265,6 +269,12 @@ def test_linear_network_is_one_region():
     assert len(part) == 1
     assert part.patterns.shape == (1, 0)
     np.testing.assert_allclose(part.coef[0], [[2.0, -1.0]])
+    sliced = partition_2d(
+        ReluNetwork([np.array([[2.0, -1.0, 3.0]])], [np.array([0.5])]), BOX,
+        plane=(np.array([0.0, 0.0, 1.0]), [1.0, 0, 0], [0, 1.0, 0]), threshold=0.0,
+    )
+    assert len(sliced) == 1
+    np.testing.assert_allclose(sliced.plane_intercept, [[3.5]])
     # Its decision line 2x - y + 0.5 = 0 crosses the box once.
     assert len(part.decision_segments) == 1
 

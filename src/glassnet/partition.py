@@ -232,21 +232,20 @@ class _PolygonStore:
 def _split_layer(
     verts: np.ndarray,
     counts: np.ndarray,
-    M: np.ndarray,
-    m: np.ndarray,
+    F: np.ndarray,
     thr: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cut every polygon ``p`` by the lines of the neurons ``M[p] @ x + m[p] = 0``.
+    """Cut every polygon ``p`` by the lines ``a F[p, 0] + b F[p, 1] + F[p, 2] = 0``.
 
-    ``M`` (P, n, 2), ``m`` (P, n), ``thr`` (P, n) the zero tolerance per polygon and neuron.
-    Returns the new polygons, their vertex counts and ``owner``: the index of the input
-    polygon each piece comes from.
+    ``F`` (P, 3, n) holds each polygon's map to the layer's pre-activations, ``thr``
+    (P, n) the zero tolerance per polygon and neuron. Returns the new polygons, their
+    vertex counts and ``owner``: the index of the input polygon each piece comes from.
     """
     P = verts.shape[0]
     lo, hi = verts.min(axis=1), verts.max(axis=1)  # padding repeats vertices: no effect
     mid, half = (lo + hi) / 2, (hi - lo) / 2
-    fc = M[..., 0] * mid[:, :1] + M[..., 1] * mid[:, 1:] + m
-    reach = np.abs(M[..., 0]) * half[:, :1] + np.abs(M[..., 1]) * half[:, 1:]
+    fc = F[:, 0] * mid[:, :1] + F[:, 1] * mid[:, 1:] + F[:, 2]
+    reach = np.abs(F[:, 0]) * half[:, :1] + np.abs(F[:, 1]) * half[:, 1:]
     # Neurons whose line may cross the polygon's bounding box, one row per neuron.
     maybe = np.ascontiguousarray(((fc + reach > thr) & (fc - reach < -thr)).T)
     store = _PolygonStore(verts, counts, np.arange(P))
@@ -255,9 +254,9 @@ def _split_layer(
         if idx.size == 0:
             continue
         own = store.owner[idx]
-        Mk, mk, tk = M[own, k], m[own, k], thr[own, k]
+        Fk, tk = F[own, :, k], thr[own, k]
         pv = store.verts[idx]
-        f = pv[..., 0] * Mk[:, :1] + pv[..., 1] * Mk[:, 1:] + mk[:, None]
+        f = pv[..., 0] * Fk[:, :1] + pv[..., 1] * Fk[:, 1:2] + Fk[:, 2:]
         s = (f > tk[:, None]).astype(np.int8) - (f < -tk[:, None]).astype(np.int8)
         cut = (s > 0).any(axis=1) & (s < 0).any(axis=1)
         if not cut.any():
@@ -580,6 +579,13 @@ def _box_polygon(bounds: np.ndarray) -> np.ndarray:
     return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
 
 
+def _scale3(F: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """:func:`_scale` for maps stored as ``F`` (P, 3, n)."""
+    A = np.abs(bounds[0]).max()
+    B = np.abs(bounds[1]).max()
+    return np.abs(F[:, 0]) * A + np.abs(F[:, 1]) * B + np.abs(F[:, 2])
+
+
 def _scale(g: np.ndarray, g0: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     """Floating-point scale of an affine function over the box (see module docs)."""
     A = np.abs(bounds[0]).max()
@@ -652,44 +658,48 @@ def partition_2d(
 
     verts = _box_polygon(B)[None]
     counts = np.array([4], dtype=np.int64)
-    M = (net.weights[0] @ U)[None]
-    m = (net.weights[0] @ origin + net.biases[0])[None]
-    layer_patterns = []
+    # F[p] (3, n): pre-activations z = a F[p, 0] + b F[p, 1] + F[p, 2] in polygon p.
+    W0 = net.weights[0]
+    F = np.stack([W0 @ U[:, 0], W0 @ U[:, 1], W0 @ origin + net.biases[0]])[None]
+    layer_patterns: list[np.ndarray] = []
     L = len(net.hidden_sizes)
     for layer in range(L):
-        thr = tol * _scale(M, m, B)
-        verts, counts, owner = _split_layer(verts, counts, M, m, thr)
+        thr = tol * _scale3(F, B)
+        verts, counts, owner = _split_layer(verts, counts, F, thr)
         inner = _vertex_mean(verts, counts)
         P = verts.shape[0]
         W_next, b_next = net.weights[layer + 1], net.biases[layer + 1]
-        on = np.empty((P, M.shape[1]), dtype=bool)
-        M_next = np.empty((P, W_next.shape[0], 2)) if layer + 1 < L else None
-        m_next = np.empty((P, W_next.shape[0])) if layer + 1 < L else None
+        on = np.empty((P, F.shape[2]), dtype=bool)
+        F_next = np.empty((P, 3, W_next.shape[0]))
         for s in range(0, P, _BLOCK):
             o = owner[s : s + _BLOCK]
-            Mo, mo = M[o], m[o]
-            val = np.einsum("pnj,pj->pn", Mo, inner[s : s + _BLOCK]) + mo
-            on_b = val > thr[o]
+            Fo = F[o]
+            c = inner[s : s + _BLOCK]
+            on_b = Fo[:, 0] * c[:, :1] + Fo[:, 1] * c[:, 1:] + Fo[:, 2] > thr[o]
             on[s : s + _BLOCK] = on_b
-            if M_next is not None:
-                Mo = Mo * on_b[..., None]
-                n_b = Mo.shape[0]
-                prod = W_next @ Mo.transpose(1, 0, 2).reshape(Mo.shape[1], 2 * n_b)
-                M_next[s : s + _BLOCK] = prod.reshape(-1, n_b, 2).transpose(1, 0, 2)
-                m_next[s : s + _BLOCK] = (mo * on_b) @ W_next.T + b_next
+            Fo *= on_b[:, None, :]
+            # One matrix product for the block: rows (polygon, a/b/1), columns neurons.
+            nxt = (Fo.reshape(-1, Fo.shape[2]) @ W_next.T).reshape(-1, 3, W_next.shape[0])
+            nxt[:, 2] += b_next
+            F_next[s : s + _BLOCK] = nxt
         layer_patterns = [lp[owner] for lp in layer_patterns]
         layer_patterns.append(on)
-        if M_next is not None:
-            M, m = M_next, m_next
+        F = F_next
+    if L == 0:
+        F = F + np.zeros((verts.shape[0], 1, 1))
 
     R = verts.shape[0]
     if L:
         patterns = np.concatenate(layer_patterns, axis=1)
     else:
         patterns = np.zeros((R, 0), dtype=bool)
-    coef, intercept = net.local_linear_models(patterns)
-    plane_coef = coef @ U
-    plane_intercept = coef @ origin + intercept
+    # F now maps (a, b) to the raw outputs: the LLM in plane coordinates.
+    plane_coef = np.ascontiguousarray(F[:, :2].transpose(0, 2, 1))
+    plane_intercept = np.ascontiguousarray(F[:, 2])
+    if plane is None:
+        coef, intercept = plane_coef.copy(), plane_intercept.copy()
+    else:
+        coef, intercept = net.local_linear_models(patterns)
     areas, centroids = _shoelace(verts)
     bad = ~np.isfinite(centroids).all(axis=1)
     if bad.any():  # zero-area polygons cannot occur by construction; stay safe
