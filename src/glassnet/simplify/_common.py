@@ -1,0 +1,566 @@
+"""Shared machinery of the region simplifiers (:class:`RegionMerger`, :class:`RegionPruner`).
+
+Both map every activation region of a network to one of a few *merged regions* and fit one
+generalised linear model (GLM) per merged region on its rows. What differs is only how
+regions are grouped and how rows with an activation pattern never seen in ``fit`` are
+placed; the subclass supplies that through :meth:`_PiecewiseGLM._assign`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.metrics import (
+    accuracy_score,
+    log_loss,
+    mean_absolute_error,
+    mean_squared_error,
+    r2_score,
+    roc_auc_score,
+)
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from glassnet._validation import check_y, feature_names_of
+from glassnet.network import ReluNetwork
+
+TASKS = ("auto", "classification", "regression")
+
+
+# ---------------------------------------------------------------------- small helpers
+def as_relu_network(network: Any) -> ReluNetwork:
+    """The :class:`ReluNetwork` behind ``network`` (ReluNetwork, glassnet/sklearn/torch)."""
+    if isinstance(network, ReluNetwork):
+        return network
+    from glassnet.io import as_network
+
+    return as_network(network)
+
+
+def resolve_task(task: str, net: ReluNetwork) -> str:
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}; got {task!r}.")
+    if task != "auto":
+        return task
+    return "regression" if net.output == "identity" else "classification"
+
+
+def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value}.")
+    return int(value)
+
+
+class ConstantModel:
+    """The model of a merged region whose rows leave nothing to fit.
+
+    For classification: class probabilities ``(n_c + 0.5) / (n + C / 2)`` (the class
+    counts with half a pseudo-row per class, so no probability is exactly 0 or 1); for
+    regression: the mean target.
+    """
+
+    def __init__(self, value: np.ndarray) -> None:
+        self.value = np.asarray(value, dtype=np.float64)
+
+    def __repr__(self) -> str:
+        return f"ConstantModel({np.round(self.value, 4).tolist()})"
+
+
+def constant_for(y_codes_or_values: np.ndarray, task: str, n_classes: int) -> ConstantModel:
+    if task == "classification":
+        counts = np.bincount(y_codes_or_values, minlength=n_classes).astype(np.float64)
+        return ConstantModel((counts + 0.5) / (counts.sum() + 0.5 * n_classes))
+    return ConstantModel(np.mean(y_codes_or_values, axis=0))
+
+
+def default_refit(task: str) -> BaseEstimator:
+    if task == "classification":
+        return LogisticRegression(C=100.0, max_iter=2000)
+    return LinearRegression()
+
+
+def fit_group_models(
+    X: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    n_groups: int,
+    refit: Any,
+    task: str,
+    n_classes: int,
+) -> tuple[list[Any], list[int]]:
+    """Fit ``clone(refit)`` on the rows of every group.
+
+    ``y`` holds class codes ``0..C-1`` for classification. A group whose rows hold one
+    class only (or a single row, for regression) gets a :class:`ConstantModel`; the list
+    of those groups is returned alongside the models.
+    """
+    order = np.argsort(groups, kind="stable")
+    bounds = np.searchsorted(groups[order], np.arange(n_groups + 1))
+    models: list[Any] = []
+    constant: list[int] = []
+    for g in range(n_groups):
+        rows = order[bounds[g] : bounds[g + 1]]
+        yg = y[rows]
+        if rows.size == 0:
+            raise ValueError(f"merged region {g} holds no training rows.")
+        if task == "classification":
+            one_class = np.unique(yg).size < 2
+        else:
+            one_class = rows.size < 2
+        if one_class:
+            models.append(constant_for(yg, task, n_classes))
+            constant.append(g)
+            continue
+        model = clone(refit)
+        model.fit(X[rows], yg)
+        models.append(model)
+    return models, constant
+
+
+def predict_groups(
+    models: list[Any], X: np.ndarray, groups: np.ndarray, task: str, n_classes: int,
+    n_targets: int = 1,
+) -> np.ndarray:
+    """Class probabilities ``(n, C)`` or predictions ``(n,)``/``(n, t)`` of each row's model."""
+    n = X.shape[0]
+    if task == "classification":
+        out = np.zeros((n, n_classes))
+    else:
+        out = np.zeros((n,) if n_targets == 1 else (n, n_targets))
+    order = np.argsort(groups, kind="stable")
+    bounds = np.searchsorted(groups[order], np.arange(len(models) + 1))
+    for g, model in enumerate(models):
+        rows = order[bounds[g] : bounds[g + 1]]
+        if rows.size == 0:
+            continue
+        if isinstance(model, ConstantModel):
+            out[rows] = model.value
+        elif task == "classification":
+            proba = model.predict_proba(X[rows])
+            out[np.ix_(rows, np.asarray(model.classes_, dtype=np.int64))] = proba
+        else:
+            out[rows] = np.asarray(model.predict(X[rows])).reshape(out[rows].shape)
+    return out
+
+
+def linear_params(model: Any, task: str, n_classes: int, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """The fitted model as ``coef (k, d)`` and ``intercept (k,)`` on the link scale.
+
+    ``k`` is 1 for binary classification and single-target regression, ``C`` for
+    multi-class. A model without ``coef_`` gives NaN.
+    """
+    k = n_classes if (task == "classification" and n_classes > 2) else 1
+    if isinstance(model, ConstantModel):
+        coef = np.zeros((k, d))
+        if task == "classification":
+            p = model.value
+            inter = np.log(p[1] / p[0])[None] if n_classes == 2 else np.log(p)
+        else:
+            inter = np.atleast_1d(model.value)[:k]
+        return coef, inter
+    c = getattr(model, "coef_", None)
+    b = getattr(model, "intercept_", None)
+    if c is None:
+        return np.full((k, d), np.nan), np.full(k, np.nan)
+    c = np.atleast_2d(np.asarray(c, dtype=np.float64))
+    b = np.atleast_1d(np.asarray(b if b is not None else 0.0, dtype=np.float64))
+    if task == "classification" and n_classes > 2:
+        full_c = np.full((k, d), np.nan)
+        full_b = np.full(k, np.nan)
+        cls = np.asarray(model.classes_, dtype=np.int64)
+        if cls.size == 2:  # a binary model inside a multi-class task: coef is log-odds of cls[1]
+            full_c[cls[1]], full_b[cls[1]] = c[0], b[0]
+            full_c[cls[0]], full_b[cls[0]] = 0.0, 0.0
+        else:
+            full_c[cls], full_b[cls] = c, np.broadcast_to(b, (cls.size,))
+        return full_c, full_b
+    return c[:k].reshape(k, d), np.broadcast_to(b, (k,))[:k].copy()
+
+
+# ---------------------------------------------------------------------- scoring
+_CLS_SCORERS = {"roc_auc", "neg_log_loss", "accuracy"}
+_REG_SCORERS = {
+    "neg_root_mean_squared_error",
+    "neg_mean_squared_error",
+    "neg_mean_absolute_error",
+    "r2",
+}
+
+
+def resolve_scoring(scoring: Any, task: str, classes: np.ndarray | None) -> tuple[str, Callable]:
+    """Return ``(name, score(y_true, output))`` where greater is better.
+
+    ``output`` is the probability matrix ``(n, C)`` for classification and the predictions
+    for regression. ``y_true`` holds class codes for classification.
+    """
+    if scoring is None:
+        scoring = "roc_auc" if task == "classification" else "neg_root_mean_squared_error"
+    if callable(scoring):
+        name = getattr(scoring, "__name__", "score")
+
+        def call(y_true: np.ndarray, out: np.ndarray) -> float:
+            if task == "classification":
+                y_lab = classes[y_true]
+                score = out[:, 1] if out.shape[1] == 2 else out
+                return float(scoring(y_lab, score))
+            return float(scoring(y_true, out))
+
+        return name, call
+    allowed = _CLS_SCORERS if task == "classification" else _REG_SCORERS
+    if scoring not in allowed:
+        raise ValueError(
+            f"scoring={scoring!r} is not available for {task}; use one of {sorted(allowed)} "
+            "or a callable score(y_true, y_score) where greater is better."
+        )
+    n_cls = 0 if classes is None else len(classes)
+
+    def named(y_true: np.ndarray, out: np.ndarray) -> float:
+        if scoring == "roc_auc":
+            if np.unique(y_true).size < 2:
+                return np.nan
+            if n_cls == 2:
+                return float(roc_auc_score(y_true, out[:, 1]))
+            present = np.unique(y_true)
+            if present.size < n_cls:
+                return np.nan
+            return float(roc_auc_score(y_true, out, multi_class="ovr", labels=np.arange(n_cls)))
+        if scoring == "neg_log_loss":
+            return -float(log_loss(y_true, np.clip(out, 1e-15, 1.0), labels=np.arange(n_cls)))
+        if scoring == "accuracy":
+            return float(accuracy_score(y_true, out.argmax(axis=1)))
+        if scoring == "neg_root_mean_squared_error":
+            return -float(np.sqrt(mean_squared_error(y_true, out)))
+        if scoring == "neg_mean_squared_error":
+            return -float(mean_squared_error(y_true, out))
+        if scoring == "neg_mean_absolute_error":
+            return -float(mean_absolute_error(y_true, out))
+        return float(r2_score(y_true, out))
+
+    return scoring, named
+
+
+# ---------------------------------------------------------------------- base estimator
+def _is_classification(est: _PiecewiseGLM) -> bool:
+    return getattr(est, "task_", None) == "classification"
+
+
+class _PiecewiseGLM(BaseEstimator):
+    """Prediction, scoring, summaries and inference for a fitted merged-region model.
+
+    Subclasses set, in ``fit``: ``network_``, ``regions_``, ``task_``, ``classes_``
+    (classification), ``n_features_in_``, ``n_regions_``, ``region_to_merged_``,
+    ``merged_labels_``, ``models_``, ``constant_regions_``, ``coef_``, ``intercept_``, and
+    implement ``_assign_unseen(X_unseen)``.
+    """
+
+    # -------------------------------------------------------------- fit helpers
+    def _validate_fit_input(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        self.network_ = as_relu_network(self.network)
+        names = feature_names_of(X)
+        Xa = self.network_.check_input(X)
+        if names is not None:
+            self.feature_names_in_ = np.asarray(self.network_.feature_names or names, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self.n_features_in_ = Xa.shape[1]
+        self.task_ = resolve_task(self.task, self.network_)
+        if self.task_ == "classification":
+            y_raw = check_y(y, Xa.shape[0], numeric=False)
+            if y_raw.ndim != 1:
+                if y_raw.ndim == 2 and y_raw.shape[1] == 1:
+                    y_raw = y_raw.ravel()
+                else:
+                    raise ValueError("y must be 1-D for classification.")
+            self.classes_, y_codes = np.unique(y_raw, return_inverse=True)
+            if self.classes_.size < 2:
+                raise ValueError(
+                    f"y holds a single class ({self.classes_[0]!r}); classification needs two "
+                    "or more."
+                )
+            self.n_targets_ = 1
+            return Xa, y_codes.astype(np.int64)
+        if hasattr(self, "classes_"):
+            del self.classes_
+        ya = check_y(y, Xa.shape[0])
+        if ya.ndim == 2 and ya.shape[1] == 1:
+            ya = ya.ravel()
+        self.n_targets_ = 1 if ya.ndim == 1 else ya.shape[1]
+        return Xa, ya
+
+    def _refit_estimator(self) -> Any:
+        if self.refit is None:
+            return default_refit(self.task_)
+        if not hasattr(self.refit, "fit"):
+            raise TypeError(f"refit must be a scikit-learn estimator; got {self.refit!r}.")
+        return self.refit
+
+    @property
+    def _n_classes(self) -> int:
+        return len(self.classes_) if self.task_ == "classification" else 0
+
+    def _fit_models(self, X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> None:
+        """Refit one GLM per merged region and record its linear parameters."""
+        models, constant = fit_group_models(
+            X, y, groups, self.n_regions_, self._refit_estimator(), self.task_, self._n_classes
+        )
+        self.models_ = models
+        self.constant_regions_ = np.asarray(constant, dtype=np.int64)
+        if constant:
+            what = "one class only" if self.task_ == "classification" else "a single row"
+            fill = (
+                "the smoothed class shares (n_c + 0.5) / (n + C/2)"
+                if self.task_ == "classification"
+                else "the mean target"
+            )
+            warnings.warn(
+                f"Merged region(s) {constant} hold {what}; no GLM can be fitted there, so "
+                f"they predict a constant: {fill}. Lower n_regions or raise min_count to avoid it.",
+                UserWarning,
+                stacklevel=3,
+            )
+        params = [linear_params(m, self.task_, self._n_classes, X.shape[1]) for m in models]
+        self.coef_ = np.stack([p[0] for p in params])
+        self.intercept_ = np.stack([p[1] for p in params])
+
+    # -------------------------------------------------------------- assignment
+    def apply(self, X: Any) -> np.ndarray:
+        """Merged region of every row of ``X``.
+
+        Rows whose activation pattern is one of the training regions follow that region;
+        the others are placed as the estimator documents (see its class docstring).
+        """
+        check_is_fitted(self, "models_")
+        Xa = self.network_.check_input(X)
+        reg = self.regions_.assign(Xa)
+        out = np.where(reg >= 0, self.region_to_merged_[np.maximum(reg, 0)], -1)
+        unseen = np.flatnonzero(out < 0)
+        if unseen.size:
+            out[unseen] = self._assign_unseen(Xa[unseen])
+        return out
+
+    def _assign_unseen(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _output(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        check_is_fitted(self, "models_")
+        Xa = self.network_.check_input(X)
+        groups = self.apply(Xa)
+        out = predict_groups(
+            self.models_, Xa, groups, self.task_, self._n_classes, self.n_targets_
+        )
+        return out, groups
+
+    # -------------------------------------------------------------- prediction
+    def predict(self, X: Any) -> np.ndarray:
+        """Class labels (classification) or predicted values (regression)."""
+        out, _ = self._output(X)
+        if self.task_ == "classification":
+            return self.classes_[out.argmax(axis=1)]
+        return out
+
+    @available_if(_is_classification)
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``(n, C)`` from each row's merged-region GLM."""
+        return self._output(X)[0]
+
+    @available_if(_is_classification)
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Log-odds of ``classes_[1]`` (binary, shape ``(n,)``) or log-probabilities ``(n, C)``."""
+        p = np.clip(self._output(X)[0], 1e-300, 1.0)
+        if p.shape[1] == 2:
+            return np.log(p[:, 1]) - np.log(p[:, 0])
+        return np.log(p)
+
+    def score(self, X: Any, y: Any) -> float:
+        """The ``scoring`` metric (default AUC or negative RMSE) on ``(X, y)``."""
+        out, _ = self._output(X)
+        yv = self._encode_y(y, out.shape[0])
+        _, scorer = resolve_scoring(
+            getattr(self, "scoring", None), self.task_, getattr(self, "classes_", None)
+        )
+        return scorer(yv, out)
+
+    def _encode_y(self, y: Any, n: int) -> np.ndarray:
+        if self.task_ == "classification":
+            y_raw = np.asarray(check_y(y, n, numeric=False)).ravel()
+            idx = np.searchsorted(self.classes_, y_raw)
+            idx = np.clip(idx, 0, len(self.classes_) - 1)
+            if not np.array_equal(self.classes_[idx], y_raw):
+                unknown = np.setdiff1d(y_raw, self.classes_)
+                raise ValueError(f"y holds classes not seen in fit: {unknown[:10].tolist()}.")
+            return idx.astype(np.int64)
+        ya = check_y(y, n)
+        return ya.ravel() if (ya.ndim == 2 and ya.shape[1] == 1) else ya
+
+    # -------------------------------------------------------------- reporting
+    def summary(self, X: Any, y: Any) -> pd.DataFrame:
+        """One row per merged region on ``(X, y)``, sorted by size.
+
+        Columns: ``region``, ``count``, ``share``, ``cum_share``, ``y_mean``, ``y_std``,
+        ``pred_mean``, the local performance of the region's GLM on its own rows
+        (``auc`` when both classes are present, else NaN; ``mse``/``rmse`` for regression),
+        the global performance of the region's GLM applied to all rows (``global_auc`` /
+        ``global_rmse``), ``n_source_regions`` (activation regions merged into it) and
+        ``constant`` (True where the region predicts a constant).
+        """
+        check_is_fitted(self, "models_")
+        Xa = self.network_.check_input(X)
+        yv = self._encode_y(y, Xa.shape[0])
+        out, groups = self._output(Xa)
+        K = self.n_regions_
+        n = Xa.shape[0]
+        counts = np.bincount(groups, minlength=K)
+        rows_of = [np.flatnonzero(groups == g) for g in range(K)]
+        cls = self.task_ == "classification"
+        binary = cls and len(self.classes_) == 2
+        y_num = (yv == 1).astype(np.float64) if binary else np.asarray(yv, dtype=np.float64)
+        pred_num = out[:, 1] if binary else (out.argmax(axis=1) if cls else out)
+        rec: dict[str, list[float]] = {k: [] for k in ("y_mean", "y_std", "pred_mean")}
+        local, glob = [], []
+        for g in range(K):
+            r = rows_of[g]
+            yr = y_num[r]
+            rec["y_mean"].append(float(np.mean(yr)) if r.size else np.nan)
+            rec["y_std"].append(float(np.std(yr)) if r.size else np.nan)
+            rec["pred_mean"].append(float(np.mean(pred_num[r])) if r.size else np.nan)
+            all_out = predict_groups(
+                [self.models_[g]], Xa, np.zeros(n, dtype=np.int64), self.task_,
+                self._n_classes, self.n_targets_,
+            )
+            if cls:
+                local.append(_auc(yv[r], out[r], len(self.classes_)))
+                glob.append(_auc(yv, all_out, len(self.classes_)))
+            else:
+                local.append(float(np.mean((out[r] - yv[r]) ** 2)) if r.size else np.nan)
+                glob.append(float(np.sqrt(np.mean((all_out - yv) ** 2))))
+        df = pd.DataFrame(
+            {
+                "region": np.arange(K),
+                "count": counts,
+                "share": counts / max(n, 1),
+            }
+        )
+        df = df.sort_values(["count", "region"], ascending=[False, True], kind="stable")
+        df = df.reset_index(drop=True)
+        df["cum_share"] = np.cumsum(df["share"].to_numpy())
+        idx = df["region"].to_numpy()
+        for key in ("y_mean", "y_std", "pred_mean"):
+            df[key] = np.asarray(rec[key])[idx]
+        if cls:
+            df["auc"] = np.asarray(local)[idx]
+            df["global_auc"] = np.asarray(glob)[idx]
+        else:
+            df["mse"] = np.asarray(local)[idx]
+            df["rmse"] = np.sqrt(df["mse"])
+            df["global_rmse"] = np.asarray(glob)[idx]
+        src = np.bincount(self.region_to_merged_, minlength=K)
+        df["n_source_regions"] = src[idx]
+        df["constant"] = np.isin(idx, self.constant_regions_)
+        return df
+
+    def region_inference(self, X: Any, y: Any, region: int, *, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald inference for the GLM of one merged region on its rows of ``(X, y)``.
+
+        An unpenalised GLM (logit for binary classification, OLS for regression) is fitted
+        with statsmodels on the rows of ``X`` that fall in ``region``, so the standard
+        errors are those of maximum likelihood, even when ``refit`` is penalised.
+
+        Returns
+        -------
+        DataFrame indexed by ``intercept`` and the feature names, with columns ``coef``,
+        ``std_err``, ``z`` (``t`` for OLS), ``p_value``, ``ci_low``, ``ci_high``.
+        """
+        import statsmodels.api as sm
+
+        check_is_fitted(self, "models_")
+        region = check_positive_int(region, "region", minimum=0)
+        if region >= self.n_regions_:
+            raise ValueError(
+                f"region must be in 0..{self.n_regions_ - 1}; got {region}."
+            )
+        Xa = self.network_.check_input(X)
+        yv = self._encode_y(y, Xa.shape[0])
+        rows = np.flatnonzero(self.apply(Xa) == region)
+        d = Xa.shape[1]
+        if rows.size <= d + 1:
+            raise ValueError(
+                f"merged region {region} holds {rows.size} rows of X, too few for inference "
+                f"on {d + 1} parameters."
+            )
+        design = np.column_stack([np.ones(rows.size), Xa[rows]])
+        if self.task_ == "classification":
+            if len(self.classes_) != 2:
+                raise ValueError("Wald inference is available for binary classification only.")
+            yr = yv[rows].astype(np.float64)
+            if np.unique(yr).size < 2:
+                raise ValueError(
+                    f"merged region {region} holds one class only on these rows; "
+                    "a logistic GLM has no finite estimate there."
+                )
+            res = sm.Logit(yr, design).fit(disp=0, maxiter=200)
+            stat = "z"
+        else:
+            if self.n_targets_ != 1:
+                raise ValueError("Wald inference is available for a single target only.")
+            res = sm.OLS(yv[rows], design).fit()
+            stat = "t"
+        ci = np.asarray(res.conf_int(alpha=alpha))
+        names = ["intercept", *self._feature_names()]
+        return pd.DataFrame(
+            {
+                "coef": np.asarray(res.params),
+                "std_err": np.asarray(res.bse),
+                stat: np.asarray(res.tvalues),
+                "p_value": np.asarray(res.pvalues),
+                "ci_low": ci[:, 0],
+                "ci_high": ci[:, 1],
+            },
+            index=pd.Index(names, name="term"),
+        )
+
+    def _feature_names(self) -> list[str]:
+        if self.network_.feature_names is not None:
+            return list(self.network_.feature_names)
+        if hasattr(self, "feature_names_in_"):
+            return [str(f) for f in self.feature_names_in_]
+        return [f"x{j}" for j in range(self.n_features_in_)]
+
+    def coef_frame(self) -> pd.DataFrame:
+        """The merged regions' GLM coefficients (link scale), one row per region and output."""
+        check_is_fitted(self, "models_")
+        K, k, _ = self.coef_.shape
+        names = self._feature_names()
+        df = pd.DataFrame(self.coef_.reshape(K * k, -1), columns=names)
+        df.insert(0, "intercept", self.intercept_.reshape(K * k))
+        df.insert(0, "output", np.tile(np.arange(k), K))
+        df.insert(0, "region", np.repeat(np.arange(K), k))
+        return df
+
+
+def _auc(y_codes: np.ndarray, proba: np.ndarray, n_classes: int) -> float:
+    if y_codes.size == 0 or np.unique(y_codes).size < 2:
+        return np.nan
+    if n_classes == 2:
+        return float(roc_auc_score(y_codes, proba[:, 1]))
+    if np.unique(y_codes).size < n_classes:
+        return np.nan
+    return float(roc_auc_score(y_codes, proba, multi_class="ovr", labels=np.arange(n_classes)))
+
+
+def group_means(labels: np.ndarray, X: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row counts ``(G,)`` and mean rows ``(G, d)`` of each group (NaN for empty groups)."""
+    counts = np.bincount(labels, minlength=n_groups).astype(np.float64)
+    sums = np.empty((n_groups, X.shape[1]))
+    for j in range(X.shape[1]):
+        sums[:, j] = np.bincount(labels, weights=X[:, j], minlength=n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = sums / counts[:, None]
+    return counts, means

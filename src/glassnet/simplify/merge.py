@@ -1,0 +1,796 @@
+"""Merging activation regions into a few, with the number chosen by cross-validation (F8).
+
+How regions are merged
+----------------------
+1. The network is unwrapped on the training rows (:func:`glassnet.unwrap`).
+2. Every region's local linear model (LLM) becomes a feature vector: its coefficients times
+   the standard deviation of each feature of ``X`` (the change of the output for a one-std
+   move, so features in different units are comparable) and its *level*, the LLM's value
+   at the region's centre (the mean of its training rows). The level is taken there, not
+   at the origin, because a raw intercept extrapolates the LLM far outside its region and
+   depends on where the origin of ``X`` lies. All outputs of the network are concatenated
+   (raw outputs, before the link).
+3. The regions are clustered by **count-weighted Ward linkage**: each region enters as a
+   point mass equal to its number of training rows, and the two clusters ``a``, ``b`` whose
+   merge increases the within-cluster sum of squares the least,
+   ``n_a n_b / (n_a + n_b) * ||mu_a - mu_b||^2``, are merged first. A region holding 500
+   rows therefore weighs as much as 500 one-row regions with its LLM, which is Ward's
+   criterion applied to the rows themselves. (scikit-learn's Ward takes no sample weights,
+   so the tree is built here, with a heap over the edges of the connectivity graph.)
+4. ``connectivity=k`` only lets clusters merge when they touch in a **k-nearest-neighbour
+   graph of the region centres** (the mean row of each region, in standardised units,
+   made connected by linking its components through their closest centres). Merged
+   regions are then contiguous groups of neighbouring regions rather than scattered
+   regions that happen to share a slope. ``connectivity=None`` drops the constraint.
+5. The tree is cut into ``K`` clusters (by merge order); merged regions holding fewer
+   than ``min_count`` training rows are absorbed, one at a time, by the neighbouring
+   merged region of least Ward cost. So a merger never has more than ``K`` regions, and
+   may have fewer.
+6. One GLM is refitted per merged region on its rows (``refit``, default
+   ``LogisticRegression`` / ``LinearRegression``). A merged region whose rows hold one
+   class only gets a constant model and a warning.
+
+Choosing the number by cross-validation
+---------------------------------------
+With ``n_regions="cv"`` the rows are split into ``cv`` folds (stratified for
+classification). For each fold the regions present in the other folds are clustered
+once (their counts and centres from those rows only); every candidate count is a cut of
+that one tree, so all candidates are cheap. For each candidate the GLMs are refitted on the
+training folds and the held-out fold is scored with ``scoring``. ``cv_results_`` keeps
+the mean, standard deviation and standard error of the score per candidate.
+``selection="one_se"`` (default) chooses the **smallest count whose mean score is within
+one standard error of the best mean** (standard error = sample std over folds /
+sqrt(n_folds)); ``selection="best"`` chooses the count with the best mean score (the
+smallest one on ties).
+
+New rows
+--------
+A new row whose activation pattern is one of the training regions goes to that region's
+merged region. A row whose pattern was never seen gets its own exact LLM
+(:func:`glassnet.regions.local_models`), turned into the same feature vector (its level
+taken at the row itself, the row being the centre of what is known of its region), and goes to
+the merged region whose LLM centroid (count-weighted mean of its regions' features) is
+nearest in Euclidean distance.
+"""
+
+from __future__ import annotations
+
+import heapq
+import warnings
+from typing import Any
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.neighbors import NearestNeighbors
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
+
+from glassnet.regions import local_models, unwrap
+from glassnet.simplify._common import (
+    _PiecewiseGLM,
+    check_positive_int,
+    fit_group_models,
+    group_means,
+    predict_groups,
+    resolve_scoring,
+)
+
+__all__ = ["RegionMerger", "MergeCVDisplay", "MergeDendrogramDisplay", "weighted_ward_tree"]
+
+_MAX_FULL_GRAPH = 3000
+
+
+# ---------------------------------------------------------------------- clustering core
+def llm_features(
+    coef: np.ndarray, intercept: np.ndarray, scale: np.ndarray, at: np.ndarray
+) -> np.ndarray:
+    """Feature vectors of LLMs: ``coef * scale`` and the LLM's value at the points ``at``.
+
+    ``coef`` is ``(R, k, d)``, ``intercept`` ``(R, k)``, ``at`` ``(R, d)`` (a region's
+    centre, or an unseen row itself). Returns ``(R, k * d + k)``.
+    """
+    R = coef.shape[0]
+    scaled = coef * scale[None, None, :]
+    level = intercept + np.einsum("rkd,rd->rk", coef, at)
+    return np.concatenate([scaled.reshape(R, -1), level], axis=1)
+
+
+def connectivity_edges(centres: np.ndarray, n_neighbors: int | None) -> np.ndarray:
+    """Undirected edges ``(E, 2)`` (``i < j``) of a connected graph on the points.
+
+    ``n_neighbors=None`` gives the complete graph. Otherwise the k-nearest-neighbour graph,
+    symmetrised; if it falls apart, each component is joined to the rest through the
+    closest pair of points.
+    """
+    R = centres.shape[0]
+    if R < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    if n_neighbors is None:
+        i, j = np.triu_indices(R, k=1)
+        return np.column_stack([i, j]).astype(np.int64)
+    k = min(n_neighbors, R - 1)
+    nn = NearestNeighbors(n_neighbors=k + 1).fit(centres)
+    _, ind = nn.kneighbors(centres)
+    a = np.repeat(np.arange(R), k + 1)
+    b = ind.ravel()
+    keep = a != b
+    a, b = a[keep], b[keep]
+    edges = np.unique(np.column_stack([np.minimum(a, b), np.maximum(a, b)]), axis=0)
+    while True:
+        graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(R, R))
+        n_comp, comp = connected_components(graph, directed=False)
+        if n_comp == 1:
+            return edges.astype(np.int64)
+        # join component 0 to its closest other point, then look again
+        inside = np.flatnonzero(comp == 0)
+        outside = np.flatnonzero(comp != 0)
+        nn_out = NearestNeighbors(n_neighbors=1).fit(centres[outside])
+        dist, idx = nn_out.kneighbors(centres[inside])
+        best = int(np.argmin(dist[:, 0]))
+        p, q = int(inside[best]), int(outside[idx[best, 0]])
+        edges = np.vstack([edges, [[min(p, q), max(p, q)]]])
+
+
+def weighted_ward_tree(
+    features: np.ndarray, weights: np.ndarray, edges: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Agglomerative Ward tree of weighted points, merging only along graph edges.
+
+    Parameters
+    ----------
+    features : ndarray of shape (R, p)
+    weights : ndarray of shape (R,)
+        Positive masses (row counts of the regions).
+    edges : ndarray of shape (E, 2)
+        Which points may merge; the graph must be connected.
+
+    Returns
+    -------
+    children : ndarray of shape (R - 1, 2)
+        Merge ``m`` joins nodes ``children[m]`` into node ``R + m`` (leaves are ``0..R-1``),
+        as in scikit-learn's ``AgglomerativeClustering.children_``.
+    distances : ndarray of shape (R - 1,)
+        ``sqrt(2 * increase of the weighted within-cluster sum of squares)`` of each merge
+        (SciPy's Ward height; for unit weights the same tree as scikit-learn's Ward).
+    """
+    F = np.asarray(features, dtype=np.float64)
+    R = F.shape[0]
+    n_nodes = 2 * R - 1
+    mass = np.empty(n_nodes)
+    mass[:R] = weights
+    mu = np.empty((n_nodes, F.shape[1]))
+    mu[:R] = F
+    children = np.empty((max(R - 1, 0), 2), dtype=np.int64)
+    distances = np.empty(max(R - 1, 0))
+    if R < 2:
+        return children, distances
+    adj: list[set[int] | None] = [set() for _ in range(R)] + [None] * (R - 1)
+    a, b = edges[:, 0], edges[:, 1]
+    for i, j in zip(a.tolist(), b.tolist(), strict=True):
+        adj[i].add(j)
+        adj[j].add(i)
+    cost = mass[a] * mass[b] / (mass[a] + mass[b]) * ((F[a] - F[b]) ** 2).sum(axis=1)
+    heap = list(zip(cost.tolist(), a.tolist(), b.tolist(), strict=True))
+    heapq.heapify(heap)
+    active = np.zeros(n_nodes, dtype=bool)
+    active[:R] = True
+    for m in range(R - 1):
+        while True:
+            if not heap:
+                raise ValueError("The connectivity graph is not connected; cannot finish the tree.")
+            c, i, j = heapq.heappop(heap)
+            if active[i] and active[j]:
+                break
+        node = R + m
+        active[i] = active[j] = False
+        active[node] = True
+        mass[node] = mass[i] + mass[j]
+        mu[node] = (mass[i] * mu[i] + mass[j] * mu[j]) / mass[node]
+        nb = (adj[i] | adj[j]) - {i, j}
+        adj[i] = adj[j] = None
+        for q in nb:
+            s = adj[q]
+            s.discard(i)
+            s.discard(j)
+            s.add(node)
+        adj[node] = nb
+        children[m] = (i, j)
+        distances[m] = np.sqrt(2.0 * max(c, 0.0))
+        if nb:
+            q = np.fromiter(nb, dtype=np.int64, count=len(nb))
+            cq = mass[node] * mass[q] / (mass[node] + mass[q]) * ((mu[q] - mu[node]) ** 2).sum(1)
+            for cc, qq in zip(cq.tolist(), q.tolist(), strict=True):
+                heapq.heappush(heap, (cc, qq, node))
+    return children, distances
+
+
+def cut_tree(children: np.ndarray, n_leaves: int, n_clusters: int) -> np.ndarray:
+    """Cluster of every leaf after the first ``n_leaves - n_clusters`` merges.
+
+    Clusters are numbered in order of their smallest leaf.
+    """
+    R = n_leaves
+    m = R - n_clusters
+    parent = np.arange(2 * R - 1)
+    if m > 0:
+        new = R + np.arange(m)
+        parent[children[:m, 0]] = new
+        parent[children[:m, 1]] = new
+    root = parent
+    while True:
+        nxt = root[root]
+        if np.array_equal(nxt, root):
+            break
+        root = nxt
+    _, first, labels = np.unique(root[:R], return_index=True, return_inverse=True)
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
+    return rank[labels.ravel()]
+
+
+def absorb_small(
+    labels: np.ndarray,
+    weights: np.ndarray,
+    features: np.ndarray,
+    edges: np.ndarray,
+    min_count: float,
+) -> np.ndarray:
+    """Absorb clusters lighter than ``min_count`` into a neighbour, the lightest first.
+
+    The receiving cluster is the graph neighbour (any cluster if none touches) with the
+    least Ward cost. Returns labels ``0..K'-1`` numbered by decreasing weight.
+    """
+    labels = labels.copy()
+    K = int(labels.max()) + 1
+    mass = np.bincount(labels, weights=weights, minlength=K)
+    sums = np.stack(
+        [np.bincount(labels, weights=weights * features[:, j], minlength=K)
+         for j in range(features.shape[1])],
+        axis=1,
+    )
+    alive = np.ones(K, dtype=bool)
+    ea, eb = (edges[:, 0], edges[:, 1]) if len(edges) else (np.zeros(0, int), np.zeros(0, int))
+    while alive.sum() > 1:
+        live = np.flatnonzero(alive)
+        g = int(live[np.argmin(mass[live])])
+        if mass[g] >= min_count:
+            break
+        la, lb = labels[ea], labels[eb]
+        nb = np.unique(np.concatenate([lb[la == g], la[lb == g]]))
+        nb = nb[(nb != g) & alive[nb]]
+        if nb.size == 0:
+            nb = live[live != g]
+        mu_g = sums[g] / mass[g]
+        mu_nb = sums[nb] / mass[nb][:, None]
+        cost = mass[g] * mass[nb] / (mass[g] + mass[nb]) * ((mu_nb - mu_g) ** 2).sum(axis=1)
+        t = int(nb[np.argmin(cost)])
+        labels[labels == g] = t
+        mass[t] += mass[g]
+        sums[t] += sums[g]
+        alive[g] = False
+    return relabel_by_weight(labels, weights)
+
+
+def relabel_by_weight(labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Renumber clusters 0..K-1 by decreasing total weight (ties: smallest old label)."""
+    uniq, inv = np.unique(labels, return_inverse=True)
+    mass = np.bincount(inv, weights=weights, minlength=uniq.size)
+    order = np.lexsort((uniq, -mass))
+    rank = np.empty(uniq.size, dtype=np.int64)
+    rank[order] = np.arange(uniq.size)
+    return rank[inv.ravel()]
+
+
+def weighted_centroids(labels: np.ndarray, weights: np.ndarray, features: np.ndarray) -> np.ndarray:
+    K = int(labels.max()) + 1
+    mass = np.bincount(labels, weights=weights, minlength=K)
+    out = np.empty((K, features.shape[1]))
+    for j in range(features.shape[1]):
+        out[:, j] = np.bincount(labels, weights=weights * features[:, j], minlength=K) / mass
+    return out
+
+
+def nearest_centroid(F: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    d2 = (F**2).sum(1)[:, None] - 2.0 * F @ centroids.T + (centroids**2).sum(1)[None, :]
+    return np.argmin(d2, axis=1).astype(np.int64)
+
+
+class _Hierarchy:
+    """The Ward tree of the regions present in a set of rows, ready to be cut."""
+
+    def __init__(
+        self,
+        row_labels: np.ndarray,
+        X: np.ndarray,
+        F_all: np.ndarray,
+        n_all: int,
+        x_center: np.ndarray,
+        x_scale: np.ndarray,
+        connectivity: int | None,
+    ) -> None:
+        counts, centres = group_means(row_labels, X, n_all)
+        self.present = np.flatnonzero(counts > 0)
+        self.weights = counts[self.present]
+        self.features = F_all[self.present]
+        self.centres = centres[self.present]
+        self.n_all = n_all
+        R = self.present.size
+        if connectivity is None and R > _MAX_FULL_GRAPH:
+            raise ValueError(
+                f"connectivity=None clusters all {R} regions on a complete graph, which is "
+                f"limited to {_MAX_FULL_GRAPH} regions; pass connectivity=k (an integer) instead."
+            )
+        self.edges = connectivity_edges((self.centres - x_center) / x_scale, connectivity)
+        self.children, self.distances = weighted_ward_tree(
+            self.features, self.weights, self.edges
+        )
+
+    @property
+    def n_leaves(self) -> int:
+        return int(self.present.size)
+
+    def groups(self, n_clusters: int, min_count: float) -> tuple[np.ndarray, np.ndarray]:
+        """Merged region of every region (``-1`` where absent) and the merged centroids."""
+        lab = cut_tree(self.children, self.n_leaves, n_clusters)
+        lab = absorb_small(lab, self.weights, self.features, self.edges, min_count)
+        mapping = np.full(self.n_all, -1, dtype=np.int64)
+        mapping[self.present] = lab
+        return mapping, weighted_centroids(lab, self.weights, self.features)
+
+
+# ---------------------------------------------------------------------- estimator
+class RegionMerger(_PiecewiseGLM):
+    """Merge a ReLU network's activation regions into a few, each with one refitted GLM.
+
+    See the module docstring (:mod:`glassnet.simplify.merge`) for the algorithm: count-
+    weighted Ward clustering of the regions' local linear models under a k-nearest-
+    neighbour constraint on region centres, the count chosen by K-fold cross-validation,
+    and the rule placing rows with unseen activation patterns.
+
+    Parameters
+    ----------
+    network : ReluNetwork, or a fitted glassnet / scikit-learn MLP / torch model
+        The network to simplify (anything :func:`glassnet.io.as_network` accepts).
+    task : {"auto", "classification", "regression"}
+        ``"auto"``: regression for an identity output link, else classification.
+    n_regions : "cv" or int
+        Number of merged regions, or ``"cv"`` to choose it among ``candidates``.
+    cv : int or cross-validation splitter
+        Folds for ``n_regions="cv"`` (``StratifiedKFold`` for classification, ``KFold``
+        for regression, shuffled with ``random_state``), or any object with ``split``.
+    scoring : str or callable, optional
+        Greater is better. Classification: ``"roc_auc"`` (default; one-vs-rest for several
+        classes), ``"neg_log_loss"``, ``"accuracy"``; regression:
+        ``"neg_root_mean_squared_error"`` (default), ``"neg_mean_squared_error"``,
+        ``"neg_mean_absolute_error"``, ``"r2"``; or ``score(y_true, y_score)`` with the
+        positive-class probability (binary), the probability matrix (multi-class), or the
+        predictions (regression).
+    candidates : sequence of int, optional
+        Counts tried by cross-validation (default 1..20). Counts above the number of
+        regions seen in a training fold are dropped with a warning.
+    selection : {"one_se", "best"}
+        How the count is chosen from ``cv_results_`` (see the module docstring).
+    min_count : int, optional
+        Merged regions with fewer training rows are absorbed by their nearest neighbour.
+        Default ``5 * (n_features + 1)``, five rows per GLM parameter.
+    connectivity : int or None
+        Neighbours per region centre in the graph constraining merges (default 5);
+        ``None`` for no constraint (at most 3000 regions).
+    refit : scikit-learn estimator, optional
+        Cloned and fitted per merged region. Default
+        ``LogisticRegression(C=100.0, max_iter=2000)`` (a weak ridge that keeps estimates
+        finite in nearly separable merged regions; ``C=1`` visibly shrinks steep local
+        slopes) or ``LinearRegression()``. For an L1 fit pass for example
+        ``LogisticRegression(l1_ratio=1.0, solver="saga", C=0.5)`` or ``Lasso``.
+    random_state : int, RandomState or None
+        Shuffling of the cross-validation folds.
+
+    Attributes
+    ----------
+    network_ : ReluNetwork
+    regions_ : Regions
+        The unwrapped training rows.
+    task_ : str
+    classes_ : ndarray
+        Class labels (classification).
+    n_regions_ : int
+        Number of merged regions (at most the requested or chosen count).
+    cv_n_regions_ : int
+        The count chosen by cross-validation (or the ``n_regions`` given).
+    cv_results_ : dict of ndarray
+        With ``n_regions="cv"``: ``n_regions``, ``mean_test_score``, ``std_test_score``
+        (over folds, ddof 0), ``sem_test_score`` (ddof 1 / sqrt(folds)),
+        ``split<i>_test_score``, ``mean_n_merged`` (regions left after ``min_count``),
+        ``rank_test_score``.
+    region_to_merged_ : ndarray of shape (n_activation_regions,)
+        Merged region of each activation region of ``regions_``.
+    merged_labels_ : ndarray of shape (n_samples,)
+        Merged region of every training row.
+    models_ : list
+        The fitted GLM of each merged region (a :class:`ConstantModel` where only one class
+        was present).
+    constant_regions_ : ndarray
+        Merged regions predicting a constant.
+    coef_ : ndarray of shape (n_regions_, n_outputs, n_features)
+    intercept_ : ndarray of shape (n_regions_, n_outputs)
+        Each merged region's GLM on the link scale (log-odds of ``classes_[1]`` for binary
+        classification; one row per class for multi-class).
+    centroids_ : ndarray of shape (n_regions_, n_llm_features)
+        Count-weighted mean LLM feature vector of each merged region.
+    children_, distances_ : ndarray
+        The Ward tree of all training regions (see :func:`weighted_ward_tree`).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        When ``X`` was a DataFrame.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_circles
+    >>> from sklearn.neural_network import MLPClassifier
+    >>> from glassnet import RegionMerger
+    >>> X, y = make_circles(n_samples=600, noise=0.1, factor=0.6, random_state=0)
+    >>> mlp = MLPClassifier((20, 20), max_iter=600, random_state=0).fit(X, y)
+    >>> merger = RegionMerger(mlp, random_state=0).fit(X, y)
+    >>> merger.n_regions_ <= 20
+    True
+    """
+
+    def __init__(
+        self,
+        network: Any,
+        *,
+        task: str = "auto",
+        n_regions: int | str = "cv",
+        cv: Any = 5,
+        scoring: Any = None,
+        candidates: Any = None,
+        selection: str = "one_se",
+        min_count: int | None = None,
+        connectivity: int | None = 5,
+        refit: Any = None,
+        random_state: Any = None,
+    ) -> None:
+        self.network = network
+        self.task = task
+        self.n_regions = n_regions
+        self.cv = cv
+        self.scoring = scoring
+        self.candidates = candidates
+        self.selection = selection
+        self.min_count = min_count
+        self.connectivity = connectivity
+        self.refit = refit
+        self.random_state = random_state
+
+    # -------------------------------------------------------------- validation
+    def _check_params(self, n_features: int) -> tuple[float, int | None]:
+        if self.selection not in ("one_se", "best"):
+            raise ValueError(f"selection must be 'one_se' or 'best'; got {self.selection!r}.")
+        if self.connectivity is not None:
+            check_positive_int(self.connectivity, "connectivity")
+        if self.min_count is None:
+            min_count = 5 * (n_features + 1)
+        else:
+            min_count = check_positive_int(self.min_count, "min_count")
+        if isinstance(self.n_regions, str):
+            if self.n_regions != "cv":
+                raise ValueError(f"n_regions must be 'cv' or an integer; got {self.n_regions!r}.")
+        else:
+            check_positive_int(self.n_regions, "n_regions")
+        return float(min_count), self.connectivity
+
+    def _candidates(self) -> np.ndarray:
+        if self.candidates is None:
+            return np.arange(1, 21)
+        cand = np.asarray(self.candidates)
+        if cand.ndim != 1 or cand.size == 0 or cand.dtype.kind not in "iu" or (cand < 1).any():
+            raise ValueError(
+                f"candidates must be a non-empty sequence of positive integers; got "
+                f"{self.candidates!r}."
+            )
+        return np.unique(cand).astype(np.int64)
+
+    def _splitter(self, y: np.ndarray) -> Any:
+        cv = self.cv
+        if hasattr(cv, "split"):
+            return cv
+        n_splits = check_positive_int(cv, "cv", minimum=2)
+        n = y.shape[0]
+        if n < 2 * n_splits:
+            raise ValueError(
+                f"cv={n_splits} folds need at least {2 * n_splits} rows; X has {n}. Use fewer "
+                "folds or pass an integer n_regions."
+            )
+        if self.task_ == "classification":
+            smallest = int(np.bincount(y).min())
+            if smallest < n_splits:
+                cls = self.classes_[int(np.argmin(np.bincount(y)))]
+                raise ValueError(
+                    f"class {cls!r} has only {smallest} row(s), fewer than the cv={n_splits} "
+                    "folds: cross-validation cannot put it in every fold. Use fewer folds or "
+                    "pass an integer n_regions."
+                )
+            return StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state)
+        return KFold(n_splits, shuffle=True, random_state=self.random_state)
+
+    # -------------------------------------------------------------- fit
+    def fit(self, X: Any, y: Any) -> RegionMerger:
+        """Unwrap, cluster the regions, choose the count (if ``"cv"``) and refit the GLMs.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Class labels (classification) or numeric targets.
+
+        Returns
+        -------
+        self
+        """
+        Xa, yv = self._validate_fit_input(X, y)
+        min_count, connectivity = self._check_params(Xa.shape[1])
+        # many small GLM fits: multi-threaded BLAS only adds overhead (10x on busy machines)
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit(Xa, yv, min_count, connectivity)
+
+    def _fit(
+        self, Xa: np.ndarray, yv: np.ndarray, min_count: float, connectivity: int | None
+    ) -> RegionMerger:
+        self.regions_ = unwrap(self.network_, Xa)
+        R = len(self.regions_)
+        labels = self.regions_.labels
+        self._x_center = Xa.mean(axis=0)
+        sd = Xa.std(axis=0)
+        self._x_scale = np.where(sd > 0, sd, 1.0)
+        _, region_centres = group_means(labels, Xa, R)
+        F_all = llm_features(
+            self.regions_.coef, self.regions_.intercept, self._x_scale, region_centres
+        )
+        scoring_name, scorer = resolve_scoring(
+            self.scoring, self.task_, getattr(self, "classes_", None)
+        )
+        if self.n_regions == "cv":
+            self.cv_results_ = self._cross_validate(
+                Xa, yv, labels, F_all, R, min_count, connectivity, scorer
+            )
+            self.scoring_name_ = scoring_name
+            self.cv_n_regions_ = self._select(self.cv_results_)
+        else:
+            if hasattr(self, "cv_results_"):
+                del self.cv_results_
+            if self.n_regions > R:
+                raise ValueError(
+                    f"n_regions={self.n_regions} is larger than the {R} activation regions the "
+                    "network has on X; ask for at most that many."
+                )
+            self.cv_n_regions_ = int(self.n_regions)
+        tree = _Hierarchy(labels, Xa, F_all, R, self._x_center, self._x_scale, connectivity)
+        self.children_, self.distances_ = tree.children, tree.distances
+        self._tree = tree
+        mapping, centroids = tree.groups(self.cv_n_regions_, min_count)
+        self.region_to_merged_ = mapping
+        self.centroids_ = centroids
+        self.n_regions_ = int(centroids.shape[0])
+        self.merged_labels_ = mapping[labels]
+        self._fit_models(Xa, yv, self.merged_labels_)
+        return self
+
+    def _cross_validate(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        labels: np.ndarray,
+        F_all: np.ndarray,
+        R: int,
+        min_count: float,
+        connectivity: int | None,
+        scorer: Any,
+    ) -> dict[str, np.ndarray]:
+        cand = self._candidates()
+        splits = list(self._splitter(y).split(X, y))
+        trees = []
+        for train, test in splits:
+            tree = _Hierarchy(
+                labels[train], X[train], F_all, R, self._x_center, self._x_scale, connectivity
+            )
+            trees.append((tree, train, test))
+        max_ok = min(t.n_leaves for t, _, _ in trees)
+        keep = cand <= max_ok
+        if not keep.any():
+            raise ValueError(
+                f"Every candidate count {cand.tolist()} exceeds the {max_ok} regions present in "
+                "the smallest training fold; pass smaller candidates."
+            )
+        if not keep.all():
+            warnings.warn(
+                f"Candidate counts {cand[~keep].tolist()} exceed the {max_ok} regions present in "
+                "some training fold and were dropped.",
+                UserWarning,
+                stacklevel=3,
+            )
+        cand = cand[keep]
+        scores = np.full((len(splits), cand.size), np.nan)
+        merged_n = np.zeros((len(splits), cand.size))
+        n_classes = self._n_classes
+        refit = self._refit_estimator()
+        for f, (tree, train, test) in enumerate(trees):
+            for c, K in enumerate(cand):
+                mapping, centroids = tree.groups(int(K), min_count)
+                g_train = mapping[labels[train]]
+                g_test = mapping[labels[test]]
+                unseen = g_test < 0
+                if unseen.any():
+                    g_test[unseen] = nearest_centroid(F_all[labels[test][unseen]], centroids)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    models, _ = fit_group_models(
+                        X[train], y[train], g_train, centroids.shape[0], refit, self.task_,
+                        n_classes,
+                    )
+                out = predict_groups(models, X[test], g_test, self.task_, n_classes,
+                                     self.n_targets_)
+                scores[f, c] = scorer(y[test], out)
+                merged_n[f, c] = centroids.shape[0]
+        n_splits = len(splits)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(scores, axis=0)
+            std = np.nanstd(scores, axis=0)
+            n_ok = np.sum(~np.isnan(scores), axis=0)
+            sem = np.nanstd(scores, axis=0, ddof=1) / np.sqrt(np.maximum(n_ok, 1))
+        sem = np.where(n_ok > 1, sem, 0.0)
+        res: dict[str, np.ndarray] = {"n_regions": cand.copy()}
+        for f in range(n_splits):
+            res[f"split{f}_test_score"] = scores[f]
+        res["mean_test_score"] = mean
+        res["std_test_score"] = std
+        res["sem_test_score"] = sem
+        res["mean_n_merged"] = merged_n.mean(axis=0)
+        order = np.lexsort((cand, -np.nan_to_num(mean, nan=-np.inf)))
+        rank = np.empty(cand.size, dtype=np.int64)
+        rank[order] = np.arange(1, cand.size + 1)
+        res["rank_test_score"] = rank
+        if np.isnan(mean).all():
+            raise ValueError(
+                "The score is undefined on every held-out fold (for example AUC with one "
+                "class per fold); use fewer folds or another scoring."
+            )
+        return res
+
+    def _select(self, res: dict[str, np.ndarray]) -> int:
+        cand, mean, sem = res["n_regions"], res["mean_test_score"], res["sem_test_score"]
+        m = np.nan_to_num(mean, nan=-np.inf)
+        best = int(np.argmax(m))  # first (smallest count) among ties
+        if self.selection == "best":
+            return int(cand[best])
+        ok = np.flatnonzero(m >= m[best] - sem[best])
+        return int(cand[ok.min()])
+
+    # -------------------------------------------------------------- new rows
+    def _assign_unseen(self, X: np.ndarray) -> np.ndarray:
+        coef, intercept = local_models(self.network_, X)
+        F = llm_features(coef, intercept, self._x_scale, X)
+        return nearest_centroid(F, self.centroids_)
+
+    # -------------------------------------------------------------- plots
+    def plot_cv(self, ax: Any = None) -> MergeCVDisplay:
+        """Plot the cross-validation curve (mean score +/- one std error per count)."""
+        return MergeCVDisplay.from_merger(self).plot(ax=ax)
+
+    def plot_dendrogram(self, ax: Any = None, *, p: int = 30) -> MergeDendrogramDisplay:
+        """Plot the top ``p`` clusters of the Ward tree, coloured by merged region."""
+        return MergeDendrogramDisplay.from_merger(self, p=p).plot(ax=ax)
+
+    def linkage_matrix(self) -> np.ndarray:
+        """The Ward tree in SciPy's linkage format ``(R - 1, 4)``.
+
+        Heights are made non-decreasing (a running maximum): under a connectivity
+        constraint a later merge can be cheaper than an earlier one, which SciPy's
+        dendrogram cannot draw.
+        """
+        check_is_fitted(self, "children_")
+        R = self.children_.shape[0] + 1
+        size = np.ones(2 * R - 1)
+        for m, (a, b) in enumerate(self.children_):
+            size[R + m] = size[a] + size[b]
+        heights = np.maximum.accumulate(self.distances_) if R > 1 else self.distances_
+        return np.column_stack([self.children_.astype(np.float64), heights, size[R:]])
+
+
+# ---------------------------------------------------------------------- displays
+class MergeCVDisplay:
+    """Cross-validation curve of a :class:`RegionMerger`: score against merged-region count.
+
+    Parameters
+    ----------
+    n_regions, mean_score, sem_score : ndarray
+        Candidate counts, mean held-out score and its standard error.
+    chosen : int
+        The count chosen.
+    scoring : str
+    """
+
+    def __init__(
+        self,
+        n_regions: np.ndarray,
+        mean_score: np.ndarray,
+        sem_score: np.ndarray,
+        chosen: int,
+        scoring: str = "score",
+    ) -> None:
+        self.n_regions = np.asarray(n_regions)
+        self.mean_score = np.asarray(mean_score)
+        self.sem_score = np.asarray(sem_score)
+        self.chosen = chosen
+        self.scoring = scoring
+
+    @classmethod
+    def from_merger(cls, merger: RegionMerger) -> MergeCVDisplay:
+        check_is_fitted(merger, "models_")
+        if not hasattr(merger, "cv_results_"):
+            raise ValueError("The merger was fitted with an integer n_regions: no CV curve.")
+        r = merger.cv_results_
+        return cls(r["n_regions"], r["mean_test_score"], r["sem_test_score"],
+                   merger.cv_n_regions_, merger.scoring_name_)
+
+    def plot(self, ax: Any = None) -> MergeCVDisplay:
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 4))
+        ax.errorbar(self.n_regions, self.mean_score, yerr=self.sem_score, marker="o",
+                    capsize=3, label="mean held-out score +/- 1 s.e.")
+        ax.axvline(self.chosen, color="C3", ls="--", label=f"chosen: {self.chosen}")
+        ax.set_xlabel("number of merged regions")
+        ax.set_ylabel(self.scoring)
+        ax.legend(loc="best")
+        self.ax_ = ax
+        self.figure_ = ax.figure
+        return self
+
+
+class MergeDendrogramDisplay:
+    """Dendrogram of the count-weighted Ward tree of a :class:`RegionMerger`.
+
+    Parameters
+    ----------
+    linkage : ndarray of shape (R - 1, 4)
+        SciPy linkage matrix (see :meth:`RegionMerger.linkage_matrix`).
+    n_clusters : int
+        The cut to colour.
+    p : int
+        Number of clusters shown at the bottom (``truncate_mode="lastp"``).
+    """
+
+    def __init__(self, linkage: np.ndarray, n_clusters: int, p: int = 30) -> None:
+        self.linkage = np.asarray(linkage)
+        self.n_clusters = int(n_clusters)
+        self.p = int(p)
+
+    @classmethod
+    def from_merger(cls, merger: RegionMerger, p: int = 30) -> MergeDendrogramDisplay:
+        return cls(merger.linkage_matrix(), merger.cv_n_regions_, p)
+
+    def plot(self, ax: Any = None) -> MergeDendrogramDisplay:
+        import matplotlib.pyplot as plt
+        from scipy.cluster.hierarchy import dendrogram
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 4))
+        Z = self.linkage
+        m = Z.shape[0] + 1 - self.n_clusters  # merges applied at the cut
+        if 0 < m < Z.shape[0]:
+            thr = 0.5 * (Z[m - 1, 2] + Z[m, 2])
+        else:
+            thr = 0.0 if m <= 0 else Z[-1, 2] * 1.01
+        self.dendrogram_ = dendrogram(
+            Z, p=self.p, truncate_mode="lastp", color_threshold=thr, ax=ax, no_labels=False
+        )
+        ax.set_xlabel("regions (count of regions in a cluster in brackets)")
+        ax.set_ylabel("Ward distance")
+        ax.set_title(f"count-weighted Ward tree, cut at {self.n_clusters}")
+        self.ax_ = ax
+        self.figure_ = ax.figure
+        return self
