@@ -1,0 +1,590 @@
+"""One self-contained HTML report per run.
+
+A :class:`Report` is a list of sections, each added by an ``add_*`` method, written by
+:meth:`Report.save` as one HTML file. Figures are embedded as PNG (or SVG) data URIs and
+the style sheet is inline, so the file opens anywhere without a network connection and
+can be archived with a validation file. The report holds no scripts.
+
+Every section is a ``<section class="gn-section" data-section="KEY">`` element, so a
+report can also be checked by a program (the test suite does).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import io
+import os
+import platform
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from glassnet.network import ReluNetwork
+from glassnet.regions import Regions
+
+__all__ = ["Report"]
+
+_PACKAGES = (
+    "glassnet", "numpy", "scipy", "pandas", "scikit-learn", "matplotlib", "statsmodels",
+    "torch", "onnx", "tqdm",
+)
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
+ margin:0;color:#1d2330;background:#f6f7f9;line-height:1.45}
+header{background:#1d2b45;color:#fff;padding:1.2em 2em}
+header h1{margin:0 0 .2em 0;font-size:1.6em} header p{margin:0;opacity:.85}
+nav{background:#fff;border-bottom:1px solid #dde1e7;padding:.5em 2em;font-size:.9em}
+nav a{margin-right:1.1em;color:#2756a3;text-decoration:none;white-space:nowrap}
+main{max-width:1100px;margin:0 auto;padding:1em 2em 3em}
+section{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:.6em 1.4em 1.2em;
+ margin:1.2em 0}
+h2{font-size:1.25em;border-bottom:2px solid #e8ebf0;padding-bottom:.3em}
+table{border-collapse:collapse;font-size:.85em;margin:.6em 0;display:block;overflow-x:auto}
+th,td{border:1px solid #dde1e7;padding:.25em .6em;text-align:right}
+th{background:#eef1f6} td:first-child,th:first-child{text-align:left}
+figure{margin:.8em 0} figure img{max-width:100%;height:auto;border:1px solid #eef0f3}
+figcaption,.note{color:#5b6474;font-size:.88em}
+.ok{color:#17703a;font-weight:600} .bad{color:#b02a2a;font-weight:600}
+pre{background:#f3f4f6;padding:.6em;overflow-x:auto;font-size:.85em}
+"""
+
+
+@dataclass
+class _Section:
+    key: str
+    title: str
+    body: str
+
+
+def _esc(x: Any) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        if not np.isfinite(v):
+            return str(v)
+        return f"{v:.4g}" if (abs(v) >= 1e-3 or v == 0) else f"{v:.3e}"
+    return str(v)
+
+
+class Report:
+    """A self-contained HTML report, built section by section.
+
+    Parameters
+    ----------
+    title : str, default "glassnet report"
+    subtitle : str, optional
+        A line under the title (data set, model file, command).
+    figure_format : {"png", "svg"}, default "png"
+        How figures are embedded. PNG keeps dense plots (thousands of polygons or points)
+        small; SVG is sharp at any zoom.
+    dpi : int, default 100
+        Resolution of PNG figures.
+
+    Examples
+    --------
+    >>> import numpy as np, os, tempfile
+    >>> from glassnet import ReluNetwork, Report, unwrap
+    >>> net = ReluNetwork([np.eye(2), np.ones((1, 2))], [np.zeros(2), np.zeros(1)])
+    >>> X = np.array([[1.0, 2.0], [3.0, -1.0], [-1.0, -1.0]])
+    >>> regions = unwrap(net, X)
+    >>> report = Report("Toy network").add_overview(net, X).add_certificate(regions)
+    >>> report.sections
+    ['overview', 'certificate']
+    >>> path = report.save(os.path.join(tempfile.mkdtemp(), "report.html"))
+    >>> "exactness" in path.read_text().lower()
+    True
+    """
+
+    def __init__(
+        self,
+        title: str = "glassnet report",
+        *,
+        subtitle: str | None = None,
+        figure_format: str = "png",
+        dpi: int = 100,
+    ) -> None:
+        if figure_format not in ("png", "svg"):
+            raise ValueError(f"figure_format must be 'png' or 'svg'; got {figure_format!r}.")
+        if isinstance(dpi, bool) or not isinstance(dpi, (int, np.integer)) or dpi < 10:
+            raise ValueError(f"dpi must be an integer >= 10; got {dpi!r}.")
+        self.title = str(title)
+        self.subtitle = subtitle
+        self.figure_format = figure_format
+        self.dpi = int(dpi)
+        self._sections: list[_Section] = []
+        self.created = _dt.datetime.now(_dt.UTC).replace(microsecond=0)
+
+    # ------------------------------------------------------------------ generic sections
+    @property
+    def sections(self) -> list[str]:
+        """Keys of the sections added so far, in order."""
+        return [s.key for s in self._sections]
+
+    def _add(self, key: str, title: str, parts: Sequence[str]) -> Report:
+        taken = set(self.sections)
+        unique, i = key, 2
+        while unique in taken:
+            unique, i = f"{key}-{i}", i + 1
+        self._sections.append(_Section(unique, title, "\n".join(parts)))
+        return self
+
+    def add_text(self, title: str, text: str, *, key: str = "text") -> Report:
+        """A section of plain text (escaped; blank lines separate paragraphs)."""
+        paras = [p.strip() for p in str(text).split("\n\n") if p.strip()]
+        return self._add(key, title, [f"<p>{_esc(p)}</p>" for p in paras])
+
+    def add_table(
+        self,
+        title: str,
+        frame: Any,
+        *,
+        key: str = "table",
+        caption: str | None = None,
+        max_rows: int = 100,
+    ) -> Report:
+        """A section holding one table (a DataFrame or anything ``pd.DataFrame`` accepts)."""
+        return self._add(key, title, [self._table(frame, caption, max_rows)])
+
+    def add_figure(
+        self, title: str, figure: Any, *, key: str = "figure", caption: str | None = None
+    ) -> Report:
+        """A section holding one matplotlib figure (embedded, then closed)."""
+        return self._add(key, title, [self._figure(figure, caption)])
+
+    def _table(self, frame: Any, caption: str | None = None, max_rows: int = 100) -> str:
+        df = frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)
+        note = ""
+        if len(df) > max_rows:
+            note = f'<p class="note">First {max_rows} of {len(df)} rows.</p>'
+            df = df.head(max_rows)
+        table = df.to_html(
+            index=False, border=0, escape=True, float_format=_fmt, na_rep="",
+            classes="gn-table",
+        )
+        cap = f'<p class="note">{_esc(caption)}</p>' if caption else ""
+        return cap + table + note
+
+    def _figure(self, figure: Any, caption: str | None = None, alt: str = "figure") -> str:
+        fig = getattr(figure, "figure_", figure)  # a Display object or a Figure
+        if not hasattr(fig, "savefig"):
+            raise TypeError(
+                f"Expected a matplotlib Figure or Display; got {type(figure).__name__}."
+            )
+        buf = io.BytesIO()
+        fmt = self.figure_format
+        fig.savefig(buf, format=fmt, dpi=self.dpi, bbox_inches="tight")
+        _close(fig)
+        mime = "image/png" if fmt == "png" else "image/svg+xml"
+        data = base64.b64encode(buf.getvalue()).decode("ascii")
+        cap = f"<figcaption>{_esc(caption)}</figcaption>" if caption else ""
+        return (
+            f'<figure><img alt="{_esc(alt)}" src="data:{mime};base64,{data}">{cap}</figure>'
+        )
+
+    # ------------------------------------------------------------------ analysis sections
+    def add_overview(
+        self,
+        model: Any,
+        X: Any = None,
+        y: Any = None,
+        *,
+        data_name: str | None = None,
+        task: str | None = None,
+        metrics: Mapping[str, Any] | None = None,
+    ) -> Report:
+        """Data and model overview: architecture, parameters, rows, features, target.
+
+        Parameters
+        ----------
+        model : ReluNetwork or a model glassnet can import
+        X : array-like or DataFrame, optional
+        y : array-like, optional
+        data_name : str, optional
+            Where the data came from (a file name).
+        task : str, optional
+            ``"classification"`` or ``"regression"``; inferred from the output link.
+        metrics : mapping, optional
+            Named performance figures (for example ``{"test AUC": 0.93}``).
+        """
+        net = _network(model)
+        task = task or ("regression" if net.output == "identity" else "classification")
+        n_params = sum(W.size + b.size for W, b in zip(net.weights, net.biases, strict=True))
+        arch = " → ".join(str(s) for s in (net.n_features, *net.hidden_sizes, net.n_outputs))
+        rows = [
+            ("model type", type(model).__name__),
+            ("architecture (inputs → hidden → outputs)", arch),
+            ("hidden ReLU neurons", net.n_hidden),
+            ("parameters", n_params),
+            ("output link", net.output),
+            ("task", task),
+        ]
+        parts = []
+        if X is not None:
+            names = _feature_names(net, X)
+            n = len(X)
+            rows += [("data", data_name or "(in memory)"), ("rows", n), ("features", len(names))]
+            if y is not None:
+                yv = np.asarray(y)
+                if task == "classification":
+                    vals, cnt = np.unique(yv, return_counts=True)
+                    dist = ", ".join(
+                        f"{v}: {c} ({c / n:.1%})" for v, c in zip(vals, cnt, strict=True)
+                    )
+                    rows.append(("target classes", dist))
+                else:
+                    rows.append(("target mean ± std", f"{_fmt(yv.mean())} ± {_fmt(yv.std())}"))
+        for k, v in (metrics or {}).items():
+            rows.append((str(k), _fmt(v)))
+        parts.append(self._table(pd.DataFrame(rows, columns=["item", "value"])))
+        if X is not None:
+            arr = net.check_input(X)
+            desc = pd.DataFrame(
+                {
+                    "feature": _feature_names(net, X),
+                    "mean": arr.mean(axis=0),
+                    "std": arr.std(axis=0),
+                    "min": arr.min(axis=0),
+                    "max": arr.max(axis=0),
+                }
+            )
+            parts.append("<h3>Features</h3>" + self._table(desc, max_rows=60))
+        return self._add("overview", "Data and model", parts)
+
+    def add_certificate(self, regions: Regions, *, tolerance: float = 1e-8) -> Report:
+        """Exactness certificate: max |LLM output - network output| over the unwrapped rows."""
+        regions = _check_regions(regions)
+        err = regions.max_abs_error
+        ok = err <= tolerance
+        verdict = (
+            f'<p class="{"ok" if ok else "bad"}">Maximum |local linear model − network| over '
+            f"all {regions.n_samples} rows and {regions.network.n_outputs} output(s): "
+            f"{err:.3e} ({'within' if ok else 'ABOVE'} the tolerance {tolerance:.0e}).</p>"
+        )
+        single = int((regions.counts == 1).sum())
+        rows = pd.DataFrame(
+            [
+                ("activation regions", len(regions)),
+                ("rows", regions.n_samples),
+                ("regions holding a single row", single),
+                ("regions covering 50% of rows", regions.n_regions_covering(0.5)),
+                ("regions covering 95% of rows", regions.n_regions_covering(0.95)),
+                ("largest region share", float(regions.shares.max()) if len(regions) else 0.0),
+                ("max abs error (certificate)", err),
+            ],
+            columns=["item", "value"],
+        )
+        text = (
+            '<p class="note">Inside each activation region the network is exactly affine; the '
+            "certificate compares that affine model with the network's own output, both in "
+            "float64, on every row.</p>"
+        )
+        return self._add("certificate", "Exactness certificate", [verdict, self._table(rows), text])
+
+    def add_region_summary(
+        self,
+        regions: Regions,
+        X: Any,
+        y: Any = None,
+        *,
+        top: int = 20,
+        task: str | None = None,
+    ) -> Report:
+        """Region summary table of the ``top`` largest regions (see ``region_summary``)."""
+        regions = _check_regions(regions)
+        try:
+            from glassnet.summary import region_summary
+        except ImportError:  # pragma: no cover - the summary module ships with glassnet
+            table = regions.to_frame().head(top)
+        else:
+            table = region_summary(regions, X, y, task=task, top=top)
+        caption = (
+            f"The {min(top, len(regions))} largest of {len(regions)} regions. Local metrics use "
+            "the region's own rows; global metrics apply the region's LLM to all rows."
+        )
+        return self._add("region-summary", "Region summary", [self._table(table, caption)])
+
+    def add_size_distribution(self, regions: Regions, *, top: int = 50) -> Report:
+        """Bar chart of region sizes (largest ``top``) and the cumulative share of rows."""
+        regions = _check_regions(regions)
+        fig = _new_figure(8, 3.4)
+        ax = fig.add_subplot(1, 2, 1)
+        k = min(top, len(regions))
+        ax.bar(np.arange(k), regions.counts[:k], color="#3d6fb6")
+        ax.set_xlabel(f"region (largest {k})")
+        ax.set_ylabel("rows")
+        ax.set_title("Region sizes")
+        ax2 = fig.add_subplot(1, 2, 2)
+        cum = np.cumsum(regions.shares)
+        ax2.plot(np.arange(1, len(regions) + 1), cum, color="#b5482f")
+        ax2.axhline(0.95, color="grey", lw=0.8, ls="--")
+        ax2.set_xscale("log")
+        ax2.set_xlabel("number of largest regions")
+        ax2.set_ylabel("share of rows")
+        ax2.set_ylim(0, 1.02)
+        ax2.set_title("Cumulative coverage")
+        fig.tight_layout()
+        edges = [1, 2, 5, 10, 50, 100]
+        labels = ["1", "2-4", "5-9", "10-49", "50-99", "100 or more"]
+        which = np.searchsorted(edges, regions.counts, side="right") - 1
+        n_in = np.bincount(which, minlength=len(edges))
+        rows_in = np.bincount(which, weights=regions.counts, minlength=len(edges))
+        table = pd.DataFrame(
+            {"rows per region": labels, "regions": n_in,
+             "share of rows": rows_in / max(regions.n_samples, 1)}
+        )
+        return self._add(
+            "size-distribution", "Region size distribution",
+            [self._figure(fig, alt="region sizes"), self._table(table)],
+        )
+
+    def add_feature_importance(
+        self, regions: Regions, X: Any = None, *, standardize: bool = False
+    ) -> Report:
+        """Global feature importance from the exact LLMs, every feature, with a bar chart."""
+        regions = _check_regions(regions)
+        from glassnet.summary import feature_importance
+
+        table = feature_importance(regions, X, standardize=standardize)
+        col = "importance" if "importance" in table.columns else table.columns[-1]
+        names = table["feature"].astype(str).to_numpy() if "feature" in table else table.index
+        vals = table[col].to_numpy(dtype=float)
+        order = np.argsort(vals)
+        fig = _new_figure(7, max(2.2, 0.28 * len(vals) + 0.8))
+        ax = fig.add_subplot()
+        ax.barh(np.asarray(names)[order], vals[order], color="#3d6fb6")
+        ax.set_xlabel("share of importance")
+        fig.tight_layout()
+        caption = (
+            "importance_j = Σ_r n_r Σ_o coef[r,o,j]², normalised to sum to 1: the row-weighted "
+            "mean squared local effect of feature j."
+        )
+        return self._add(
+            "feature-importance", "Feature importance",
+            [self._figure(fig, alt="feature importance"), self._table(table, caption)],
+        )
+
+    def add_coefficients(self, regions: Regions, *, top: int = 20, output: int = 0) -> Report:
+        """LLM coefficient plots: parallel coordinates of the largest regions and a
+        count-weighted box plot per feature."""
+        regions = _check_regions(regions)
+        k = regions.network.n_outputs
+        if not 0 <= output < k:
+            raise ValueError(f"output must be in [0, {k}); got {output}.")
+        names = list(regions.feature_names)
+        coef = regions.coef[:, output, :]
+        m = min(top, len(regions))
+        fig = _new_figure(9, 3.8)
+        ax = fig.add_subplot(1, 2, 1)
+        xs = np.arange(len(names))
+        cmap = _cmap("viridis")
+        for r in range(m):
+            ax.plot(xs, coef[r], color=cmap(r / max(m - 1, 1)), lw=1.2, alpha=0.85)
+        ax.set_xticks(xs, names, rotation=45 if len(names) > 4 else 0, ha="right")
+        ax.axhline(0, color="grey", lw=0.6)
+        ax.set_ylabel("coefficient")
+        ax.set_title(f"Parallel coordinates, {m} largest regions")
+        ax2 = fig.add_subplot(1, 2, 2)
+        # count-weighted distribution: repeat each region by a bounded weight
+        reps = np.maximum(1, np.round(200 * regions.counts / max(regions.counts.max(), 1)))
+        data = [np.repeat(coef[:, j], reps.astype(int)) for j in range(len(names))]
+        ax2.boxplot(data, showfliers=False)
+        ax2.set_xticks(xs + 1, names, rotation=45 if len(names) > 4 else 0, ha="right")
+        ax2.axhline(0, color="grey", lw=0.6)
+        ax2.set_title("Coefficient distribution (count-weighted)")
+        fig.tight_layout()
+        parts = [self._figure(fig, alt="coefficients")]
+        try:
+            from glassnet.summary import coefficient_distribution
+        except ImportError:  # pragma: no cover
+            pass
+        else:
+            parts.append(self._table(coefficient_distribution(regions)))
+        if k > 1:
+            parts.append(f'<p class="note">Output {output} of {k}.</p>')
+        return self._add("coefficients", "Local linear model coefficients", parts)
+
+    def add_partition_map(
+        self,
+        model: Any,
+        X: Any = None,
+        y: Any = None,
+        *,
+        bounds: Any = None,
+        margin: float = 0.05,
+    ) -> Report:
+        """For a network with 2 inputs: the exact partition of the input box into regions."""
+        from glassnet.partition import PartitionDisplay
+
+        net = _network(model)
+        if net.n_features != 2:
+            raise ValueError(
+                f"The partition map needs a network with 2 inputs; this one has {net.n_features}."
+            )
+        Xa = None if X is None else net.check_input(X)
+        if bounds is None:
+            if Xa is None:
+                raise ValueError("Pass X or bounds to choose the box of the partition map.")
+            lo, hi = Xa.min(axis=0), Xa.max(axis=0)
+            pad = margin * np.maximum(hi - lo, 1e-9)
+            bounds = ((lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1]))
+        fig = _new_figure(6.5, 6)
+        ax = fig.add_subplot()
+        disp = PartitionDisplay.from_network(net, bounds, X=Xa, y=y, ax=ax)
+        n = len(disp.partition)
+        caption = (
+            f"{n} activation regions inside the box, computed exactly as polygons (not sampled); "
+            "lines show the decision boundary where the network has one."
+        )
+        return self._add(
+            "partition-map", "Partition map (2-D input)",
+            [self._figure(fig, caption, alt="partition map")],
+        )
+
+    def add_simplification(
+        self,
+        table: Any,
+        *,
+        title: str = "Simplification: before and after",
+        figure: Any = None,
+        caption: str | None = None,
+    ) -> Report:
+        """A before/after table of a simplification (regions and performance per model)."""
+        parts = [self._table(table, caption)]
+        if figure is not None:
+            parts.append(self._figure(figure))
+        return self._add("simplification", title, parts)
+
+    def add_mlm(
+        self,
+        mlm: Any,
+        *,
+        metrics: Any = None,
+        rules: Any = None,
+        summary: Any = None,
+        figure: Any = None,
+    ) -> Report:
+        """MLM-EPIC section: the EPIC summary table, performance and readable rules."""
+        parts = []
+        cells = getattr(mlm, "cells_", None)
+        n_cells = getattr(mlm, "n_cells_", None) or (0 if cells is None else len(cells))
+        n_epics = getattr(mlm, "n_epics_", None)
+        parts.append(
+            f"<p>{_esc(n_cells)} cells merged into {_esc(n_epics)} EPICs "
+            "(explainable prediction-induced input clusters).</p>"
+        )
+        if metrics is not None:
+            parts.append("<h3>Performance</h3>" + self._table(metrics))
+        if summary is not None:
+            parts.append("<h3>EPICs</h3>" + self._table(summary, max_rows=60))
+        if figure is not None:
+            parts.append(self._figure(figure, alt="EPIC coefficients"))
+        if rules is not None:
+            if isinstance(rules, pd.DataFrame):
+                parts.append("<h3>Rules</h3>" + self._table(rules, max_rows=100))
+            else:
+                parts.append("<h3>Rules</h3><pre>" + _esc(str(rules)) + "</pre>")
+        return self._add("mlm", "Mixture of linear models (MLM-EPIC)", parts)
+
+    def add_versions(self, *, command: str | None = None) -> Report:
+        """Versions of Python and the packages used, for reproducibility."""
+        from importlib import metadata
+
+        rows = [("python", sys.version.split()[0]), ("platform", platform.platform())]
+        for pkg in _PACKAGES:
+            try:
+                rows.append((pkg, metadata.version(pkg)))
+            except metadata.PackageNotFoundError:
+                rows.append((pkg, "not installed"))
+        rows.append(("created (UTC)", self.created.isoformat()))
+        if command:
+            rows.append(("command", command))
+        table = pd.DataFrame(rows, columns=["item", "value"])
+        return self._add("versions", "Versions", [self._table(table)])
+
+    # ------------------------------------------------------------------ output
+    def to_html(self) -> str:
+        """The report as one HTML string (a versions section is added if missing)."""
+        sections = list(self._sections)
+        if not any(s.key == "versions" for s in sections):
+            self.add_versions()
+            sections = list(self._sections)
+            self._sections.pop()
+        nav = " ".join(f'<a href="#{_esc(s.key)}">{_esc(s.title)}</a>' for s in sections)
+        body = "\n".join(
+            f'<section id="{_esc(s.key)}" class="gn-section" data-section="{_esc(s.key)}">\n'
+            f"<h2>{_esc(s.title)}</h2>\n{s.body}\n</section>"
+            for s in sections
+        )
+        sub = f"<p>{_esc(self.subtitle)}</p>" if self.subtitle else ""
+        return (
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{_esc(self.title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+            f"<header><h1>{_esc(self.title)}</h1>{sub}</header>\n<nav>{nav}</nav>\n"
+            f"<main>\n{body}\n</main>\n</body>\n</html>\n"
+        )
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the report to ``path`` (UTF-8 HTML) and return the path."""
+        path = Path(os.fspath(path))
+        if path.is_dir():
+            path = path / "report.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.to_html(), encoding="utf-8")
+        return path
+
+    def __repr__(self) -> str:
+        return f"Report({self.title!r}, sections={self.sections})"
+
+
+# ---------------------------------------------------------------------- helpers
+def _network(model: Any) -> ReluNetwork:
+    if isinstance(model, ReluNetwork):
+        return model
+    from glassnet.io import as_network
+
+    return as_network(model)
+
+
+def _check_regions(regions: Any) -> Regions:
+    if not isinstance(regions, Regions):
+        raise TypeError(f"Expected Regions (from glassnet.unwrap); got {type(regions).__name__}.")
+    return regions
+
+
+def _feature_names(net: ReluNetwork, X: Any) -> list[str]:
+    if net.feature_names is not None:
+        return list(net.feature_names)
+    if hasattr(X, "columns"):
+        return [str(c) for c in X.columns]
+    return [f"x{j}" for j in range(net.n_features)]
+
+
+def _new_figure(w: float, h: float) -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(w, h))
+
+
+def _cmap(name: str) -> Any:
+    import matplotlib
+
+    return matplotlib.colormaps[name]
+
+
+def _close(fig: Any) -> None:
+    if "matplotlib.pyplot" in sys.modules:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
