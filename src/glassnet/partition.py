@@ -3,7 +3,7 @@
 :func:`partition_2d` returns every activation region of a network inside a box as a convex
 polygon, with its activation pattern, its exact local linear model (LLM), its area and the
 pieces of the decision boundary it holds. No grid is sampled: the polygons are computed by
-cutting the box with the networks's neuron lines ("recursive oblique partitioning").
+cutting the box with the network's neuron lines ("recursive oblique partitioning").
 :class:`PartitionDisplay` draws the result.
 
 Algorithm
@@ -20,7 +20,11 @@ this map is exact. For each layer:
    vertex arrays); pieces inherit their parent's map, which is exact for the whole layer;
 3. after all neurons of the layer, no polygon is crossed by any of its neurons, so each
    polygon's on/off state is read at an interior point (the mean of its vertices), and
-   the map is composed with the layer: ``M <- W[l+1] diag(on) M``.
+   the map is composed with the layer: ``M <- W[l+1] diag(on) M`` (maps are stored as
+   ``(P, 3, n)`` blocks ``[dz/da; dz/db; z(0)]``, so this is one matrix product).
+
+After the last hidden layer the composed map is the region's LLM in plane coordinates;
+the input-space LLM of a plane slice comes from :meth:`ReluNetwork.local_linear_models`.
 
 Tolerance for degenerate cuts
 -----------------------------
