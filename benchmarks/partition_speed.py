@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
         t_rc, n_rc = best_time(lambda m=module: run_regioncam(m), args.repeat)
         area_err = abs(part.areas.sum() - 4.0) / 4.0
         print(f"{depth}x{width:<5} {len(part):>9} {n_rc:>9} {str(len(part) == n_rc):>6} "
-              f"{t_gn:>10.3f}s {t_rc:>11.3f}s {t_gn / t_rc:>6.2f} {area_err:>9.1e}")
+              f"{1e3 * t_gn:>9.1f}ms {1e3 * t_rc:>10.1f}ms {t_gn / t_rc:>6.2f} {area_err:>9.1e}")
 
 
 if __name__ == "__main__":
