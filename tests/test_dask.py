@@ -1,0 +1,131 @@
+"""The Dask backend gives the same regions as single-machine unwrapping, on a LocalCluster
+with 2 workers, whatever the block sizes."""
+
+from __future__ import annotations
+
+import dask.array as da
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import random_network
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_streaming import assert_same_regions
+
+import glassnet
+from glassnet import unwrap
+
+
+@pytest.fixture(scope="module")
+def client():
+    from dask.distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                           dashboard_address=":0")
+    with Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def setup():
+    rng = np.random.default_rng(11)
+    net = random_network(rng, 4, (9, 6), 1, output="sigmoid")
+    X = rng.normal(size=(4000, 4))
+    y = (rng.random(4000) < 0.3).astype(float)
+    return net, X, y, unwrap(net, X, y)
+
+
+def test_dask_array_equals_single_machine(client, setup):
+    net, X, y, ref = setup
+    regions = glassnet.dask.unwrap(net, da.from_array(X, chunks=(550, 4)),
+                                   da.from_array(y, chunks=550))
+    assert len(client.scheduler_info()["workers"]) == 2
+    assert_same_regions(regions, ref)
+    assert isinstance(regions.labels, da.Array)
+    np.testing.assert_array_equal(regions.labels.compute(), ref.labels)
+    pd.testing.assert_frame_equal(regions.to_frame(), ref.to_frame(), rtol=1e-10)
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sizes=st.lists(st.integers(1, 1500), min_size=1, max_size=8))
+def test_block_sizes_do_not_matter(client, setup, sizes):
+    net, X, y, ref = setup
+    total = sum(sizes)
+    if total < len(X):
+        sizes = [*sizes, len(X) - total]
+    else:  # trim to 4000 rows
+        keep, acc = [], 0
+        for s in sizes:
+            s = min(s, len(X) - acc)
+            if s:
+                keep.append(s)
+            acc += s
+        sizes = keep
+    Xd = da.from_array(X, chunks=(tuple(sizes), 4))
+    regions = glassnet.dask.unwrap(net, Xd, y, split_every=3)
+    assert_same_regions(regions, ref)
+    np.testing.assert_array_equal(regions.labels.compute(), ref.labels)
+
+
+def test_dataframe_with_target_column_and_series(client, setup):
+    net, X, y, _ = setup
+    pdf = pd.DataFrame(X, columns=["w", "x", "y", "z"]).assign(default=y)
+    ddf = dd.from_pandas(pdf, npartitions=5)
+    ref = unwrap(net, pdf[["w", "x", "y", "z"]], y)
+    regions = glassnet.unwrap(net, ddf, "default")  # dispatched to glassnet.dask
+    assert regions.feature_names == ("w", "x", "y", "z")
+    assert_same_regions(regions, ref)
+    np.testing.assert_array_equal(regions.labels.compute(), ref.labels)
+    features = ddf[["w", "x", "y", "z"]]
+    r2 = glassnet.dask.unwrap(net, features, ddf["default"])
+    assert_same_regions(r2, ref)
+
+
+def test_multi_target_column_chunks_and_no_certificate(client, rng):
+    net = random_network(rng, 5, (8,), 3, output="softmax")
+    X = rng.normal(size=(900, 5))
+    Y = rng.normal(size=(900, 2))
+    ref = unwrap(net, X, Y)
+    Xd = da.from_array(X, chunks=(200, 2))  # column chunks are merged
+    regions = glassnet.dask.unwrap(net, Xd, da.from_array(Y, chunks=(300, 1)))
+    assert_same_regions(regions, ref)
+    off = glassnet.dask.unwrap(net, Xd, certify=False)
+    assert np.isnan(off.max_abs_error)
+    np.testing.assert_array_equal(off.counts, ref.counts)
+
+
+def test_errors(client, setup):
+    net, X, y, _ = setup
+    Xd = da.from_array(X, chunks=(1000, 4))
+    with pytest.raises(ValueError, match="expects 4"):
+        glassnet.dask.unwrap(net, da.from_array(X[:, :3], chunks=(1000, 3)))
+    with pytest.raises(TypeError, match="dask.array.Array"):
+        glassnet.dask.unwrap(net, X)
+    with pytest.raises(ValueError, match="rows"):
+        glassnet.dask.unwrap(net, Xd, y[:10])
+    with pytest.raises(ValueError, match="split_every"):
+        glassnet.dask.unwrap(net, Xd, split_every=1)
+    bad = Xd.map_blocks(lambda b: np.where(b > 3, np.nan, b))
+    with pytest.raises(ValueError, match="NaN"):
+        glassnet.dask.unwrap(net, bad)
+    ddf = dd.from_pandas(pd.DataFrame(X, columns=list("abcd")), npartitions=2)
+    with pytest.raises(ValueError, match="no target column"):
+        glassnet.dask.unwrap(net, ddf, "nope")
+
+
+@pytest.mark.slow
+def test_process_workers(setup):
+    """Worker processes: the network and the statistics travel pickled between processes."""
+    from dask.distributed import Client, LocalCluster
+
+    net, X, y, ref = setup
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as cluster, Client(cluster):
+        regions = glassnet.dask.unwrap(net, da.from_array(X, chunks=(700, 4)),
+                                       da.from_array(y, chunks=700))
+        labels = regions.labels.compute()
+    assert_same_regions(regions, ref)
+    np.testing.assert_array_equal(labels, ref.labels)
