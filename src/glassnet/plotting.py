@@ -20,6 +20,8 @@ Display                            shows
 :class:`ContributionDisplay`       exact contributions ``coef * x`` of one row
 :class:`LocalGlobalPerformanceDisplay`  per region, performance on its own rows vs on
                                    all rows
+:class:`PartitionDisplay`          the exact partition of a 2-D box (or a 2-D slice) into
+                                   polygons; defined in :mod:`glassnet.partition`
 =================================  ===================================================
 """
 
@@ -34,6 +36,7 @@ import pandas as pd
 from matplotlib.collections import LineCollection
 from scipy.stats import gaussian_kde
 
+from glassnet.partition import PartitionDisplay
 from glassnet.regions import Regions
 from glassnet.summary import (
     _check_regions,
@@ -51,6 +54,7 @@ __all__ = [
     "RegionSizeDisplay",
     "ContributionDisplay",
     "LocalGlobalPerformanceDisplay",
+    "PartitionDisplay",
 ]
 
 
