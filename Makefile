@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.glassnet-installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench bench-partition clean browser
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,14 +16,30 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/glassnet demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -n 2 -q
+
+# The report's browser test needs Debian's chromium; install it when we may (root or sudo),
+# otherwise that one test is skipped and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || (command -v sudo >/dev/null && echo "sudo -n") ); \
+	  ( $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium ) >/dev/null 2>&1 \
+	  || echo "note: could not install chromium; the browser test will be skipped"; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/unwrap_speed.py
+	for f in $(filter-out benchmarks/partition_speed.py,$(wildcard benchmarks/*.py)); do \
+	  echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+# regioncam (the compiled tool partition_2d is compared with) lives in its own venv, never
+# in glassnet's dependencies.
+bench-partition:
+	@test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install --quiet -c constraints.txt -e . regioncam
+	.venv-bench/bin/python benchmarks/partition_speed.py
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-bench build dist src/*.egg-info .pytest_cache .hypothesis
