@@ -4,11 +4,8 @@ For random PyTorch networks (default initialisation after ``torch.manual_seed(0)
 widths 3x10, 3x20, 4x40, 6x64 and 4x100 on the box [-1, 1]^2, both tools receive the same
 weights; the script prints the number of regions each finds, the wall time of each and
 their ratio. regioncam is not a glassnet dependency, so run this in a separate
-environment that has both::
-
-    python3 -m venv /work/bench-venv
-    /work/bench-venv/bin/pip install regioncam torch numpy scipy pandas scikit-learn matplotlib
-    /work/bench-venv/bin/python benchmarks/partition_speed.py          # from the repo root
+environment that has both; ``make bench-partition`` builds one (``.venv-bench``, glassnet's
+pinned versions plus regioncam) and runs this script in it.
 
 The script puts ``src/`` on ``sys.path``, so glassnet need not be installed there.
 regioncam works in float32 (the torch weights are float32; glassnet reads the same values
