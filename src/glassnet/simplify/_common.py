@@ -402,13 +402,18 @@ class _PiecewiseGLM(BaseEstimator):
 
     # -------------------------------------------------------------- reporting
     def summary(self, X: Any, y: Any) -> pd.DataFrame:
-        """One row per merged region on ``(X, y)``, sorted by size.
+        """One row per merged region on ``(X, y)``, largest first.
 
-        Columns: ``region``, ``count``, ``share``, ``cum_share``, ``y_mean``, ``y_std``,
-        ``pred_mean``, the local performance of the region's GLM on its own rows
-        (``auc`` when both classes are present, else NaN; ``mse``/``rmse`` for regression),
-        the global performance of the region's GLM applied to all rows (``global_auc`` /
-        ``global_rmse``), ``n_source_regions`` (activation regions merged into it) and
+        The columns follow :func:`glassnet.region_summary`: ``region``, ``count``,
+        ``share``, ``cum_share``, ``y_mean``, ``y_std`` (share of ``classes_[1]`` for
+        binary classification, of each class code's mean otherwise), ``pred_mean``
+        (probability of ``classes_[1]``, or the prediction), then ``local_auc``,
+        ``local_accuracy``, ``global_auc``, ``global_accuracy`` (classification) or
+        ``local_mse``, ``local_rmse``, ``global_mse``, ``global_rmse`` (regression), then
+        the GLM's ``intercept`` and ``coef_<feature>`` (link scale; ``[j]`` suffixes for
+        several outputs). "Local" scores the region's GLM on its own rows (``local_auc``
+        is NaN where one class is missing), "global" applies it to every row. Two columns
+        are added: ``n_source_regions`` (activation regions merged into it) and
         ``constant`` (True where the region predicts a constant).
         """
         check_is_fitted(self, "models_")
@@ -417,114 +422,93 @@ class _PiecewiseGLM(BaseEstimator):
         out, groups = self._output(Xa)
         K = self.n_regions_
         n = Xa.shape[0]
-        counts = np.bincount(groups, minlength=K)
-        rows_of = [np.flatnonzero(groups == g) for g in range(K)]
         cls = self.task_ == "classification"
         binary = cls and len(self.classes_) == 2
-        y_num = (yv == 1).astype(np.float64) if binary else np.asarray(yv, dtype=np.float64)
+        y_num = np.asarray(yv, dtype=np.float64)
         pred_num = out[:, 1] if binary else (out.argmax(axis=1) if cls else out)
-        rec: dict[str, list[float]] = {k: [] for k in ("y_mean", "y_std", "pred_mean")}
-        local, glob = [], []
+        order = np.argsort(groups, kind="stable")
+        bounds = np.searchsorted(groups[order], np.arange(K + 1))
+        cols: dict[str, list[float]] = {}
+
+        def put(key: str, value: float) -> None:
+            cols.setdefault(key, []).append(value)
+
         for g in range(K):
-            r = rows_of[g]
-            yr = y_num[r]
-            rec["y_mean"].append(float(np.mean(yr)) if r.size else np.nan)
-            rec["y_std"].append(float(np.std(yr)) if r.size else np.nan)
-            rec["pred_mean"].append(float(np.mean(pred_num[r])) if r.size else np.nan)
-            all_out = predict_groups(
+            r = order[bounds[g] : bounds[g + 1]]
+            put("y_mean", float(np.mean(y_num[r])) if r.size else np.nan)
+            put("y_std", float(np.std(y_num[r])) if r.size else np.nan)
+            put("pred_mean", float(np.mean(pred_num[r])) if r.size else np.nan)
+            every = predict_groups(
                 [self.models_[g]], Xa, np.zeros(n, dtype=np.int64), self.task_,
                 self._n_classes, self.n_targets_,
             )
             if cls:
-                local.append(_auc(yv[r], out[r], len(self.classes_)))
-                glob.append(_auc(yv, all_out, len(self.classes_)))
+                nc = len(self.classes_)
+                put("local_auc", _auc(yv[r], out[r], nc))
+                put("local_accuracy",
+                    float(np.mean(out[r].argmax(1) == yv[r])) if r.size else np.nan)
+                put("global_auc", _auc(yv, every, nc))
+                put("global_accuracy", float(np.mean(every.argmax(1) == yv)))
             else:
-                local.append(float(np.mean((out[r] - yv[r]) ** 2)) if r.size else np.nan)
-                glob.append(float(np.sqrt(np.mean((all_out - yv) ** 2))))
-        df = pd.DataFrame(
-            {
-                "region": np.arange(K),
-                "count": counts,
-                "share": counts / max(n, 1),
-            }
-        )
-        df = df.sort_values(["count", "region"], ascending=[False, True], kind="stable")
-        df = df.reset_index(drop=True)
+                mse = float(np.mean((out[r] - yv[r]) ** 2)) if r.size else np.nan
+                gmse = float(np.mean((every - yv) ** 2))
+                put("local_mse", mse)
+                put("local_rmse", float(np.sqrt(mse)))
+                put("global_mse", gmse)
+                put("global_rmse", float(np.sqrt(gmse)))
+        counts = np.diff(bounds)
+        idx = np.lexsort((np.arange(K), -counts))
+        df = pd.DataFrame({"region": idx, "count": counts[idx], "share": counts[idx] / max(n, 1)})
         df["cum_share"] = np.cumsum(df["share"].to_numpy())
-        idx = df["region"].to_numpy()
-        for key in ("y_mean", "y_std", "pred_mean"):
-            df[key] = np.asarray(rec[key])[idx]
-        if cls:
-            df["auc"] = np.asarray(local)[idx]
-            df["global_auc"] = np.asarray(glob)[idx]
-        else:
-            df["mse"] = np.asarray(local)[idx]
-            df["rmse"] = np.sqrt(df["mse"])
-            df["global_rmse"] = np.asarray(glob)[idx]
-        src = np.bincount(self.region_to_merged_, minlength=K)
-        df["n_source_regions"] = src[idx]
+        for key, values in cols.items():
+            df[key] = np.asarray(values)[idx]
+        k = self.coef_.shape[1]
+        sfx = [""] if k == 1 else [f"[{j}]" for j in range(k)]
+        names = self._feature_names()
+        extra: dict[str, np.ndarray] = {}
+        for j, s in enumerate(sfx):
+            extra[f"intercept{s}"] = self.intercept_[idx, j]
+            for f, name in enumerate(names):
+                extra[f"coef_{name}{s}"] = self.coef_[idx, j, f]
+        df = pd.concat([df, pd.DataFrame(extra)], axis=1)
+        df["n_source_regions"] = np.bincount(self.region_to_merged_, minlength=K)[idx]
         df["constant"] = np.isin(idx, self.constant_regions_)
+        df.attrs["task"] = self.task_
         return df
 
     def region_inference(self, X: Any, y: Any, region: int, *, alpha: float = 0.05) -> pd.DataFrame:
         """Wald inference for the GLM of one merged region on its rows of ``(X, y)``.
 
-        An unpenalised GLM (logit for binary classification, OLS for regression) is fitted
-        with statsmodels on the rows of ``X`` that fall in ``region``, so the standard
-        errors are those of maximum likelihood, even when ``refit`` is penalised.
+        Delegates to :func:`glassnet.region_inference` with the merged region's rows: an
+        unpenalised GLM (statsmodels ``Logit`` for binary classification, ``OLS`` for
+        regression) is fitted on them, so the standard errors are those of maximum
+        likelihood, even when ``refit`` is penalised (its point estimates can then differ
+        slightly from ``coef_``).
 
         Returns
         -------
         DataFrame indexed by ``intercept`` and the feature names, with columns ``coef``,
         ``std_err``, ``z`` (``t`` for OLS), ``p_value``, ``ci_low``, ``ci_high``.
         """
-        import statsmodels.api as sm
+        from glassnet.regions import unwrap
+        from glassnet.summary import region_inference
 
         check_is_fitted(self, "models_")
         region = check_positive_int(region, "region", minimum=0)
         if region >= self.n_regions_:
-            raise ValueError(
-                f"region must be in 0..{self.n_regions_ - 1}; got {region}."
-            )
+            raise ValueError(f"region must be in 0..{self.n_regions_ - 1}; got {region}.")
         Xa = self.network_.check_input(X)
         yv = self._encode_y(y, Xa.shape[0])
-        rows = np.flatnonzero(self.apply(Xa) == region)
-        d = Xa.shape[1]
-        if rows.size <= d + 1:
-            raise ValueError(
-                f"merged region {region} holds {rows.size} rows of X, too few for inference "
-                f"on {d + 1} parameters."
-            )
-        design = np.column_stack([np.ones(rows.size), Xa[rows]])
-        if self.task_ == "classification":
-            if len(self.classes_) != 2:
-                raise ValueError("Wald inference is available for binary classification only.")
-            yr = yv[rows].astype(np.float64)
-            if np.unique(yr).size < 2:
-                raise ValueError(
-                    f"merged region {region} holds one class only on these rows; "
-                    "a logistic GLM has no finite estimate there."
-                )
-            res = sm.Logit(yr, design).fit(disp=0, maxiter=200)
-            stat = "z"
-        else:
-            if self.n_targets_ != 1:
-                raise ValueError("Wald inference is available for a single target only.")
-            res = sm.OLS(yv[rows], design).fit()
-            stat = "t"
-        ci = np.asarray(res.conf_int(alpha=alpha))
-        names = ["intercept", *self._feature_names()]
-        return pd.DataFrame(
-            {
-                "coef": np.asarray(res.params),
-                "std_err": np.asarray(res.bse),
-                stat: np.asarray(res.tvalues),
-                "p_value": np.asarray(res.pvalues),
-                "ci_low": ci[:, 0],
-                "ci_high": ci[:, 1],
-            },
-            index=pd.Index(names, name="term"),
-        )
+        if self.task_ == "classification" and len(self.classes_) != 2:
+            raise ValueError("Wald inference is available for binary classification only.")
+        mask = self.apply(Xa) == region
+        if not mask.any():
+            raise ValueError(f"No row of X falls in merged region {region}.")
+        net = self.network_
+        if net.feature_names is None and hasattr(self, "feature_names_in_"):
+            net = net.with_feature_names([str(f) for f in self.feature_names_in_])
+        regions = unwrap(net, Xa)
+        return region_inference(regions, Xa, yv, mask, task=self.task_, alpha=alpha)
 
     def _feature_names(self) -> list[str]:
         if self.network_.feature_names is not None:
