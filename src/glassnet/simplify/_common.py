@@ -38,6 +38,8 @@ def as_relu_network(network: Any) -> ReluNetwork:
     """The :class:`ReluNetwork` behind ``network`` (ReluNetwork, glassnet/sklearn/torch)."""
     if isinstance(network, ReluNetwork):
         return network
+    if type(network).__name__ == "FrozenEstimator":  # sklearn.frozen: survives clone()
+        network = network.estimator
     from glassnet.io import as_network
 
     return as_network(network)

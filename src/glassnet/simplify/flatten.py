@@ -34,7 +34,9 @@ __all__ = ["flatten", "flatten_init_network"]
 
 
 def _check_merged(merger: Any) -> None:
-    if not hasattr(merger, "coef_") or not hasattr(merger, "apply"):
+    from glassnet.simplify._common import _PiecewiseGLM
+
+    if not isinstance(merger, _PiecewiseGLM):
         raise TypeError(
             "flatten needs a fitted RegionMerger or RegionPruner; got "
             f"{type(merger).__name__}."

@@ -1,0 +1,333 @@
+"""RegionMerger: weighted Ward tree, CV rule, refit, new rows, errors, sklearn API."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.sparse import coo_matrix
+from sklearn.base import clone
+from sklearn.cluster import AgglomerativeClustering
+from sklearn.datasets import make_moons
+from sklearn.linear_model import LinearRegression
+from sklearn.metrics import adjusted_rand_score
+from sklearn.neural_network import MLPClassifier
+
+from glassnet import RegionMerger, unwrap
+from glassnet.io import as_network
+from glassnet.simplify.merge import (
+    connectivity_edges,
+    cut_tree,
+    llm_features,
+    nearest_centroid,
+    weighted_ward_tree,
+)
+
+
+@pytest.fixture(scope="module")
+def moons():
+    X, y = make_moons(400, noise=0.25, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlp = MLPClassifier((12, 12), max_iter=400, random_state=0).fit(X, y)
+    return X, y, mlp
+
+
+@pytest.fixture(scope="module")
+def cv_merger(moons):
+    X, y, mlp = moons
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return RegionMerger(as_network(mlp), cv=3, candidates=range(1, 9), random_state=0).fit(X, y)
+
+
+# ---------------------------------------------------------------------- Ward tree
+def test_unit_weight_tree_matches_sklearn_ward_with_connectivity():
+    rng = np.random.default_rng(0)
+    P = rng.normal(size=(80, 3))
+    E = connectivity_edges(P, 4)
+    children, dist = weighted_ward_tree(P, np.ones(80), E)
+    C = coo_matrix((np.ones(len(E)), (E[:, 0], E[:, 1])), shape=(80, 80))
+    for K in (2, 5, 13, 40):
+        ours = cut_tree(children, 80, K)
+        ref = AgglomerativeClustering(K, linkage="ward", connectivity=C + C.T).fit(P).labels_
+        assert adjusted_rand_score(ours, ref) == 1.0
+    assert np.all(dist >= 0)
+
+
+def test_counts_act_as_replicated_rows():
+    """A region of weight w clusters like w identical rows (no connectivity constraint)."""
+    rng = np.random.default_rng(1)
+    P = rng.normal(size=(15, 2)) * [3.0, 1.0]
+    w = rng.integers(1, 6, size=15)
+    children, _ = weighted_ward_tree(P, w.astype(float), connectivity_edges(P, None))
+    rep = np.repeat(P, w, axis=0)
+    owner = np.repeat(np.arange(15), w)
+    for K in (2, 4, 7):
+        ours = cut_tree(children, 15, K)[owner]
+        ref = AgglomerativeClustering(K, linkage="ward").fit(rep).labels_
+        assert adjusted_rand_score(ours, ref) == 1.0
+    # and the weights matter: unit weights give a different tree on this data
+    unit, _ = weighted_ward_tree(P, np.ones(15), connectivity_edges(P, None))
+    assert any(
+        adjusted_rand_score(cut_tree(unit, 15, K), cut_tree(children, 15, K)) < 1.0
+        for K in range(2, 8)
+    )
+
+
+def test_connectivity_graph_is_connected_even_for_separate_clusters():
+    P = np.vstack([np.zeros((6, 2)) + np.arange(6)[:, None] * 0.01,
+                   np.full((6, 2), 100.0) + np.arange(6)[:, None] * 0.01])
+    E = connectivity_edges(P, 2)
+    from scipy.sparse.csgraph import connected_components
+
+    g = coo_matrix((np.ones(len(E)), (E[:, 0], E[:, 1])), shape=(12, 12))
+    assert connected_components(g, directed=False)[0] == 1
+    children, _ = weighted_ward_tree(P, np.ones(12), E)
+    assert set(cut_tree(children, 12, 2)[:6]) != set(cut_tree(children, 12, 2)[6:])
+
+
+# ---------------------------------------------------------------------- counts and CV
+@pytest.mark.parametrize("k", [1, 3, 6])
+def test_never_more_regions_than_asked(moons, k):
+    X, y, mlp = moons
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = RegionMerger(mlp, n_regions=k, min_count=1).fit(X, y)
+    assert 1 <= m.n_regions_ <= k
+    assert m.merged_labels_.max() == m.n_regions_ - 1
+    assert np.array_equal(np.unique(m.merged_labels_), np.arange(m.n_regions_))
+    assert len(m.models_) == m.n_regions_
+    assert m.coef_.shape == (m.n_regions_, 1, 2)
+
+
+def test_min_count_absorbs_small_merged_regions(moons):
+    X, y, mlp = moons
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = RegionMerger(mlp, n_regions=12, min_count=60).fit(X, y)
+    assert np.bincount(m.merged_labels_).min() >= 60
+    assert m.n_regions_ <= 12
+    assert np.all(np.diff(np.bincount(m.merged_labels_)) <= 0)  # numbered by size
+
+
+def test_cv_picks_by_documented_rule(cv_merger):
+    r = cv_merger.cv_results_
+    cand, mean, sem = r["n_regions"], r["mean_test_score"], r["sem_test_score"]
+    assert np.array_equal(cand, np.arange(1, 9))
+    splits = np.vstack([r[f"split{i}_test_score"] for i in range(3)])
+    assert np.allclose(mean, splits.mean(axis=0))
+    assert np.allclose(sem, splits.std(axis=0, ddof=1) / np.sqrt(3))
+    best = int(np.argmax(mean))
+    within = cand[mean >= mean[best] - sem[best]]
+    assert cv_merger.cv_n_regions_ == within.min()
+    assert cv_merger.n_regions_ <= cv_merger.cv_n_regions_
+    assert r["rank_test_score"][best] == 1
+
+
+def test_cv_best_rule_and_determinism(moons, cv_merger):
+    X, y, mlp = moons
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        best = clone(cv_merger).set_params(selection="best").fit(X, y)
+        again = clone(cv_merger).fit(X, y)
+    r = best.cv_results_
+    assert best.cv_n_regions_ == r["n_regions"][np.argmax(r["mean_test_score"])]
+    assert best.cv_n_regions_ >= cv_merger.cv_n_regions_
+    for key, val in cv_merger.cv_results_.items():
+        assert np.array_equal(val, again.cv_results_[key]), key
+    assert np.array_equal(again.merged_labels_, cv_merger.merged_labels_)
+    assert np.array_equal(again.predict_proba(X), cv_merger.predict_proba(X))
+
+
+def test_candidates_above_fold_regions_are_dropped(moons):
+    X, y, mlp = moons
+    R = len(unwrap(mlp, X))
+    with pytest.warns(UserWarning, match="dropped"):
+        m = RegionMerger(mlp, cv=2, candidates=[1, 2, R + 5], random_state=0).fit(X, y)
+    assert m.cv_results_["n_regions"].tolist() == [1, 2]
+
+
+# ---------------------------------------------------------------------- refit
+def test_one_merged_region_per_region_reproduces_per_region_refit():
+    rng = np.random.default_rng(3)
+    from conftest import random_network
+
+    net = random_network(rng, 2, (6,), 1)
+    X = rng.normal(size=(300, 2))
+    y = X @ [1.0, -2.0] + rng.normal(size=300)
+    regions = unwrap(net, X)
+    R = len(regions)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = RegionMerger(net, n_regions=R, min_count=1).fit(X, y)
+    assert m.n_regions_ == R
+    # each merged region is exactly one activation region
+    assert len(set(zip(m.merged_labels_, regions.labels, strict=True))) == R
+    pred = m.predict(X)
+    for r in range(R):
+        rows = regions.labels == r
+        if rows.sum() >= 2:
+            expect = LinearRegression().fit(X[rows], y[rows]).predict(X[rows])
+        else:
+            expect = y[rows]
+        assert np.allclose(pred[rows], expect)
+
+
+def test_one_class_merged_region_warns_and_predicts_constant():
+    rng = np.random.default_rng(4)
+    from conftest import random_network
+
+    net = random_network(rng, 2, (5,), 1, output="sigmoid")
+    X = rng.normal(size=(200, 2))
+    y = (X[:, 0] > 0).astype(int)
+    R = len(unwrap(net, X))
+    with pytest.warns(UserWarning, match="one class only"):
+        m = RegionMerger(net, n_regions=R, min_count=1).fit(X, y)
+    assert m.constant_regions_.size > 0
+    g = m.constant_regions_[0]
+    rows = m.merged_labels_ == g
+    cls = y[rows][0]
+    n = rows.sum()
+    p = m.predict_proba(X[rows])
+    assert np.allclose(p[:, cls], (n + 0.5) / (n + 1.0))
+
+
+# ---------------------------------------------------------------------- prediction
+def test_predictions_are_consistent(cv_merger, moons):
+    X, y, _ = moons
+    p = cv_merger.predict_proba(X)
+    assert p.shape == (len(X), 2)
+    assert np.allclose(p.sum(axis=1), 1.0)
+    assert np.allclose(cv_merger.decision_function(X), np.log(p[:, 1] / p[:, 0]))
+    assert np.array_equal(cv_merger.predict(X), cv_merger.classes_[p.argmax(axis=1)])
+    # the linear parameters are the models that predict
+    g = cv_merger.apply(X)
+    eta = np.einsum("nd,nd->n", cv_merger.coef_[g, 0], X) + cv_merger.intercept_[g, 0]
+    assert np.allclose(eta, cv_merger.decision_function(X), atol=1e-8)
+    assert 0.5 < cv_merger.score(X, y) <= 1.0
+
+
+def test_unseen_patterns_go_to_nearest_llm_centroid(cv_merger):
+    rng = np.random.default_rng(5)
+    Xn = rng.uniform(-6, 6, size=(300, 2))
+    reg = cv_merger.regions_.assign(Xn)
+    unseen = reg < 0
+    assert unseen.any()
+    from glassnet.regions import local_models
+
+    c, b = local_models(cv_merger.network_, Xn[unseen])
+    F = llm_features(c, b, cv_merger._x_scale, Xn[unseen])
+    expect = nearest_centroid(F, cv_merger.centroids_)
+    g = cv_merger.apply(Xn)
+    assert np.array_equal(g[unseen], expect)
+    assert np.array_equal(g[~unseen], cv_merger.region_to_merged_[reg[~unseen]])
+
+
+def test_regression_and_multiclass():
+    rng = np.random.default_rng(6)
+    from conftest import random_network
+
+    X = rng.normal(size=(300, 3))
+    net_r = random_network(rng, 3, (8, 8), 1)
+    y_r = net_r.forward(X)[:, 0] + 0.1 * rng.normal(size=300)
+    m = RegionMerger(net_r, cv=3, candidates=[1, 2, 4], random_state=0).fit(X, y_r)
+    assert m.task_ == "regression"
+    assert not hasattr(m, "predict_proba")
+    assert m.predict(X).shape == (300,)
+    assert m.score(X, y_r) == pytest.approx(-np.sqrt(np.mean((m.predict(X) - y_r) ** 2)))
+    net_c = random_network(rng, 3, (8,), 3, output="softmax")
+    y_c = np.array(["a", "b", "c"])[net_c.forward(X).argmax(axis=1)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mc = RegionMerger(net_c, n_regions=3, min_count=1).fit(X, y_c)
+    p = mc.predict_proba(X)
+    assert p.shape == (300, 3) and np.allclose(p.sum(axis=1), 1.0)
+    assert set(mc.predict(X)) <= {"a", "b", "c"}
+    assert mc.coef_.shape == (mc.n_regions_, 3, 3)
+
+
+# ---------------------------------------------------------------------- errors
+def test_bad_input_errors(moons):
+    X, y, mlp = moons
+    R = len(unwrap(mlp, X))
+    with pytest.raises(ValueError, match="larger than the"):
+        RegionMerger(mlp, n_regions=R + 1).fit(X, y)
+    with pytest.raises(ValueError, match="at least 10 rows"):
+        RegionMerger(mlp, cv=5).fit(X[:7], y[:7])
+    y_rare = np.zeros(len(y), dtype=int)
+    y_rare[:2] = 1
+    with pytest.raises(ValueError, match="fewer than the cv=5"):
+        RegionMerger(mlp).fit(X, y_rare)
+    with pytest.raises(ValueError, match="single class"):
+        RegionMerger(mlp).fit(X, np.zeros(len(y)))
+    with pytest.raises(ValueError, match="selection"):
+        RegionMerger(mlp, selection="min").fit(X, y)
+    with pytest.raises(ValueError, match="candidates"):
+        RegionMerger(mlp, candidates=[0, 2]).fit(X, y)
+    with pytest.raises(ValueError, match="n_regions"):
+        RegionMerger(mlp, n_regions="auto").fit(X, y)
+    with pytest.raises(TypeError, match="n_regions"):
+        RegionMerger(mlp, n_regions=2.5).fit(X, y)
+    with pytest.raises(ValueError, match="scoring"):
+        RegionMerger(mlp, scoring="r2").fit(X, y)
+    with pytest.raises(TypeError, match="Cannot turn"):
+        RegionMerger(object(), n_regions=2).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        RegionMerger(mlp, n_regions=2).fit(X[:, :1], y)
+
+
+# ---------------------------------------------------------------------- API and reports
+def test_sklearn_api(moons, cv_merger):
+    X, y, mlp = moons
+    params = cv_merger.get_params()
+    assert params["cv"] == 3 and params["network"] == as_network(mlp)
+    # a fitted scikit-learn model survives clone() when frozen
+    from sklearn.frozen import FrozenEstimator
+
+    frozen = clone(RegionMerger(FrozenEstimator(mlp), n_regions=2)).fit(X, y)
+    assert frozen.network_ == as_network(mlp)
+    c = clone(cv_merger)
+    assert not hasattr(c, "models_")
+    c.set_params(n_regions=2, min_count=1)
+    assert c.get_params()["n_regions"] == 2
+    df = pd.DataFrame(X, columns=["a", "b"])
+    c.fit(df, y)
+    assert list(c.feature_names_in_) == ["a", "b"]
+    assert c.n_features_in_ == 2
+    assert np.allclose(c.predict_proba(df), c.predict_proba(X))
+
+
+def test_summary_and_inference(cv_merger, moons):
+    X, y, _ = moons
+    s = cv_merger.summary(X, y)
+    assert len(s) == cv_merger.n_regions_
+    assert s["count"].sum() == len(X)
+    assert np.all(np.diff(s["count"].to_numpy()) <= 0)
+    for col in ("share", "cum_share", "y_mean", "pred_mean", "local_auc", "global_auc",
+                "intercept", "coef_x0", "coef_x1", "n_source_regions"):
+        assert col in s.columns
+    assert s["n_source_regions"].sum() == len(cv_merger.regions_)
+    big = int(s["region"].iloc[0])
+    inf = cv_merger.region_inference(X, y, big)
+    assert list(inf.index) == ["intercept", "x0", "x1"]
+    assert {"coef", "std_err", "p_value", "ci_low", "ci_high"} <= set(inf.columns)
+    with pytest.raises(ValueError, match="region must be"):
+        cv_merger.region_inference(X, y, cv_merger.n_regions_)
+
+
+def test_plots(cv_merger):
+    import matplotlib.pyplot as plt
+
+    d = cv_merger.plot_cv()
+    assert d.figure_ is d.ax_.figure
+    assert len(d.ax_.lines) >= 1
+    t = cv_merger.plot_dendrogram(p=10)
+    assert t.ax_.get_ylabel() == "Ward distance"
+    Z = cv_merger.linkage_matrix()
+    assert Z.shape == (len(cv_merger.regions_) - 1, 4)
+    assert Z[-1, 3] == len(cv_merger.regions_)
+    assert np.all(np.diff(Z[:, 2]) >= 0)
+    plt.close("all")

@@ -1,0 +1,74 @@
+"""RegionPruner: top-k regions kept, the rest attached to the nearest centre, refit."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import make_moons
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+
+from glassnet import RegionPruner, unwrap
+from glassnet.io import as_network
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = make_moons(400, noise=0.25, random_state=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = as_network(MLPClassifier((12, 12), max_iter=400, random_state=0).fit(X, y))
+        pruner = RegionPruner(net, n_regions=5).fit(X, y)
+    return X, y, net, pruner
+
+
+def test_keeps_largest_regions_and_attaches_rest_by_centre(fitted):
+    X, y, net, p = fitted
+    regions = unwrap(net, X)
+    assert p.n_regions_ == 5
+    top = np.argsort(-regions.counts, kind="stable")[:5]
+    assert set(top) == set(p.kept_)
+    assert np.array_equal(p.region_to_merged_[p.kept_], np.arange(5))
+    sd = X.std(axis=0)
+    centres = np.array([X[regions.labels == r].mean(axis=0) for r in range(len(regions))])
+    d = (((centres[:, None, :] - centres[None, p.kept_, :]) / sd) ** 2).sum(-1)
+    assert np.array_equal(p.region_to_merged_, d.argmin(axis=1))
+
+
+def test_refit_per_kept_region(fitted):
+    X, y, net, p = fitted
+    proba = p.predict_proba(X)
+    for g in range(p.n_regions_):
+        rows = p.merged_labels_ == g
+        if g in p.constant_regions_:
+            continue
+        ref = LogisticRegression(C=100.0, max_iter=2000).fit(X[rows], y[rows])
+        assert np.allclose(proba[rows, 1], ref.predict_proba(X[rows])[:, 1], atol=1e-6)
+
+
+def test_unseen_rows_go_to_nearest_kept_centre(fitted):
+    X, y, net, p = fitted
+    Xn = np.random.default_rng(0).uniform(-5, 5, size=(200, 2))
+    unseen = p.regions_.assign(Xn) < 0
+    assert unseen.any()
+    sd = X.std(axis=0)
+    d = (((Xn[unseen][:, None, :] - p.centres_[None]) / sd) ** 2).sum(-1)
+    assert np.array_equal(p.apply(Xn)[unseen], d.argmin(axis=1))
+
+
+def test_errors_and_api(fitted):
+    X, y, net, p = fitted
+    R = len(p.regions_)
+    with pytest.raises(ValueError, match="larger than the"):
+        RegionPruner(net, n_regions=R + 1).fit(X, y)
+    with pytest.raises(ValueError, match="n_regions"):
+        RegionPruner(net, n_regions=0).fit(X, y)
+    c = clone(p).set_params(n_regions=2)
+    assert c.get_params()["n_regions"] == 2 and not hasattr(c, "models_")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert c.fit(X, y).n_regions_ == 2
+    assert len(p.summary(X, y)) == 5
