@@ -1,1 +1,38 @@
-"""Simplification of unwrapped networks: merging, pruning, flattening, L1 paths."""
+"""Simplification of unwrapped networks: merging, pruning, flattening, L1 paths.
+
+- :class:`RegionMerger`: cluster the regions' local linear models into a few merged regions
+  (count chosen by cross-validation) and refit one GLM per merged region;
+- :class:`RegionPruner`: keep the largest regions, attach the others to the nearest one;
+- :func:`flatten`: turn a merger into a fine-tuned one-hidden-layer ReLU network;
+- :func:`l1_path`: retrain with increasing L1 penalties and watch the region count fall.
+
+Submodules are imported on first use, so ``import glassnet.simplify`` does not load torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "RegionMerger": "glassnet.simplify.merge",
+    "MergeCVDisplay": "glassnet.simplify.merge",
+    "MergeDendrogramDisplay": "glassnet.simplify.merge",
+    "RegionPruner": "glassnet.simplify.prune",
+    "flatten": "glassnet.simplify.flatten",
+    "l1_path": "glassnet.simplify.l1path",
+    "L1Path": "glassnet.simplify.l1path",
+}
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'glassnet.simplify' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
