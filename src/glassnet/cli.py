@@ -22,6 +22,7 @@ import argparse
 import importlib.util
 import json
 import os
+import re
 import sys
 import time
 import traceback
@@ -707,7 +708,7 @@ def _recommended(path: Any) -> str:
 # ---------------------------------------------------------------------- argument parsing
 def _parse_hidden(text: str) -> tuple[int, ...]:
     try:
-        sizes = tuple(int(s) for s in text.replace("x", ",").split(",") if s.strip())
+        sizes = tuple(int(s) for s in re.split(r"[,x]", text.strip()))
     except ValueError:
         raise CLIError(
             f"--hidden must be comma-separated widths such as 40,40; got {text!r}."
@@ -865,7 +866,10 @@ def _version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     args._argv = list(sys.argv[1:] if argv is None else argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -1,0 +1,295 @@
+"""The glassnet command line: every command on small CSVs, model formats and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import warnings
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.neural_network import MLPClassifier
+
+import glassnet
+from glassnet.cli import main
+
+
+class _Sections(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.sections, self.images = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "section":
+            self.sections.append(a["data-section"])
+        if tag == "img" and a.get("src", "").startswith("data:image/"):
+            self.images += 1
+
+
+def sections_of(path):
+    p = _Sections()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_bad_input(code, err, *fragments):
+    assert code == 2, err
+    lines = [ln for ln in err.strip().splitlines() if not ln.startswith("glassnet: warning")]
+    assert len(lines) == 1 and lines[0].startswith("glassnet: error: "), err
+    assert "Traceback" not in err
+    for f in fragments:
+        assert f in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def csvs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("data")
+    rng = np.random.default_rng(0)
+    n = 300
+    X = rng.uniform(-1, 1, size=(n, 3))
+    y = ((X[:, 0] ** 2 + X[:, 1] ** 2 + 0.1 * rng.normal(size=n)) < 0.5).astype(int)
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    df["label"] = np.where(y == 1, "good", "bad")
+    df.to_csv(d / "cls.csv", index=False)
+    reg = df[["a", "b", "c"]].copy()
+    reg["value"] = 2 * X[:, 0] - X[:, 2] + 0.05 * rng.normal(size=n)
+    reg.to_csv(d / "reg.csv", index=False)
+    text = df.copy()
+    text["city"] = "Paris"
+    text.to_csv(d / "text.csv", index=False)
+    extra = df.copy()
+    extra.insert(3, "d", 1.0)
+    extra.to_csv(d / "four.csv", index=False)
+    two = df[["a", "b", "label"]]
+    two.to_csv(d / "two.csv", index=False)
+    return d
+
+
+@pytest.fixture(scope="module")
+def trained(csvs, tmp_path_factory):
+    out = tmp_path_factory.mktemp("model")
+    code = main(["train", str(csvs / "cls.csv"), "--target", "label", "--hidden", "8,8",
+                 "--epochs", "20", "--lr", "0.01", "--batch-size", "64", "--out", str(out),
+                 "-q"])
+    assert code == 0
+    return out
+
+
+def test_help_everywhere(capsys):
+    for cmd in ([], ["demo"], ["train"], ["unwrap"], ["simplify"]):
+        assert main([*cmd, "--help"]) == 0
+        out = capsys.readouterr().out
+        assert "usage: glassnet" in out
+    assert main([]) == 0 and "COMMAND" in capsys.readouterr().out
+
+
+def test_python_m_glassnet_and_argparse_errors():
+    r = subprocess.run([sys.executable, "-m", "glassnet", "train", "x.csv"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [
+        "glassnet: error: the following arguments are required: --target, --out "
+        "(see 'glassnet train --help')"
+    ]
+    r = subprocess.run([sys.executable, "-m", "glassnet", "--version"], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0 and glassnet.__version__ in r.stdout
+
+
+def test_train_writes_model_metrics_and_report(trained, csvs):
+    est = glassnet.load(trained / "model.glassnet")
+    assert type(est).__name__ == "ReluNetClassifier"
+    assert list(est.classes_) == ["bad", "good"]
+    metrics = json.loads((trained / "metrics.json").read_text())
+    assert metrics["task"] == "classification" and metrics["hidden"] == [8, 8]
+    assert 0.0 <= metrics["test AUC"] <= 1.0 and metrics["max_abs_error"] < 1e-9
+    assert metrics["regions"] >= 1
+    rep = sections_of(trained / "report.html")
+    assert {"overview", "certificate", "region-summary", "feature-importance",
+            "versions"} <= set(rep.sections)
+    assert "partition-map" not in rep.sections  # 3 features: no 2-D map
+    # the saved estimator predicts like the network it holds
+    X = pd.read_csv(csvs / "cls.csv")[["a", "b", "c"]]
+    assert np.allclose(est.predict_proba(X)[:, 1], est.network_.predict_output(X)[:, 0])
+
+
+def test_train_regression(csvs, tmp_path, capsys):
+    code, out, err = run(capsys, "train", csvs / "reg.csv", "--target", "value", "--hidden", "6",
+                         "--epochs", "5", "--out", tmp_path / "m", "--no-report", "-q")
+    assert code == 0, err
+    assert "RMSE" in out and not (tmp_path / "m" / "report.html").exists()
+    assert json.loads((tmp_path / "m" / "metrics.json").read_text())["task"] == "regression"
+
+
+def test_unwrap_glassnet_model_and_outputs(trained, csvs, tmp_path, capsys):
+    report = tmp_path / "r.html"
+    code, out, err = run(capsys, "unwrap", trained, csvs / "cls.csv", "--target", "label",
+                         "--report", report, "--out", tmp_path / "reg.glassnet",
+                         "--summary-csv", tmp_path / "s.csv", "-q")
+    assert code == 0, err
+    regions = glassnet.load(tmp_path / "reg.glassnet")
+    assert f"{len(regions)} activation regions on 300 rows" in out
+    assert regions.y_sum is not None and regions.max_abs_error < 1e-9
+    summary = pd.read_csv(tmp_path / "s.csv")
+    assert len(summary) == len(regions) and summary["count"].sum() == 300
+    assert {"certificate", "region-summary", "versions"} <= set(sections_of(report).sections)
+
+
+def _sk_model(csvs, cls=MLPClassifier, target="label", cols=("a", "b", "c")):
+    df = pd.read_csv(csvs / ("cls.csv" if target == "label" else "reg.csv"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return cls((5,), max_iter=30, random_state=0).fit(df[list(cols)].to_numpy(), df[target])
+
+
+def test_unwrap_sklearn_joblib_and_skops(csvs, tmp_path, capsys):
+    import joblib
+    import skops.io as sio
+
+    mlp = _sk_model(csvs)
+    joblib.dump(mlp, tmp_path / "m.joblib")
+    sio.dump(mlp, tmp_path / "m.skops")
+    code, out, err = run(capsys, "unwrap", tmp_path / "m.joblib", csvs / "cls.csv",
+                         "--target", "label", "--no-report", "-q")
+    assert code == 0, err
+    assert "pickle-based" in err  # warned that loading executes code
+    n_regions = int(out.split("activation regions")[0].split()[-1])
+    code, out2, err = run(capsys, "unwrap", tmp_path / "m.skops", csvs / "cls.csv",
+                          "--target", "label", "--no-report", "-q")
+    assert code == 0, err
+    assert "pickle" not in err
+    assert f"{n_regions} activation regions" in out2
+    net = glassnet.ReluNetwork.from_sklearn(mlp)
+    X = pd.read_csv(csvs / "cls.csv")[["a", "b", "c"]].to_numpy()
+    assert len(glassnet.unwrap(net, X)) == n_regions
+
+
+def test_unwrap_torch_and_onnx(csvs, tmp_path, capsys):
+    import torch
+
+    torch.manual_seed(0)
+    seq = torch.nn.Sequential(torch.nn.Linear(3, 6), torch.nn.ReLU(), torch.nn.Linear(6, 1))
+    torch.save(seq, tmp_path / "m.pt")
+    code, out, err = run(capsys, "unwrap", tmp_path / "m.pt", csvs / "reg.csv", "--target",
+                         "value", "--no-report", "-q")
+    assert code == 0, err
+    assert "pickle-based" in err
+    n_torch = out.split("activation regions")[0].split()[-1]
+    torch.save(seq.state_dict(), tmp_path / "sd.pt")
+    code, _, err = run(capsys, "unwrap", tmp_path / "sd.pt", csvs / "reg.csv", "-q")
+    assert_bad_input(code, err, "state_dict")
+
+    from skl2onnx import to_onnx
+
+    mlp = _sk_model(csvs)
+    onx = to_onnx(mlp, np.zeros((1, 3), dtype=np.float32))
+    (tmp_path / "m.onnx").write_bytes(onx.SerializeToString())
+    code, out, err = run(capsys, "unwrap", tmp_path / "m.onnx", csvs / "cls.csv",
+                         "--target", "label", "--no-report", "-q")
+    assert code == 0, err
+    assert int(n_torch) >= 1 and "RMSE" not in out and "ONNX file m.onnx" in out
+
+
+def test_simplify_merge_and_mlm(trained, csvs, tmp_path, capsys):
+    report = tmp_path / "merge.html"
+    code, out, err = run(capsys, "simplify", trained, csvs / "cls.csv", "--target", "label",
+                         "--method", "merge", "--n-regions", "3", "--report", report,
+                         "--out", tmp_path / "merger.glassnet", "-q")
+    assert code == 0, err
+    merger = glassnet.load(tmp_path / "merger.glassnet")
+    assert type(merger).__name__ == "RegionMerger" and merger.n_regions_ <= 3
+    assert f"merged regions: {merger.n_regions_} regions" in out
+    assert "simplification" in sections_of(report).sections
+
+    report = tmp_path / "mlm.html"
+    code, out, err = run(capsys, "simplify", trained, csvs / "cls.csv", "--target", "label",
+                         "--method", "mlm", "--n-regions", "2", "--report", report, "-q")
+    assert code == 0, err
+    assert "MLM-EPIC: 2 regions" in out
+    assert {"simplification", "mlm"} <= set(sections_of(report).sections)
+
+
+@pytest.mark.slow
+def test_demo_end_to_end(tmp_path, capsys):
+    code, out, err = run(capsys, "demo", "--fast", "--out", tmp_path / "d", "-q")
+    assert code == 0, err
+    report = tmp_path / "d" / "report.html"
+    assert f"report: {report}" in out
+    rep = sections_of(report)
+    assert rep.sections == ["overview", "certificate", "region-summary", "size-distribution",
+                            "feature-importance", "coefficients", "partition-map",
+                            "simplification", "mlm", "versions"]
+    assert rep.images == 6  # sizes, importance, coefficients, partition, CV curve, EPICs
+    model = glassnet.load(tmp_path / "d" / "model.glassnet")
+    assert model.network_.hidden_sizes == (16, 16)
+
+
+# ---------------------------------------------------------------------- bad input
+def test_missing_target_column(trained, csvs, tmp_path, capsys):
+    code, _, err = run(capsys, "train", csvs / "cls.csv", "--target", "nope", "--out",
+                       tmp_path / "x")
+    assert_bad_input(code, err, "'nope'", "'label'")
+    code, _, err = run(capsys, "unwrap", trained, csvs / "cls.csv", "--target", "nope")
+    assert_bad_input(code, err, "target column 'nope'")
+    code, _, err = run(capsys, "simplify", trained, csvs / "cls.csv", "--target", "nope")
+    assert_bad_input(code, err, "target column 'nope'")
+
+
+def test_non_numeric_column(trained, csvs, tmp_path, capsys):
+    code, _, err = run(capsys, "train", csvs / "text.csv", "--target", "label", "--out",
+                       tmp_path / "x")
+    assert_bad_input(code, err, "'city'", "not numeric")
+    code, _, err = run(capsys, "unwrap", trained, csvs / "text.csv", "--target", "label")
+    assert_bad_input(code, err, "'city'")
+
+
+def test_feature_count_mismatch(trained, csvs, tmp_path, capsys):
+    import joblib
+
+    joblib.dump(_sk_model(csvs), tmp_path / "m.joblib")  # 3 unnamed features
+    code, _, err = run(capsys, "unwrap", tmp_path / "m.joblib", csvs / "four.csv",
+                       "--target", "label", "--no-report")
+    assert_bad_input(code, err, "expects 3 features", "has 4")
+    # a model with named features reports the missing names
+    code, _, err = run(capsys, "unwrap", trained, csvs / "two.csv", "--target", "label")
+    assert_bad_input(code, err, "'c'")
+
+
+def test_bad_files_and_options(trained, csvs, tmp_path, capsys):
+    code, _, err = run(capsys, "unwrap", tmp_path / "none.glassnet", csvs / "cls.csv")
+    assert_bad_input(code, err, "not found")
+    junk = tmp_path / "junk.glassnet"
+    junk.write_bytes(b"not a zip")
+    code, _, err = run(capsys, "unwrap", junk, csvs / "cls.csv")
+    assert_bad_input(code, err, "not a glassnet file")
+    code, _, err = run(capsys, "unwrap", trained, tmp_path / "missing.csv")
+    assert_bad_input(code, err, "data file not found")
+    code, _, err = run(capsys, "train", csvs / "cls.csv", "--target", "label", "--hidden",
+                       "4,x", "--out", tmp_path / "x")
+    assert_bad_input(code, err, "--hidden")
+    code, _, err = run(capsys, "simplify", trained, csvs / "cls.csv", "--target", "label",
+                       "--n-regions", "0")
+    assert_bad_input(code, err, "--n-regions")
+    code, _, err = run(capsys, "simplify", trained, csvs / "cls.csv", "--target", "label",
+                       "--method", "prune")
+    assert_bad_input(code, err, "invalid choice")
+    (tmp_path / "labels.csv").write_text("a,b,c,label\n0.1,0.2,0.3,maybe\n")
+    code, _, err = run(capsys, "unwrap", trained, tmp_path / "labels.csv", "--target", "label")
+    assert_bad_input(code, err, "'maybe'", "not classes")
+
+
+def test_debug_prints_traceback(trained, csvs, capsys):
+    code, _, err = run(capsys, "--debug", "unwrap", trained, csvs / "cls.csv", "--target", "x")
+    assert code == 2 and "Traceback" in err and err.strip().endswith("'label'.")
+    code, _, err = run(capsys, "unwrap", trained, csvs / "cls.csv", "--target", "x", "--debug")
+    assert code == 2 and "Traceback" in err

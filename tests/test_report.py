@@ -1,0 +1,185 @@
+"""The HTML report: sections, embedded figures, escaping, and bad input."""
+
+from __future__ import annotations
+
+import base64
+import re
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from glassnet import ReluNetwork, Report, unwrap
+
+
+class _Collector(HTMLParser):
+    """Section keys, image sources and text of a report; fails on unbalanced tags."""
+
+    VOID = {"meta", "img", "br", "hr", "link", "input", "col"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections: list[str] = []
+        self.images: list[str] = []
+        self.scripts = 0
+        self.links: list[str] = []
+        self.stack: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag not in self.VOID:
+            self.stack.append(tag)
+        if tag == "section":
+            self.sections.append(a.get("data-section"))
+        if tag == "img":
+            self.images.append(a.get("src", ""))
+        if tag == "script":
+            self.scripts += 1
+        if tag == "link" and a.get("href"):
+            self.links.append(a["href"])
+
+    def handle_endtag(self, tag):
+        if tag in self.VOID:
+            return
+        assert self.stack and self.stack[-1] == tag, f"unbalanced </{tag}> after {self.stack[-3:]}"
+        self.stack.pop()
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(html: str) -> _Collector:
+    c = _Collector()
+    c.feed(html)
+    c.close()
+    assert c.stack == [], f"unclosed tags {c.stack}"
+    return c
+
+
+def _net(n_features=2, output="sigmoid", seed=0):
+    rng = np.random.default_rng(seed)
+    sizes = (n_features, 8, 8, 1)
+    Ws = [rng.normal(size=(b, a)) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+    bs = [rng.normal(size=b) * 0.3 for b in sizes[1:]]
+    return ReluNetwork(Ws, bs, output=output, feature_names=[f"f{i}" for i in range(n_features)])
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(1)
+    net = _net()
+    X = pd.DataFrame(rng.uniform(-1, 1, size=(400, 2)), columns=["f0", "f1"])
+    y = (net.predict_output(X)[:, 0] + 0.2 * rng.normal(size=400) > 0.5).astype(int)
+    return net, X, y, unwrap(net, X, y)
+
+
+def _full_report(data, fmt="png"):
+    net, X, y, regions = data
+    fig = Figure()
+    fig.add_subplot().plot([0, 1], [1, 0])
+    return (
+        Report("Full <report>", subtitle="a & b", figure_format=fmt)
+        .add_overview(net, X, y, data_name="synthetic", metrics={"AUC": 0.9})
+        .add_certificate(regions)
+        .add_region_summary(regions, X, y, top=5)
+        .add_size_distribution(regions)
+        .add_feature_importance(regions, X)
+        .add_coefficients(regions, top=5)
+        .add_partition_map(net, X, y)
+        .add_simplification(pd.DataFrame({"model": ["network", "merged"], "regions": [30, 4]}))
+        .add_table("Extra table", {"a": [1, 2]})
+        .add_figure("Extra figure", fig, caption="a line")
+        .add_text("Notes", "first <b>paragraph</b>\n\nsecond")
+    )
+
+
+def test_all_sections_render_and_parse(data, tmp_path):
+    report = _full_report(data)
+    path = report.save(tmp_path / "sub" / "report.html")
+    html = path.read_text(encoding="utf-8")
+    doc = parse(html)
+    expected = ["overview", "certificate", "region-summary", "size-distribution",
+                "feature-importance", "coefficients", "partition-map", "simplification",
+                "table", "figure", "text", "versions"]
+    assert doc.sections == expected
+    assert report.sections == expected[:-1]  # saving does not add the versions section for good
+    assert doc.scripts == 0 and doc.links == []  # self-contained, no scripts, no external files
+    assert not re.search(r"""(src|href)=["']https?:""", html)
+    assert len(doc.images) == 5  # size, importance, coefficients, partition, extra
+    for src in doc.images:
+        head, b64 = src.split(",", 1)
+        assert head == "data:image/png;base64"
+        assert base64.b64decode(b64)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_content_is_correct_and_escaped(data):
+    net, X, y, regions = data
+    html = _full_report(data).to_html()
+    text = " ".join(parse(html).text)
+    assert "<report>" not in html.split("<body>")[1] and "Full &lt;report&gt;" in html
+    assert "&lt;b&gt;paragraph&lt;/b&gt;" in html
+    assert f"{len(regions)}" in text and f"{regions.max_abs_error:.3e}" in text
+    assert "2 → 8 → 8 → 1" in text
+    # every package version of the environment is listed
+    import sklearn
+
+    assert sklearn.__version__ in text
+    # class distribution in the overview
+    assert f"1: {int(y.sum())}" in text
+
+
+def test_svg_figures(data):
+    net, X, y, regions = data
+    html = Report(figure_format="svg").add_size_distribution(regions).to_html()
+    src = parse(html).images[0]
+    assert src.startswith("data:image/svg+xml;base64,")
+    assert b"<svg" in base64.b64decode(src.split(",", 1)[1])
+
+
+def test_certificate_flags_a_bad_certificate(data):
+    net, X, y, regions = data
+    good = Report().add_certificate(regions).to_html()
+    assert 'class="ok"' in good
+    bad = Report().add_certificate(regions, tolerance=0.0).to_html()
+    if regions.max_abs_error > 0:
+        assert 'class="bad"' in bad
+    assert Report().add_certificate(regions, tolerance=1e-300).to_html().count("ABOVE") == (
+        regions.max_abs_error > 1e-300
+    )
+
+
+def test_duplicate_keys_get_unique_ids(data):
+    r = Report().add_text("A", "x").add_text("B", "y")
+    assert r.sections == ["text", "text-2"]
+    assert parse(r.to_html()).sections[:2] == ["text", "text-2"]
+
+
+def test_bad_input(data):
+    net, X, y, regions = data
+    with pytest.raises(ValueError, match="figure_format"):
+        Report(figure_format="jpg")
+    with pytest.raises(TypeError, match="Regions"):
+        Report().add_certificate(net)
+    with pytest.raises(ValueError, match="2 inputs"):
+        Report().add_partition_map(_net(n_features=3), np.zeros((5, 3)))
+    with pytest.raises(TypeError, match="Figure"):
+        Report().add_figure("x", "not a figure")
+    with pytest.raises(ValueError, match="output"):
+        Report().add_coefficients(regions, output=3)
+
+
+def test_regression_overview_and_multi_output():
+    rng = np.random.default_rng(0)
+    Ws = [rng.normal(size=(6, 3)), rng.normal(size=(2, 6))]
+    net = ReluNetwork(Ws, [np.zeros(6), np.zeros(2)])
+    X = rng.normal(size=(100, 3))
+    y = X[:, 0] * 2.0
+    regions = unwrap(net, X)
+    html = (Report().add_overview(net, X, y).add_coefficients(regions, output=1)
+            .add_feature_importance(regions).to_html())
+    text = " ".join(parse(html).text)
+    assert "regression" in text and "Output 1 of 2" in text
+    assert "x0" in text and "x2" in text
