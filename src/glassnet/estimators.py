@@ -1,4 +1,4 @@
-"""Train ReLU networks with a scikit-learn API: :class:`ReluNetClassifier`, :class:`ReluNetRegressor`.
+"""Train ReLU networks with a scikit-learn API: ReluNetClassifier and ReluNetRegressor.
 
 Both estimators train a fully connected ReLU network with PyTorch (Adam, mini-batches, an
 optional L1 penalty on the weights, early stopping on a validation split) and expose the
@@ -105,6 +105,7 @@ def train_relu_network(
     verbose: bool | int = False,
     device: str = "cpu",
     desc: str = "training",
+    num_threads: int | None = 1,
 ) -> TrainingResult:
     """Train a ReLU network with Adam on validated NumPy arrays.
 
@@ -151,6 +152,11 @@ def train_relu_network(
         A torch device (``"cpu"``, ``"cuda"``, ...).
     desc : str
         Label of the progress bar.
+    num_threads : int or None, default=1
+        Torch intra-op threads while training (set with ``torch.set_num_threads`` and
+        restored afterwards); None leaves torch's setting alone. One thread is the fastest
+        for the small dense networks this library targets, and makes results independent
+        of the machine's core count.
 
     Returns
     -------
@@ -172,12 +178,12 @@ def train_relu_network(
     params: list[torch.Tensor] = []
     if init is not None:
         W0, b0 = list(init[0]), list(init[1])
-        for W, b in zip(W0, b0):
+        for W, b in zip(W0, b0, strict=True):
             params.append(torch.tensor(np.asarray(W), dtype=dtype, device=dev))
             params.append(torch.tensor(np.asarray(b), dtype=dtype, device=dev))
     else:
         sizes = [d, *[int(h) for h in hidden_layer_sizes], n_outputs]
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
             # the scheme of torch.nn.Linear.reset_parameters, with our own generator
             bound = 1.0 / math.sqrt(fan_in)
             W = (torch.rand((fan_out, fan_in), generator=gen, dtype=torch.float64) * 2 - 1) * bound
@@ -190,7 +196,7 @@ def train_relu_network(
     biases = params[1::2]
 
     def forward(a: torch.Tensor) -> torch.Tensor:
-        for W, b in zip(weights[:-1], biases[:-1]):
+        for W, b in zip(weights[:-1], biases[:-1], strict=True):
             a = torch.relu(torch.addmm(b, a, W.T))
         return torch.addmm(biases[-1], a, weights[-1].T)
 
@@ -229,6 +235,9 @@ def train_relu_network(
     best = math.inf
     since_best = 0
     bar = None
+    old_threads = torch.get_num_threads()
+    if num_threads is not None:
+        torch.set_num_threads(int(num_threads))
     if verbose:
         from tqdm.auto import tqdm
 
@@ -285,6 +294,8 @@ def train_relu_network(
     finally:
         if bar is not None:
             bar.close()
+        if torch.get_num_threads() != old_threads:
+            torch.set_num_threads(old_threads)
     result.best_loss = best
     result.weights = best_state[0::2]
     result.biases = best_state[1::2]
@@ -309,6 +320,7 @@ class _BaseReluNet(BaseEstimator):
         random_state: Any = None,
         verbose: bool | int = False,
         device: str = "cpu",
+        n_jobs: int | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.l1_reg = l1_reg
@@ -321,6 +333,7 @@ class _BaseReluNet(BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
+        self.n_jobs = n_jobs
 
     # ---- parameter checks
     def _check_params(self) -> tuple[int, ...]:
@@ -354,6 +367,13 @@ class _BaseReluNet(BaseEstimator):
         vf = self.validation_fraction
         if isinstance(vf, bool) or not isinstance(vf, (int, float, np.number)) or not 0 <= vf < 1:
             raise ValueError(f"validation_fraction must be in [0, 1); got {vf!r}.")
+        try:
+            import torch
+
+            torch.device(self.device)
+        except (RuntimeError, TypeError) as exc:
+            raise ValueError(f"device must be a torch device such as 'cpu' or 'cuda'; got "
+                             f"{self.device!r} ({exc}).") from None
         nic = self.n_iter_no_change
         if nic is not None and (
             isinstance(nic, bool) or not isinstance(nic, (int, np.integer)) or nic < 1
@@ -367,7 +387,7 @@ class _BaseReluNet(BaseEstimator):
         if hasattr(X, "dtypes") and hasattr(X, "columns"):
             bad = [
                 str(c)
-                for c, dt in zip(X.columns, X.dtypes)
+                for c, dt in zip(X.columns, X.dtypes, strict=True)
                 if getattr(dt, "kind", "O") not in "biuf"
             ]
             if bad:
@@ -388,6 +408,17 @@ class _BaseReluNet(BaseEstimator):
                     f"X holds text ({exc}); encode categorical features as numbers first."
                 ) from exc
             raise
+
+    def _n_threads(self) -> int:
+        import os
+
+        n = self.n_jobs
+        if n is None:
+            return 1
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n == 0:
+            raise ValueError(f"n_jobs must be None or a non-zero integer; got {n!r}.")
+        cores = os.cpu_count() or 1
+        return int(n) if n > 0 else max(1, cores + 1 + int(n))
 
     def _split(self, X, Y, w, seed, stratify):
         n = X.shape[0]
@@ -434,6 +465,7 @@ class _BaseReluNet(BaseEstimator):
             verbose=self.verbose,
             device=self.device,
             desc=type(self).__name__,
+            num_threads=self._n_threads(),
         )
         self.fit_time_ = time.perf_counter() - start
         self.loss_curve_ = res.loss_curve
@@ -522,6 +554,10 @@ class ReluNetClassifier(ClassifierMixin, _BaseReluNet):
         Show a progress bar (epoch, training loss, validation loss).
     device : str, default="cpu"
         Torch device used for training, e.g. ``"cuda"``. ``network_`` always lives in NumPy.
+    n_jobs : int or None, default=None
+        Torch threads while training (None: 1, the fastest for small dense networks and
+        independent of the machine; -1: all cores). Torch's global thread setting is
+        restored after ``fit``.
 
     Attributes
     ----------
@@ -644,7 +680,7 @@ class ReluNetRegressor(RegressorMixin, _BaseReluNet):
     Parameters
     ----------
     hidden_layer_sizes, l1_reg, learning_rate, batch_size, max_epochs, validation_fraction, \
-n_iter_no_change, tol, random_state, verbose, device
+n_iter_no_change, tol, random_state, verbose, device, n_jobs
         As in :class:`ReluNetClassifier`. The loss is the (weighted) squared error of the
         standardised targets, summed over targets; ``validation_fraction`` splits at random.
 
