@@ -1,0 +1,96 @@
+"""Tests of the L1 regularisation path (glassnet.l1_path, L1Path)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import math  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+
+from glassnet import unwrap  # noqa: E402
+from glassnet.datasets import make_cocircles  # noqa: E402
+from glassnet.estimators import ReluNetClassifier, ReluNetRegressor  # noqa: E402
+from glassnet.simplify.l1path import L1Path, l1_path  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def cocircles_path():
+    df = make_cocircles(n_samples=600)
+    X, y = df[["X0", "X1"]], df["target"]
+    X_tr, X_va, y_tr, y_va = train_test_split(X, y, test_size=0.25, random_state=0)
+    est = ReluNetClassifier((20, 20), learning_rate=0.01, max_epochs=60, batch_size=100,
+                            random_state=0)
+    return l1_path(est, X_tr, y_tr, [0.05, 0.0, 0.005], X_va, y_va), X_tr, y_tr
+
+
+def test_large_penalty_gives_fewer_regions(cocircles_path):
+    path, X_tr, _ = cocircles_path
+    t = path.table_
+    assert list(t["l1_reg"]) == [0.0, 0.005, 0.05]  # sorted, same seed for each
+    assert t["n_regions"].iloc[-1] < t["n_regions"].iloc[0]
+    # the counts are those of unwrap on the training rows
+    for est, n in zip(path.estimators_, t["n_regions"], strict=True):
+        assert unwrap(est.network_, X_tr).n_regions == n
+    assert ((t["top10_share"] > 0) & (t["top10_share"] <= 1)).all()
+    assert (t["n_regions_95"] <= t["n_regions"]).all()
+    assert (t["fit_time"] > 0).all()
+    assert path.metric_ == "auc" and path.score_on_ == "validation"
+    assert t["score"].between(0.5, 1.0).all()
+
+
+def test_recommended_penalty_rule():
+    table = pd.DataFrame({"l1_reg": [0.0, 1e-3, 1e-2, 1e-1], "n_regions": [50, 20, 8, 2],
+                          "score": [0.80, 0.795, 0.793, 0.60]})
+    assert L1Path(table, metric="auc", score_on="validation", tolerance=0.01).recommended_ == 1e-2
+    assert L1Path(table, metric="auc", score_on="validation", tolerance=0.0).recommended_ == 0.0
+    rmse = table.assign(score=[10.0, 10.2, 11.0, 30.0])
+    p = L1Path(rmse, metric="rmse", score_on="validation", tolerance=0.05)
+    assert p.recommended_ == 1e-3 and p.best_score_ == 10.0
+    nan = table.assign(score=math.nan)
+    assert math.isnan(L1Path(nan, metric="auc", score_on="training", tolerance=0.01).recommended_)
+
+
+def test_recommended_estimator_and_plot(cocircles_path):
+    path = cocircles_path[0]
+    est = path.recommended_estimator_
+    assert est.l1_reg == path.recommended_
+    out = path.plot()
+    assert out is path
+    assert path.figure_ is path.ax_.figure
+    assert path.ax_.get_xscale() == "symlog"
+    assert len(path.ax_.lines) >= 1 and len(path.score_ax_.lines) == 1
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    assert path.plot(ax=ax).ax_ is ax
+    plt.close("all")
+
+
+def test_regressor_path_uses_rmse_and_training_rows():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (200, 2))
+    y = np.abs(X[:, 0]) + X[:, 1]
+    est = ReluNetRegressor((8,), learning_rate=0.02, max_epochs=20, random_state=0)
+    path = l1_path(est, X, y, [0.0, 0.01])
+    assert path.metric_ == "rmse" and path.score_on_ == "training"
+    assert (path.table_["score"] > 0).all()
+
+
+def test_bad_arguments(cocircles_path):
+    _, X, y = cocircles_path
+    est = ReluNetClassifier((4,), max_epochs=2, random_state=0)
+    with pytest.raises(ValueError, match=">= 0"):
+        l1_path(est, X, y, [-1.0])
+    with pytest.raises(ValueError, match="empty"):
+        l1_path(est, X, y, [])
+    with pytest.raises(ValueError, match="both"):
+        l1_path(est, X, y, [0.0], X_val=X)
+    with pytest.raises(TypeError, match="l1_reg"):
+        l1_path(LogisticRegression(), X, y, [0.0])
