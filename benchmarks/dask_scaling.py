@@ -73,7 +73,7 @@ def main() -> None:
     del single
 
     with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                      dashboard_address=":0", memory_limit="4GiB") as cluster, \
+                      dashboard_address=":0") as cluster, \
             Client(cluster) as client:
         client.run(lambda: None)  # workers up before timing
         Xd = da.random.default_rng(2).normal(size=(args.rows, args.d),
