@@ -101,13 +101,18 @@ def from_onnx(
 
     Examples
     --------
-    >>> import torch
+    >>> import numpy as np
+    >>> from onnx import TensorProto, helper, numpy_helper
     >>> from glassnet import ReluNetwork
-    >>> module = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
-    >>> import io
-    >>> buf = io.BytesIO()
-    >>> torch.onnx.export(module, (torch.zeros(2, 3),), buf, dynamo=False)  # doctest: +SKIP
-    >>> ReluNetwork.from_onnx(buf.getvalue())  # doctest: +SKIP
+    >>> W0, W1 = np.ones((3, 4), np.float32), np.ones((4, 1), np.float32)
+    >>> graph = helper.make_graph(
+    ...     [helper.make_node("MatMul", ["x", "W0"], ["h"]), helper.make_node("Relu", ["h"], ["a"]),
+    ...      helper.make_node("MatMul", ["a", "W1"], ["y"])],
+    ...     "mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3])],
+    ...     [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 1])],
+    ...     [numpy_helper.from_array(W0, "W0"), numpy_helper.from_array(W1, "W1")])
+    >>> model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    >>> ReluNetwork.from_onnx(model.SerializeToString())
     ReluNetwork(3 -> 4 -> 1, output='identity')
     """
     if output is not None and output not in LINKS:
