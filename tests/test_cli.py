@@ -219,6 +219,21 @@ def test_simplify_merge_and_mlm(trained, csvs, tmp_path, capsys):
     assert {"simplification", "mlm"} <= set(sections_of(report).sections)
 
 
+def test_simplify_l1_path(trained, csvs, tmp_path, capsys):
+    report = tmp_path / "l1.html"
+    code, out, err = run(capsys, "simplify", trained, csvs / "cls.csv", "--target", "label",
+                         "--method", "l1", "--l1-values", "0,0.05", "--epochs", "5",
+                         "--report", report, "--out", tmp_path / "path.glassnet", "-q")
+    assert code == 0, err
+    path = glassnet.load(tmp_path / "path.glassnet")
+    assert list(path.table_["l1_reg"]) == [0.0, 0.05]
+    assert f"recommended l1_reg={path.recommended_:g}" in out
+    assert {"simplification", "l1-path", "l1-path-plot"} <= set(sections_of(report).sections)
+    code, _, err = run(capsys, "simplify", trained, csvs / "cls.csv", "--target", "label",
+                       "--method", "l1", "--l1-values", "0,abc")
+    assert_bad_input(code, err, "--l1-values")
+
+
 @pytest.mark.slow
 def test_demo_end_to_end(tmp_path, capsys):
     code, out, err = run(capsys, "demo", "--fast", "--out", tmp_path / "d", "-q")
@@ -229,7 +244,8 @@ def test_demo_end_to_end(tmp_path, capsys):
     assert rep.sections == ["overview", "certificate", "region-summary", "size-distribution",
                             "feature-importance", "coefficients", "partition-map",
                             "simplification", "mlm", "versions"]
-    assert rep.images == 6  # sizes, importance, coefficients, partition, CV curve, EPICs
+    # sizes, importance, coefficients, profiles, partition, CV curve, EPICs
+    assert rep.images == 7
     model = glassnet.load(tmp_path / "d" / "model.glassnet")
     assert model.network_.hidden_sizes == (16, 16)
 

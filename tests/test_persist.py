@@ -213,3 +213,75 @@ def test_expected_type(tmp_path):
     path = save(_random_net(), tmp_path / "n.glassnet")
     with pytest.raises(TypeError, match="not a Regions"):
         load(path, expected_type=Regions)
+
+
+# ---------------------------------------------------------------------- fitted glassnet objects
+@pytest.fixture(scope="module")
+def circles():
+    from glassnet.datasets import make_cocircles
+
+    df = make_cocircles(n_samples=400, random_state=1)
+    return df[["X0", "X1"]], df["target"].to_numpy()
+
+
+@pytest.fixture(scope="module")
+def classifier(circles):
+    X, y = circles
+    return glassnet.ReluNetClassifier((8, 8), max_epochs=15, learning_rate=0.01,
+                                      random_state=0).fit(X, y)
+
+
+def _same_params(a, b):
+    pa, pb = a.get_params(deep=False), b.get_params(deep=False)
+    assert pa.keys() == pb.keys()
+    for k in pa:
+        if isinstance(pa[k], ReluNetwork | np.ndarray):
+            continue
+        assert repr(pa[k]) == repr(pb[k]), k
+
+
+def test_estimators_round_trip(tmp_path, classifier, circles):
+    X, y = circles
+    back = load(save(classifier, tmp_path / "c.glassnet"))
+    _same_params(back, classifier)
+    assert back.network_ == classifier.network_
+    assert np.array_equal(back.predict_proba(X), classifier.predict_proba(X))
+    assert back.loss_curve_ == classifier.loss_curve_
+    assert list(back.feature_names_in_) == ["X0", "X1"]
+    reg = glassnet.ReluNetRegressor((6,), max_epochs=5, random_state=0).fit(X, X["X0"] * 2)
+    back = load(save(reg, tmp_path / "r.glassnet"))
+    assert np.array_equal(back.predict(X), reg.predict(X))
+    # a loaded estimator can be refitted (its parameters are intact)
+    again = back.fit(X, X["X0"] * 2)
+    assert np.array_equal(again.predict(X), reg.predict(X))
+
+
+def test_simplifiers_round_trip(tmp_path, classifier, circles):
+    X, y = circles
+    merger = glassnet.RegionMerger(classifier, n_regions=3, random_state=0).fit(X, y)
+    pruner = glassnet.RegionPruner(classifier, n_regions=3).fit(X, y)
+    mlm = glassnet.MixtureOfLinearModels(classifier, n_layer_clusters=3, clustering="kmeans",
+                                         n_perturb=10, n_epics=2, random_state=0).fit(X, y)
+    for est in (merger, pruner, mlm):
+        back = load(save(est, tmp_path / "m.glassnet"))
+        assert type(back) is type(est)
+        _same_params(back, est)
+        assert np.array_equal(back.predict_proba(X), est.predict_proba(X))
+        assert np.array_equal(back.predict(X), est.predict(X))
+    back = load(save(mlm, tmp_path / "m.glassnet"))
+    pd.testing.assert_frame_equal(back.summary(), mlm.summary())
+    assert back.plot_coefficients().figure_ is not None
+
+
+def test_l1_path_and_partition_round_trip(tmp_path, circles):
+    X, y = circles
+    est = glassnet.ReluNetClassifier((6,), max_epochs=5, random_state=0)
+    path = glassnet.l1_path(est, X, y, [0.0, 0.01]).plot()  # holds a figure after plot()
+    back = load(save(path, tmp_path / "p.glassnet"))
+    pd.testing.assert_frame_equal(back.table_, path.table_)
+    assert back.recommended_ == path.recommended_ and not hasattr(back, "figure_")
+    net = path.estimators_[0].network_
+    part = glassnet.partition_2d(net, ((-1.5, 1.5), (-1.5, 1.5)))
+    back = load(save(part, tmp_path / "q.glassnet"))
+    assert len(back) == len(part) and back.network == net
+    assert np.array_equal(back.areas, part.areas) and np.array_equal(back.patterns, part.patterns)

@@ -87,7 +87,7 @@ def _full_report(data, fmt="png"):
         .add_region_summary(regions, X, y, top=5)
         .add_size_distribution(regions)
         .add_feature_importance(regions, X)
-        .add_coefficients(regions, top=5)
+        .add_coefficients(regions, X, top=5)
         .add_partition_map(net, X, y)
         .add_simplification(pd.DataFrame({"model": ["network", "merged"], "regions": [30, 4]}))
         .add_table("Extra table", {"a": [1, 2]})
@@ -108,7 +108,7 @@ def test_all_sections_render_and_parse(data, tmp_path):
     assert report.sections == expected[:-1]  # saving does not add the versions section for good
     assert doc.scripts == 0 and doc.links == []  # self-contained, no scripts, no external files
     assert not re.search(r"""(src|href)=["']https?:""", html)
-    assert len(doc.images) == 5  # size, importance, coefficients, partition, extra
+    assert len(doc.images) == 6  # size, importance, coefficients, profiles, partition, extra
     for src in doc.images:
         head, b64 = src.split(",", 1)
         assert head == "data:image/png;base64"

@@ -323,7 +323,7 @@ def _analysis_sections(report: Any, net: Any, regions: Any, X: Any, y_enc: Any, 
     report.add_region_summary(regions, X, y_enc, top=top)
     report.add_size_distribution(regions)
     report.add_feature_importance(regions, X)
-    report.add_coefficients(regions)
+    report.add_coefficients(regions, X)
     if net.n_features == 2:
         report.add_partition_map(net, X, None if y_enc is None else y_enc)
 
@@ -610,7 +610,6 @@ def _unwrap(args: argparse.Namespace) -> int:
 
 
 def _simplify(args: argparse.Namespace) -> int:
-    import pandas as pd
 
     from glassnet import Report, unwrap
     from glassnet.io import save
@@ -657,12 +656,19 @@ def _simplify(args: argparse.Namespace) -> int:
             _simplification_section(report, rows, None)
             _mlm_section(report, fitted, rows[-1])
         else:
-            fitted = _run_l1(args, net, X_tr, y_tr, X_te, y_te, task)
-            table = fitted.table if hasattr(fitted, "table") else pd.DataFrame(fitted)
-            report.add_simplification(table, title="L1 regularization path",
-                                      caption=f"recommended penalty: {_recommended(fitted)}")
-            rows.append({"model": f"L1 path ({len(table)} penalties)",
-                         "regions": "see report", f"{where} {name}": float("nan")})
+            fitted = _run_l1(args, model, net, X_tr, y_tr, X_te, y_te, task)
+            table = fitted.table_
+            best = table.loc[table["l1_reg"] == fitted.recommended_].iloc[0]
+            rows.append({"model": f"L1 retrained, recommended l1_reg={fitted.recommended_:g}",
+                         "regions": int(best["n_regions"]), f"{where} {name}": best["score"]})
+            _simplification_section(report, rows, None)
+            report.add_table(
+                "L1 regularization path", table, key="l1-path",
+                caption=f"One network per penalty; score = {fitted.metric_.upper()} on the "
+                f"{fitted.score_on_} rows. Recommended: the largest penalty within "
+                f"{fitted.tolerance_:.0%} of the best score ({fitted.recommended_:g}).",
+            )
+            report.add_figure("L1 path plot", fitted.plot().figure_, key="l1-path-plot")
         bar.done()
         bar("report")
         if args.out:
@@ -687,22 +693,31 @@ def _predict_scores(est: Any, X: Any, task: str) -> Any:
     return est.predict_proba(X)
 
 
-def _run_l1(args: argparse.Namespace, net: Any, X_tr: Any, y_tr: Any, X_te: Any, y_te: Any,
-            task: str) -> Any:
+def _run_l1(args: argparse.Namespace, model: Any, net: Any, X_tr: Any, y_tr: Any, X_te: Any,
+            y_te: Any, task: str) -> Any:
+    from sklearn.base import clone
+
     from glassnet import ReluNetClassifier, ReluNetRegressor, l1_path
 
     cls = ReluNetClassifier if task == "classification" else ReluNetRegressor
-    est = cls(net.hidden_sizes or (40,), max_epochs=args.epochs, random_state=args.seed)
-    values = [float(v) for v in args.l1_values.split(",")] if args.l1_values else None
-    kwargs = {} if values is None else {"l1_values": values}
-    return l1_path(est, X_tr, y_tr, X_val=X_te, y_val=y_te, **kwargs)
+    if isinstance(model, cls):  # same training settings as the model, only the penalty varies
+        est = clone(model).set_params(max_epochs=args.epochs, random_state=args.seed,
+                                      verbose=False)
+    else:
+        est = cls(net.hidden_sizes or (40,), max_epochs=args.epochs, random_state=args.seed)
+    if args.l1_values:
+        try:
+            values = [float(v) for v in args.l1_values.split(",")]
+        except ValueError:
+            raise CLIError(
+                f"--l1-values must be comma-separated numbers; got {args.l1_values!r}."
+            ) from None
+    else:
+        values = list(_DEFAULT_L1)
+    return l1_path(est, X_tr, y_tr, values, X_val=X_te, y_val=y_te)
 
 
-def _recommended(path: Any) -> str:
-    for attr in ("recommended_", "recommended", "recommended_l1_"):
-        if hasattr(path, attr):
-            return str(getattr(path, attr))
-    return "n/a"
+_DEFAULT_L1 = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
 
 
 # ---------------------------------------------------------------------- argument parsing

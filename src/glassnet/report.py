@@ -374,42 +374,58 @@ class Report:
             [self._figure(fig, alt="feature importance"), self._table(table, caption)],
         )
 
-    def add_coefficients(self, regions: Regions, *, top: int = 20, output: int = 0) -> Report:
-        """LLM coefficient plots: parallel coordinates of the largest regions and a
-        count-weighted box plot per feature."""
+    def add_coefficients(
+        self,
+        regions: Regions,
+        X: Any = None,
+        *,
+        top: int = 20,
+        output: int = 0,
+        max_profiles: int = 6,
+    ) -> Report:
+        """LLM coefficient plots: parallel coordinates of the ``top`` largest regions, the
+        count-weighted coefficient distribution (violins) per feature, the quantile table,
+        and, with the unwrapped rows ``X``, the LLM profile of up to ``max_profiles``
+        features (each region's linear effect over its own range of the feature)."""
+        from glassnet.plotting import (
+            CoefficientParallelDisplay,
+            CoefficientViolinDisplay,
+            LLMProfileDisplay,
+        )
+        from glassnet.summary import coefficient_distribution
+
         regions = _check_regions(regions)
         k = regions.network.n_outputs
         if not 0 <= output < k:
             raise ValueError(f"output must be in [0, {k}); got {output}.")
-        names = list(regions.feature_names)
-        coef = regions.coef[:, output, :]
-        m = min(top, len(regions))
-        fig = _new_figure(9, 3.8)
-        ax = fig.add_subplot(1, 2, 1)
-        xs = np.arange(len(names))
-        cmap = _cmap("viridis")
-        for r in range(m):
-            ax.plot(xs, coef[r], color=cmap(r / max(m - 1, 1)), lw=1.2, alpha=0.85)
-        ax.set_xticks(xs, names, rotation=45 if len(names) > 4 else 0, ha="right")
-        ax.axhline(0, color="grey", lw=0.6)
-        ax.set_ylabel("coefficient")
-        ax.set_title(f"Parallel coordinates, {m} largest regions")
-        ax2 = fig.add_subplot(1, 2, 2)
-        # count-weighted distribution: repeat each region by a bounded weight
-        reps = np.maximum(1, np.round(200 * regions.counts / max(regions.counts.max(), 1)))
-        data = [np.repeat(coef[:, j], reps.astype(int)) for j in range(len(names))]
-        ax2.boxplot(data, showfliers=False)
-        ax2.set_xticks(xs + 1, names, rotation=45 if len(names) > 4 else 0, ha="right")
-        ax2.axhline(0, color="grey", lw=0.6)
+        d = len(regions.feature_names)
+        width = min(16.0, max(9.0, 1.1 * d))
+        fig = _new_figure(width, 4.2)
+        ax1, ax2 = fig.subplots(1, 2)
+        CoefficientParallelDisplay.from_regions(regions, top=top, output=output, ax=ax1,
+                                                legend=top <= 10)
+        CoefficientViolinDisplay.from_regions(regions, X, output=output, ax=ax2)
+        ax1.set_title(f"Parallel coordinates, {min(top, len(regions))} largest regions")
         ax2.set_title("Coefficient distribution (count-weighted)")
         fig.tight_layout()
         parts = [self._figure(fig, alt="coefficients")]
-        try:
-            from glassnet.summary import coefficient_distribution
-        except ImportError:  # pragma: no cover
-            pass
-        else:
-            parts.append(self._table(coefficient_distribution(regions)))
+        parts.append(self._table(coefficient_distribution(regions, X, output=output)))
+        if X is not None and max_profiles > 0:
+            m = min(d, max_profiles)
+            cols = min(m, 3)
+            rows = -(-m // cols)
+            pfig = _new_figure(4.2 * cols, 3.3 * rows)
+            axes = np.atleast_1d(pfig.subplots(rows, cols)).ravel()
+            for j in range(m):
+                LLMProfileDisplay.from_regions(regions, X, feature=j, top=top, output=output,
+                                               ax=axes[j])
+            for ax in axes[m:]:
+                ax.set_visible(False)
+            pfig.tight_layout()
+            shown = "" if m == d else f" (first {m} of {d} features)"
+            parts.append("<h3>LLM profiles</h3>" + self._figure(
+                pfig, f"Each region's linear effect over its own range of the feature{shown}.",
+                alt="LLM profiles"))
         if k > 1:
             parts.append(f'<p class="note">Output {output} of {k}.</p>')
         return self._add("coefficients", "Local linear model coefficients", parts)

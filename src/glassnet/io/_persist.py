@@ -23,7 +23,8 @@ parameters and the learned ``*_`` attributes of an estimator), restored without 
 ``__init__``. Only classes defined in ``glassnet`` or ``scikit-learn`` (estimators) and
 classes registered with :func:`register` are accepted, on saving and on loading, so
 loading a file never imports or runs code outside those packages. Callables (a custom
-scoring function, say) cannot be saved: pass such options by name.
+scoring function, say) cannot be saved: pass such options by name. Matplotlib figures and
+axes held by an object (after ``.plot()``) are left out; call ``.plot()`` again.
 
 Integrity
 ---------
@@ -299,6 +300,9 @@ class _Writer:
                 state = _CUSTOM[path][0](v)
                 return {"__object__": path, "state": self.encode(state, where)}
             state = v.__getstate__() if hasattr(v, "__getstate__") else v.__dict__
+            if isinstance(state, dict) and any(_is_plot(x) for x in state.values()):
+                # figures and axes kept by Display-style objects are redrawn by .plot()
+                state = {k: x for k, x in state.items() if not _is_plot(x)}
             if isinstance(v, dict):
                 return {
                     "__object__": path,
@@ -308,6 +312,10 @@ class _Writer:
             return {"__object__": path, "state": self.encode(state, f"{where}.{cls.__name__}")}
         finally:
             self._seen.discard(id(v))
+
+
+def _is_plot(x: Any) -> bool:
+    return type(x).__module__.split(".")[0] == "matplotlib"
 
 
 def _allowed(path: str, cls: type) -> bool:
