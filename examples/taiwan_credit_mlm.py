@@ -14,7 +14,6 @@ import os
 import time
 import warnings
 
-import numpy as np
 import pandas as pd
 import torch
 from sklearn.exceptions import ConvergenceWarning
