@@ -45,15 +45,26 @@ def pattern_words(packed: np.ndarray) -> np.ndarray:
     return packed.view(">u8").astype(np.uint64).reshape(n, W)
 
 
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: every input bit affects every output bit."""
+    x = x ^ (x >> np.uint64(30))
+    x *= _MIX1
+    x ^= x >> np.uint64(27)
+    x *= _MIX2
+    x ^= x >> np.uint64(31)
+    return x
+
+
 def _hash_words(words: np.ndarray) -> np.ndarray:
-    h = words[:, 0].copy()
-    for j in range(1, words.shape[1]):
-        h ^= h >> np.uint64(31)
-        h *= _MIX1
-        h += words[:, j] * _GOLDEN
-    h ^= h >> np.uint64(30)
-    h *= _MIX2
-    h ^= h >> np.uint64(31)
+    """64-bit hash of each row of words; each word is mixed on its own before combining.
+
+    Mixing every word first matters: patterns that differ in one word only must not
+    cancel out. Collisions remain possible and are handled by the callers' exact checks.
+    """
+    with np.errstate(over="ignore"):
+        h = _mix(words[:, 0] + _GOLDEN)
+        for j in range(1, words.shape[1]):
+            h = _mix(h ^ _mix(words[:, j] + _GOLDEN * np.uint64(j + 1)))
     return h
 
 

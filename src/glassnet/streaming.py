@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from glassnet._validation import check_chunk_size, check_y, feature_names_of
 from glassnet.network import ReluNetwork
@@ -38,7 +37,6 @@ from glassnet.regions import (
     _packed_forward,
     certificate,
     factorize_patterns,
-    pattern_words,
     region_order,
 )
 
@@ -52,9 +50,6 @@ __all__ = [
     "unwrap_file",
 ]
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
 _CSV = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".txt", ".tsv")
 _PARQUET = (".parquet", ".pq")
 
@@ -172,7 +167,7 @@ def merge_stats(parts: Sequence[PatternStats]) -> PatternStats:
     perm = None
     if np.any(key[1:] < key[:-1]):  # parts whose row ranges interleave
         perm = np.argsort(key, kind="stable")
-    codes, pick = _group_patterns(packed if perm is None else packed[perm])
+    codes, pick = factorize_patterns(packed if perm is None else packed[perm])
     if perm is not None:
         pick = perm[pick]
         codes_in_concat = np.empty_like(codes)
@@ -202,54 +197,6 @@ def merge_stats(parts: Sequence[PatternStats]) -> PatternStats:
         y_sumsq=summed("y_sumsq"),
         max_abs_error=err,
     )
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser: every input bit affects every output bit."""
-    x = x ^ (x >> np.uint64(30))
-    x *= _MIX1
-    x ^= x >> np.uint64(27)
-    x *= _MIX2
-    x ^= x >> np.uint64(31)
-    return x
-
-
-def _group_patterns(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Group equal packed patterns; codes in order of first appearance, and first rows.
-
-    Each 64-bit word is mixed on its own before being combined, so patterns differing in
-    one word only never share a hash; equality is then verified exactly, and a collision
-    falls back to grouping by sorting.
-    """
-    n = packed.shape[0]
-    words = pattern_words(packed)
-    if words.shape[1] == 0:
-        return np.zeros(n, dtype=np.int64), np.zeros(min(n, 1), dtype=np.int64)
-    with np.errstate(over="ignore"):
-        h = _mix(words[:, 0] + _GOLDEN)
-        for j in range(1, words.shape[1]):
-            h = _mix(h ^ _mix(words[:, j] + _GOLDEN * np.uint64(j + 1)))
-    codes, _ = pd.factorize(h, sort=False)
-    codes = codes.astype(np.int64, copy=False)
-    is_first = np.empty(n, dtype=bool)
-    is_first[:1] = True
-    running = np.maximum.accumulate(codes)
-    np.greater(running[1:], running[:-1], out=is_first[1:])
-    first = np.flatnonzero(is_first)
-    if np.array_equal(words, words[first[codes]]):
-        return codes, first
-    order = np.lexsort(tuple(words[:, j] for j in range(words.shape[1] - 1, -1, -1)))
-    sw = words[order]
-    new_group = np.ones(n, dtype=bool)
-    new_group[1:] = (sw[1:] != sw[:-1]).any(axis=1)
-    sorted_codes = np.cumsum(new_group) - 1
-    # renumber by first appearance, as the hash path does
-    group_first = np.minimum.reduceat(order, np.flatnonzero(new_group))
-    rank = np.empty(group_first.shape[0], dtype=np.int64)
-    rank[np.argsort(group_first, kind="stable")] = np.arange(group_first.shape[0])
-    codes = np.empty(n, dtype=np.int64)
-    codes[order] = rank[sorted_codes]
-    return codes, np.sort(group_first)
 
 
 def stats_to_regions(
