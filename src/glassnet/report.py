@@ -48,8 +48,8 @@ section{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:.6em 
  margin:1.2em 0}
 h2{font-size:1.25em;border-bottom:2px solid #e8ebf0;padding-bottom:.3em}
 table{border-collapse:collapse;font-size:.85em;margin:.6em 0;display:block;overflow-x:auto}
-th,td{border:1px solid #dde1e7;padding:.25em .6em;text-align:right}
-th{background:#eef1f6} td:first-child,th:first-child{text-align:left}
+th,td{border:1px solid #dde1e7;padding:.25em .6em;text-align:left}
+th{background:#eef1f6} .num{text-align:right;font-variant-numeric:tabular-nums}
 figure{margin:.8em 0} figure img{max-width:100%;height:auto;border:1px solid #eef0f3}
 figcaption,.note{color:#5b6474;font-size:.88em}
 .ok{color:#17703a;font-weight:600} .bad{color:#b02a2a;font-weight:600}
@@ -66,6 +66,12 @@ class _Section:
 
 def _esc(x: Any) -> str:
     return html.escape(str(x), quote=True)
+
+
+def _cell(v: Any) -> str:
+    if v is None or (isinstance(v, (float, np.floating)) and np.isnan(v)):
+        return ""
+    return _fmt(v)
 
 
 def _fmt(v: Any) -> str:
@@ -164,15 +170,28 @@ class Report:
 
     def _table(self, frame: Any, caption: str | None = None, max_rows: int = 100) -> str:
         df = frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)
+        if not isinstance(df.index, pd.RangeIndex) or df.index.name is not None:
+            df = df.reset_index()  # a meaningful index (feature names, say) becomes a column
         note = ""
         if len(df) > max_rows:
             note = f'<p class="note">First {max_rows} of {len(df)} rows.</p>'
             df = df.head(max_rows)
-        table = df.to_html(
-            index=False, border=0, escape=True, float_format=_fmt, na_rep="",
-            classes="gn-table",
+        numeric = [pd.api.types.is_numeric_dtype(df.iloc[:, j]) and
+                   not pd.api.types.is_bool_dtype(df.iloc[:, j]) for j in range(df.shape[1])]
+        head = "".join(
+            f'<th{" class=num" if num else ""}>{_esc(c)}</th>'
+            for c, num in zip(df.columns, numeric, strict=True)
         )
+        body = []
+        for row in df.itertuples(index=False, name=None):
+            cells = "".join(
+                f'<td{" class=num" if num else ""}>{_esc(_cell(v))}</td>'
+                for v, num in zip(row, numeric, strict=True)
+            )
+            body.append(f"<tr>{cells}</tr>")
         cap = f'<p class="note">{_esc(caption)}</p>' if caption else ""
+        table = (f'<table class="gn-table"><thead><tr>{head}</tr></thead>'
+                 f'<tbody>{"".join(body)}</tbody></table>')
         return cap + table + note
 
     def _figure(self, figure: Any, caption: str | None = None, alt: str = "figure") -> str:
@@ -454,13 +473,20 @@ class Report:
             lo, hi = Xa.min(axis=0), Xa.max(axis=0)
             pad = margin * np.maximum(hi - lo, 1e-9)
             bounds = ((lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1]))
-        fig = _new_figure(6.5, 6)
-        ax = fig.add_subplot()
-        disp = PartitionDisplay.from_network(net, bounds, X=Xa, y=y, ax=ax)
-        n = len(disp.partition)
+        from glassnet.partition import partition_2d
+
+        part = partition_2d(net, bounds)
+        fig = _new_figure(12, 5.6)
+        ax1, ax2 = fig.subplots(1, 2)
+        PartitionDisplay.from_partition(part, X=Xa, y=y, ax=ax1)
+        PartitionDisplay.from_partition(part, ax=ax2, color_by="gradient")
+        ax1.set_title(f"{len(part)} regions, coloured by the network's output, with the data")
+        ax2.set_title("Coloured by the direction of each region's LLM")
+        fig.tight_layout()
         caption = (
-            f"{n} activation regions inside the box, computed exactly as polygons (not sampled); "
-            "lines show the decision boundary where the network has one."
+            f"{len(part)} activation regions inside the box, computed exactly as polygons (not "
+            "sampled). Black: the network's decision boundary where it has one. Right: similar "
+            "colours mean similar local linear models."
         )
         return self._add(
             "partition-map", "Partition map (2-D input)",
