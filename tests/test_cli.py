@@ -246,6 +246,9 @@ def test_demo_end_to_end(tmp_path, capsys):
                             "simplification", "mlm", "versions"]
     # sizes, importance, coefficients, profiles, partition, CV curve, EPICs
     assert rep.images == 7
+    for line in ("merged regions (RegionMerger, CV):", "flattened (1 hidden layer",
+                 "MLM-EPIC", "exactness certificate: max |LLM - network| = "):
+        assert line in out
     model = glassnet.load(tmp_path / "d" / "model.glassnet")
     assert model.network_.hidden_sizes == (16, 16)
 

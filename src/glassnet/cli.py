@@ -380,6 +380,7 @@ def _demo(args: argparse.Namespace) -> int:
                                               stratify=y)
     steps = ["train", "unwrap"]
     have_merge, have_mlm = _has("glassnet.simplify.merge"), _has("glassnet.mlm")
+    have_flatten = have_merge and _has("glassnet.simplify.flatten")
     steps += ["merge"] * have_merge + ["mlm"] * have_mlm + ["report"]
     summary: dict[str, Any] = {}
     arch = "x".join(str(h) for h in hidden)
@@ -424,12 +425,21 @@ def _demo(args: argparse.Namespace) -> int:
             rows.append({"model": "merged regions (RegionMerger, CV)",
                          "regions": merger.n_regions_, f"test {name}": m_test})
             summary["merged"] = {"regions": merger.n_regions_, f"test {name}": m_test}
+            if have_flatten:
+                from glassnet import flatten
+
+                flat = flatten(merger, X_tr, y_tr, random_state=args.seed,
+                               max_epochs=20 if args.fast else 500)
+                f_test = _score_proba("classification", y_te, flat.predict_proba(X_te))
+                rows.append({"model": f"flattened (1 hidden layer, {merger.n_regions_} units)",
+                             "regions": len(unwrap(flat.network_, X_tr)),
+                             f"test {name}": f_test})
             bar.done()
         if have_mlm:
             bar("mlm")
             mlm = _fit_mlm(net, X_tr, y_tr, args.seed, fast=args.fast)
             e_test = _score_proba("classification", y_te, mlm.predict_proba(X_te))
-            rows.append({"model": "MLM-EPIC (soft weights)", "regions": mlm.n_epics_,
+            rows.append({"model": "MLM-EPIC (soft weights, EPICs)", "regions": mlm.n_epics_,
                          f"test {name}": e_test})
             summary["mlm"] = {"epics": mlm.n_epics_, f"test {name}": e_test}
             bar.done()
@@ -445,7 +455,8 @@ def _demo(args: argparse.Namespace) -> int:
     _print_regions(regions, top=5)
     for row in rows[1:]:
         print(f"{row['model']}: {row['regions']} regions, test {name} {row[f'test {name}']:.4f}")
-    not_wired = [s for s, ok in (("merge", have_merge), ("MLM", have_mlm)) if not ok]
+    not_wired = [s for s, ok in (("merge", have_merge), ("flatten", have_flatten),
+                                 ("MLM", have_mlm)) if not ok]
     if not_wired:
         print(f"(not available in this installation: {', '.join(not_wired)})")
     print(f"model:  {out / 'model.glassnet'}")
