@@ -42,7 +42,8 @@ def test_large_penalty_gives_fewer_regions(cocircles_path):
     assert (t["n_regions_95"] <= t["n_regions"]).all()
     assert (t["fit_time"] > 0).all()
     assert path.metric_ == "auc" and path.score_on_ == "validation"
-    assert t["score"].between(0.5, 1.0).all()
+    assert t["score"].between(0.0, 1.0).all()
+    assert t["score"].iloc[0] > 0.85  # the unpenalised net separates the circles
 
 
 def test_recommended_penalty_rule():

@@ -314,7 +314,7 @@ class _BaseReluNet(BaseEstimator):
         learning_rate: float = 1e-3,
         batch_size: int = 500,
         max_epochs: int = 500,
-        validation_fraction: float = 0.2,
+        validation_fraction: float = 0.1,
         n_iter_no_change: int | None = 20,
         tol: float = 1e-4,
         random_state: Any = None,
@@ -539,7 +539,7 @@ class ReluNetClassifier(ClassifierMixin, _BaseReluNet):
         Rows per mini-batch (capped at the number of training rows).
     max_epochs : int, default=500
         Maximum passes over the training rows.
-    validation_fraction : float, default=0.2
+    validation_fraction : float, default=0.1
         Share of the rows held out (stratified by class where possible) to monitor the
         validation loss for early stopping. 0 monitors the training objective instead.
     n_iter_no_change : int or None, default=20
