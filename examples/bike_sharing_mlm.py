@@ -96,8 +96,8 @@ def main() -> None:
     with pd.option_context("display.width", 120, "display.max_columns", 12):
         print(auto.summary().head(8).round(2).to_string(index=False))
     print("\nExplainable conditions (purity >= 0.8):")
-    rules = auto.rules(psi=0.8)
-    for r in rules[rules.epic < 8].itertuples():
+    rules = auto.rules(psi=0.8).sort_values("n_samples", ascending=False, kind="stable")
+    for r in rules.head(12).itertuples():
         print(f"  EPIC {r.epic}: {r.rule}  (n={r.n_samples}, purity {r.purity:.2f}, "
               f"coverage {r.coverage:.2f})")
     coefs = auto.coefficients().set_index("epic").head(5)

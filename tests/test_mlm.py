@@ -379,8 +379,10 @@ def test_torch_tanh_network_and_auto_epics():
     assert mlm.task_ == "regression" and mlm.n_layers_ == 2
     table = mlm.epic_scores_
     assert mlm.n_epics_ in set(table["n_epics"])
-    best = table["validation_loss"].min()
-    ok = table[table["validation_loss"] <= best * (1 + mlm.selection_tol)]
+    loss = table["validation_loss"]
+    best = loss.min()
+    ok = table[loss <= best + mlm.selection_tol * (loss.iloc[0] - best)]
+    assert table["n_epics"].iloc[0] == 1
     assert mlm.n_epics_ == ok["n_epics"].min()
     # fitted on the rows not held out
     assert mlm.augmented_is_real_.sum() == 400

@@ -83,8 +83,8 @@ class MixtureOfLinearModels(BaseEstimator):
     n_epics : "auto" or int, default="auto"
         Number of EPICs. ``"auto"`` holds out ``validation_fraction`` of the rows, fits on the
         rest, and picks the smallest number of EPICs whose held-out loss (mean squared error,
-        or log-loss for classification) is within ``selection_tol`` (relative) of the best over
-        a geometric grid from 1 to the number of cells. An integer larger than the number of
+        or log-loss for classification) is close to the best (see ``selection_tol``) over a
+        geometric grid from 1 to the number of cells. An integer larger than the number of
         cells is reduced to it (with a warning).
     linkage : {"ward", "average", "complete", "single", "weighted"}, default="ward"
         Hierarchical clustering method applied to the disparity matrix.
@@ -109,8 +109,11 @@ class MixtureOfLinearModels(BaseEstimator):
         ``y`` is binary or multi-class (its outputs are then logits), a regressor otherwise.
     validation_fraction : float, default=0.2
         Share of the rows held out to choose ``n_epics="auto"`` (stratified for classifiers).
-    selection_tol : float, default=0.01
-        Relative tolerance of the automatic choice (prefers fewer EPICs).
+    selection_tol : float, default=0.05
+        Tolerance of the automatic choice: the smallest number of EPICs whose held-out loss is
+        at most ``best + selection_tol * (loss of one EPIC - best)`` is kept, i.e. the mixture
+        keeps 95% (by default) of the improvement over a single linear model with as few
+        EPICs as possible (fewer, larger EPICs are easier to validate).
     max_iter : int, default=100
         Newton iterations of the logistic models.
     random_state : int, RandomState or None, default=None
@@ -168,7 +171,8 @@ class MixtureOfLinearModels(BaseEstimator):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.uniform(-2, 2, size=(400, 2))
     >>> y = np.sin(X[:, 0]) + X[:, 1] ** 2
-    >>> net = MLPRegressor(hidden_layer_sizes=(16, 16), activation="tanh", max_iter=300, random_state=0).fit(X, y)
+    >>> net = MLPRegressor(hidden_layer_sizes=(16, 16), activation="tanh", max_iter=300,
+    ...                    random_state=0).fit(X, y)
     >>> mlm = MixtureOfLinearModels(net, n_layer_clusters=4, n_epics=5, random_state=0)
     >>> mlm.fit(X, y).n_epics_
     5
@@ -191,7 +195,7 @@ class MixtureOfLinearModels(BaseEstimator):
         alpha: float = 1e-3,
         task: str = "auto",
         validation_fraction: float = 0.2,
-        selection_tol: float = 0.01,
+        selection_tol: float = 0.05,
         max_iter: int = 100,
         random_state: Any = None,
     ) -> None:
@@ -581,7 +585,8 @@ class MixtureOfLinearModels(BaseEstimator):
             scores.append(_loss(resp, Yv, self._kind))
         scores = np.asarray(scores)
         best = scores.min()
-        ok = scores <= best + self.selection_tol * abs(best)
+        # keep (1 - selection_tol) of the improvement a single model leaves to the best
+        ok = scores <= best + self.selection_tol * max(scores[0] - best, 0.0)
         J = int(grid[np.argmax(ok)])
         table = pd.DataFrame({"n_epics": grid, "validation_loss": scores})
         return J, table
