@@ -312,3 +312,22 @@ def test_debug_prints_traceback(trained, csvs, capsys):
     assert code == 2 and "Traceback" in err and err.strip().endswith("'label'.")
     code, _, err = run(capsys, "unwrap", trained, csvs / "cls.csv", "--target", "x", "--debug")
     assert code == 2 and "Traceback" in err
+
+
+def test_multiclass_train_unwrap_merge(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 3))
+    labels = np.array(["low", "mid", "high"])[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)]
+    df = pd.DataFrame(X, columns=["p", "q", "r"]).assign(cls=labels)
+    df.to_csv(tmp_path / "m.csv", index=False)
+    code, out, err = run(capsys, "train", tmp_path / "m.csv", "--target", "cls", "--hidden", "6",
+                         "--epochs", "3", "--out", tmp_path / "model", "--no-report", "-q")
+    assert code == 0, err
+    est = glassnet.load(tmp_path / "model" / "model.glassnet")
+    assert est.network_.output == "softmax" and list(est.classes_) == ["high", "low", "mid"]
+    code, out, err = run(capsys, "simplify", tmp_path / "model", tmp_path / "m.csv",
+                         "--target", "cls", "--n-regions", "2", "--report", tmp_path / "s.html",
+                         "-q")
+    assert code == 0, err
+    assert "merged regions: " in out and "test AUC" in out
+    assert "region-summary" in sections_of(tmp_path / "s.html").sections
