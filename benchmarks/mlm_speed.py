@@ -31,7 +31,8 @@ def main() -> None:
     ds = load_bike_sharing(SHARED if os.path.exists(SHARED) else None)
     t0 = time.perf_counter()
     reg = ReluNetRegressor((30, 30, 30), learning_rate=3e-3, batch_size=200, max_epochs=600,
-                           n_iter_no_change=30, random_state=0).fit(ds.X_train, ds.y_train)
+                           n_iter_no_change=30, validation_fraction=0.2,
+                           random_state=0).fit(ds.X_train, ds.y_train)
     print(f"BikeSharing, {len(ds.X_train)} training rows, 16 features; 3x30 ReLU network "
           f"trained in {time.perf_counter() - t0:.1f} s (not part of the timings below)")
     settings = dict(n_layer_clusters=90, clustering="kmeans", n_perturb=100, random_state=0)

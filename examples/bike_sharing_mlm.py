@@ -53,7 +53,8 @@ def main() -> None:
     print(ds)
     t0 = time.perf_counter()
     reg = ReluNetRegressor((30, 30, 30), learning_rate=3e-3, batch_size=200, max_epochs=600,
-                           n_iter_no_change=30, random_state=0).fit(ds.X_train, ds.y_train)
+                           n_iter_no_change=30, validation_fraction=0.2,
+                           random_state=0).fit(ds.X_train, ds.y_train)
     print(f"network trained in {time.perf_counter() - t0:.1f} s ({reg.n_epochs_} epochs)")
 
     # Fold the standardisation into the first layer: the network then reads raw features.
