@@ -105,7 +105,7 @@ class L1Path:
         import matplotlib.pyplot as plt
 
         if ax is None:
-            _, ax = plt.subplots(figsize=(6.4, 4.0))
+            _, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
         t = self.table_
         x = t["l1_reg"].to_numpy(dtype=np.float64)
         ax.plot(x, t["n_regions"], "o-", color="C0", label="regions (training rows)")
