@@ -95,3 +95,21 @@ def test_bad_arguments(cocircles_path):
         l1_path(est, X, y, [0.0], X_val=X)
     with pytest.raises(TypeError, match="l1_reg"):
         l1_path(LogisticRegression(), X, y, [0.0])
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_classifier_path_with_string_labels(n_classes):
+    from sklearn.datasets import make_blobs
+    from sklearn.metrics import roc_auc_score
+
+    X, y = make_blobs(240, centers=n_classes, cluster_std=2.0, random_state=0)
+    labels = np.array(["bad", "good", "ugly"])[y]
+    est = ReluNetClassifier((8,), learning_rate=0.02, max_epochs=20, random_state=0)
+    path = l1_path(est, X[:160], labels[:160], [0.0, 0.001], X[160:], labels[160:])
+    est0 = path.estimators_[0]
+    proba = est0.predict_proba(X[160:])
+    if n_classes == 2:
+        expected = roc_auc_score(labels[160:] == "good", proba[:, 1])
+    else:
+        expected = roc_auc_score(labels[160:], proba, multi_class="ovr")
+    assert path.table_["score"].iloc[0] == pytest.approx(expected)
