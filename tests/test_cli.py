@@ -209,7 +209,8 @@ def test_simplify_merge_and_mlm(trained, csvs, tmp_path, capsys):
     merger = glassnet.load(tmp_path / "merger.glassnet")
     assert type(merger).__name__ == "RegionMerger" and merger.n_regions_ <= 3
     assert f"merged regions: {merger.n_regions_} regions" in out
-    assert "simplification" in sections_of(report).sections
+    assert {"simplification", "merged-regions"} <= set(sections_of(report).sections)
+    assert "Wald inference" in report.read_text()
 
     report = tmp_path / "mlm.html"
     code, out, err = run(capsys, "simplify", trained, csvs / "cls.csv", "--target", "label",
@@ -243,7 +244,7 @@ def test_demo_end_to_end(tmp_path, capsys):
     rep = sections_of(report)
     assert rep.sections == ["overview", "certificate", "region-summary", "size-distribution",
                             "feature-importance", "coefficients", "partition-map",
-                            "simplification", "mlm", "versions"]
+                            "simplification", "merged-regions", "mlm", "versions"]
     # sizes, importance, coefficients, profiles, partition, CV curve, EPICs
     assert rep.images == 7
     for line in ("merged regions (RegionMerger, CV):", "flattened (1 hidden layer",

@@ -445,6 +445,8 @@ def _demo(args: argparse.Namespace) -> int:
             bar.done()
         bar("report")
         _simplification_section(report, rows, merger)
+        if merger is not None:
+            report.add_merged_regions(merger, X_te, y_te, X_fit=X_tr, y_fit=y_tr)
         if mlm is not None:
             _mlm_section(report, mlm, rows[-1])
         report.add_versions(command=_command_line(args._argv))
@@ -659,6 +661,7 @@ def _simplify(args: argparse.Namespace) -> int:
             rows.append({"model": "merged regions", "regions": fitted.n_regions_,
                          f"{where} {name}": score})
             _simplification_section(report, rows, fitted)
+            report.add_merged_regions(fitted, X_ev, y_ev, X_fit=X_tr, y_fit=y_tr)
         elif args.method == "mlm":
             fitted = _fit_mlm(net, X_tr, y_tr, args.seed, n_epics=n if n != "cv" else "auto")
             score = _score_proba(task, y_ev, _predict_scores(fitted, X_ev, task))

@@ -507,6 +507,40 @@ class Report:
             parts.append(self._figure(figure))
         return self._add("simplification", title, parts)
 
+    def add_merged_regions(
+        self,
+        merger: Any,
+        X: Any,
+        y: Any,
+        *,
+        X_fit: Any = None,
+        y_fit: Any = None,
+        inference: bool = True,
+        max_regions: int = 10,
+    ) -> Report:
+        """Merged regions of a fitted ``RegionMerger``/``RegionPruner``.
+
+        The summary table on ``(X, y)`` (held-out rows, say) and, with ``inference``, the
+        Wald table (coef, std err, z, p, CI) of the GLM of each of the ``max_regions``
+        largest merged regions, refitted on ``(X_fit, y_fit)`` (default ``X, y``; pass the
+        training rows). A region where the GLM cannot be fitted (too few rows, one class,
+        separation) shows the reason instead.
+        """
+        parts = [self._table(merger.summary(X, y), "One row per merged region, largest first.")]
+        if X_fit is None:
+            X_fit, y_fit = X, y
+        if inference:
+            n = min(int(merger.n_regions_), max_regions)
+            for r in range(n):
+                try:
+                    table = merger.region_inference(X_fit, y_fit, r)
+                except ValueError as exc:
+                    parts.append(f"<h3>Merged region {r}</h3><p class=\"note\">No inference: "
+                                 f"{_esc(exc)}</p>")
+                    continue
+                parts.append(f"<h3>Merged region {r}: Wald inference</h3>" + self._table(table))
+        return self._add("merged-regions", "Merged regions", parts)
+
     def add_mlm(
         self,
         mlm: Any,
