@@ -392,7 +392,7 @@ def _demo(args: argparse.Namespace) -> int:
             model = ReluNetClassifier(
                 hidden, learning_rate=0.005, batch_size=200,
                 max_epochs=args.epochs or (30 if args.fast else 300), n_iter_no_change=30,
-                random_state=args.seed, verbose=False,
+                random_state=args.seed, verbose=not args.quiet and sys.stderr.isatty(),
             ).fit(X_tr, y_tr)
         else:  # pragma: no cover - the estimators ship with glassnet
             from sklearn.neural_network import MLPClassifier
