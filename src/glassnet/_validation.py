@@ -54,7 +54,9 @@ def check_X(
         If ``X`` is not 2-D, is empty, holds NaN or infinity, or has the wrong columns.
     """
     if X is None:
-        raise ValueError(f"{name} is None; pass a 2-D array or DataFrame of shape (n_samples, n_features).")
+        raise ValueError(
+            f"{name} is None; pass a 2-D array or DataFrame of shape (n_samples, n_features)."
+        )
     if _is_dataframe(X):
         cols = [str(c) for c in X.columns]
         if feature_names is not None and cols != list(feature_names):
@@ -67,7 +69,9 @@ def check_X(
                     "Pass a DataFrame with exactly these columns (any order), or a NumPy array."
                 )
             X = X[[X.columns[cols.index(f)] for f in feature_names]]
-        non_numeric = [str(c) for c, dt in zip(X.columns, X.dtypes) if not _numeric_dtype(dt)]
+        non_numeric = [
+            str(c) for c, dt in zip(X.columns, X.dtypes, strict=True) if not _numeric_dtype(dt)
+        ]
         if non_numeric:
             raise TypeError(
                 f"{name} has non-numeric columns {non_numeric[:10]}; encode them as numbers "
@@ -91,8 +95,13 @@ def check_X(
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"{name} has dtype {arr.dtype}; a numeric array is required.")
     if arr.ndim != 2:
-        hint = " Reshape a single feature with X.reshape(-1, 1), a single row with X.reshape(1, -1)."
-        raise ValueError(f"{name} must be 2-D (n_samples, n_features); got shape {arr.shape}.{hint}")
+        hint = (
+            " Reshape a single feature with X.reshape(-1, 1), a single row with"
+            " X.reshape(1, -1)."
+        )
+        raise ValueError(
+            f"{name} must be 2-D (n_samples, n_features); got shape {arr.shape}.{hint}"
+        )
     if arr.shape[0] == 0 and not allow_empty:
         raise ValueError(f"{name} is empty (0 rows); at least one row is required.")
     if n_features is not None and arr.shape[1] != n_features:

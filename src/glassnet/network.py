@@ -72,7 +72,9 @@ class ReluNetwork:
         feature_names: Sequence[str] | None = None,
     ) -> None:
         if isinstance(weights, np.ndarray) or isinstance(biases, np.ndarray):
-            raise TypeError("weights and biases must be sequences (lists) of arrays, one per layer.")
+            raise TypeError(
+                "weights and biases must be sequences (lists) of arrays, one per layer."
+            )
         weights = list(weights)
         biases = list(biases)
         if len(weights) == 0:
@@ -84,7 +86,7 @@ class ReluNetwork:
             )
         Ws: list[np.ndarray] = []
         bs: list[np.ndarray] = []
-        for i, (W, b) in enumerate(zip(weights, biases)):
+        for i, (W, b) in enumerate(zip(weights, biases, strict=True)):
             W = _as_float_array(W, f"weights[{i}]")
             b = _as_float_array(b, f"biases[{i}]")
             if W.ndim != 2:
@@ -228,7 +230,7 @@ class ReluNetwork:
     def _layer_values(self, X: np.ndarray, post: bool) -> list[np.ndarray]:
         values = []
         a = X
-        for Wt, b in zip(self._Wt[:-1], self._b[:-1]):
+        for Wt, b in zip(self._Wt[:-1], self._b[:-1], strict=True):
             z = a @ Wt
             z += b
             a = np.maximum(z, 0.0)
@@ -239,7 +241,7 @@ class ReluNetwork:
         """Forward pass of validated rows; optionally writes the patterns into ``patterns_out``."""
         a = X
         off = 0
-        for Wt, b in zip(self._Wt[:-1], self._b[:-1]):
+        for Wt, b in zip(self._Wt[:-1], self._b[:-1], strict=True):
             z = a @ Wt
             z += b
             h = z.shape[1]
@@ -341,7 +343,7 @@ class ReluNetwork:
         c = np.empty(self.n_hidden)
         M, v = self._W[0], self._b[0]
         offs = self.layer_offsets
-        for layer, h in enumerate(self.hidden_sizes):
+        for layer, _h in enumerate(self.hidden_sizes):
             A[offs[layer] : offs[layer + 1]] = M
             c[offs[layer] : offs[layer + 1]] = v
             on = P[offs[layer] : offs[layer + 1]].astype(np.float64)
@@ -390,8 +392,9 @@ class ReluNetwork:
             self._output == other._output
             and self._feature_names == other._feature_names
             and len(self._W) == len(other._W)
-            and all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(self._W, other._W))
-            and all(np.array_equal(a, b) for a, b in zip(self._b, other._b))
+            and all(a.shape == b.shape and np.array_equal(a, b)
+                    for a, b in zip(self._W, other._W, strict=True))
+            and all(np.array_equal(a, b) for a, b in zip(self._b, other._b, strict=True))
         )
 
     __hash__ = None  # type: ignore[assignment]

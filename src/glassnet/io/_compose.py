@@ -66,7 +66,7 @@ def network_from_ops(
         width = norm[-2].W.shape[0]
         norm.append(Affine(np.eye(width), np.zeros(width), "output identity"))
     affines = [op for op in norm if isinstance(op, Affine)]
-    for a, b in zip(affines[:-1], affines[1:]):
+    for a, b in zip(affines[:-1], affines[1:], strict=True):
         if b.W.shape[1] != a.W.shape[0]:
             raise ValueError(
                 f"Layer {b.source or '?'} expects {b.W.shape[1]} inputs but the layer before "

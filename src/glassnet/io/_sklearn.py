@@ -70,8 +70,9 @@ def from_sklearn(estimator: Any) -> ReluNetwork:
         )
     ops: list[Affine | str] = list(pre_ops)
     n_layers = len(mlp.coefs_)
-    for i, (W, b) in enumerate(zip(mlp.coefs_, mlp.intercepts_)):
-        ops.append(Affine(np.asarray(W, dtype=np.float64).T, np.asarray(b, dtype=np.float64), f"coefs_[{i}]"))
+    for i, (W, b) in enumerate(zip(mlp.coefs_, mlp.intercepts_, strict=True)):
+        W64, b64 = np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        ops.append(Affine(W64.T, b64, f"coefs_[{i}]"))
         if i < n_layers - 1 and mlp.activation == "relu":
             ops.append(RELU)
     link = _OUT_LINK.get(mlp.out_activation_)
@@ -106,9 +107,11 @@ def _scaler_affine(step: Any, position: int) -> Affine:
                 f"Pipeline step {position} (MinMaxScaler with clip=True) is not affine; "
                 "refit it with clip=False to import the pipeline exactly."
             )
-        return Affine(np.diag(step.scale_), np.asarray(step.min_, dtype=np.float64), f"step {position} ({name})")
+        where = f"step {position} ({name})"
+        return Affine(np.diag(step.scale_), np.asarray(step.min_, dtype=np.float64), where)
     if name == "MaxAbsScaler":
-        return Affine(np.diag(1.0 / step.scale_), np.zeros(step.scale_.shape[0]), f"step {position} ({name})")
+        where = f"step {position} ({name})"
+        return Affine(np.diag(1.0 / step.scale_), np.zeros(step.scale_.shape[0]), where)
     if name == "RobustScaler":
         d = step.n_features_in_
         center = step.center_ if step.center_ is not None else np.zeros(d)

@@ -75,7 +75,9 @@ def from_torch(
             link = "sigmoid"
         elif isinstance(layer, nn.Softmax) and last:
             if layer.dim not in (None, 1, -1):
-                raise TypeError(f"{where}: softmax over dim={layer.dim} is not an output link over features.")
+                raise TypeError(
+                    f"{where}: softmax over dim={layer.dim} is not an output link over features."
+                )
             link = "softmax"
         elif isinstance(layer, nn.LogSoftmax) and last:
             raise TypeError(
@@ -98,7 +100,10 @@ def from_torch(
     return network_from_ops(ops, output=link, feature_names=feature_names)
 
 
-_SMOOTH = {"Tanh", "Sigmoid", "GELU", "ELU", "SELU", "SiLU", "Softplus", "LeakyReLU", "PReLU", "Mish", "Hardtanh", "Softmax"}
+_SMOOTH = {
+    "Tanh", "Sigmoid", "GELU", "ELU", "SELU", "SiLU", "Softplus", "LeakyReLU", "PReLU", "Mish",
+    "Hardtanh", "Softmax",
+}
 
 
 def _flatten(seq: Any, prefix: str):
