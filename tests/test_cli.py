@@ -297,6 +297,9 @@ def test_bad_files_and_options(trained, csvs, tmp_path, capsys):
     code, _, err = run(capsys, "train", csvs / "cls.csv", "--target", "label", "--hidden",
                        "4,x", "--out", tmp_path / "x")
     assert_bad_input(code, err, "--hidden")
+    code, _, err = run(capsys, "train", csvs / "reg.csv", "--target", "value", "--task",
+                       "classification", "--out", tmp_path / "x")
+    assert_bad_input(code, err, "distinct values", "--task regression")
     code, _, err = run(capsys, "simplify", trained, csvs / "cls.csv", "--target", "label",
                        "--n-regions", "0")
     assert_bad_input(code, err, "--n-regions")

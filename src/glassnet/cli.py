@@ -534,6 +534,12 @@ def _train(args: argparse.Namespace) -> int:
     cls = ReluNetClassifier if task == "classification" else ReluNetRegressor
     if task == "regression" and not pd.api.types.is_numeric_dtype(y):
         raise CLIError(f"target {args.target!r} is not numeric; use --task classification.")
+    n_classes = int(y.nunique())
+    if task == "classification" and n_classes > max(50, len(y) // 10):
+        raise CLIError(
+            f"target {args.target!r} has {n_classes} distinct values, too many for classes; "
+            "use --task regression."
+        )
     est = cls(hidden, l1_reg=args.l1, learning_rate=args.lr, batch_size=args.batch_size,
               max_epochs=args.epochs, random_state=args.seed,
               verbose=not args.quiet and sys.stderr.isatty())
