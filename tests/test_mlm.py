@@ -265,6 +265,70 @@ def test_gaussian_log_density_matches_scipy():
             np.testing.assert_allclose(got[:, g], ref, rtol=1e-8)
 
 
+def test_gaussian_shrinkage_towards_pooled_covariance():
+    rng = np.random.default_rng(8)
+    Z = rng.normal(size=(120, 3)) * [1.0, 2.0, 0.5]
+    groups = np.concatenate([rng.integers(0, 3, 119), [3]])  # group 3: a single point
+    st = lin.group_stats(Z, np.zeros((120, 1)), groups, 4)
+    pooled = sum(np.cov(Z[groups == h].T, bias=True) * (groups == h).sum()
+                 for h in range(3)) / 120  # the singleton adds no scatter
+    tau = 5.0
+    for cov_type in ("full", "diag", "spherical", "tied"):
+        means, prec = lin.gaussian_params(st, cov_type, 1e-6, shrinkage=tau)
+        got = lin.gaussian_log_density(Z[:7], means, prec, cov_type)
+        for g in range(4):
+            pts = Z[groups == g]
+            own = np.cov(pts.T, bias=True) if len(pts) > 1 else np.zeros((3, 3))
+            cov = (len(pts) * own + tau * pooled) / (len(pts) + tau)
+            if cov_type == "diag":
+                cov = np.diag(np.diag(cov))
+            elif cov_type == "spherical":
+                cov = np.eye(3) * np.diag(cov).mean()
+            elif cov_type == "tied":
+                cov = pooled
+            ref = multivariate_normal(pts.mean(axis=0), cov + 1e-6 * np.eye(3)).logpdf(Z[:7])
+            np.testing.assert_allclose(got[:, g], ref, rtol=1e-8)
+    # the single point borrows tau / (1 + tau) of the pooled shape
+    means, prec = lin.gaussian_params(st, "full", 0.0, shrinkage=tau)
+    cov3 = np.linalg.inv(prec[3] @ prec[3].T)
+    np.testing.assert_allclose(cov3, tau / (1 + tau) * pooled, rtol=1e-10)
+
+
+@pytest.mark.parametrize("source", ["real", "augmented"])
+def test_cell_gaussians_come_from_the_chosen_points(reg_data, reg_net, source):
+    X, y = reg_data
+    tau = 3.0
+    mlm = MixtureOfLinearModels(reg_net, n_layer_clusters=3, clustering="kmeans", n_perturb=20,
+                                n_epics=2, covariance_source=source, covariance_shrinkage=tau,
+                                random_state=0).fit(X, y)
+    Z = _z_aug(mlm)
+    keep = mlm.augmented_is_real_ if source == "real" else np.ones(len(Z), dtype=bool)
+    Zs, gs = Z[keep], mlm.augmented_cell_[keep]
+    C = mlm.cells_.shape[0]
+    pooled = sum(np.cov(Zs[gs == h].T, bias=True) * (gs == h).sum() for h in range(C)) / len(Zs)
+    got = lin.gaussian_log_density(Z[:9], mlm._cell_means, mlm._cell_prec, "full")
+    for k in range(C):
+        pts = Zs[gs == k]
+        cov = (len(pts) * np.cov(pts.T, bias=True) + tau * pooled) / (len(pts) + tau)
+        ref = multivariate_normal(pts.mean(axis=0), cov + 1e-6 * np.eye(3)).logpdf(Z[:9])
+        np.testing.assert_allclose(got[:, k], ref, rtol=1e-7)
+
+
+def test_unshrunk_augmented_gaussians_are_the_reference_ones(reg_data, reg_net):
+    """covariance_source="augmented", covariance_shrinkage=0: each cell's plain Gaussian."""
+    X, y = reg_data
+    mlm = MixtureOfLinearModels(reg_net, n_layer_clusters=3, clustering="kmeans", n_perturb=20,
+                                n_epics=2, covariance_source="augmented",
+                                covariance_shrinkage=0.0, random_state=0).fit(X, y)
+    Z = _z_aug(mlm)
+    got = lin.gaussian_log_density(Z[:9], mlm._cell_means, mlm._cell_prec, "full")
+    for k in range(mlm.cells_.shape[0]):
+        pts = Z[mlm.augmented_cell_ == k]
+        ref = multivariate_normal(pts.mean(axis=0),
+                                  np.cov(pts.T, bias=True) + 1e-6 * np.eye(3)).logpdf(Z[:9])
+        np.testing.assert_allclose(got[:, k], ref, rtol=1e-7)
+
+
 def test_soft_weights_sum_to_one_and_mix_the_models(reg_data, reg_mlm):
     X, _ = reg_data
     for level in ("epic", "cell"):
@@ -564,6 +628,10 @@ def test_bad_inputs_give_clear_errors(reg_data, reg_net, rng):
         MixtureOfLinearModels(reg_net, weights="fuzzy").fit(X, y)
     with pytest.raises(ValueError, match="covariance_type"):
         MixtureOfLinearModels(reg_net, covariance_type="banded").fit(X, y)
+    with pytest.raises(ValueError, match="covariance_source"):
+        MixtureOfLinearModels(reg_net, covariance_source="perturbed").fit(X, y)
+    with pytest.raises(ValueError, match="covariance_shrinkage"):
+        MixtureOfLinearModels(reg_net, covariance_shrinkage=-1.0).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         MixtureOfLinearModels(reg_net, n_epics=2).fit(X[:, :2], y)
     with pytest.raises(ValueError, match="NaN"):

@@ -398,21 +398,31 @@ def _symmetrise(S: np.ndarray, n: np.ndarray) -> np.ndarray:
 
 
 def gaussian_params(
-    st: GroupStats, covariance_type: str, reg_covar: float
+    st: GroupStats, covariance_type: str, reg_covar: float, shrinkage: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-group Gaussian parameters as (means, precision Cholesky factors or scales).
 
-    ``full``: (G, d, d) upper factors ``U`` with ``Sigma^{-1} = U U^T``; ``tied``: one pooled
-    covariance shared by all groups, same shape (repeated); ``diag``: (G, d) inverse standard
-    deviations; ``spherical``: (G,) inverse standard deviations.
+    The pooled within-group covariance is ``P = sum_g Czz_g / sum_g n_g``. With
+    ``shrinkage = tau > 0`` each group's covariance is the posterior mean under a prior
+    centred on ``P`` worth ``tau`` points, ``(Czz_g + tau P) / (n_g + tau)``: a group with a
+    single point gets ``tau / (1 + tau) P`` instead of a degenerate covariance, a large group
+    keeps (nearly) its own. ``reg_covar`` is then added to the diagonal.
+
+    ``full``: (G, d, d) upper factors ``U`` with ``Sigma^{-1} = U U^T``; ``tied``: ``P`` for
+    every group, same shape (repeated); ``diag``: (G, d) inverse standard deviations (the
+    diagonal of the full covariance); ``spherical``: (G,) inverse standard deviations (the
+    mean of that diagonal).
     """
     G, d = st.zbar.shape
     n = np.maximum(st.n, 1.0)
+    tau = float(shrinkage)
+    pooled = st.Czz.sum(axis=0) / n.sum()
+    if covariance_type not in ("full", "tied", "diag", "spherical"):
+        raise ValueError(f"Unknown covariance_type {covariance_type!r}.")
     if covariance_type in ("full", "tied"):
         if covariance_type == "full":
-            cov = st.Czz / n[:, None, None]
+            cov = (st.Czz + tau * pooled) / (n + tau)[:, None, None]
         else:
-            pooled = st.Czz.sum(axis=0) / n.sum()
             cov = np.broadcast_to(pooled, (G, d, d)).copy()
         cov[:, np.arange(d), np.arange(d)] += reg_covar
         L = np.linalg.cholesky(cov)
@@ -420,12 +430,10 @@ def gaussian_params(
         # precision Cholesky: inv(L)^T, as scikit-learn's GaussianMixture
         prec = np.swapaxes(np.linalg.solve(L, eye), 1, 2)
         return st.zbar, prec
-    var = np.diagonal(st.Czz, axis1=1, axis2=2) / n[:, None]
+    var = (np.diagonal(st.Czz, axis1=1, axis2=2) + tau * np.diagonal(pooled)) / (n + tau)[:, None]
     if covariance_type == "diag":
         return st.zbar, 1.0 / np.sqrt(var + reg_covar)
-    if covariance_type == "spherical":
-        return st.zbar, 1.0 / np.sqrt(var.mean(axis=1) + reg_covar)
-    raise ValueError(f"Unknown covariance_type {covariance_type!r}.")
+    return st.zbar, 1.0 / np.sqrt(var.mean(axis=1) + reg_covar)
 
 
 def gaussian_log_density(

@@ -17,7 +17,8 @@ of the input space, mixed with soft weights:
    (``aug`` = real plus perturbed points). Hierarchical clustering on ``d`` merges cells into
    **EPICs** (explainable prediction-induced input clusters); each EPIC's model is refitted on
    the union of its cells' augmented points.
-4. **Soft weights.** A Gaussian is fitted to each cell's augmented inputs; EPIC ``j`` has
+4. **Soft weights.** A Gaussian is fitted to each cell's rows (by default; shrunk towards the
+   pooled within-cell covariance, see ``covariance_shrinkage``); EPIC ``j`` has
    density ``f_j(x) = sum_{k in j} (n_k / n_j) N(x; mu_k, Sigma_k)`` and weight
    ``gamma_j(x) ∝ pi_j f_j(x)``; the prediction is ``sum_j gamma_j(x) m_j(x)``.
 5. **Interpretation.** EPIC coefficients (:meth:`MixtureOfLinearModels.coefficients`,
@@ -95,6 +96,18 @@ class MixtureOfLinearModels(BaseEstimator):
         Prior ``pi_j`` of the soft weights: ``n_j / N`` or ``1 / J``.
     covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
         Covariance of each cell's Gaussian (``tied``: one pooled covariance for all cells).
+    covariance_source : {"real", "augmented"}, default="real"
+        Points each cell's Gaussian is estimated from. ``"real"``: the cell's training rows
+        (the region the cell covers). ``"augmented"``: its rows plus its perturbed points, as
+        in the reference implementation; the ``n_perturb`` points of tiny variance then shrink
+        the covariance of small cells by about ``n_k / (n_k + n_perturb)``, so that a test row
+        is rarely given to the small cell it falls in.
+    covariance_shrinkage : float, default=20.0
+        Pseudo-count ``tau`` of a prior centred on the pooled within-cell covariance ``P``:
+        each cell's covariance is ``(S_k + tau * P) / (n_k + tau)`` (``S_k`` its scatter
+        matrix over ``n_k`` points), so a cell with one or a few rows borrows the shape of the
+        others instead of collapsing to a point. 0 disables it (then ``reg_covar`` alone keeps
+        the covariances invertible); not used by ``covariance_type="tied"``.
     reg_covar : float, default=1e-6
         Added to the diagonal of each covariance (standardised units).
     penalty : {None, "l1", "l2"}, default=None
@@ -190,6 +203,8 @@ class MixtureOfLinearModels(BaseEstimator):
         weights: str = "soft",
         prior: str = "size",
         covariance_type: str = "full",
+        covariance_source: str = "real",
+        covariance_shrinkage: float = 20.0,
         reg_covar: float = 1e-6,
         penalty: str | None = None,
         alpha: float = 1e-3,
@@ -209,6 +224,8 @@ class MixtureOfLinearModels(BaseEstimator):
         self.weights = weights
         self.prior = prior
         self.covariance_type = covariance_type
+        self.covariance_source = covariance_source
+        self.covariance_shrinkage = covariance_shrinkage
         self.reg_covar = reg_covar
         self.penalty = penalty
         self.alpha = alpha
@@ -302,7 +319,8 @@ class MixtureOfLinearModels(BaseEstimator):
         self.feature_mean_, self.feature_scale_ = mean, scale
         Zf = (Xf - mean) / scale
         m = int(self.n_perturb)
-        zbar_real = lin.group_stats(Zf, Yf[:, :1], cell_of_row, C).zbar
+        stats_real = lin.group_stats(Zf, Yf[:, :1], cell_of_row, C)
+        zbar_real = stats_real.zbar
         if m > 0:
             noise = rng.standard_normal((C * m, d)) * (np.sqrt(self.perturb_var) * varying)
             Zp = np.repeat(zbar_real, m, axis=0) + noise
@@ -334,8 +352,11 @@ class MixtureOfLinearModels(BaseEstimator):
         link_matrix = _linkage(D, self.linkage)
         times["linkage"] = time.perf_counter() - t0
 
-        # soft-weight Gaussians of every cell (augmented inputs)
-        means, prec = lin.gaussian_params(stats, self.covariance_type, self.reg_covar)
+        # soft-weight Gaussians of every cell (real rows or augmented points)
+        means, prec = lin.gaussian_params(
+            stats_real if self.covariance_source == "real" else stats,
+            self.covariance_type, self.reg_covar, self.covariance_shrinkage,
+        )
         self._cell_means, self._cell_prec = means, prec
 
         # choose the number of EPICs
@@ -407,6 +428,15 @@ class MixtureOfLinearModels(BaseEstimator):
         if self.covariance_type not in _COVARIANCES:
             raise ValueError(
                 f"covariance_type must be one of {_COVARIANCES}; got {self.covariance_type!r}."
+            )
+        if self.covariance_source not in ("real", "augmented"):
+            raise ValueError(
+                "covariance_source must be 'real' or 'augmented'; "
+                f"got {self.covariance_source!r}."
+            )
+        if not _is_real(self.covariance_shrinkage) or self.covariance_shrinkage < 0:
+            raise ValueError(
+                f"covariance_shrinkage must be >= 0; got {self.covariance_shrinkage!r}."
             )
         if not _is_real(self.reg_covar) or self.reg_covar < 0:
             raise ValueError(f"reg_covar must be a non-negative number; got {self.reg_covar!r}.")
