@@ -5,6 +5,7 @@ Published protocol (PiML toolbox examples; see ``glassnet.datasets.load_taiwan_c
 PiML reports a 2x40 ReLU network at test AUC 0.769-0.774, and strong-L1 networks with
 8-22 local linear models at 0.741-0.767.
 
+The mini-batch size is chosen among 100, 200 and 500 by the early-stopping validation loss.
 The L1 path is trained on 80% of the training rows and validated on the other 20% (the
 test rows are used only to report test AUCs).
 
@@ -33,6 +34,7 @@ from glassnet import ReluNetClassifier, l1_path, unwrap
 from glassnet.datasets import load_taiwan_credit
 
 PENALTIES = [0.0, 1e-4, 3e-4, 6e-4, 1e-3, 2e-3]
+BATCH_SIZES = (100, 200, 500)
 
 
 def main(argv: list[str]) -> pd.DataFrame:
@@ -42,19 +44,27 @@ def main(argv: list[str]) -> pd.DataFrame:
     data = load_taiwan_credit(path)
     X_tr, X_te, y_tr, y_te = data.X_train, data.X_test, data.y_train, data.y_test
 
-    est = ReluNetClassifier((40, 40), random_state=0)
-    start = time.perf_counter()
-    est.fit(X_tr, y_tr)
-    wall = time.perf_counter() - start
-    auc = roc_auc_score(y_te, est.predict_proba(X_te)[:, 1])
-    regions = unwrap(est.network_, X_tr)
+    # choose the mini-batch size by the validation loss of early stopping (the estimator's
+    # own held-out 10% of the training rows); the test rows are not looked at
     print(f"TaiwanCredit 2x40 on {len(X_tr)} rows x {X_tr.shape[1]} features "
           f"(torch on 1 thread; machine has {os.cpu_count()} cores)")
-    print(f"  random_state=0: test AUC {auc:.4f} (PiML 0.769-0.774); {est.n_epochs_} epochs "
-          f"(best {est.best_epoch_}); fit time {wall:.1f} s; {regions.n_regions} regions")
+    fits = {}
+    for bs in BATCH_SIZES:
+        start = time.perf_counter()
+        fits[bs] = ReluNetClassifier((40, 40), batch_size=bs, random_state=0).fit(X_tr, y_tr)
+        print(f"  batch_size={bs}: validation log-loss {fits[bs].best_loss_:.5f}, "
+              f"fit time {time.perf_counter() - start:.1f} s")
+    batch = min(fits, key=lambda b: fits[b].best_loss_)
+    est = fits[batch]
+    wall = est.fit_time_
+    auc = roc_auc_score(y_te, est.predict_proba(X_te)[:, 1])
+    regions = unwrap(est.network_, X_tr)
+    print(f"  chosen batch_size={batch}, random_state=0: test AUC {auc:.4f} (PiML 0.769-0.774); "
+          f"{est.n_epochs_} epochs (best {est.best_epoch_}); fit time {wall:.1f} s; "
+          f"{regions.n_regions} regions")
     aucs = [auc]
     for seed in (1, 2):
-        other = ReluNetClassifier((40, 40), random_state=seed).fit(X_tr, y_tr)
+        other = ReluNetClassifier((40, 40), batch_size=batch, random_state=seed).fit(X_tr, y_tr)
         aucs.append(roc_auc_score(y_te, other.predict_proba(X_te)[:, 1]))
         print(f"  random_state={seed}: test AUC {aucs[-1]:.4f}; fit time "
               f"{other.fit_time_:.1f} s")
