@@ -30,6 +30,43 @@ class _Sections(HTMLParser):
             self.images += 1
 
 
+class _Table(HTMLParser):
+    """Header and rows (text) of the first table in some HTML."""
+
+    def __init__(self):
+        super().__init__()
+        self.head, self.rows, self._cell, self._done = [], [], None, False
+
+    def handle_starttag(self, tag, attrs):
+        if self._done:
+            return
+        if tag == "tr":
+            self.rows.append([])
+        if tag in ("td", "th"):
+            self._cell = ""
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+
+    def handle_endtag(self, tag):
+        if self._done:
+            return
+        if tag in ("td", "th"):
+            (self.head if tag == "th" else self.rows[-1]).append(self._cell)
+            self._cell = None
+        if tag == "table":
+            self._done = True
+
+
+def section_table(path, key):
+    """The first table of section ``key`` of a report, as a DataFrame of strings."""
+    html = path.read_text(encoding="utf-8")
+    p = _Table()
+    p.feed(html.split(f'data-section="{key}"')[1].split("</section>")[0])
+    return pd.DataFrame([r for r in p.rows if r], columns=p.head)
+
+
 def sections_of(path):
     p = _Sections()
     p.feed(path.read_text(encoding="utf-8"))
@@ -90,6 +127,10 @@ def test_help_everywhere(capsys):
         assert main([*cmd, "--help"]) == 0
         out = capsys.readouterr().out
         assert "usage: glassnet" in out
+        if cmd == ["unwrap"]:
+            assert "--chunk-size" in out and "--stream-above" in out
+        if cmd == ["simplify"]:
+            assert "prune" in out
     assert main([]) == 0 and "COMMAND" in capsys.readouterr().out
 
 
@@ -143,6 +184,94 @@ def test_unwrap_glassnet_model_and_outputs(trained, csvs, tmp_path, capsys):
     summary = pd.read_csv(tmp_path / "s.csv")
     assert len(summary) == len(regions) and summary["count"].sum() == 300
     assert {"certificate", "region-summary", "versions"} <= set(sections_of(report).sections)
+
+
+def test_unwrap_streaming_equals_in_memory(trained, csvs, tmp_path, capsys):
+    base = ["unwrap", trained, csvs / "cls.csv", "--target", "label", "-q"]
+    code, out_mem, err = run(capsys, *base, "--chunk-size", "0", "--stream-above", "0",
+                             "--out", tmp_path / "mem.glassnet", "--summary-csv",
+                             tmp_path / "mem.csv", "--report", tmp_path / "mem.html")
+    assert code == 0, err
+    assert "streamed" not in out_mem  # --chunk-size 0: never stream
+    code, out, err = run(capsys, *base, "--chunk-size", "7", "--out", tmp_path / "str.glassnet",
+                         "--summary-csv", tmp_path / "str.csv", "--report",
+                         tmp_path / "str.html")
+    assert code == 0, err
+    assert "streamed 300 rows of" in out and "in chunks of 7 rows" in out
+    mem, st = glassnet.load(tmp_path / "mem.glassnet"), glassnet.load(tmp_path / "str.glassnet")
+    assert st.labels is None  # no per-row state kept
+    assert len(st) == len(mem) and st.n_samples == 300
+    np.testing.assert_array_equal(st.counts, mem.counts)
+    np.testing.assert_array_equal(st.packed_patterns, mem.packed_patterns)
+    np.testing.assert_array_equal(st.representatives, mem.representatives)
+    np.testing.assert_allclose(st.coef, mem.coef, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(st.y_sum, mem.y_sum)
+    np.testing.assert_allclose(st.pred_sum, mem.pred_sum, rtol=1e-12)
+    assert st.max_abs_error < 1e-9
+    # the printed region table is the same
+    def table(text):
+        return text.split("regions cover")[1].split("regions:")[0]
+
+    assert table(out_mem) == table(out)
+    s_mem, s_str = pd.read_csv(tmp_path / "mem.csv"), pd.read_csv(tmp_path / "str.csv")
+    np.testing.assert_array_equal(s_mem["count"], s_str["count"])
+    np.testing.assert_allclose(s_mem["y_mean"], s_str["y_mean"])
+    # the report: what streaming shows and what it leaves out
+    rep = sections_of(tmp_path / "str.html")
+    assert rep.sections == ["overview", "streaming", "certificate", "region-summary",
+                            "size-distribution", "feature-importance", "coefficients",
+                            "boundary-distance", "versions"]
+    table = section_table(tmp_path / "str.html", "region-summary")
+    assert {"count", "y_mean", "pred_mean", "pred_std", "coef_a"} <= set(table.columns)
+    assert "local_auc" not in table.columns
+    assert "local_auc" in section_table(tmp_path / "mem.html", "region-summary").columns
+    html = (tmp_path / "str.html").read_text()
+    assert "bad: 179 (59.7%), good: 121 (40.3%)" in html  # streamed class counts
+    assert "Not shown, as they need every row at once" in html
+
+
+def test_unwrap_streaming_auto_2d_regression_and_errors(csvs, tmp_path, capsys):
+    import joblib
+    from sklearn.neural_network import MLPRegressor
+
+    # a 2-input classifier: automatic streaming (tiny threshold), partition map from a sample
+    joblib.dump(_sk_model(csvs, cols=("a", "b")), tmp_path / "two.joblib")
+    code, out, err = run(capsys, "unwrap", tmp_path / "two.joblib", csvs / "two.csv",
+                         "--target", "label", "--stream-above", "0", "--report",
+                         tmp_path / "two.html", "-q")
+    assert code == 0, err
+    assert "streamed 300 rows" in out and "in chunks of 100000 rows" in out
+    assert {"streaming", "partition-map", "boundary-distance"} <= set(
+        sections_of(tmp_path / "two.html").sections)
+    # regression: the streamed RMSE is exact, equal to the in-memory one
+    reg = pd.read_csv(csvs / "reg.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlp = MLPRegressor(hidden_layer_sizes=(5,), max_iter=30, random_state=0).fit(
+            reg[["a", "b", "c"]].to_numpy(), reg["value"])
+    joblib.dump(mlp, tmp_path / "r.joblib")
+    rmse = []
+    for chunk in ("0", "50"):
+        path = tmp_path / f"r{chunk}.html"
+        code, _, err = run(capsys, "unwrap", tmp_path / "r.joblib", csvs / "reg.csv",
+                           "--target", "value", "--chunk-size", chunk, "--report", path, "-q")
+        assert code == 0, err
+        rmse.append(path.read_text().split("<td>RMSE</td><td>")[1].split("<")[0])
+    assert rmse[0] == rmse[1]
+    # bad input is still one line, naming the rows at fault
+    df = pd.read_csv(csvs / "two.csv")
+    df["b"] = df["b"].astype(object)
+    df.loc[250, "b"] = "unknown"
+    df.to_csv(tmp_path / "late.csv", index=False)
+    code, _, err = run(capsys, "unwrap", tmp_path / "two.joblib", tmp_path / "late.csv",
+                       "--target", "label", "--chunk-size", "100")
+    assert_bad_input(code, err, "'b'", "data rows 201-300", "not numeric")
+    code, _, err = run(capsys, "unwrap", tmp_path / "two.joblib", csvs / "two.csv",
+                       "--target", "nope", "--chunk-size", "10")
+    assert_bad_input(code, err, "target column 'nope'")
+    code, _, err = run(capsys, "unwrap", tmp_path / "two.joblib", csvs / "two.csv",
+                       "--chunk-size", "-5")
+    assert_bad_input(code, err, "--chunk-size")
 
 
 def _sk_model(csvs, cls=MLPClassifier, target="label", cols=("a", "b", "c")):
@@ -220,6 +349,33 @@ def test_simplify_merge_and_mlm(trained, csvs, tmp_path, capsys):
     assert {"simplification", "mlm"} <= set(sections_of(report).sections)
 
 
+def test_simplify_prune(trained, csvs, tmp_path, capsys):
+    report = tmp_path / "prune.html"
+    code, out, err = run(capsys, "simplify", trained, csvs / "cls.csv", "--target", "label",
+                         "--method", "prune", "--report", report, "--out",
+                         tmp_path / "pruner.glassnet", "-q")
+    assert code == 0, err
+    pruner = glassnet.load(tmp_path / "pruner.glassnet")
+    assert type(pruner).__name__ == "RegionPruner"
+    assert f"pruned regions (RegionPruner): {pruner.n_regions_} regions, test AUC" in out
+    rep = sections_of(report)
+    assert {"simplification", "prune-cv", "merged-regions", "boundary-distance"} <= set(
+        rep.sections)
+    html = report.read_text()
+    assert "Kept regions (pruning)" in html and "3-fold cross-validation" in html
+    # the count chosen by CV is the one marked in the table
+    cv = section_table(report, "prune-cv")
+    assert cv.loc[cv["chosen"] == "yes", "kept regions"].tolist() == [str(pruner.n_regions_)]
+
+    code, out, err = run(capsys, "simplify", trained, csvs / "cls.csv", "--target", "label",
+                         "--method", "prune", "--n-regions", "2", "--no-report", "-q")
+    assert code == 0, err
+    assert "pruned regions (RegionPruner): 2 regions" in out
+    code, _, err = run(capsys, "simplify", trained, csvs / "cls.csv", "--target", "label",
+                       "--method", "prune", "--n-regions", "100000", "--no-report")
+    assert_bad_input(code, err, "n_regions=100000 is larger than")
+
+
 def test_simplify_l1_path(trained, csvs, tmp_path, capsys):
     report = tmp_path / "l1.html"
     code, out, err = run(capsys, "simplify", trained, csvs / "cls.csv", "--target", "label",
@@ -243,10 +399,11 @@ def test_demo_end_to_end(tmp_path, capsys):
     assert f"report: {report}" in out
     rep = sections_of(report)
     assert rep.sections == ["overview", "certificate", "region-summary", "size-distribution",
-                            "feature-importance", "coefficients", "partition-map",
-                            "simplification", "merged-regions", "mlm", "versions"]
-    # sizes, importance, coefficients, profiles, partition, CV curve, EPICs
-    assert rep.images == 7
+                            "feature-importance", "coefficients", "boundary-distance",
+                            "partition-map", "simplification", "merged-regions", "mlm",
+                            "versions"]
+    # sizes, importance, coefficients, profiles, boundary distance, partition, CV curve, EPICs
+    assert rep.images == 8
     for line in ("merged regions (RegionMerger, CV):", "flattened (1 hidden layer",
                  "MLM-EPIC", "exactness certificate: max |LLM - network| = "):
         assert line in out
@@ -304,7 +461,7 @@ def test_bad_files_and_options(trained, csvs, tmp_path, capsys):
                        "--n-regions", "0")
     assert_bad_input(code, err, "--n-regions")
     code, _, err = run(capsys, "simplify", trained, csvs / "cls.csv", "--target", "label",
-                       "--method", "prune")
+                       "--method", "bogus")
     assert_bad_input(code, err, "invalid choice")
     (tmp_path / "labels.csv").write_text("a,b,c,label\n0.1,0.2,0.3,maybe\n")
     code, _, err = run(capsys, "unwrap", trained, tmp_path / "labels.csv", "--target", "label")

@@ -88,6 +88,7 @@ def _full_report(data, fmt="png"):
         .add_size_distribution(regions)
         .add_feature_importance(regions, X)
         .add_coefficients(regions, X, top=5)
+        .add_boundary_distance(regions, X)
         .add_partition_map(net, X, y)
         .add_simplification(pd.DataFrame({"model": ["network", "merged"], "regions": [30, 4]}))
         .add_table("Extra table", {"a": [1, 2]})
@@ -102,13 +103,14 @@ def test_all_sections_render_and_parse(data, tmp_path):
     html = path.read_text(encoding="utf-8")
     doc = parse(html)
     expected = ["overview", "certificate", "region-summary", "size-distribution",
-                "feature-importance", "coefficients", "partition-map", "simplification",
-                "table", "figure", "text", "versions"]
+                "feature-importance", "coefficients", "boundary-distance", "partition-map",
+                "simplification", "table", "figure", "text", "versions"]
     assert doc.sections == expected
     assert report.sections == expected[:-1]  # saving does not add the versions section for good
     assert doc.scripts == 0 and doc.links == []  # self-contained, no scripts, no external files
     assert not re.search(r"""(src|href)=["']https?:""", html)
-    assert len(doc.images) == 6  # size, importance, coefficients, profiles, partition, extra
+    # size, importance, coefficients, profiles, boundary distance, partition, extra
+    assert len(doc.images) == 7
     for src in doc.images:
         head, b64 = src.split(",", 1)
         assert head == "data:image/png;base64"
@@ -183,3 +185,64 @@ def test_regression_overview_and_multi_output():
     text = " ".join(parse(html).text)
     assert "regression" in text and "Output 1 of 2" in text
     assert "x0" in text and "x2" in text
+
+
+def _text(html: str, key: str) -> str:
+    body = html.split(f'data-section="{key}"')[1].split("</section>")[0]
+    return " ".join(parse(f"<div>{body}</div>").text)
+
+
+def test_boundary_distance_section(data):
+    from glassnet import boundary_distance
+
+    net, X, y, regions = data
+    html = Report().add_boundary_distance(regions, X, max_rows=150, standardize=False).to_html()
+    doc = parse(html)
+    assert doc.sections[0] == "boundary-distance" and len(doc.images) == 1
+    text = _text(html, "boundary-distance")
+    assert "a uniform random sample of 150 of the 400 rows" in text
+    for part in ("Quantiles", "Rows near a boundary", "Which layer bounds the region",
+                 "Per region (feature units)", "hidden layer 1"):
+        assert part in text
+    # all rows, raw units: the table's extremes are those of boundary_distance itself
+    html = Report().add_boundary_distance(net, X, standardize=False).to_html()
+    text = _text(html, "boundary-distance")
+    d = boundary_distance(net, X)
+    assert "all 400 rows" in text and "Per region" not in text  # a network: no region table
+    from glassnet.report import _fmt
+
+    assert _fmt(d.min()) in text and _fmt(d.max()) in text
+    # standardized (the default): both units, in the caption and the table
+    text = _text(Report().add_boundary_distance(regions, X).to_html(), "boundary-distance")
+    assert "distance (standard deviations)" in text and "distance (feature units)" in text
+
+
+def test_boundary_distance_flat_network_and_bad_input(data):
+    net, X, y, regions = data
+    flat = ReluNetwork([np.zeros((3, 2)), np.ones((1, 3))], [np.ones(3), np.zeros(1)])
+    html = Report().add_boundary_distance(flat, np.zeros((4, 2))).to_html()
+    assert len(parse(html).images) == 0  # every distance is infinite: no histogram
+    assert "4 row(s) are in a region no neuron bounds" in html
+    with pytest.raises(ValueError, match="max_rows"):
+        Report().add_boundary_distance(regions, X, max_rows=0)
+    with pytest.raises(ValueError, match="at least one row"):
+        Report().add_boundary_distance(net, np.zeros((0, 2)))
+
+
+def test_region_summary_and_overview_without_rows(data):
+    from glassnet.streaming import unwrap_chunks
+
+    net, X, y, regions = data
+    Xa = X.to_numpy()
+    streamed = unwrap_chunks(net, [(Xa[:150], y[:150]), (Xa[150:], y[150:])])
+    assert streamed.labels is None
+    stats = pd.DataFrame({"feature": ["f0", "f1"], "mean": [0.0, 0.1], "std": [1.0, 1.0],
+                          "min": [-1.0, -1.0], "max": [1.0, 1.0]})
+    html = (Report().add_overview(net, data_name="big.csv", feature_stats=stats, n_rows=400)
+            .add_region_summary(streamed, top=5).add_region_summary(regions).to_html())
+    text = _text(html, "region-summary")
+    assert "pred_std" in text and "y_mean" in text and "local_auc" not in text
+    assert "need" in text and "all rows at once" in text
+    assert "local_auc" not in _text(html, "region-summary-2")  # no X: statistics only
+    overview = _text(html, "overview")
+    assert "big.csv" in overview and "400" in overview and "f1" in overview

@@ -4,13 +4,16 @@ Commands (``glassnet COMMAND --help`` for the options of each)::
 
     glassnet demo [--out DIR]                 the whole pipeline on CoCircles, no arguments
     glassnet train DATA.csv --target y --out DIR
-    glassnet unwrap MODEL DATA.csv [--target y] [--report report.html]
-    glassnet simplify MODEL DATA.csv --target y --method merge|l1|mlm [--report ...]
+    glassnet unwrap MODEL DATA.csv [--target y] [--report report.html] [--chunk-size N]
+    glassnet simplify MODEL DATA.csv --target y --method merge|prune|l1|mlm [--report ...]
 
 MODEL is a glassnet file (``glassnet.save``, or a directory written by ``glassnet train``),
 an ONNX file, a torch ``nn.Sequential`` saved whole with ``torch.save`` (``.pt``/``.pth``),
 or a scikit-learn MLP saved with skops (``.skops``) or joblib/pickle (``.joblib``,
 ``.pkl``). Pickle-based files (torch, joblib) execute code when loaded: a warning says so.
+
+``glassnet unwrap`` streams the CSV in chunks (memory independent of the number of rows)
+with ``--chunk-size N``, or by itself for files above ``--stream-above`` MB (default 256).
 
 Exit codes: 0 success, 2 bad input (the error is one line on stderr, ``--debug`` prints
 the traceback), 1 an unexpected internal error, 130 interrupted.
@@ -142,23 +145,29 @@ def _list(cols: Any, n: int = 8) -> str:
 
 def _align(net: Any, X: Any, data_name: str) -> Any:
     """Select and order the columns of ``X`` the network expects."""
+    cols = _select_columns(net, list(X.columns), data_name)
+    return X if cols == list(X.columns) else X[cols]
+
+
+def _select_columns(net: Any, columns: list[str], data_name: str) -> list[str]:
+    """The feature columns (of ``columns``, the non-target ones) the network takes, in order."""
     if net.feature_names is not None:
-        missing = [f for f in net.feature_names if f not in X.columns]
+        missing = [f for f in net.feature_names if f not in columns]
         if missing:
             raise CLIError(
                 f"the model expects feature column(s) {_list(missing)}, which {data_name} "
                 f"lacks (the model has {net.n_features} features: {_list(net.feature_names)})."
             )
-        extra = [c for c in X.columns if c not in set(net.feature_names)]
+        extra = [c for c in columns if c not in set(net.feature_names)]
         if extra:
             _warn(f"ignoring column(s) {_list(extra)} of {data_name}: the model does not use them.")
-        return X[list(net.feature_names)]
-    if X.shape[1] != net.n_features:
+        return list(net.feature_names)
+    if len(columns) != net.n_features:
         raise CLIError(
-            f"the model expects {net.n_features} features but {data_name} has {X.shape[1]} "
+            f"the model expects {net.n_features} features but {data_name} has {len(columns)} "
             "feature columns (all columns except the target are used, in file order)."
         )
-    return X
+    return list(columns)
 
 
 def _task_of(net: Any) -> str:
@@ -177,15 +186,7 @@ def _encode_target(y: Any, net: Any, classes: Any, data_name: str) -> Any:
         return y.to_numpy(dtype=np.float64)
     values = y.to_numpy()
     if classes is None:
-        classes = np.unique(values)
-        k = 2 if net.output == "sigmoid" else net.n_outputs
-        if net.output == "sigmoid" and classes.size <= 2 and set(classes.tolist()) <= {0, 1}:
-            classes = np.array([0, 1])
-        if classes.size > k:
-            raise CLIError(
-                f"the target of {data_name} has {classes.size} classes but the model has "
-                f"{k} class outputs."
-            )
+        classes = _infer_classes(values, net, data_name)
     idx = pd.Index(np.asarray(classes)).get_indexer(values)
     if (idx < 0).any():
         unknown = pd.unique(values[idx < 0])[:5]
@@ -194,6 +195,204 @@ def _encode_target(y: Any, net: Any, classes: Any, data_name: str) -> Any:
             f"({_list(classes)})."
         )
     return idx.astype(np.float64)
+
+
+def _infer_classes(values: Any, net: Any, data_name: str) -> Any:
+    """Classes of a model without ``classes_``: the sorted distinct labels (0/1 kept)."""
+    classes = np.unique(values)
+    k = 2 if net.output == "sigmoid" else net.n_outputs
+    if net.output == "sigmoid" and classes.size <= 2 and set(classes.tolist()) <= {0, 1}:
+        classes = np.array([0, 1])
+    if classes.size > k:
+        raise CLIError(
+            f"the target of {data_name} has {classes.size} classes but the model has "
+            f"{k} class outputs."
+        )
+    return classes
+
+
+# ---------------------------------------------------------------------- streamed CSV
+_STREAM_ABOVE_MB = 256.0
+_DEFAULT_CHUNK = 100_000
+_SAMPLE_ROWS = 10_000
+
+
+class _CSVStream:
+    """Validated chunks of a CSV for :func:`glassnet.streaming.unwrap_chunks`, and the
+    running statistics the report needs.
+
+    The file is read with :func:`glassnet.streaming.iter_file`, ``chunk_size`` rows at a
+    time; each chunk gets the checks of :func:`read_csv` (numeric, no missing or infinite
+    values) and its target is encoded as the model expects. Kept while streaming, in memory
+    independent of the number of rows: per-feature count/mean/std/min/max (Chan's pairwise
+    update), the class counts or the target mean/std, the network's sum of squared errors
+    (single-output regression), and a uniform random sample of at most ``sample_rows`` rows
+    (with their encoded target) for the figures and metrics that need rows.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], net: Any, target: str | None,
+                 classes: Any, chunk_size: int, sample_rows: int = _SAMPLE_ROWS,
+                 seed: int = 0) -> None:
+        import pandas as pd
+
+        p = Path(path)
+        if not p.is_file():
+            raise CLIError(f"data file not found: {p}")
+        try:
+            header = pd.read_csv(p, nrows=0)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise CLIError(f"cannot read {p} as CSV: {_one_line(exc)}") from exc
+        columns = [str(c) for c in header.columns]
+        if target is not None and target not in columns:
+            raise CLIError(
+                f"target column {target!r} is not in {p.name}; its columns are "
+                f"{_list(columns)}."
+            )
+        others = [c for c in columns if c != target]
+        if not others:
+            raise CLIError(f"{p.name} has no feature columns besides the target.")
+        self.path, self.name, self.net, self.target = p, p.name, net, target
+        self.features = _select_columns(net, others, p.name)
+        self.chunk_size, self.sample_rows = chunk_size, sample_rows
+        self.task = _task_of(net)
+        self.classes = classes
+        if target is not None and self.task == "classification" and classes is None:
+            self.classes = self._scan_classes()
+        d = len(self.features)
+        self.n_rows = 0
+        self.mean, self.m2 = np.zeros(d), np.zeros(d)
+        self.min, self.max = np.full(d, np.inf), np.full(d, -np.inf)
+        self.class_counts = None if self.classes is None else np.zeros(len(self.classes), int)
+        self.y_mean = self.y_m2 = 0.0
+        self.sse = 0.0
+        self._rng = np.random.default_rng(seed)
+        self._keys = np.zeros(0)
+        self._rows = np.zeros(0, dtype=np.int64)
+        self._X = np.zeros((0, d))
+        self._y = np.zeros(0)
+
+    def _read(self, columns: list[str] | None) -> Any:
+        from glassnet.streaming import iter_file
+
+        try:
+            yield from iter_file(self.path, chunk_size=self.chunk_size, columns=columns)
+        except (UnicodeDecodeError, ValueError) as exc:  # pandas' ParserError is a ValueError
+            raise CLIError(f"cannot read {self.name} as CSV: {_one_line(exc)}") from exc
+
+    def _scan_classes(self) -> Any:
+        """One pass over the target column alone: its distinct labels."""
+        import pandas as pd
+
+        seen: list[Any] = []
+        for chunk in self._read([self.target]):
+            seen.append(pd.unique(chunk.iloc[:, 0].dropna()))
+        values = np.concatenate(seen) if seen else np.zeros(0)
+        return _infer_classes(values, self.net, self.name)
+
+    def chunks(self, progress: Any = None) -> Any:
+        """Yield ``(X, y)`` (or ``X`` without a target) DataFrame/array chunks."""
+        import pandas as pd
+
+        cols = [*self.features, *([self.target] if self.target else [])]
+        for df in self._read(cols):
+            df.columns = [str(c) for c in df.columns]
+            first, last = self.n_rows + 1, self.n_rows + len(df)
+            where = f"{self.name} (data rows {first}-{last})"
+            y = None
+            if self.target is not None:
+                y = df.pop(self.target)
+                if y.isna().any():
+                    raise CLIError(
+                        f"target column {self.target!r} has {int(y.isna().sum())} missing "
+                        f"value(s) in {where}; drop or fill those rows first."
+                    )
+            bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+            if bad:
+                raise CLIError(
+                    f"column(s) {_list(bad)} in {where} are not numeric; encode them as numbers "
+                    "(for example one-hot) before using the file."
+                )
+            X = df[self.features].to_numpy(dtype=np.float64)
+            if np.isnan(X).any():
+                nan_cols = [c for c in self.features if df[c].isna().any()]
+                raise CLIError(
+                    f"column(s) {_list(nan_cols)} in {where} have missing values; impute or "
+                    "drop them."
+                )
+            if not np.isfinite(X).all():
+                raise CLIError(f"{where} holds infinite values; remove them first.")
+            y_enc = None if y is None else _encode_target(y, self.net, self.classes, self.name)
+            self._update(X, y_enc)
+            if progress is not None:
+                progress(self.n_rows)
+            frame = pd.DataFrame(X, columns=self.features)
+            yield frame if y_enc is None else (frame, y_enc)
+        if self.n_rows == 0:
+            raise CLIError(f"{self.path} has no data rows.")
+
+    def _update(self, X: Any, y: Any) -> None:
+        n_a, n_b = self.n_rows, X.shape[0]
+        if n_b == 0:
+            return
+        n = n_a + n_b
+        mean_b = X.mean(axis=0)
+        delta = mean_b - self.mean
+        self.mean = self.mean + delta * (n_b / n)
+        self.m2 = self.m2 + ((X - mean_b) ** 2).sum(axis=0) + delta**2 * (n_a * n_b / n)
+        self.min, self.max = np.minimum(self.min, X.min(axis=0)), np.maximum(self.max,
+                                                                              X.max(axis=0))
+        if y is not None:
+            if self.class_counts is not None:
+                self.class_counts += np.bincount(y.astype(int), minlength=len(self.classes))
+            else:
+                yb = float(y.mean())
+                dy = yb - self.y_mean
+                self.y_mean += dy * (n_b / n)
+                self.y_m2 += float(((y - yb) ** 2).sum()) + dy**2 * (n_a * n_b / n)
+                if self.net.n_outputs == 1:
+                    self.sse += float(((self.net.predict_output(X)[:, 0] - y) ** 2).sum())
+        # uniform sample: the sample_rows rows with the smallest random keys so far
+        keys = self._rng.random(n_b)
+        rows = np.arange(n_a, n, dtype=np.int64)
+        self._keys = np.concatenate([self._keys, keys])
+        self._rows = np.concatenate([self._rows, rows])
+        self._X = np.concatenate([self._X, X])
+        if y is not None:
+            self._y = np.concatenate([self._y, y])
+        if self._keys.size > self.sample_rows:
+            keep = np.argpartition(self._keys, self.sample_rows)[: self.sample_rows]
+            keep.sort()
+            self._keys, self._rows, self._X = self._keys[keep], self._rows[keep], self._X[keep]
+            if y is not None:
+                self._y = self._y[keep]
+        self.n_rows = n
+
+    def sample(self) -> tuple[Any, Any]:
+        """The sampled rows in file order, as a DataFrame, and their encoded target."""
+        import pandas as pd
+
+        order = np.argsort(self._rows)
+        X = pd.DataFrame(self._X[order], columns=self.features)
+        return X, (self._y[order] if self.target is not None else None)
+
+    def feature_frame(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame({"feature": self.features, "mean": self.mean,
+                             "std": np.sqrt(self.m2 / max(self.n_rows, 1)),
+                             "min": self.min, "max": self.max})
+
+    def target_item(self) -> tuple[str, str] | None:
+        if self.target is None:
+            return None
+        n = max(self.n_rows, 1)
+        if self.class_counts is not None:
+            return "target classes", ", ".join(
+                f"{v}: {c} ({c / n:.1%})"
+                for v, c in zip(self.classes, self.class_counts, strict=True)
+            )
+        std = np.sqrt(self.y_m2 / n)
+        return "target mean ± std", f"{self.y_mean:.4g} ± {std:.4g}"
 
 
 # ---------------------------------------------------------------------- models
@@ -324,6 +523,7 @@ def _analysis_sections(report: Any, net: Any, regions: Any, X: Any, y_enc: Any, 
     report.add_size_distribution(regions)
     report.add_feature_importance(regions, X)
     report.add_coefficients(regions, X)
+    report.add_boundary_distance(regions, X, max_rows=_SAMPLE_ROWS)
     if net.n_features == 2:
         report.add_partition_map(net, X, None if y_enc is None else y_enc)
 
@@ -599,11 +799,31 @@ def _train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _stream_chunk_size(args: argparse.Namespace) -> int | None:
+    """Rows per chunk when ``glassnet unwrap`` streams the file, else None."""
+    if args.chunk_size is not None and args.chunk_size < 0:
+        raise CLIError(f"--chunk-size must be a positive number of rows (0: never stream); "
+                       f"got {args.chunk_size}.")
+    if args.stream_above < 0:
+        raise CLIError(f"--stream-above must be a size in MB >= 0; got {args.stream_above}.")
+    if args.chunk_size == 0:
+        return None
+    if args.chunk_size is not None:
+        return int(args.chunk_size)
+    p = Path(args.data)
+    if p.is_file() and p.stat().st_size > args.stream_above * 2**20:
+        return _DEFAULT_CHUNK
+    return None
+
+
 def _unwrap(args: argparse.Namespace) -> int:
     from glassnet import Report, unwrap
     from glassnet.io import save
 
     model, net, desc = load_model(args.model)
+    chunk_size = _stream_chunk_size(args)
+    if chunk_size is not None:
+        return _unwrap_streamed(args, model, net, desc, chunk_size)
     X, y = read_csv(args.data, args.target)
     X = _align(net, X, Path(args.data).name)
     y_enc = _encode_target(y, net, _classes_of(model), Path(args.data).name)
@@ -640,6 +860,93 @@ def _unwrap(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _unwrap_streamed(args: argparse.Namespace, model: Any, net: Any, desc: str,
+                     chunk_size: int) -> int:
+    """``glassnet unwrap`` on a CSV read ``chunk_size`` rows at a time."""
+    from glassnet import Report
+    from glassnet.io import save
+    from glassnet.streaming import unwrap_chunks
+
+    src = _CSVStream(args.data, net, args.target, _classes_of(model), chunk_size)
+    with _Steps(["unwrap", "report"], args.quiet) as bar:
+        bar("unwrap")
+        regions = unwrap_chunks(net, src.chunks(lambda n: bar(f"unwrap {n:,} rows")))
+        bar.done()
+        if args.out:
+            save(regions, args.out)
+        if args.summary_csv:
+            regions.to_frame().to_csv(args.summary_csv, index=False)
+        bar("report")
+        report_path = None
+        Xs, ys = src.sample()
+        sampled = Xs.shape[0] < src.n_rows
+        if not args.no_report:
+            metrics: dict[str, Any] = {}
+            item = src.target_item()
+            if item is not None:
+                metrics[item[0]] = item[1]
+                if src.task == "regression" and net.n_outputs == 1:
+                    metrics["RMSE"] = float(np.sqrt(src.sse / src.n_rows))
+                else:
+                    name, val = _metric(net, Xs, ys)
+                    metrics[f"{name} (on a sample of {len(Xs)} rows)" if sampled else name] = val
+            report = Report(f"glassnet unwrap: {Path(args.model).name}",
+                            subtitle=f"{desc} on {args.data} (streamed, {chunk_size:,} rows a "
+                            "chunk)")
+            report.add_overview(model, data_name=args.data, metrics=metrics,
+                                feature_stats=src.feature_frame(), n_rows=src.n_rows)
+            report.add_text("Streaming mode", _streaming_note(src, chunk_size, len(Xs)),
+                            key="streaming")
+            report.add_certificate(regions)
+            report.add_region_summary(regions, top=args.top)
+            report.add_size_distribution(regions)
+            report.add_feature_importance(regions)
+            report.add_coefficients(regions)
+            report.add_boundary_distance(regions, Xs, max_rows=_SAMPLE_ROWS)
+            if net.n_features == 2:
+                pad = 0.05 * np.maximum(src.max - src.min, 1e-9)
+                lo, hi = src.min - pad, src.max + pad
+                report.add_partition_map(net, Xs, ys, bounds=((lo[0], hi[0]), (lo[1], hi[1])))
+            report.add_versions(command=_command_line(args._argv))
+            report_path = report.save(args.report)
+        bar.done()
+    print(f"model: {desc}, {net}")
+    print(f"streamed {src.n_rows} rows of {args.data} in chunks of {chunk_size} rows")
+    _print_regions(regions, top=10)
+    if args.out:
+        print(f"regions: {args.out}")
+    if report_path is not None:
+        print(f"report: {report_path}")
+    return EXIT_OK
+
+
+def _streaming_note(src: _CSVStream, chunk_size: int, n_sample: int) -> str:
+    whole = ("all the rows" if n_sample == src.n_rows
+             else f"a uniform random sample of {n_sample} rows")
+    exact = ("the regions, their counts and local linear models, the exactness certificate, "
+             "the size distribution, feature importance and coefficient distributions "
+             "(weighted by region counts), the per-feature statistics")
+    if src.target is not None:
+        exact += (", the target distribution, per-region target and prediction means and "
+                  "standard deviations")
+        if src.task == "regression" and src.net.n_outputs == 1:
+            exact += ", the network's RMSE"
+    sampled = ["the distance to the region boundary"]
+    if src.target is not None and not (src.task == "regression" and src.net.n_outputs == 1):
+        sampled.append("the network's " + ("AUC" if src.task == "classification" else "RMSE"))
+    if src.net.n_features == 2:
+        sampled.append("the points drawn on the partition map (the map itself is exact)")
+    return (
+        f"The {src.n_rows} rows of {src.name} were read {chunk_size} at a time and reduced to "
+        "per-region statistics (glassnet.streaming), so memory did not grow with the number "
+        f"of rows. Exact, on all rows: {exact}.\n\n"
+        f"Computed on {whole}, kept while streaming: {' and '.join(sampled)}.\n\n"
+        "Not shown, as they need every row at once: per-region performance (local and global "
+        "AUC, accuracy or MSE of each region's model) and the LLM profiles. Run glassnet "
+        "unwrap with --chunk-size 0 on a machine that holds the data to get them."
+    )
+
+
 def _simplify(args: argparse.Namespace) -> int:
 
     from glassnet import Report, unwrap
@@ -657,7 +964,7 @@ def _simplify(args: argparse.Namespace) -> int:
     where = "test" if X_te is not None else "train"
     name, net_score = _metric(net, X_ev, y_ev)
     module = {"merge": "glassnet.simplify.merge", "mlm": "glassnet.mlm",
-              "l1": "glassnet.simplify.l1path"}[args.method]
+              "l1": "glassnet.simplify.l1path", "prune": "glassnet.simplify.prune"}[args.method]
     if not _has(module):
         raise CLIError(f"--method {args.method} is not available in this glassnet installation.")
     n = _parse_count(args.n_regions)
@@ -680,6 +987,21 @@ def _simplify(args: argparse.Namespace) -> int:
                          f"{where} {name}": score})
             _simplification_section(report, rows, fitted)
             report.add_merged_regions(fitted, X_ev, y_ev, X_fit=X_tr, y_fit=y_tr)
+        elif args.method == "prune":
+            fitted, cv_table = _fit_pruner(net, X_tr, y_tr, n, args.seed, task)
+            score = _score_proba(task, y_ev, _predict_scores(fitted, X_ev, task))
+            rows.append({"model": "pruned regions (RegionPruner)", "regions": fitted.n_regions_,
+                         f"{where} {name}": score})
+            _simplification_section(report, rows, None)
+            if cv_table is not None:
+                report.add_table(
+                    "Pruning: number of kept regions", cv_table, key="prune-cv",
+                    caption=f"{_PRUNE_FOLDS}-fold cross-validation on the training rows "
+                    f"(score: {'AUC' if task == 'classification' else 'RMSE'}); kept "
+                    f"{fitted.n_regions_}, the count with the best mean score.",
+                )
+            report.add_merged_regions(fitted, X_ev, y_ev, X_fit=X_tr, y_fit=y_tr,
+                                      title="Kept regions (pruning)")
         elif args.method == "mlm":
             fitted = _fit_mlm(net, X_tr, y_tr, args.seed, n_epics=n if n != "cv" else "auto")
             score = _score_proba(task, y_ev, _predict_scores(fitted, X_ev, task))
@@ -717,6 +1039,60 @@ def _simplify(args: argparse.Namespace) -> int:
     if report_path is not None:
         print(f"report: {report_path}")
     return EXIT_OK
+
+
+_PRUNE_CANDIDATES = (1, 2, 3, 5, 8, 10, 15, 20)
+_PRUNE_FOLDS = 3
+
+
+def _fit_pruner(net: Any, X: Any, y: Any, n_regions: Any, seed: int,
+                task: str) -> tuple[Any, Any]:
+    """A RegionPruner keeping ``n_regions`` regions; with ``"cv"``, the count of
+    ``_PRUNE_CANDIDATES`` with the best mean score in ``_PRUNE_FOLDS``-fold CV."""
+    import warnings
+
+    import pandas as pd
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    from glassnet import RegionPruner, unwrap
+
+    cv_table = None
+    if n_regions == "cv":
+        n_avail = len(unwrap(net, X))
+        cands = [k for k in _PRUNE_CANDIDATES if k <= n_avail] or [n_avail]
+        y = np.asarray(y)
+        strat = task == "classification" and np.unique(y, return_counts=True)[1].min() >= \
+            _PRUNE_FOLDS
+        cv = (StratifiedKFold if strat else KFold)(_PRUNE_FOLDS, shuffle=True, random_state=seed)
+        scores = np.full((len(cands), _PRUNE_FOLDS), np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # one-class regions, convergence on tiny folds
+            for f, (tr, va) in enumerate(cv.split(X, y)):
+                X_tr, X_va = _take(X, tr), _take(X, va)
+                for i, k in enumerate(cands):
+                    try:
+                        est = RegionPruner(net, n_regions=k).fit(X_tr, y[tr])
+                    except ValueError:  # fewer regions than k in this fold
+                        continue
+                    scores[i, f] = _score_proba(task, y[va], _predict_scores(est, X_va, task))
+        sign = -1.0 if task == "regression" else 1.0  # RMSE: lower is better
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mean = np.nanmean(scores, axis=1)
+        pick = int(np.nanargmax(sign * np.where(np.isnan(mean), -sign * np.inf, mean)))
+        n_regions = cands[pick]
+        metric = "AUC" if task == "classification" else "RMSE"
+        cv_table = pd.DataFrame({"kept regions": cands, f"mean CV {metric}": mean,
+                                 f"std CV {metric}": np.nanstd(scores, axis=1),
+                                 "chosen": ["yes" if i == pick else "" for i in
+                                            range(len(cands))]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        return RegionPruner(net, n_regions=n_regions).fit(X, y), cv_table
+
+
+def _take(X: Any, idx: Any) -> Any:
+    return X.iloc[idx] if hasattr(X, "iloc") else X[idx]
 
 
 def _predict_scores(est: Any, X: Any, task: str) -> Any:
@@ -860,7 +1236,11 @@ def build_parser() -> argparse.ArgumentParser:
     unwrap = sub.add_parser(
         "unwrap", parents=[common], help="unwrap a saved model on a CSV and report its regions",
         description="Find the activation regions of MODEL on the rows of DATA.csv, with the "
-        "exact local linear model of each, and write an HTML report.",
+        "exact local linear model of each, and write an HTML report: data and model, "
+        "exactness certificate, region summary, region sizes, feature importance, "
+        "coefficients, the distance of the rows to their region's boundary (how stable each "
+        "row's explanation is; on at most 10000 rows), and for 2 inputs the partition map. "
+        "Large files are streamed in chunks (--chunk-size, --stream-above).",
     )
     unwrap.add_argument("model", metavar="MODEL", help=model_help)
     unwrap.add_argument("data", metavar="DATA.csv")
@@ -872,21 +1252,34 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also save the regions (glassnet.load reads them)")
     unwrap.add_argument("--summary-csv", default=None, help="also write the region summary CSV")
     unwrap.add_argument("--top", type=int, default=20, help="regions shown in the report")
+    unwrap.add_argument(
+        "--chunk-size", type=int, default=None, metavar="N",
+        help="stream DATA.csv N rows at a time, so memory does not grow with the number of "
+        "rows; the report then shows per-region statistics (counts, target and prediction "
+        "means) instead of per-region performance, and uses a uniform sample of at most 10000 "
+        "rows for row-level figures (see docs/cli.md). 0: never stream. Default: stream "
+        "100000 rows at a time when the file is larger than --stream-above")
+    unwrap.add_argument("--stream-above", type=float, default=_STREAM_ABOVE_MB, metavar="MB",
+                        help=f"file size above which DATA.csv is streamed when --chunk-size is "
+                        f"not given (default {_STREAM_ABOVE_MB:g} MB)")
     unwrap.set_defaults(func=_unwrap)
 
     simplify = sub.add_parser(
-        "simplify", parents=[common], help="simplify a model: merge regions, L1 path, or MLM",
+        "simplify", parents=[common],
+        help="simplify a model: merge or prune regions, L1 path, or MLM",
         description="Simplify MODEL on DATA.csv: merge its regions into a few GLMs (merge), "
+        "keep the largest regions and attach the others to the nearest kept one (prune), "
         "retrain along an L1 path (l1), or explain it by a mixture of linear models (mlm); "
         "compare with the network on held-out rows and write an HTML report.",
     )
     simplify.add_argument("model", metavar="MODEL", help=model_help)
     simplify.add_argument("data", metavar="DATA.csv")
     simplify.add_argument("--target", required=True, help="target column")
-    simplify.add_argument("--method", choices=("merge", "l1", "mlm"), default="merge",
+    simplify.add_argument("--method", choices=("merge", "prune", "l1", "mlm"), default="merge",
                           help="simplification method (default merge)")
     simplify.add_argument("--n-regions", default="cv",
-                          help="merged regions / EPICs: 'cv' (chosen automatically) or a count")
+                          help="merged regions (merge), kept regions (prune) or EPICs (mlm): "
+                          "'cv' (chosen by cross-validation on the training rows) or a count")
     simplify.add_argument("--l1-values", default=None,
                           help="comma-separated penalties for --method l1")
     simplify.add_argument("--epochs", type=int, default=200,

@@ -221,6 +221,8 @@ class Report:
         data_name: str | None = None,
         task: str | None = None,
         metrics: Mapping[str, Any] | None = None,
+        feature_stats: Any = None,
+        n_rows: int | None = None,
     ) -> Report:
         """Data and model overview: architecture, parameters, rows, features, target.
 
@@ -235,6 +237,12 @@ class Report:
             ``"classification"`` or ``"regression"``; inferred from the output link.
         metrics : mapping, optional
             Named performance figures (for example ``{"test AUC": 0.93}``).
+        feature_stats : DataFrame, optional
+            Per-feature statistics computed elsewhere (columns ``feature``, ``mean``, ``std``,
+            ``min``, ``max``), for data that never sat in memory whole (the CLI's streaming
+            mode). Shown instead of the statistics of ``X`` when ``X`` is None.
+        n_rows : int, optional
+            Number of data rows, shown with ``feature_stats`` when ``X`` is None.
         """
         net = _network(model)
         task = task or ("regression" if net.output == "identity" else "classification")
@@ -263,6 +271,11 @@ class Report:
                     rows.append(("target classes", dist))
                 else:
                     rows.append(("target mean ± std", f"{_fmt(yv.mean())} ± {_fmt(yv.std())}"))
+        elif feature_stats is not None:
+            rows.append(("data", data_name or "(streamed)"))
+            if n_rows is not None:
+                rows.append(("rows", int(n_rows)))
+            rows.append(("features", len(feature_stats)))
         for k, v in (metrics or {}).items():
             rows.append((str(k), _fmt(v)))
         parts.append(self._table(pd.DataFrame(rows, columns=["item", "value"])))
@@ -278,6 +291,8 @@ class Report:
                 }
             )
             parts.append("<h3>Features</h3>" + self._table(desc, max_rows=60))
+        elif feature_stats is not None:
+            parts.append("<h3>Features</h3>" + self._table(feature_stats, max_rows=60))
         return self._add("overview", "Data and model", parts)
 
     def add_certificate(self, regions: Regions, *, tolerance: float = 1e-8) -> Report:
@@ -313,20 +328,33 @@ class Report:
     def add_region_summary(
         self,
         regions: Regions,
-        X: Any,
+        X: Any = None,
         y: Any = None,
         *,
         top: int = 20,
         task: str | None = None,
     ) -> Report:
-        """Region summary table of the ``top`` largest regions (see ``region_summary``)."""
+        """Region summary table of the ``top`` largest regions (see ``region_summary``).
+
+        Without ``X`` (or for regions unwrapped without row labels, as by
+        :mod:`glassnet.streaming`), the table is built from the per-region statistics the
+        regions carry: count, share, target mean and std (when unwrapped with ``y``), mean
+        and std of the network output, and the LLM. Local and global performance (AUC,
+        accuracy, MSE per region) need every row and are left out; the caption says so.
+        """
         regions = _check_regions(regions)
-        try:
-            from glassnet.summary import region_summary
-        except ImportError:  # pragma: no cover - the summary module ships with glassnet
-            table = regions.to_frame().head(top)
-        else:
-            table = region_summary(regions, X, y, task=task, top=top)
+        if X is None or regions.labels is None:
+            table = _stats_summary(regions).head(top)
+            caption = (
+                f"The {min(top, len(regions))} largest of {len(regions)} regions, from the "
+                "per-region statistics accumulated while unwrapping (counts, sums and sums of "
+                "squares). Per-region performance (local/global AUC, accuracy or MSE) needs all "
+                "rows at once and is not shown; compare y_mean with pred_mean for calibration."
+            )
+            return self._add("region-summary", "Region summary", [self._table(table, caption)])
+        from glassnet.summary import region_summary
+
+        table = region_summary(regions, X, y, task=task, top=top)
         caption = (
             f"The {min(top, len(regions))} largest of {len(regions)} regions. Local metrics use "
             "the region's own rows; global metrics apply the region's LLM to all rows."
@@ -493,6 +521,162 @@ class Report:
             [self._figure(fig, caption, alt="partition map")],
         )
 
+    def add_boundary_distance(
+        self,
+        model: Any,
+        X: Any,
+        *,
+        max_rows: int = 10_000,
+        standardize: bool = True,
+        top: int = 10,
+        random_state: int = 0,
+    ) -> Report:
+        """Distance of each row to the boundary of its activation region: how stable its
+        explanation is.
+
+        A row's local linear model (its exact explanation) holds until the input crosses
+        the nearest hyperplane of some neuron; :func:`glassnet.boundary_distance` gives that
+        distance exactly. The section shows its quantiles (with ``standardize``, in units of
+        the features' standard deviations and in the features' own units), the share of
+        rows closer than a few thresholds, a histogram and cumulative share on a log scale,
+        the layer of the nearest boundary's neuron and, when ``model`` is the
+        :class:`~glassnet.Regions`, the distance quantiles within each of the ``top``
+        largest regions.
+
+        Parameters
+        ----------
+        model : Regions, ReluNetwork or a model glassnet can import
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            The rows (the unwrapped rows, or any rows to check).
+        max_rows : int, default 10000
+            At most this many rows are used: a uniform random sample (``random_state``)
+            when there are more. The sample size is in the caption.
+        standardize : bool, default True
+            Measure distances after dividing each feature by its standard deviation on the
+            rows used, so features on different scales count alike.
+        top : int, default 10
+            Regions in the per-region table (only when ``model`` is a ``Regions``).
+        random_state : int, default 0
+        """
+        from glassnet.geometry import boundary_distance
+
+        regions = model if isinstance(model, Regions) else None
+        net = regions.network if regions is not None else _network(model)
+        if isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or (
+            max_rows < 1
+        ):
+            raise ValueError(f"max_rows must be a positive integer; got {max_rows!r}.")
+        Xa = net.check_input(X)
+        n = Xa.shape[0]
+        if n == 0:
+            raise ValueError("add_boundary_distance needs at least one row.")
+        if n > max_rows:
+            idx = np.sort(np.random.default_rng(random_state).choice(n, max_rows, replace=False))
+            Xa = Xa[idx]
+        m = Xa.shape[0]
+        raw = boundary_distance(net, Xa, return_neuron=True)
+        if standardize:
+            sd = Xa.std(axis=0)
+            scale = np.where(sd > 0, sd, 1.0)
+            scaled_net = ReluNetwork([net.weights[0] * scale, *net.weights[1:]],
+                                     list(net.biases), output=net.output)
+            dist, neuron = boundary_distance(scaled_net, Xa / scale, return_neuron=True)
+            unit = "standard deviations"
+        else:
+            dist, neuron = raw
+            unit = "feature units"
+        raw_dist = raw[0]
+
+        qs = np.array([0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0])
+        q_names = ["min", "1%", "5%", "10%", "25%", "median", "75%", "90%", "95%", "99%", "max"]
+        cols = {"quantile": q_names,
+                f"distance ({unit})": np.quantile(dist, qs, method="inverted_cdf")}
+        if standardize:
+            cols["distance (feature units)"] = np.quantile(raw_dist, qs, method="inverted_cdf")
+        quant = pd.DataFrame(cols)
+        thresholds = [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0]
+        close = pd.DataFrame({
+            f"closer than ({unit})": thresholds,
+            "rows": [int((dist < t).sum()) for t in thresholds],
+            "share of rows": [float((dist < t).mean()) for t in thresholds],
+        })
+        sizes = np.cumsum(net.hidden_sizes) if net.n_hidden else np.zeros(0, dtype=int)
+        layer = np.where(neuron >= 0, np.searchsorted(sizes, neuron, side="right") + 1, 0)
+        lay_vals, lay_counts = np.unique(layer, return_counts=True)
+        layers = pd.DataFrame({
+            "layer of the nearest neuron": [f"hidden layer {v}" if v else
+                                            "none (no neuron bounds the region)"
+                                            for v in lay_vals],
+            "rows": lay_counts,
+            "share of rows": lay_counts / m,
+        })
+
+        used = f"all {m} rows" if m == n else f"a uniform random sample of {m} of the {n} rows"
+        caption = (
+            f"Distance from each row to the nearest boundary of its own activation region, "
+            f"computed exactly (glassnet.boundary_distance) on {used}: how far the row can "
+            "move, in any direction, before some neuron changes state and the row's local "
+            "linear model (its explanation) changes. Small distances mean an explanation "
+            "that holds only very near the row."
+        )
+        if standardize:
+            caption += (" Distances are in units of the features' standard deviations on "
+                        "these rows (each feature divided by its standard deviation); the last "
+                        "column gives them in the features' own units.")
+        parts = [f'<p class="note">{_esc(caption)}</p>']
+        finite = dist[np.isfinite(dist) & (dist > 0)]
+        if finite.size:
+            fig = _new_figure(9, 3.2)
+            ax1, ax2 = fig.subplots(1, 2)
+            lo, hi = finite.min(), finite.max()
+            edges = np.geomspace(lo, hi * (1 + 1e-9), 41) if hi > lo else np.array(
+                [lo * 0.9, lo * 1.1])
+            ax1.hist(finite, bins=edges, color="#3d6fb6")
+            ax1.set_xscale("log")
+            ax1.axvline(np.median(dist), color="#b5482f", lw=1, ls="--", label="median")
+            ax1.set_xlabel(f"distance to the region boundary ({unit})")
+            ax1.set_ylabel("rows")
+            ax1.legend(frameon=False, fontsize=8)
+            ax1.set_title("Distribution")
+            srt = np.sort(finite)
+            ax2.step(srt, np.arange(1, srt.size + 1) / m, where="post", color="#b5482f")
+            ax2.set_xscale("log")
+            ax2.set_ylim(0, 1.02)
+            ax2.set_xlabel(f"distance ({unit})")
+            ax2.set_ylabel("share of rows closer than this")
+            ax2.set_title("Cumulative share")
+            fig.tight_layout()
+            parts.append(self._figure(fig, alt="distance to the region boundary"))
+        n_zero, n_inf = int((dist == 0).sum()), int(np.isinf(dist).sum())
+        if n_zero or n_inf:
+            parts.append(
+                f'<p class="note">{n_zero} row(s) lie exactly on a boundary (distance 0) and '
+                f"{n_inf} row(s) are in a region no neuron bounds (infinite distance); the "
+                "figure leaves them out.</p>"
+            )
+        parts.append("<h3>Quantiles</h3>" + self._table(quant))
+        parts.append("<h3>Rows near a boundary</h3>" + self._table(close))
+        parts.append("<h3>Which layer bounds the region</h3>" + self._table(layers))
+        if regions is not None and top > 0:
+            lab = regions.assign(Xa)
+            rows = []
+            for r in range(min(top, len(regions))):
+                d_r = dist[lab == r]
+                rows.append({
+                    "region": r, "count": int(regions.counts[r]), "rows used": d_r.size,
+                    "min": float(d_r.min()) if d_r.size else np.nan,
+                    "10%": float(np.quantile(d_r, 0.1, method="inverted_cdf"))
+                    if d_r.size else np.nan,
+                    "median": float(np.median(d_r)) if d_r.size else np.nan,
+                })
+            parts.append(
+                f"<h3>Per region ({unit})</h3>"
+                + self._table(pd.DataFrame(rows),
+                              f"The {len(rows)} largest regions: distance quantiles of their "
+                              "rows among those used.")
+            )
+        return self._add("boundary-distance", "Distance to the region boundary", parts)
+
     def add_simplification(
         self,
         table: Any,
@@ -517,6 +701,7 @@ class Report:
         y_fit: Any = None,
         inference: bool = True,
         max_regions: int = 10,
+        title: str = "Merged regions",
     ) -> Report:
         """Merged regions of a fitted ``RegionMerger``/``RegionPruner``.
 
@@ -524,7 +709,8 @@ class Report:
         Wald table (coef, std err, z, p, CI) of the GLM of each of the ``max_regions``
         largest merged regions, refitted on ``(X_fit, y_fit)`` (default ``X, y``; pass the
         training rows). A region where the GLM cannot be fitted (too few rows, one class,
-        separation) shows the reason instead.
+        separation) shows the reason instead. ``title`` names the section (its key stays
+        ``merged-regions``), for example "Kept regions" for a pruner.
         """
         parts = [self._table(merger.summary(X, y), "One row per merged region, largest first.")]
         if X_fit is None:
@@ -539,7 +725,7 @@ class Report:
                                  f"{_esc(exc)}</p>")
                     continue
                 parts.append(f"<h3>Merged region {r}: Wald inference</h3>" + self._table(table))
-        return self._add("merged-regions", "Merged regions", parts)
+        return self._add("merged-regions", title, parts)
 
     def add_mlm(
         self,
@@ -637,6 +823,18 @@ def _check_regions(regions: Any) -> Regions:
     if not isinstance(regions, Regions):
         raise TypeError(f"Expected Regions (from glassnet.unwrap); got {type(regions).__name__}.")
     return regions
+
+
+def _stats_summary(regions: Regions) -> pd.DataFrame:
+    """Region table from the statistics a Regions carries (no rows needed)."""
+    frame = regions.to_frame()
+    k = regions.network.n_outputs
+    sfx = [""] if k == 1 else [f"[{j}]" for j in range(k)]
+    std = regions.pred_std
+    at = list(frame.columns).index(f"pred_mean{sfx[-1]}") + 1
+    for j, s in reversed(list(enumerate(sfx))):
+        frame.insert(at, f"pred_std{s}", std[:, j])
+    return frame
 
 
 def _feature_names(net: ReluNetwork, X: Any) -> list[str]:
