@@ -129,3 +129,70 @@ def test_process_workers(setup):
         labels = regions.labels.compute()
     assert_same_regions(regions, ref)
     np.testing.assert_array_equal(labels, ref.labels)
+
+
+@pytest.mark.parametrize("partitions", [1, 3, 64])
+def test_partition_counts_do_not_matter(client, setup, partitions):
+    """One partition, a few, and more partitions than blocks (most of them empty)."""
+    net, X, y, ref = setup
+    Xd = da.from_array(X, chunks=(900, 4))
+    regions = glassnet.dask.unwrap(net, Xd, y, partitions=partitions, split_every=2)
+    assert_same_regions(regions, ref)
+    np.testing.assert_array_equal(regions.labels.compute(), ref.labels)
+    with pytest.raises(ValueError, match="partitions"):
+        glassnet.dask.unwrap(net, Xd, partitions=0)
+
+
+def test_few_regions_and_skewed_blocks(client, rng):
+    """Few regions with many distinct counts, blocks in sorted order (unrepresentative
+    samples), and empty DataFrame partitions."""
+    net = random_network(rng, 2, (3,), 1)
+    X = rng.normal(size=(5000, 2))
+    X = X[np.argsort(X[:, 0])]  # each block sees other patterns
+    ref = unwrap(net, X)
+    assert len(ref) < 20
+    regions = glassnet.dask.unwrap(net, da.from_array(X, chunks=(400, 2)), partitions=6)
+    assert_same_regions(regions, ref)
+    pdf = pd.DataFrame(X, columns=["a", "b"])
+    ddf = dd.from_pandas(pdf, npartitions=4)
+    ddf = ddf[ddf["a"] < 0.5]  # the last partitions lose all their rows
+    kept = pdf[pdf["a"] < 0.5]
+    r2 = glassnet.dask.unwrap(net, ddf, partitions=4)
+    assert_same_regions(r2, unwrap(net, kept))
+
+
+def test_many_regions_many_distinct_counts(client, rng):
+    """More runs of equal counts than the client places by slices: the scatter path."""
+    import glassnet.dask as gd
+
+    net = random_network(rng, 3, (12, 12), 1)
+    X = np.repeat(rng.normal(size=(700, 3)), rng.integers(1, 400, size=700), axis=0)
+    rng.shuffle(X)
+    ref = unwrap(net, X)
+    assert len(np.unique(ref.counts)) > gd._MAX_RUNS // 2
+    old = gd._MAX_RUNS
+    try:
+        for runs in (old, 4):
+            gd._MAX_RUNS = runs
+            regions = gd.unwrap(net, da.from_array(X, chunks=(20_000, 3)), partitions=3)
+            assert_same_regions(regions, ref)
+    finally:
+        gd._MAX_RUNS = old
+
+
+def test_split_points_balance_the_partitions(setup):
+    import glassnet.dask as gd
+    from glassnet.streaming import chunk_stats
+
+    net, X, y, _ = setup
+    blocks = [chunk_stats(net, X[s:s + 1000], first_key=s) for s in range(0, 4000, 1000)]
+    splits = gd._split_points([gd._sample_words(b, 64) for b in blocks], 4)
+    pieces = [gd._split_by_pattern(b, splits, 4) for b in blocks]
+    sizes = [sum(pc[p].n_regions for pc in pieces) for p in range(4)]
+    assert sum(sizes) == sum(b.n_regions for b in blocks)
+    assert max(sizes) < 2 * min(sizes), sizes
+    # partitions are ranges of patterns in order: every pattern of p precedes those of p + 1
+    words = [np.concatenate([gd._first_words(pc[p].packed) for pc in pieces]) for p in range(4)]
+    for a, b in zip(words[:-1], words[1:], strict=True):
+        if a.size and b.size:
+            assert a.max() < b.min()

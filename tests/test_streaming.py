@@ -179,3 +179,31 @@ def test_hash_collisions_fall_back_to_exact_grouping(setup, monkeypatch):
         np.testing.assert_array_equal(getattr(forced, name), getattr(honest, name), err_msg=name)
     np.testing.assert_allclose(forced.pred_sum, honest.pred_sum, rtol=1e-12)
     assert honest.n_regions == len(ref)
+
+
+def test_carried_llms_and_fused_merge_sort(setup):
+    """LLMs kept from the chunks (keep_llm) survive merging; merge_sorted = sort(merge)."""
+    from glassnet.streaming import merge_sorted, sort_stats, stats_to_regions
+
+    net, X, y, ref = setup
+    parts = [chunk_stats(net, X[s:s + 250], y[s:s + 250], first_key=s, keep_llm=True)
+             for s in range(0, 1500, 250)]
+    assert chunk_stats(net, X[:10]).coef is None
+    merged = merge_stats(parts[::-1])
+    coef, intercept = net.local_linear_models_packed(merged.packed)
+    np.testing.assert_allclose(merged.coef, coef, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(merged.intercept, intercept, rtol=1e-12, atol=1e-12)
+    regions, _ = stats_to_regions(net, merged)
+    assert_same_regions(regions, ref)
+    fused, apart = merge_sorted(net, parts), sort_stats(net, merged)
+    for name in ("packed", "counts", "first", "representatives", "coef"):
+        np.testing.assert_array_equal(getattr(fused, name), getattr(apart, name), err_msg=name)
+    np.testing.assert_allclose(fused.y_sum, apart.y_sum, rtol=1e-12)
+    np.testing.assert_array_equal(fused.counts, ref.counts)
+    # without carried LLMs (and mixing both) the LLMs are computed after sorting
+    plain = [chunk_stats(net, X[s:s + 500], y[s:s + 500], first_key=s) for s in (0, 500)]
+    mixed = merge_sorted(net, [*plain, *parts[4:]])
+    np.testing.assert_array_equal(mixed.packed, ref.packed_patterns)
+    np.testing.assert_allclose(mixed.coef, ref.coef, rtol=1e-12, atol=1e-12)
+    single = merge_sorted(net, [parts[0]])
+    np.testing.assert_array_equal(single.counts, np.sort(parts[0].counts)[::-1])

@@ -3,10 +3,14 @@
 :func:`unwrap` maps every block of a ``dask.array.Array`` (or partition of a
 ``dask.dataframe.DataFrame``) to its per-pattern statistics
 (:class:`glassnet.streaming.PatternStats`: count, sums and sums of squares of the prediction
-and target, earliest row, certificate), merges them by pattern in a tree (associative
-merge, ``split_every`` blocks per task), computes the local linear model of every distinct
-pattern once on the client, and returns the same :class:`~glassnet.Regions` as
-:func:`glassnet.unwrap` on the same rows; ``labels`` is a lazy dask array.
+and target, earliest row, certificate, and the LLMs of the block's distinct patterns, which
+the certificate needs anyway). The statistics are then **range-partitioned by activation
+pattern** (split points from a sample of every block), each partition is merged on its own
+(associative merge) and put in region order on the workers, and the client only places the
+sorted partitions into the result, one at a time. So the merging, the sorting and the LLMs
+run in parallel, and the client holds the result plus one partition. The result is the same
+:class:`~glassnet.Regions` as :func:`glassnet.unwrap` on the same rows; ``labels`` is a lazy
+dask array.
 
 The computation runs on whatever Dask scheduler is active: create a
 ``dask.distributed.Client`` for a ``LocalCluster`` or any cluster address first.
@@ -17,31 +21,40 @@ Examples
 --------
 >>> from dask.distributed import Client, LocalCluster      # doctest: +SKIP
 >>> import dask.array as da                               # doctest: +SKIP
->>> client = Client(LocalCluster(n_workers=2))            # or Client("tcp://host:8786")
->>> X = da.random.default_rng(0).normal(size=(10_000_000, 10), chunks=(500_000, 10))
+>>> client = Client(LocalCluster(n_workers=2))            # doctest: +SKIP
+>>> X = da.random.default_rng(0).normal(size=(10**7, 10), chunks=(5 * 10**5, 10))  # doctest: +SKIP
 >>> regions = glassnet.dask.unwrap(net, X)                # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Any
 
 import numpy as np
 
 from glassnet.network import ReluNetwork
-from glassnet.regions import PatternLookup, Regions, _as_network, _packed_forward
+from glassnet.regions import (
+    PatternLookup,
+    Regions,
+    _as_network,
+    _packed_forward,
+    pattern_words,
+)
 from glassnet.streaming import (
     PatternStats,
     _chunk_stats,
+    merge_sorted,
     merge_stats,
     split_chunk,
-    stats_to_regions,
 )
 
 __all__ = ["unwrap"]
 
 _BLOCK_SHIFT = 40  # representative key: block index << 40 | row within the block
+_MAX_RUNS = 256  # runs of equal counts placed by slices on the client; more: one scatter
+_SAMPLES_PER_PART = 16  # first words sampled per block and partition for the split points
 
 
 def _require_dask():
@@ -69,7 +82,8 @@ def unwrap(
     y: Any = None,
     *,
     certify: bool = True,
-    split_every: int = 8,
+    partitions: int | None = None,
+    split_every: int | None = None,
 ) -> Regions:
     """Unwrap a Dask array or DataFrame on the active Dask scheduler.
 
@@ -85,8 +99,16 @@ def unwrap(
     certify : bool
         Compute the exactness certificate (``max_abs_error``) block by block on the workers,
         with the LLMs of each block's distinct patterns. NaN when False.
-    split_every : int
-        How many partial results one reduction task merges (the tree's fan-in).
+    partitions : int, optional
+        Into how many ranges of activation patterns the statistics are split; each range is
+        merged, sorted and sent to the client on its own, so this sets the parallelism of
+        the reduction and the client's working memory (one partition). Default: twice the
+        threads of the active distributed cluster (at least 8, at most 64), at most the
+        number of blocks.
+    split_every : int, optional
+        How many blocks' pieces of a partition one merge task takes (a tree when fewer than
+        the blocks). Default: all of them in one task per partition (a partition holds
+        about ``1 / partitions`` of the regions, so one task suffices).
 
     Returns
     -------
@@ -98,8 +120,9 @@ def unwrap(
     """
     dask, da = _require_dask()
     net = _as_network(net)
-    if not isinstance(split_every, (int, np.integer)) or isinstance(split_every, bool) or (
-        split_every < 2
+    if split_every is not None and (
+        not isinstance(split_every, (int, np.integer)) or isinstance(split_every, bool)
+        or split_every < 2
     ):
         raise ValueError(f"split_every must be an integer >= 2; got {split_every!r}.")
     ycol = None
@@ -131,26 +154,44 @@ def unwrap(
             f"{type(X).__name__}. Use glassnet.unwrap for in-memory data."
         )
     y_blocks = _target_blocks(y, len(x_blocks), sizes, da)
+    n_parts = _check_partitions(partitions, len(x_blocks))
 
-    net_d = dask.delayed(net, name=f"glassnet-net-{uuid.uuid4().hex}", traverse=False)
-    parts = [
-        dask.delayed(_block_stats, pure=True)(net_d, xb, yb, ycol, i, certify)
+    delayed = dask.delayed
+    net_d = delayed(net, name=f"glassnet-net-{uuid.uuid4().hex}", traverse=False)
+    stats = [
+        delayed(_block_stats, pure=True)(net_d, xb, yb, ycol, i, certify)
         for i, (xb, yb) in enumerate(zip(x_blocks, y_blocks, strict=True))
     ]
-    while len(parts) > 1:
-        parts = [
-            dask.delayed(merge_stats, pure=True)(parts[s : s + split_every])
-            for s in range(0, len(parts), split_every)
-        ]
-    stats: PatternStats = parts[0].compute()
-    regions, _ = stats_to_regions(net, stats, feature_names=names)
+    if n_parts == 1:
+        pieces = [[st] for st in stats]
+    else:
+        samples = [delayed(_sample_words, pure=True)(st, _SAMPLES_PER_PART * n_parts)
+                   for st in stats]
+        splits = delayed(_split_points, pure=True)(samples, n_parts)
+        pieces = [list(delayed(_split_by_pattern, pure=True, nout=n_parts)(st, splits, n_parts))
+                  for st in stats]
+    fan_in = len(stats) if split_every is None else split_every
+    finals = []
+    for p in range(n_parts):
+        level = [pc[p] for pc in pieces]
+        while len(level) > fan_in:
+            level = [
+                delayed(merge_stats, pure=True)(level[s : s + fan_in])
+                for s in range(0, len(level), fan_in)
+            ]
+        # last merge and region order in one task (every array gathered once)
+        finals.append(delayed(merge_sorted, pure=True)(net_d, level))
+    # Sorted partitions stay on the workers; the client first gets their count histograms.
+    finals = list(dask.persist(*finals))
+    heads = dask.compute(*[delayed(_head, pure=True)(f) for f in finals])
+    regions = _assemble(net, finals, heads, names, dask)
 
-    table_d = dask.delayed(
+    table_d = delayed(
         regions.packed_patterns, name=f"glassnet-patterns-{uuid.uuid4().hex}", traverse=False
     )
     label_blocks = [
         da.from_delayed(
-            dask.delayed(_block_labels, pure=True)(net_d, xb, ycol, table_d),
+            delayed(_block_labels, pure=True)(net_d, xb, ycol, table_d),
             shape=(np.nan if sizes is None else sizes[i],),
             dtype=np.int64,
         )
@@ -158,6 +199,145 @@ def unwrap(
     ]
     regions.labels = da.concatenate(label_blocks) if label_blocks else None
     return regions
+
+
+def _check_partitions(partitions: Any, n_blocks: int) -> int:
+    if partitions is None:
+        return max(1, min(n_blocks, _default_partitions()))
+    if not isinstance(partitions, (int, np.integer)) or isinstance(partitions, bool) or (
+        partitions < 1
+    ):
+        raise ValueError(f"partitions must be an integer >= 1; got {partitions!r}.")
+    return int(partitions)
+
+
+def _default_partitions() -> int:
+    """Twice the threads of the active distributed cluster (at least 8, at most 64)."""
+    threads = 0
+    try:
+        from distributed import default_client
+
+        threads = sum(default_client().nthreads().values())
+    except Exception:  # no distributed client: the local scheduler
+        threads = os.cpu_count() or 1
+    return int(min(64, max(8, 2 * threads)))
+
+
+def _first_words(packed: np.ndarray) -> np.ndarray:
+    """The first 64 bits of each pattern: the partition key (monotone in pattern order)."""
+    return pattern_words(packed[:, :8])[:, 0] if packed.shape[1] else np.zeros(
+        packed.shape[0], dtype=np.uint64)
+
+
+def _sample_words(stats: PatternStats, k: int) -> tuple[np.ndarray, float]:
+    """About ``k`` first words of a block's patterns (evenly spaced in row order), and the
+    number of patterns each stands for."""
+    R = stats.n_regions
+    if R == 0:
+        return np.zeros(0, dtype=np.uint64), 0.0
+    words = _first_words(stats.packed[:: max(1, R // k)])
+    return words, R / words.shape[0]
+
+
+def _split_points(samples: list[tuple[np.ndarray, float]], n_parts: int) -> np.ndarray:
+    """``n_parts - 1`` split points of the first words: weighted quantiles of the samples."""
+    words = np.concatenate([w for w, _ in samples])
+    if words.size == 0:
+        return np.zeros(0, dtype=np.uint64)
+    weights = np.concatenate([np.full(w.shape[0], wt) for w, wt in samples])
+    order = np.argsort(words, kind="stable")
+    words, cum = words[order], np.cumsum(weights[order])
+    targets = cum[-1] * np.arange(1, n_parts) / n_parts
+    at = np.minimum(np.searchsorted(cum, targets), words.shape[0] - 1)
+    return np.unique(words[at])
+
+
+def _split_by_pattern(stats: PatternStats, splits: np.ndarray, n_parts: int) -> list:
+    """The block's statistics cut into ``n_parts`` ranges of patterns (row order kept)."""
+    part = np.searchsorted(splits, _first_words(stats.packed), side="right")
+    order = np.argsort(part, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(part, minlength=n_parts))])
+    fields = {k: v for k, v in stats.__dict__.items() if isinstance(v, np.ndarray)}
+    if not np.all(order[1:] > order[:-1]):
+        fields = {k: np.take(v, order, axis=0) for k, v in fields.items()}
+    out = []
+    for p in range(n_parts):
+        sl = slice(bounds[p], bounds[p + 1])
+        out.append(PatternStats(**{**stats.__dict__, **{k: v[sl] for k, v in fields.items()}}))
+    return out
+
+
+def _head(stats: PatternStats) -> tuple:
+    """What the client needs before fetching a sorted partition: its count runs."""
+    counts = stats.counts
+    starts = np.flatnonzero(np.r_[True, counts[1:] != counts[:-1]]) if counts.size else (
+        np.zeros(0, dtype=np.int64))
+    values = counts[starts]
+    lengths = np.diff(np.r_[starts, counts.shape[0]])
+    return values, lengths, stats.max_abs_error, stats.y_sum is not None
+
+
+def _assemble(net: ReluNetwork, finals: list, heads: tuple, names: Any, dask: Any) -> Regions:
+    """Place every sorted partition at its rows of the result (one partition at a time).
+
+    Partitions are ranges of patterns in pattern order and each is sorted by decreasing
+    count, then pattern, so the regions with count ``c`` of partition ``p`` follow those
+    with a larger count (of any partition) and those with count ``c`` of partitions before
+    ``p``.
+    """
+    values = np.unique(np.concatenate([h[0] for h in heads]))[::-1]  # decreasing counts
+    table = np.zeros((len(heads), values.shape[0]), dtype=np.int64)
+    for p, (v, n, _, _) in enumerate(heads):
+        table[p, values.shape[0] - 1 - np.searchsorted(values[::-1], v)] = n
+    R = int(table.sum())
+    if R == 0:
+        raise ValueError("No rows to unwrap: every block was empty.")
+    value_start = np.concatenate([[0], np.cumsum(table.sum(axis=0))[:-1]])
+    dest = value_start[None, :] + np.cumsum(table, axis=0) - table
+    err = float(np.max([h[2] for h in heads]))
+
+    out: dict[str, np.ndarray | None] = {}
+    fields = ("counts", "packed", "representatives", "pred_sum", "pred_sumsq",
+              "y_sum", "y_sumsq", "coef", "intercept")
+    for p, (v, n, _, _) in enumerate(heads):
+        if n.size == 0:
+            finals[p] = None
+            continue
+        (part,) = dask.compute(finals[p])
+        finals[p] = None  # release it on the workers
+        col = values.shape[0] - 1 - np.searchsorted(values[::-1], v)
+        src = np.concatenate([[0], np.cumsum(n)[:-1]])
+        starts = dest[p, col]
+        pos = None
+        if n.shape[0] > _MAX_RUNS:  # many distinct counts: one scatter
+            pos = np.repeat(starts - src, n) + np.arange(part.n_regions)
+        for f in fields:
+            a = getattr(part, f)
+            if f not in out:
+                out[f] = None if a is None else np.empty((R, *a.shape[1:]), dtype=a.dtype)
+            if a is None:
+                continue
+            if pos is not None:
+                out[f][pos] = a
+            else:  # each run of equal counts is a contiguous slice of the result
+                for d0, s0, m in zip(starts, src, n, strict=True):
+                    out[f][d0 : d0 + m] = a[s0 : s0 + m]
+        del part
+    return Regions(
+        net,
+        labels=None,
+        counts=out["counts"],
+        packed_patterns=out["packed"],
+        coef=out["coef"],
+        intercept=out["intercept"],
+        max_abs_error=err,
+        representatives=out["representatives"],
+        pred_sum=out["pred_sum"],
+        pred_sumsq=out["pred_sumsq"],
+        y_sum=out["y_sum"],
+        y_sumsq=out["y_sumsq"],
+        feature_names=names,
+    )
 
 
 def _target_blocks(y: Any, n_blocks: int, sizes: tuple | None, da: Any) -> list:
@@ -206,7 +386,8 @@ def _block_stats(
     X, y, _ = _block_rows(net, xb, ycol, yb)
     if X.shape[0] >= 1 << _BLOCK_SHIFT:  # pragma: no cover - a trillion-row block
         raise ValueError("A block has more than 2**40 rows; use smaller chunks.")
-    return _chunk_stats(net, X, y, index << _BLOCK_SHIFT, certify)[0]
+    # the certificate needs the block's LLMs: keep them, so they are not computed twice
+    return _chunk_stats(net, X, y, index << _BLOCK_SHIFT, certify, keep_llm=certify)[0]
 
 
 def _block_labels(net: ReluNetwork, xb: Any, ycol: str | None, table: np.ndarray) -> np.ndarray:

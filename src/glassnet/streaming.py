@@ -42,8 +42,10 @@ from glassnet.regions import (
 
 __all__ = [
     "PatternStats",
+    "sort_stats",
     "chunk_stats",
     "iter_file",
+    "merge_sorted",
     "merge_stats",
     "stats_to_regions",
     "unwrap_chunks",
@@ -71,6 +73,9 @@ class PatternStats:
     y_sum, y_sumsq : ndarray (R, n_targets) or None
     max_abs_error : float
         Certificate over the rows seen (NaN when not certified).
+    coef, intercept : ndarray (R, n_outputs, n_features) and (R, n_outputs), or None
+        The LLM of each pattern when it was kept (``keep_llm=True``: computed anyway for the
+        certificate, carried through merges so it is not computed twice); else None.
     """
 
     packed: np.ndarray
@@ -82,6 +87,8 @@ class PatternStats:
     y_sum: np.ndarray | None
     y_sumsq: np.ndarray | None
     max_abs_error: float
+    coef: np.ndarray | None = None
+    intercept: np.ndarray | None = None
 
     @property
     def n_regions(self) -> int:
@@ -99,6 +106,7 @@ def chunk_stats(
     *,
     first_key: int = 0,
     certify: bool = True,
+    keep_llm: bool = False,
 ) -> PatternStats:
     """Pattern statistics of one chunk of validated rows.
 
@@ -111,12 +119,20 @@ def chunk_stats(
         Sort key of the chunk's first row; row ``i`` gets ``first_key + i``.
     certify : bool
         Compute the chunk's exactness certificate.
+    keep_llm : bool
+        Keep the LLM of each distinct pattern in the statistics (``coef``, ``intercept``),
+        so that it need not be computed again after merging.
     """
-    return _chunk_stats(net, X, y, first_key, certify)[0]
+    return _chunk_stats(net, X, y, first_key, certify, keep_llm)[0]
 
 
 def _chunk_stats(
-    net: ReluNetwork, X: np.ndarray, y: np.ndarray | None, first_key: int, certify: bool
+    net: ReluNetwork,
+    X: np.ndarray,
+    y: np.ndarray | None,
+    first_key: int,
+    certify: bool,
+    keep_llm: bool = False,
 ) -> tuple[PatternStats, np.ndarray]:
     """:func:`chunk_stats` and each row's index into the chunk's distinct patterns."""
     packed, out = _packed_forward(net, X, None)
@@ -128,27 +144,49 @@ def _chunk_stats(
         y2 = y.reshape(y.shape[0], -1)
         y_sum, y_sumsq = _group_sums(codes, y2, R)
     err = float("nan")
+    coef = intercept = None
+    packed_u = np.take(packed, first, axis=0)
+    del packed
+    if certify or keep_llm:
+        coef, intercept = net.local_linear_models_packed(packed_u)
     if certify:
         err = 0.0
         if R:
-            coef, intercept = net.local_linear_models_packed(packed[first])
             err = certificate(X, out, codes, coef, intercept, net.default_chunk_size())
+    if not keep_llm:
+        coef = intercept = None
     stats = PatternStats(
-        packed=packed[first],
+        packed=packed_u,
         counts=np.bincount(codes, minlength=R).astype(np.int64),
         first=first.astype(np.int64) + np.int64(first_key),
-        representatives=X[first].copy(),
+        representatives=np.take(X, first, axis=0),
         pred_sum=pred_sum,
         pred_sumsq=pred_sumsq,
         y_sum=y_sum,
         y_sumsq=y_sumsq,
         max_abs_error=err,
+        coef=coef,
+        intercept=intercept,
     )
     return stats, codes
 
 
 def merge_stats(parts: Sequence[PatternStats]) -> PatternStats:
     """Merge statistics of disjoint sets of rows (associative and commutative)."""
+    return _merge(parts)
+
+
+def merge_sorted(net: ReluNetwork, parts: Sequence[PatternStats]) -> PatternStats:
+    """:func:`merge_stats` then :func:`sort_stats`, gathering every array only once."""
+    return _merge(parts, net)
+
+
+_GATHERED = ("packed", "first", "representatives", "coef", "intercept")
+_SUMMED = ("pred_sum", "pred_sumsq", "y_sum", "y_sumsq")
+
+
+def _merge(parts: Sequence[PatternStats], net: ReluNetwork | None = None) -> PatternStats:
+    """Merge; with ``net``, also put the result in region order and fill in missing LLMs."""
     parts = list(parts)
     if not parts:
         raise ValueError("merge_stats needs at least one PatternStats.")
@@ -159,7 +197,9 @@ def merge_stats(parts: Sequence[PatternStats]) -> PatternStats:
     nonempty = [p for p in parts if p.n_regions]
     if len(nonempty) <= 1:
         base = nonempty[0] if nonempty else parts[0]
-        return PatternStats(**{**base.__dict__, "max_abs_error": err})
+        merged = PatternStats(**{**base.__dict__, "max_abs_error": err})
+        return merged if net is None else sort_stats(net, merged)
+    with_llm = all(p.coef is not None for p in nonempty)
     # Concatenate in row order: then the first occurrence of a pattern is its earliest row.
     nonempty.sort(key=lambda p: int(p.first.min()))
     key = np.concatenate([p.first for p in nonempty])
@@ -167,7 +207,7 @@ def merge_stats(parts: Sequence[PatternStats]) -> PatternStats:
     perm = None
     if np.any(key[1:] < key[:-1]):  # parts whose row ranges interleave
         perm = np.argsort(key, kind="stable")
-    codes, pick = factorize_patterns(packed if perm is None else packed[perm])
+    codes, pick = factorize_patterns(packed if perm is None else np.take(packed, perm, axis=0))
     if perm is not None:
         pick = perm[pick]
         codes_in_concat = np.empty_like(codes)
@@ -176,6 +216,20 @@ def merge_stats(parts: Sequence[PatternStats]) -> PatternStats:
     R = pick.shape[0]
     counts = np.bincount(codes, weights=np.concatenate([p.counts for p in nonempty]),
                          minlength=R).astype(np.int64)
+    order = None
+    if net is not None:  # region order: gather once, in that order
+        order = region_order(np.take(packed, pick, axis=0), counts)
+        pick = pick[order]
+        counts = counts[order]
+
+    def gathered(name: str) -> np.ndarray | None:
+        if name == "packed":
+            return np.take(packed, pick, axis=0)
+        if name == "first":
+            return key[pick]
+        if name in ("coef", "intercept") and not with_llm:
+            return None
+        return np.take(np.concatenate([getattr(p, name) for p in nonempty]), pick, axis=0)
 
     def summed(name: str) -> np.ndarray | None:
         if getattr(nonempty[0], name) is None:
@@ -183,20 +237,40 @@ def merge_stats(parts: Sequence[PatternStats]) -> PatternStats:
         vals = np.concatenate([getattr(p, name) for p in nonempty])
         out = np.empty((R, vals.shape[1]))
         for j in range(vals.shape[1]):
-            out[:, j] = np.bincount(codes, weights=vals[:, j], minlength=R)
+            col = np.bincount(codes, weights=vals[:, j], minlength=R)
+            out[:, j] = col if order is None else col[order]
         return out
 
-    return PatternStats(
-        packed=packed[pick],
-        counts=counts,
-        first=key[pick],
-        representatives=np.concatenate([p.representatives for p in nonempty])[pick],
-        pred_sum=summed("pred_sum"),
-        pred_sumsq=summed("pred_sumsq"),
-        y_sum=summed("y_sum"),
-        y_sumsq=summed("y_sumsq"),
-        max_abs_error=err,
+    fields = {name: gathered(name) for name in _GATHERED}
+    fields.update({name: summed(name) for name in _SUMMED})
+    merged = PatternStats(counts=counts, max_abs_error=err, **fields)
+    if net is not None and merged.coef is None:
+        merged.coef, merged.intercept = net.local_linear_models_packed(merged.packed)
+    return merged
+
+
+def sort_stats(
+    net: ReluNetwork, stats: PatternStats, order: np.ndarray | None = None
+) -> PatternStats:
+    """The statistics in region order (:func:`glassnet.regions.region_order`), with LLMs.
+
+    The LLMs are computed when the statistics do not carry them. ``order`` is the region
+    order when already known.
+    """
+    if order is None:
+        order = region_order(stats.packed, stats.counts)
+
+    def take(a: np.ndarray | None) -> np.ndarray | None:
+        return None if a is None else np.take(a, order, axis=0)
+
+    sorted_ = PatternStats(
+        counts=stats.counts[order],
+        max_abs_error=stats.max_abs_error,
+        **{name: take(getattr(stats, name)) for name in (*_GATHERED, *_SUMMED)},
     )
+    if sorted_.coef is None:
+        sorted_.coef, sorted_.intercept = net.local_linear_models_packed(sorted_.packed)
+    return sorted_
 
 
 def stats_to_regions(
@@ -215,25 +289,20 @@ def stats_to_regions(
     order = region_order(stats.packed, stats.counts)
     rank = np.empty(order.shape[0], dtype=np.int64)
     rank[order] = np.arange(order.shape[0])
-    packed = stats.packed[order]
-    coef, intercept = net.local_linear_models_packed(packed)
-
-    def take(a: np.ndarray | None) -> np.ndarray | None:
-        return None if a is None else a[order]
-
+    s = sort_stats(net, stats, order)
     regions = Regions(
         net,
         labels=None,
-        counts=stats.counts[order],
-        packed_patterns=packed,
-        coef=coef,
-        intercept=intercept,
-        max_abs_error=stats.max_abs_error,
-        representatives=stats.representatives[order],
-        pred_sum=stats.pred_sum[order],
-        pred_sumsq=stats.pred_sumsq[order],
-        y_sum=take(stats.y_sum),
-        y_sumsq=take(stats.y_sumsq),
+        counts=s.counts,
+        packed_patterns=s.packed,
+        coef=s.coef,
+        intercept=s.intercept,
+        max_abs_error=s.max_abs_error,
+        representatives=s.representatives,
+        pred_sum=s.pred_sum,
+        pred_sumsq=s.pred_sumsq,
+        y_sum=s.y_sum,
+        y_sumsq=s.y_sumsq,
         feature_names=feature_names,
     )
     return regions, rank
