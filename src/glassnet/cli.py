@@ -851,13 +851,7 @@ def _unwrap(args: argparse.Namespace) -> int:
             report.add_versions(command=_command_line(args._argv))
             report_path = report.save(args.report)
         bar.done()
-    print(f"model: {desc}, {net}")
-    _print_regions(regions, top=10)
-    if args.out:
-        print(f"regions: {args.out}")
-    if report_path is not None:
-        print(f"report: {report_path}")
-    return EXIT_OK
+    return _print_unwrap_result(args, desc, net, regions, report_path)
 
 
 def _unwrap_streamed(args: argparse.Namespace, model: Any, net: Any, desc: str,
@@ -910,8 +904,17 @@ def _unwrap_streamed(args: argparse.Namespace, model: Any, net: Any, desc: str,
             report.add_versions(command=_command_line(args._argv))
             report_path = report.save(args.report)
         bar.done()
+    return _print_unwrap_result(
+        args, desc, net, regions, report_path,
+        note=f"streamed {src.n_rows} rows of {args.data} in chunks of {chunk_size} rows",
+    )
+
+
+def _print_unwrap_result(args: argparse.Namespace, desc: str, net: Any, regions: Any,
+                         report_path: Any, note: str | None = None) -> int:
     print(f"model: {desc}, {net}")
-    print(f"streamed {src.n_rows} rows of {args.data} in chunks of {chunk_size} rows")
+    if note:
+        print(note)
     _print_regions(regions, top=10)
     if args.out:
         print(f"regions: {args.out}")
