@@ -157,6 +157,26 @@ def _compact(pts: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return out[np.arange(K)[:, None], fill], cnt
 
 
+def _edge_crossings(
+    pv: np.ndarray, f: np.ndarray, s: np.ndarray, cnt: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where an affine function changes sign along each polygon edge.
+
+    ``pv`` (K, V, 2) padded vertices, ``f`` (K, V) the function there, ``s`` its sign with
+    the tolerance applied, ``cnt`` (K,) vertex counts. Returns the crossing point on every
+    edge (K, V, 2) (meaningful only where ``cross``), ``cross`` (K, V) for edges whose ends
+    have strictly opposite signs, and ``valid`` (K, V) marking real (unpadded) vertices.
+    """
+    nxt = np.roll(pv, -1, axis=1)
+    fn = np.roll(f, -1, axis=1)
+    cross = (s * np.roll(s, -1, axis=1)) < 0
+    t = np.zeros_like(f)
+    np.divide(f, f - fn, out=t, where=cross)
+    xp = pv + t[..., None] * (nxt - pv)
+    valid = np.arange(pv.shape[1])[None, :] < cnt[:, None]
+    return xp, cross, valid
+
+
 def _clip(
     pv: np.ndarray, cnt: np.ndarray, f: np.ndarray, s: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -168,13 +188,7 @@ def _clip(
     applied (0 = on the line). Returns the positive and the negative pieces.
     """
     V = pv.shape[1]
-    nxt = np.roll(pv, -1, axis=1)
-    fn = np.roll(f, -1, axis=1)
-    cross = (s * np.roll(s, -1, axis=1)) < 0
-    t = np.zeros_like(f)
-    np.divide(f, f - fn, out=t, where=cross)
-    xp = pv + t[..., None] * (nxt - pv)
-    valid = np.arange(V)[None, :] < cnt[:, None]
+    xp, cross, valid = _edge_crossings(pv, f, s, cnt)
     pts = np.stack([pv, xp], axis=2).reshape(pv.shape[0], 2 * V, 2)
     keep_pos = np.stack([valid & (s >= 0), cross], axis=2).reshape(-1, 2 * V)
     keep_neg = np.stack([valid & (s <= 0), cross], axis=2).reshape(-1, 2 * V)
@@ -308,13 +322,7 @@ def _zero_segments(
     K, V = verts.shape[:2]
     f = verts[..., 0] * g[:, :1] + verts[..., 1] * g[:, 1:] + g0[:, None]
     s = (f > thr[:, None]).astype(np.int8) - (f < -thr[:, None]).astype(np.int8)
-    nxt = np.roll(verts, -1, axis=1)
-    fn = np.roll(f, -1, axis=1)
-    cross = (s * np.roll(s, -1, axis=1)) < 0
-    t = np.zeros_like(f)
-    np.divide(f, f - fn, out=t, where=cross)
-    xp = verts + t[..., None] * (nxt - verts)
-    valid = np.arange(V)[None, :] < counts[:, None]
+    xp, cross, valid = _edge_crossings(verts, f, s, counts)
     pts = np.concatenate([verts, xp], axis=1)
     keep = np.concatenate([valid & (s == 0), cross], axis=1)
     direction = np.stack([-g[:, 1], g[:, 0]], axis=1)
