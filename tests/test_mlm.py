@@ -667,3 +667,21 @@ def test_prediction_errors(reg_mlm, bin_setup, reg_data):
         net = ReluNetwork([np.eye(3), np.ones((1, 3))], [np.zeros(3), np.zeros(1)],
                           output="sigmoid")
         MixtureOfLinearModels(net, n_epics=2).fit(Xb, np.zeros(len(Xb)))
+
+
+def test_onnx_relu_model_is_accepted(reg_data, tmp_path):
+    """An ONNX file (path or bytes) is explained like the network it holds."""
+    from skl2onnx import to_onnx
+
+    X, y = reg_data
+    mlp = _mlp(MLPRegressor, X, y, hidden=(8, 8))
+    proto = to_onnx(mlp, X[:1].astype(np.float32), target_opset=17)
+    path = tmp_path / "net.onnx"
+    path.write_bytes(proto.SerializeToString())
+    kw = dict(n_layer_clusters=3, clustering="kmeans", n_perturb=10, n_epics=3, random_state=0)
+    ref = MixtureOfLinearModels(ReluNetwork.from_sklearn(mlp), **kw).fit(X, y)
+    for source in (str(path), path.read_bytes()):
+        got = MixtureOfLinearModels(source, **kw).fit(X, y)
+        np.testing.assert_array_equal(got.cells_, ref.cells_)
+        # the ONNX file holds float32 weights: predictions agree to float32 precision
+        np.testing.assert_allclose(got.predict(X), ref.predict(X), rtol=1e-3, atol=1e-3)

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit, softmax
 
+from glassnet.io import _is_onnx_model, _is_torch_module, from_onnx
 from glassnet.network import ReluNetwork
 
 # Rows per forward pass, so that memory does not grow with the data.
@@ -272,13 +273,16 @@ def network_adapter(network: Any) -> NetworkAdapter:
         adapter = _SklearnAdapter(network)
     elif _is_torch_module(network):
         adapter = _TorchAdapter(network)
+    elif _is_onnx_model(network):
+        adapter = _ReluAdapter(from_onnx(network))
     elif network is None:
         raise TypeError("network is None; pass the fitted network to explain.")
     else:
         raise TypeError(
             f"Cannot explain a {type(network).__name__}: pass a ReluNetwork, a fitted glassnet "
             "estimator, a fitted scikit-learn MLPClassifier/MLPRegressor (any activation, "
-            "optionally at the end of a Pipeline) or a torch nn.Module (any activation)."
+            "optionally at the end of a Pipeline), a torch nn.Module (any activation) or an "
+            "ONNX ReLU model (path ending in .onnx, bytes, ModelProto)."
         )
     if adapter.n_hidden_layers == 0:
         raise ValueError(
@@ -286,9 +290,3 @@ def network_adapter(network: Any) -> NetworkAdapter:
             "linear models needs at least one hidden layer (a linear model explains itself)."
         )
     return adapter
-
-
-def _is_torch_module(obj: Any) -> bool:
-    return any(
-        c.__module__.startswith("torch.nn") and c.__name__ == "Module" for c in type(obj).__mro__
-    )

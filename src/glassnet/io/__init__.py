@@ -40,15 +40,20 @@ def as_network(model: Any) -> ReluNetwork:
         return from_sklearn(model)
     if _is_torch_module(model):
         return from_torch(model)
-    if isinstance(model, (bytes, bytearray, memoryview)) or type(model).__name__ == "ModelProto":
-        return from_onnx(model)
-    if isinstance(model, (str, os.PathLike)) and os.fspath(model).lower().endswith(".onnx"):
+    if _is_onnx_model(model):
         return from_onnx(model)
     raise TypeError(
         f"Cannot turn a {type(model).__name__} into a ReluNetwork. Pass a ReluNetwork, a fitted "
         "glassnet estimator, a fitted scikit-learn MLPClassifier/MLPRegressor, a torch "
         "nn.Sequential, or an ONNX model (path ending in .onnx, bytes, ModelProto)."
     )
+
+
+def _is_onnx_model(obj: Any) -> bool:
+    """ONNX bytes, an ``onnx.ModelProto``, or a path ending in ``.onnx``."""
+    if isinstance(obj, (bytes, bytearray, memoryview)) or type(obj).__name__ == "ModelProto":
+        return True
+    return isinstance(obj, (str, os.PathLike)) and os.fspath(obj).lower().endswith(".onnx")
 
 
 def _is_torch_module(obj: Any) -> bool:
