@@ -460,7 +460,13 @@ def load_model(path: str | os.PathLike[str]) -> tuple[Any, Any, str]:
 
 
 def _load_skops(p: Path, as_network: Any) -> tuple[Any, Any, str]:
-    import skops.io as sio
+    try:
+        import skops.io as sio
+    except ImportError as exc:
+        raise CLIError(
+            f"Reading {p.name} needs the skops package: pip install skops "
+            "(or pip install 'glassnet[skops]')."
+        ) from exc
 
     untrusted = sio.get_untrusted_types(file=p)
     foreign = [t for t in untrusted if not t.startswith(("sklearn.", "numpy."))]
