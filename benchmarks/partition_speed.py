@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from _timing import best_time  # noqa: E402
 
 from glassnet.io import from_torch  # noqa: E402
 from glassnet.partition import partition_2d  # noqa: E402
@@ -53,15 +53,6 @@ def run_regioncam(module: torch.nn.Sequential) -> int:
         elif isinstance(layer, torch.nn.ReLU):
             rc.relu()
     return int(rc.num_faces)
-
-
-def best_time(fn, repeat: int) -> tuple[float, object]:
-    best, out = np.inf, None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,24 +11,14 @@ exact boundary distance of 100k rows.
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
 
-import numpy as np
+from _timing import best_time
 from sklearn.datasets import make_circles
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 from glassnet import ReluNetwork, boundary_distance, region_summary, unwrap
-
-
-def best_time(fn, repeat):
-    best, out = np.inf, None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
 
 
 def main() -> None:

@@ -19,10 +19,10 @@ import json
 import resource
 import subprocess
 import sys
-import time
 import warnings
 
 import numpy as np
+from _timing import best_time
 
 
 def plain_forward(weights, biases, X, chunk=65536):
@@ -33,15 +33,6 @@ def plain_forward(weights, biases, X, chunk=65536):
             h = np.maximum(h @ W.T + b, 0.0)
         out[s : s + chunk] = h @ weights[-1].T + biases[-1]
     return out
-
-
-def best_of(f, repeat=3):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        res = f()
-        times.append(time.perf_counter() - t)
-    return min(times), res
 
 
 def build_case(case: str, n: int):
@@ -73,8 +64,8 @@ def run_case(case: str, n: int) -> dict:
     from glassnet import unwrap
 
     net, X = build_case(case, n)
-    t_fwd, out = best_of(lambda: plain_forward(net.weights, net.biases, X))
-    t_unw, regions = best_of(lambda: unwrap(net, X))
+    t_fwd, out = best_time(lambda: plain_forward(net.weights, net.biases, X))
+    t_unw, regions = best_time(lambda: unwrap(net, X))
     assert np.allclose(regions.predict_raw(X[:1000]), out[:1000])
     return {
         "case": case, "rows": n, "regions": len(regions),

@@ -16,22 +16,16 @@ import time
 import warnings
 
 import torch
-from sklearn.datasets import make_circles
+from _cocircles import cocircles_split, fit_cocircles_mlp
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
-from sklearn.neural_network import MLPClassifier
 
 from glassnet import RegionMerger, flatten, unwrap
 
 
 def main() -> dict[str, float]:
     torch.set_num_threads(1)
-    X, y = make_circles(n_samples=2000, noise=0.1, factor=0.8, random_state=0)
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, random_state=0)
-    mlp = MLPClassifier(
-        hidden_layer_sizes=[40] * 4, max_iter=2000, early_stopping=True, n_iter_no_change=100,
-        validation_fraction=0.2, learning_rate_init=0.001, random_state=0,
-    ).fit(X_tr, y_tr)
+    X_tr, X_te, y_tr, y_te = cocircles_split()
+    mlp = fit_cocircles_mlp(X_tr, y_tr)
     net_auc = roc_auc_score(y_te, mlp.predict_proba(X_te)[:, 1])
     n_regions = len(unwrap(mlp, X_tr))
     print(f"network 4x40: {n_regions} regions on the training rows, test AUC {net_auc:.4f}")

@@ -23,10 +23,8 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from sklearn.datasets import make_circles  # noqa: E402
+from _cocircles import cocircles_split, fit_cocircles_mlp  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
-from sklearn.neural_network import MLPClassifier  # noqa: E402
 
 from glassnet import ReluNetwork  # noqa: E402
 from glassnet.partition import PartitionDisplay, partition_2d  # noqa: E402
@@ -36,12 +34,9 @@ def main(argv: list[str]) -> Path:
     out = Path(argv[0]) if argv else Path("out") / "cocircles_partition.png"
     out.parent.mkdir(parents=True, exist_ok=True)
 
-    X, y = make_circles(n_samples=2000, noise=0.1, factor=0.8, random_state=0)
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, random_state=0)
-    mlp = MLPClassifier(
-        hidden_layer_sizes=[40] * 4, max_iter=2000, early_stopping=True, n_iter_no_change=100,
-        validation_fraction=0.2, learning_rate_init=0.001, random_state=0,
-    ).fit(X_tr, y_tr)
+    X_tr, X_te, y_tr, y_te = cocircles_split()
+    X = np.vstack([X_tr, X_te])
+    mlp = fit_cocircles_mlp(X_tr, y_tr)
     auc = roc_auc_score(y_te, mlp.predict_proba(X_te)[:, 1])
     net = ReluNetwork.from_sklearn(mlp)
 
