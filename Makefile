@@ -31,7 +31,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
 
 bench: $(STAMP)
-	for f in $(filter-out benchmarks/partition_speed.py,$(wildcard benchmarks/*.py)); do \
+	for f in $(filter-out benchmarks/partition_speed.py benchmarks/_%.py,$(wildcard benchmarks/*.py)); do \
 	  echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 # regioncam (the compiled tool partition_2d is compared with) lives in its own venv, never
