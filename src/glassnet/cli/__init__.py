@@ -1303,7 +1303,15 @@ def build_parser() -> argparse.ArgumentParser:
     simplify.add_argument("--out", default=None, metavar="FILE.glassnet",
                           help="save the fitted simplification")
     simplify.set_defaults(func=_simplify)
+    for name in _COMMAND_MODULES:
+        importlib.import_module(f"glassnet.cli.{name}").add_parser(sub, common)
     return parser
+
+
+# Commands that live in their own module ``glassnet.cli.NAME``: each defines
+# ``add_parser(sub, common)``, which adds its sub-parser (``parents=[common]``) and sets
+# ``func`` to a ``run(args) -> int`` function.
+_COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def _version() -> str:
