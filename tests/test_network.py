@@ -180,3 +180,67 @@ def test_network_without_hidden_layer_is_affine(rng):
     X = rng.normal(size=(5, 3))
     np.testing.assert_allclose(net.forward(X), X @ W.T + b)
     assert net.activation_patterns(X).shape == (5, 0)
+
+
+# ---------------------------------------------------------------- feature_groups
+def _grouped(rng):
+    names = ["age", "edu_1", "edu_2", "inc", "edu_3"]
+    net = random_network(rng, 5, (3,), 1).with_feature_names(names)
+    return net.with_feature_groups({"education": ["edu_1", "edu_2", "edu_3"]})
+
+
+def test_feature_groups_index_covers_every_input_once(rng):
+    net = _grouped(rng)
+    assert dict(net.feature_groups) == {"education": ("edu_1", "edu_2", "edu_3")}
+    idx = net.groups_index()
+    assert list(idx) == ["age", "education", "inc"]  # ordered by first input
+    np.testing.assert_array_equal(idx["education"], [1, 2, 4])
+    allidx = np.sort(np.concatenate(list(idx.values())))
+    np.testing.assert_array_equal(allidx, np.arange(net.n_features))
+    # without declared groups every input is its own group, named x{i} without names
+    plain = random_network(rng, 3, (2,), 1)
+    assert plain.feature_groups is None
+    assert {k: v.tolist() for k, v in plain.groups_index().items()} == {
+        "x0": [0], "x1": [1], "x2": [2]}
+
+
+def test_feature_groups_immutable_and_preserved(rng):
+    net = _grouped(rng)
+    with pytest.raises(TypeError):
+        net.feature_groups["other"] = ("age",)  # type: ignore[index]
+    assert pickle.loads(pickle.dumps(net)) == net
+    assert pickle.loads(pickle.dumps(net)).feature_groups == net.feature_groups
+    assert copy.deepcopy(net) is net
+    assert net != net.with_feature_groups(None)
+    renamed = net.with_feature_names(["a", "e1", "e2", "i", "e3"])
+    assert dict(renamed.feature_groups) == {"education": ("e1", "e2", "e3")}
+    assert net.with_feature_names(None).feature_groups is None
+    rebuilt = net.with_layers([2 * w for w in net.weights], list(net.biases))
+    assert rebuilt.feature_groups == net.feature_groups
+    assert rebuilt.feature_names == net.feature_names
+    assert "1 groups" in repr(net)
+
+
+@pytest.mark.parametrize(
+    "groups, exc, match",
+    [
+        ({"g": ["nope"]}, ValueError, "nope"),
+        ({"g": ["age"], "h": ["age", "inc"]}, ValueError, "at most one group"),
+        ({"inc": ["age"]}, ValueError, "rename the group"),
+        ({"g": []}, ValueError, "empty"),
+        ({"g": "age"}, TypeError, "sequence"),
+        (["age"], TypeError, "mapping"),
+        ({"": ["age"]}, TypeError, "non-empty"),
+    ],
+)
+def test_bad_feature_groups(rng, groups, exc, match):
+    names = ["age", "edu_1", "edu_2", "inc", "edu_3"]
+    net = random_network(rng, 5, (3,), 1).with_feature_names(names)
+    with pytest.raises(exc, match=match):
+        net.with_feature_groups(groups)
+
+
+def test_feature_groups_need_feature_names(rng):
+    net = random_network(rng, 2, (3,), 1)
+    with pytest.raises(ValueError, match="feature_names"):
+        ReluNetwork(net.weights, net.biases, feature_groups={"g": ["x0"]})

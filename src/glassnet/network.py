@@ -19,7 +19,8 @@ first), in the order of the rows of each weight matrix.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,14 @@ class ReluNetwork:
         needs at least two outputs.
     feature_names : sequence of str, optional
         Names of the input features. DataFrames passed later are matched to them by name.
+    feature_groups : mapping of str to sequence of str, optional
+        Groups of inputs that encode one original column, for example the one-hot columns
+        of a categorical variable: ``{"education": ("education_1", "education_2")}``.
+        Members are names from ``feature_names`` (required when groups are given); every
+        input belongs to at most one group, and a group name may not be the name of an
+        input outside that group. Inputs not named in any group form a group of their
+        own, named after the input (see :meth:`groups_index`). Stored as a read-only
+        mapping ``{group: tuple of input names}`` in the order given.
 
     Examples
     --------
@@ -62,7 +71,7 @@ class ReluNetwork:
     array([[ True, False]])
     """
 
-    __slots__ = ("_W", "_Wt", "_b", "_output", "_feature_names")
+    __slots__ = ("_W", "_Wt", "_b", "_output", "_feature_names", "_feature_groups")
 
     def __init__(
         self,
@@ -70,6 +79,7 @@ class ReluNetwork:
         biases: Sequence[Any],
         output: str = "identity",
         feature_names: Sequence[str] | None = None,
+        feature_groups: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         if isinstance(weights, np.ndarray) or isinstance(biases, np.ndarray):
             raise TypeError(
@@ -125,6 +135,7 @@ class ReluNetwork:
         self._b = tuple(bs)
         self._output = output
         self._feature_names = feature_names
+        self._feature_groups = _check_groups(feature_groups, feature_names)
 
     # ------------------------------------------------------------------ structure
     @property
@@ -145,6 +156,41 @@ class ReluNetwork:
     @property
     def feature_names(self) -> tuple[str, ...] | None:
         return self._feature_names
+
+    @property
+    def feature_groups(self) -> Mapping[str, tuple[str, ...]] | None:
+        """Read-only mapping original column -> names of the inputs encoding it, or None.
+
+        Only the groups given at construction are listed; :meth:`groups_index` also
+        covers the inputs outside every group.
+        """
+        return self._feature_groups
+
+    def groups_index(self) -> dict[str, np.ndarray]:
+        """Input indices of every group, covering each input exactly once.
+
+        Returns
+        -------
+        dict of str to ndarray of int
+            The declared :attr:`feature_groups` (indices into the inputs, in the order the
+            members were given) plus one singleton group per input outside them, named
+            after that input (``"x{i}"`` when the network has no feature names). Groups
+            are ordered by their first input.
+        """
+        names = self._feature_names or tuple(f"x{i}" for i in range(self.n_features))
+        pos = {n: i for i, n in enumerate(names)}
+        owner: dict[int, str] = {}
+        for g, members in (self._feature_groups or {}).items():
+            for m in members:
+                owner[pos[m]] = g
+        out: dict[str, np.ndarray] = {}
+        for i, n in enumerate(names):
+            g = owner.get(i)
+            if g is None:
+                out[n] = np.array([i], dtype=np.intp)
+            elif g not in out:
+                out[g] = np.array([pos[m] for m in self._feature_groups[g]], dtype=np.intp)
+        return out
 
     @property
     def n_features(self) -> int:
@@ -382,8 +428,45 @@ class ReluNetwork:
 
     # ------------------------------------------------------------------ python protocol
     def with_feature_names(self, feature_names: Sequence[str] | None) -> ReluNetwork:
-        """A copy of this network with other feature names."""
-        return ReluNetwork(self._W, self._b, self._output, feature_names)
+        """A copy of this network with other feature names.
+
+        Feature groups follow the inputs by position (a renamed one-hot column stays in its
+        group); with ``feature_names=None`` the groups are dropped, since they are
+        expressed in input names.
+        """
+        groups = None
+        if self._feature_groups is not None and feature_names is not None:
+            new = [str(f) for f in feature_names]
+            if len(new) == self.n_features:
+                pos = {n: i for i, n in enumerate(self._feature_names)}
+                groups = {
+                    g: tuple(new[pos[m]] for m in members)
+                    for g, members in self._feature_groups.items()
+                }
+        return ReluNetwork(self._W, self._b, self._output, feature_names, groups)
+
+    def with_feature_groups(
+        self, feature_groups: Mapping[str, Sequence[str]] | None
+    ) -> ReluNetwork:
+        """A copy of this network with other feature groups (``None`` removes them)."""
+        return ReluNetwork(self._W, self._b, self._output, self._feature_names, feature_groups)
+
+    def with_layers(
+        self, weights: Sequence[Any], biases: Sequence[Any], output: str | None = None
+    ) -> ReluNetwork:
+        """A network with other layers but this one's inputs: names and groups are kept.
+
+        Use it for every rebuild that keeps the input space (folding a scaler into the first
+        layer, pruning or merging hidden neurons, slicing outputs) so that
+        :attr:`feature_groups` is never lost on the way.
+        """
+        return ReluNetwork(
+            weights,
+            biases,
+            self._output if output is None else output,
+            self._feature_names,
+            self._feature_groups,
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ReluNetwork):
@@ -391,6 +474,7 @@ class ReluNetwork:
         return (
             self._output == other._output
             and self._feature_names == other._feature_names
+            and self._feature_groups == other._feature_groups
             and len(self._W) == len(other._W)
             and all(a.shape == b.shape and np.array_equal(a, b)
                     for a, b in zip(self._W, other._W, strict=True))
@@ -406,11 +490,66 @@ class ReluNetwork:
         return self  # immutable
 
     def __reduce__(self):
-        return (ReluNetwork, (list(self._W), list(self._b), self._output, self._feature_names))
+        groups = None if self._feature_groups is None else dict(self._feature_groups)
+        return (
+            ReluNetwork,
+            (list(self._W), list(self._b), self._output, self._feature_names, groups),
+        )
 
     def __repr__(self) -> str:
         sizes = " -> ".join(str(s) for s in (self.n_features, *self.hidden_sizes, self.n_outputs))
-        return f"ReluNetwork({sizes}, output={self._output!r})"
+        groups = "" if self._feature_groups is None else f", {len(self._feature_groups)} groups"
+        return f"ReluNetwork({sizes}, output={self._output!r}{groups})"
+
+
+def _check_groups(
+    groups: Mapping[str, Sequence[str]] | None, names: tuple[str, ...] | None
+) -> Mapping[str, tuple[str, ...]] | None:
+    """Validate ``feature_groups`` against the input names; return a read-only copy."""
+    if groups is None:
+        return None
+    if not isinstance(groups, Mapping):
+        raise TypeError(
+            "feature_groups must be a mapping {original column: [input names]}; "
+            f"got {type(groups).__name__}."
+        )
+    if names is None:
+        raise ValueError(
+            "feature_groups needs feature_names: groups are written in input names."
+        )
+    known = set(names)
+    owner: dict[str, str] = {}
+    out: dict[str, tuple[str, ...]] = {}
+    for g, members in groups.items():
+        if not isinstance(g, str) or not g:
+            raise TypeError(f"feature_groups keys must be non-empty strings; got {g!r}.")
+        if isinstance(members, str) or not isinstance(members, Sequence | np.ndarray):
+            raise TypeError(
+                f"feature_groups[{g!r}] must be a sequence of input names; got {members!r}."
+            )
+        members = tuple(str(m) for m in members)
+        if not members:
+            raise ValueError(f"feature_groups[{g!r}] is empty; every group needs an input.")
+        for m in members:
+            if m not in known:
+                raise ValueError(
+                    f"feature_groups[{g!r}] names {m!r}, which is not one of the network's "
+                    "feature_names."
+                )
+            if m in owner:
+                raise ValueError(
+                    f"Input {m!r} is in both feature_groups[{owner[m]!r}] and "
+                    f"feature_groups[{g!r}]; every input belongs to at most one group."
+                )
+            owner[m] = g
+        out[g] = members
+    for g, members in out.items():
+        if g in known and g not in members:
+            raise ValueError(
+                f"Group name {g!r} is also the name of an input outside that group; "
+                "rename the group."
+            )
+    return MappingProxyType(out)
 
 
 def _as_float_array(a: Any, name: str) -> np.ndarray:

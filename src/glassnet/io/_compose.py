@@ -8,7 +8,7 @@ identity affine map beside it, so any such stack becomes ``affine (relu affine)*
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +34,7 @@ def network_from_ops(
     output: str = "identity",
     feature_names: Sequence[str] | None = None,
     n_features: int | None = None,
+    feature_groups: Mapping[str, Sequence[str]] | None = None,
 ) -> ReluNetwork:
     """Normalise ``ops`` to ``affine (relu affine)*`` and build the network."""
     norm: list[Affine | str] = []
@@ -77,4 +78,5 @@ def network_from_ops(
         [op.b for op in affines],
         output=output,
         feature_names=feature_names,
+        feature_groups=feature_groups,
     )

@@ -104,7 +104,8 @@ def flatten_init_network(merger: Any, X: Any, y: Any) -> ReluNetwork:
         bo = np.atleast_1d(np.asarray(out.intercept_, dtype=np.float64))
         link = "identity"
     return ReluNetwork([W, Wo], [b, bo], output=link,
-                       feature_names=merger.network_.feature_names)
+                       feature_names=merger.network_.feature_names,
+                       feature_groups=merger.network_.feature_groups)
 
 
 def flatten(
