@@ -31,7 +31,7 @@ from sklearn import metrics as _skm
 __all__ = [
     "auc", "gini", "ks", "roc_curve", "brier", "brier_decomposition", "BrierDecomposition",
     "log_loss", "accuracy", "f1", "rmse", "mae", "r2", "psi", "gains_table",
-    "calibration_curve", "binary_target",
+    "calibration_curve", "binary_target", "psi_from_counts", "psi_terms_from_counts",
 ]
 
 
@@ -620,3 +620,40 @@ def gains_table(y: Any, score: Any, *, n_bins: int = 10, pos_label: Any = None) 
         "cum_lift": cum_lift,
         "ks": capture - cum_nonev,
     })
+
+
+def psi_terms_from_counts(expected_counts: Any, actual_counts: Any, *,
+                          eps: float = 1e-4) -> np.ndarray:
+    """Per-bin PSI terms ``(a_b - e_b) ln(a_b / e_b)`` from bin counts (same ``eps`` rule as
+    :func:`psi`), for data counted chunk by chunk or categories such as activation regions.
+
+    Parameters
+    ----------
+    expected_counts, actual_counts : array-like of shape (n_bins,)
+        Non-negative counts of the reference and the compared rows in the same bins.
+    eps : float
+        Floor on the bin shares, in (0, 1).
+
+    Returns
+    -------
+    ndarray of shape (n_bins,)
+    """
+    e = np.asarray(expected_counts, dtype=np.float64)
+    a = np.asarray(actual_counts, dtype=np.float64)
+    if e.ndim != 1 or e.shape != a.shape or e.size == 0:
+        raise ValueError(f"Counts must be two 1-D arrays of one length; got {e.shape}, {a.shape}.")
+    if not (np.isfinite(e).all() and np.isfinite(a).all()) or (e < 0).any() or (a < 0).any():
+        raise ValueError("Counts must be finite and non-negative.")
+    if e.sum() <= 0 or a.sum() <= 0:
+        raise ValueError("Each side needs at least one counted row.")
+    if not 0.0 < eps < 1.0:
+        raise ValueError(f"eps must be in (0, 1); got {eps!r}.")
+    e_share = np.maximum(e / e.sum(), eps)
+    a_share = np.maximum(a / a.sum(), eps)
+    return (a_share - e_share) * np.log(a_share / e_share)
+
+
+def psi_from_counts(expected_counts: Any, actual_counts: Any, *, eps: float = 1e-4) -> float:
+    """PSI from bin counts: the sum of :func:`psi_terms_from_counts`; equals :func:`psi` when
+    the counts are those of its bins."""
+    return float(np.sum(psi_terms_from_counts(expected_counts, actual_counts, eps=eps)))
