@@ -1,0 +1,336 @@
+"""Reading a CSV of model inputs, in memory or streamed in chunks, with one set of checks.
+
+:func:`read_csv` reads a whole file; :class:`CSVStream` reads it ``chunk_size`` rows at a
+time and keeps the running statistics a report needs (memory independent of the number of
+rows). Both refuse the same files with the same one-line messages (``ValueError`` naming
+the file and the columns at fault, ``FileNotFoundError`` for a missing file), so the
+command line and :mod:`glassnet.streaming` behave alike whichever path a file takes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+DEFAULT_CHUNK = 100_000
+SAMPLE_ROWS = 10_000
+
+
+def one_line(exc: BaseException) -> str:
+    """The message of ``exc`` on one line (``KeyError`` quotes removed)."""
+    text = " ".join(str(exc).split())
+    if isinstance(exc, KeyError) and text.startswith("'"):
+        text = f"missing key {text}"
+    return text or type(exc).__name__
+
+
+def read_csv(path: str | os.PathLike[str], target: str | None = None) -> tuple[Any, Any]:
+    """Read a CSV into numeric features and an optional target column.
+
+    Raises ValueError for a missing file, a missing target column, non-numeric feature
+    columns or missing values, each naming the columns at fault.
+    """
+    import pandas as pd
+
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"data file not found: {p}")
+    try:
+        df = pd.read_csv(p)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read {p} as CSV: {one_line(exc)}") from exc
+    if df.shape[0] == 0:
+        raise ValueError(f"{p} has no data rows.")
+    df.columns = [str(c) for c in df.columns]
+    y = None
+    if target is not None:
+        if target not in df.columns:
+            raise ValueError(
+                f"target column {target!r} is not in {p.name}; its columns are "
+                f"{format_columns(df.columns)}."
+            )
+        y = df.pop(target)
+        if y.isna().any():
+            raise ValueError(
+                f"target column {target!r} has {int(y.isna().sum())} missing value(s); drop "
+                "or fill those rows first."
+            )
+    if df.shape[1] == 0:
+        raise ValueError(f"{p.name} has no feature columns besides the target.")
+    bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+    if bad:
+        raise ValueError(
+            f"column(s) {format_columns(bad)} in {p.name} are not numeric; encode them as "
+            "numbers (for example one-hot) before using the file."
+        )
+    nan_cols = [c for c in df.columns if df[c].isna().any()]
+    if nan_cols:
+        raise ValueError(
+            f"column(s) {format_columns(nan_cols)} in {p.name} have missing values; impute or "
+            "drop them."
+        )
+    if not np.isfinite(df.to_numpy(dtype=np.float64)).all():
+        raise ValueError(f"{p.name} holds infinite values; remove them first.")
+    return df.astype(np.float64), y
+
+
+def format_columns(cols: Any, n: int = 8) -> str:
+    """``'a', 'b', 'c'`` for at most ``n`` names, then ``and K more``."""
+    cols = [str(c) for c in cols]
+    more = f" and {len(cols) - n} more" if len(cols) > n else ""
+    return ", ".join(repr(c) for c in cols[:n]) + more
+
+
+def select_columns(net: Any, columns: list[str], data_name: str) -> tuple[list[str], list[str]]:
+    """The feature columns (of ``columns``, the non-target ones) the network takes, in order,
+    and the columns it ignores.
+
+    With feature names the network's names are picked by name (a missing one is an error);
+    without, every column is a feature, in file order, and their number must match.
+    """
+    if net.feature_names is not None:
+        missing = [f for f in net.feature_names if f not in columns]
+        if missing:
+            raise ValueError(
+                f"the model expects feature column(s) {format_columns(missing)}, which "
+                f"{data_name} lacks (the model has {net.n_features} features: "
+                f"{format_columns(net.feature_names)})."
+            )
+        extra = [c for c in columns if c not in set(net.feature_names)]
+        return list(net.feature_names), extra
+    if len(columns) != net.n_features:
+        raise ValueError(
+            f"the model expects {net.n_features} features but {data_name} has {len(columns)} "
+            "feature columns (all columns except the target are used, in file order)."
+        )
+    return list(columns), []
+
+
+def task_of(net: Any) -> str:
+    """``"regression"`` for an identity output, else ``"classification"``."""
+    return "regression" if net.output == "identity" else "classification"
+
+
+def encode_target(y: Any, net: Any, classes: Any, data_name: str) -> Any:
+    """Target as the network's output space expects it: 0/1 or class index, or floats."""
+    import pandas as pd
+
+    if y is None:
+        return None
+    if task_of(net) == "regression":
+        if not pd.api.types.is_numeric_dtype(y):
+            raise ValueError(f"the target of {data_name} must be numeric for a regression model.")
+        return y.to_numpy(dtype=np.float64)
+    values = y.to_numpy()
+    if classes is None:
+        classes = infer_classes(values, net, data_name)
+    idx = pd.Index(np.asarray(classes)).get_indexer(values)
+    if (idx < 0).any():
+        unknown = pd.unique(values[idx < 0])[:5]
+        raise ValueError(
+            f"target value(s) {format_columns(unknown)} of {data_name} are not classes of the "
+            f"model ({format_columns(classes)})."
+        )
+    return idx.astype(np.float64)
+
+
+def infer_classes(values: Any, net: Any, data_name: str) -> Any:
+    """Classes of a model without ``classes_``: the sorted distinct labels (0/1 kept)."""
+    classes = np.unique(values)
+    k = 2 if net.output == "sigmoid" else net.n_outputs
+    if net.output == "sigmoid" and classes.size <= 2 and set(classes.tolist()) <= {0, 1}:
+        classes = np.array([0, 1])
+    if classes.size > k:
+        raise ValueError(
+            f"the target of {data_name} has {classes.size} classes but the model has "
+            f"{k} class outputs."
+        )
+    return classes
+
+
+# ---------------------------------------------------------------------- streamed CSV
+class CSVStream:
+    """Validated chunks of a CSV for :func:`glassnet.streaming.unwrap_chunks`, and the
+    running statistics the report needs.
+
+    The file is read ``chunk_size`` rows at a time (tab-separated for ``.tsv``); each chunk
+    gets the checks of :func:`read_csv` (numeric, no missing or infinite values) and its
+    target is encoded as the model expects. Kept while streaming, in memory independent of
+    the number of rows: per-feature count/mean/std/min/max (Chan's pairwise update), the
+    class counts or the target mean/std, the network's sum of squared errors (single-output
+    regression), and a uniform random sample of at most ``sample_rows`` rows (with their
+    encoded target) for the figures and metrics that need rows. ``ignored`` lists the
+    columns the network does not use.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], net: Any, target: str | None,
+                 classes: Any, chunk_size: int, sample_rows: int = SAMPLE_ROWS,
+                 seed: int = 0) -> None:
+        import pandas as pd
+
+        p = Path(path)
+        if not p.is_file():
+            raise FileNotFoundError(f"data file not found: {p}")
+        try:
+            header = pd.read_csv(p, nrows=0)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read {p} as CSV: {one_line(exc)}") from exc
+        columns = [str(c) for c in header.columns]
+        if target is not None and target not in columns:
+            raise ValueError(
+                f"target column {target!r} is not in {p.name}; its columns are "
+                f"{format_columns(columns)}."
+            )
+        others = [c for c in columns if c != target]
+        if not others:
+            raise ValueError(f"{p.name} has no feature columns besides the target.")
+        self.path, self.name, self.net, self.target = p, p.name, net, target
+        self.features, self.ignored = select_columns(net, others, p.name)
+        self.chunk_size, self.sample_rows = chunk_size, sample_rows
+        self.task = task_of(net)
+        self.classes = classes
+        if target is not None and self.task == "classification" and classes is None:
+            self.classes = self._scan_classes()
+        d = len(self.features)
+        self.n_rows = 0
+        self.mean, self.m2 = np.zeros(d), np.zeros(d)
+        self.min, self.max = np.full(d, np.inf), np.full(d, -np.inf)
+        self.class_counts = None if self.classes is None else np.zeros(len(self.classes), int)
+        self.y_mean = self.y_m2 = 0.0
+        self.sse = 0.0
+        self._rng = np.random.default_rng(seed)
+        self._keys = np.zeros(0)
+        self._rows = np.zeros(0, dtype=np.int64)
+        self._X = np.zeros((0, d))
+        self._y = np.zeros(0)
+
+    def _read(self, columns: list[str] | None) -> Any:
+        import pandas as pd
+
+        sep = "\t" if self.name.lower().endswith(".tsv") else ","
+        try:
+            with pd.read_csv(self.path, chunksize=self.chunk_size, usecols=columns,
+                             sep=sep) as reader:
+                yield from reader
+        except (UnicodeDecodeError, ValueError) as exc:  # pandas' ParserError is a ValueError
+            raise ValueError(f"cannot read {self.name} as CSV: {one_line(exc)}") from exc
+
+    def _scan_classes(self) -> Any:
+        """One pass over the target column alone: its distinct labels."""
+        import pandas as pd
+
+        seen: list[Any] = []
+        for chunk in self._read([self.target]):
+            seen.append(pd.unique(chunk.iloc[:, 0].dropna()))
+        values = np.concatenate(seen) if seen else np.zeros(0)
+        return infer_classes(values, self.net, self.name)
+
+    def chunks(self, progress: Any = None) -> Any:
+        """Yield ``(X, y)`` (or ``X`` without a target) DataFrame/array chunks."""
+        import pandas as pd
+
+        cols = [*self.features, *([self.target] if self.target else [])]
+        for df in self._read(cols):
+            df.columns = [str(c) for c in df.columns]
+            first, last = self.n_rows + 1, self.n_rows + len(df)
+            where = f"{self.name} (data rows {first}-{last})"
+            y = None
+            if self.target is not None:
+                y = df.pop(self.target)
+                if y.isna().any():
+                    raise ValueError(
+                        f"target column {self.target!r} has {int(y.isna().sum())} missing "
+                        f"value(s) in {where}; drop or fill those rows first."
+                    )
+            bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+            if bad:
+                raise ValueError(
+                    f"column(s) {format_columns(bad)} in {where} are not numeric; encode them as "
+                    "numbers (for example one-hot) before using the file."
+                )
+            X = df[self.features].to_numpy(dtype=np.float64)
+            if np.isnan(X).any():
+                nan_cols = [c for c in self.features if df[c].isna().any()]
+                raise ValueError(
+                    f"column(s) {format_columns(nan_cols)} in {where} have missing values; impute "
+                    "or drop them."
+                )
+            if not np.isfinite(X).all():
+                raise ValueError(f"{where} holds infinite values; remove them first.")
+            y_enc = None if y is None else encode_target(y, self.net, self.classes, self.name)
+            self._update(X, y_enc)
+            if progress is not None:
+                progress(self.n_rows)
+            frame = pd.DataFrame(X, columns=self.features)
+            yield frame if y_enc is None else (frame, y_enc)
+        if self.n_rows == 0:
+            raise ValueError(f"{self.path} has no data rows.")
+
+    def _update(self, X: Any, y: Any) -> None:
+        n_a, n_b = self.n_rows, X.shape[0]
+        if n_b == 0:
+            return
+        n = n_a + n_b
+        mean_b = X.mean(axis=0)
+        delta = mean_b - self.mean
+        self.mean = self.mean + delta * (n_b / n)
+        self.m2 = self.m2 + ((X - mean_b) ** 2).sum(axis=0) + delta**2 * (n_a * n_b / n)
+        self.min, self.max = np.minimum(self.min, X.min(axis=0)), np.maximum(self.max,
+                                                                              X.max(axis=0))
+        if y is not None:
+            if self.class_counts is not None:
+                self.class_counts += np.bincount(y.astype(int), minlength=len(self.classes))
+            else:
+                yb = float(y.mean())
+                dy = yb - self.y_mean
+                self.y_mean += dy * (n_b / n)
+                self.y_m2 += float(((y - yb) ** 2).sum()) + dy**2 * (n_a * n_b / n)
+                if self.net.n_outputs == 1:
+                    self.sse += float(((self.net.predict_output(X)[:, 0] - y) ** 2).sum())
+        # uniform sample: the sample_rows rows with the smallest random keys so far
+        keys = self._rng.random(n_b)
+        rows = np.arange(n_a, n, dtype=np.int64)
+        self._keys = np.concatenate([self._keys, keys])
+        self._rows = np.concatenate([self._rows, rows])
+        self._X = np.concatenate([self._X, X])
+        if y is not None:
+            self._y = np.concatenate([self._y, y])
+        if self._keys.size > self.sample_rows:
+            keep = np.argpartition(self._keys, self.sample_rows)[: self.sample_rows]
+            keep.sort()
+            self._keys, self._rows, self._X = self._keys[keep], self._rows[keep], self._X[keep]
+            if y is not None:
+                self._y = self._y[keep]
+        self.n_rows = n
+
+    def sample(self) -> tuple[Any, Any]:
+        """The sampled rows in file order, as a DataFrame, and their encoded target."""
+        import pandas as pd
+
+        order = np.argsort(self._rows)
+        X = pd.DataFrame(self._X[order], columns=self.features)
+        return X, (self._y[order] if self.target is not None else None)
+
+    def feature_frame(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame({"feature": self.features, "mean": self.mean,
+                             "std": np.sqrt(self.m2 / max(self.n_rows, 1)),
+                             "min": self.min, "max": self.max})
+
+    def target_item(self) -> tuple[str, str] | None:
+        if self.target is None:
+            return None
+        n = max(self.n_rows, 1)
+        if self.class_counts is not None:
+            return "target classes", ", ".join(
+                f"{v}: {c} ({c / n:.1%})"
+                for v, c in zip(self.classes, self.class_counts, strict=True)
+            )
+        std = np.sqrt(self.y_m2 / n)
+        return "target mean ± std", f"{self.y_mean:.4g} ± {std:.4g}"
+
+

@@ -1,0 +1,204 @@
+"""What every ``glassnet`` command shares: the error type and exit codes, progress steps,
+one-line messages, column alignment, scores, and the report sections common to commands."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from glassnet._csv import SAMPLE_ROWS, format_columns, one_line, select_columns, task_of
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "CLIError", "one_line"]
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class CLIError(Exception):
+    """Bad input from the user: reported as one line, exit code 2."""
+
+
+# ---------------------------------------------------------------------- small utilities
+def has_module(module: str) -> bool:
+    """Whether ``module`` can be imported (optional parts of glassnet)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def warn(msg: str) -> None:
+    """One ``glassnet: warning:`` line on stderr."""
+    print(f"glassnet: warning: {msg}", file=sys.stderr)
+
+
+class Steps:
+    """A progress bar over the named steps of a command (stderr, only on a terminal)."""
+
+    def __init__(self, names: Sequence[str], quiet: bool) -> None:
+        from tqdm.auto import tqdm
+
+        self._bar = tqdm(total=len(names), unit="step", disable=True if quiet else None,
+                         file=sys.stderr, leave=False, bar_format="{desc} {bar} {n}/{total}")
+
+    def __call__(self, name: str) -> None:
+        self._bar.set_description_str(f"glassnet: {name:<12}")
+        self._bar.update(0)
+
+    def done(self) -> None:
+        self._bar.update(1)
+
+    def close(self) -> None:
+        self._bar.close()
+
+    def __enter__(self) -> Steps:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def align(net: Any, X: Any, data_name: str) -> Any:
+    """Select and order the columns of ``X`` the network expects (warns about the others)."""
+    cols, extra = select_columns(net, list(X.columns), data_name)
+    warn_ignored(extra, data_name)
+    return X if cols == list(X.columns) else X[cols]
+
+
+def warn_ignored(extra: Sequence[str], data_name: str) -> None:
+    """One warning line naming the data columns the model does not use."""
+    if extra:
+        warn(f"ignoring column(s) {format_columns(extra)} of {data_name}: the model does not "
+             "use them.")
+
+
+# ---------------------------------------------------------------------- metrics
+def metric(net: Any, X: Any, y_enc: Any) -> tuple[str, float]:
+    """AUC (one-vs-rest for softmax) for classifiers, RMSE for regressors, on the network."""
+    from sklearn.metrics import mean_squared_error, roc_auc_score
+
+    out = net.predict_output(X)
+    if task_of(net) == "regression":
+        return "RMSE", float(np.sqrt(mean_squared_error(y_enc, out[:, 0] if out.shape[1] == 1
+                                                        else out)))
+    if out.shape[1] == 1:
+        if np.unique(y_enc).size < 2:
+            return "AUC", float("nan")
+        return "AUC", float(roc_auc_score(y_enc, out[:, 0]))
+    present = np.unique(y_enc).astype(int)
+    if present.size < 2:
+        return "AUC", float("nan")
+    return "AUC", float(roc_auc_score(y_enc.astype(int), out, multi_class="ovr",
+                                      labels=np.arange(out.shape[1])))
+
+
+def score_proba(task: str, y_enc: Any, scores: Any) -> float:
+    from sklearn.metrics import mean_squared_error, roc_auc_score
+
+    scores = np.asarray(scores)
+    if task == "regression":
+        return float(np.sqrt(mean_squared_error(y_enc, scores)))
+    if scores.ndim == 2 and scores.shape[1] == 2:
+        scores = scores[:, 1]
+    if np.unique(y_enc).size < 2:
+        return float("nan")
+    if scores.ndim == 1:
+        return float(roc_auc_score(y_enc, scores))
+    return float(roc_auc_score(y_enc.astype(int), scores, multi_class="ovr",
+                               labels=np.arange(scores.shape[1])))
+
+
+# ---------------------------------------------------------------------- report helpers
+def analysis_sections(report: Any, net: Any, regions: Any, X: Any, y_enc: Any, top: int) -> None:
+    report.add_certificate(regions)
+    report.add_region_summary(regions, X, y_enc, top=top)
+    report.add_size_distribution(regions)
+    report.add_feature_importance(regions, X)
+    report.add_coefficients(regions, X)
+    report.add_boundary_distance(regions, X, max_rows=SAMPLE_ROWS)
+    if net.n_features == 2:
+        report.add_partition_map(net, X, None if y_enc is None else y_enc)
+
+
+def print_regions(regions: Any, top: int = 10) -> None:
+    import pandas as pd
+
+    print(
+        f"{len(regions)} activation regions on {regions.n_samples} rows; "
+        f"{int((regions.counts == 1).sum())} hold a single row; "
+        f"{regions.n_regions_covering(0.95)} regions cover 95% of the rows."
+    )
+    print(f"exactness certificate: max |LLM - network| = {regions.max_abs_error:.2e}")
+    cols = ["region", "count", "share", "cum_share"]
+    frame = regions.to_frame()
+    cols += [c for c in frame.columns if c.startswith(("y_mean", "pred_mean"))][:2]
+    with pd.option_context("display.width", 120, "display.max_columns", 12):
+        print(frame[cols].head(top).round(4).to_string(index=False))
+
+
+def split(X: Any, y: Any, test_size: float, seed: int, stratify: bool) -> tuple[Any, ...]:
+    from sklearn.model_selection import train_test_split
+
+    if test_size <= 0:
+        return X, None, y, None
+    strat = y if stratify and y is not None and np.unique(y).size > 1 else None
+    try:
+        return tuple(train_test_split(X, y, test_size=test_size, random_state=seed,
+                                      stratify=strat))
+    except ValueError:
+        return tuple(train_test_split(X, y, test_size=test_size, random_state=seed))
+
+
+def command_line(argv: Sequence[str] | None) -> str:
+    args = list(sys.argv[1:] if argv is None else argv)
+    return "glassnet " + " ".join(args)
+
+
+def fit_mlm(net: Any, X: Any, y: Any, seed: int, fast: bool = False,
+             n_epics: Any = "auto") -> Any:
+    from glassnet import MixtureOfLinearModels
+
+    kwargs: dict[str, Any] = {"random_state": seed, "n_epics": n_epics}
+    if fast:
+        kwargs.update(n_layer_clusters=4, clustering="kmeans", n_perturb=20)
+    else:
+        kwargs.update(clustering="kmeans")
+    return MixtureOfLinearModels(net, **kwargs).fit(X, y)
+
+
+def simplification_section(report: Any, rows: list[dict], merger: Any) -> None:
+    import pandas as pd
+
+    fig = None
+    if merger is not None and getattr(merger, "cv_results_", None):
+        fig = merger.plot_cv().figure_
+    report.add_simplification(
+        pd.DataFrame(rows), figure=fig,
+        caption="Number of regions (local models) and held-out performance of the network "
+        "and of its simplifications.",
+    )
+
+
+def mlm_section(report: Any, mlm: Any, row: dict) -> None:
+    import pandas as pd
+
+    try:
+        rules = mlm.rules()
+    except ValueError as exc:  # too few rows for rules: say so in the report
+        rules = f"No rules: {exc}"
+    fig = mlm.plot_coefficients().figure_
+    report.add_mlm(mlm, metrics=pd.DataFrame([row]), summary=mlm.summary(), rules=rules,
+                   figure=fig)
+
+
+def check_fraction(v: float, name: str) -> None:
+    if not 0 <= v < 1:
+        raise CLIError(f"{name} must be in [0, 1); got {v}.")
+
+
+
+MODEL_HELP = ("model file: .glassnet (or a directory from 'glassnet train'), .onnx, "
+              ".pt/.pth (whole torch nn.Sequential), .skops, .joblib/.pkl")

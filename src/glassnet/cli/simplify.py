@@ -1,0 +1,271 @@
+"""``glassnet simplify``: merge or prune regions, an L1 path or a mixture of linear models,
+compared with the network on held-out rows."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glassnet._csv import encode_target, read_csv, task_of
+from glassnet.cli._common import (
+    EXIT_OK,
+    MODEL_HELP,
+    CLIError,
+    Steps,
+    align,
+    analysis_sections,
+    check_fraction,
+    command_line,
+    fit_mlm,
+    has_module,
+    metric,
+    mlm_section,
+    score_proba,
+    simplification_section,
+    split,
+    warn,
+)
+from glassnet.io._files import classes_of, load_model
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add the ``simplify`` sub-command to ``sub``."""
+    simplify = sub.add_parser(
+        "simplify", parents=[common],
+        help="simplify a model: merge or prune regions, L1 path, or MLM",
+        description="Simplify MODEL on DATA.csv: merge its regions into a few GLMs (merge), "
+        "keep the largest regions and attach the others to the nearest kept one (prune), "
+        "retrain along an L1 path (l1), or explain it by a mixture of linear models (mlm); "
+        "compare with the network on held-out rows and write an HTML report.",
+    )
+    simplify.add_argument("model", metavar="MODEL", help=MODEL_HELP)
+    simplify.add_argument("data", metavar="DATA.csv")
+    simplify.add_argument("--target", required=True, help="target column")
+    simplify.add_argument("--method", choices=("merge", "prune", "l1", "mlm"), default="merge",
+                          help="simplification method (default merge)")
+    simplify.add_argument("--n-regions", default="cv",
+                          help="merged regions (merge), kept regions (prune) or EPICs (mlm): "
+                          "'cv' (chosen by cross-validation on the training rows) or a count")
+    simplify.add_argument("--l1-values", default=None,
+                          help="comma-separated penalties for --method l1")
+    simplify.add_argument("--epochs", type=int, default=200,
+                          help="maximum epochs per fit for --method l1 (default 200)")
+    simplify.add_argument("--test-size", type=float, default=0.2,
+                          help="share of rows held out for the comparison (default 0.2)")
+    simplify.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    simplify.add_argument("--top", type=int, default=20, help="regions shown in the report")
+    simplify.add_argument("--report", default="report.html",
+                          help="report path (default report.html)")
+    simplify.add_argument("--no-report", action="store_true", help="do not write a report")
+    simplify.add_argument("--out", default=None, metavar="FILE.glassnet",
+                          help="save the fitted simplification")
+    simplify.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``glassnet simplify``; returns the exit code."""
+
+    from glassnet import Report, unwrap
+    from glassnet.io import save
+
+    model, net, desc = load_model(args.model, warn=warn)
+    X, y = read_csv(args.data, args.target)
+    X = align(net, X, Path(args.data).name)
+    task = task_of(net)
+    y_enc = encode_target(y, net, classes_of(model), Path(args.data).name)
+    check_fraction(args.test_size, "--test-size")
+    X_tr, X_te, y_tr, y_te = split(X, y_enc, args.test_size, args.seed,
+                                    task == "classification")
+    X_ev, y_ev = (X_te, y_te) if X_te is not None else (X_tr, y_tr)
+    where = "test" if X_te is not None else "train"
+    name, net_score = metric(net, X_ev, y_ev)
+    module = {"merge": "glassnet.simplify.merge", "mlm": "glassnet.mlm",
+              "l1": "glassnet.simplify.l1path", "prune": "glassnet.simplify.prune"}[args.method]
+    if not has_module(module):
+        raise CLIError(f"--method {args.method} is not available in this glassnet installation.")
+    n = _parse_count(args.n_regions)
+    with Steps(["unwrap", args.method, "report"], args.quiet) as bar:
+        bar("unwrap")
+        regions = unwrap(net, X_tr, y_tr)
+        bar.done()
+        rows = [{"model": "network", "regions": len(regions), f"{where} {name}": net_score}]
+        report = Report(f"glassnet simplify ({args.method}): {Path(args.model).name}",
+                        subtitle=f"{desc} on {args.data}")
+        report.add_overview(model, X_tr, y_tr, data_name=f"{args.data} (training rows)",
+                            metrics={f"network {where} {name}": net_score})
+        analysis_sections(report, net, regions, X_tr, y_tr, top=args.top)
+        bar(args.method)
+        fitted: Any = None
+        if args.method == "merge":
+            fitted = _fit_merger(net, X_tr, y_tr, n, args.seed)
+            score = score_proba(task, y_ev, _predict_scores(fitted, X_ev, task))
+            rows.append({"model": "merged regions", "regions": fitted.n_regions_,
+                         f"{where} {name}": score})
+            simplification_section(report, rows, fitted)
+            report.add_merged_regions(fitted, X_ev, y_ev, X_fit=X_tr, y_fit=y_tr)
+        elif args.method == "prune":
+            fitted, cv_table = _fit_pruner(net, X_tr, y_tr, n, args.seed, task)
+            score = score_proba(task, y_ev, _predict_scores(fitted, X_ev, task))
+            rows.append({"model": "pruned regions (RegionPruner)", "regions": fitted.n_regions_,
+                         f"{where} {name}": score})
+            simplification_section(report, rows, None)
+            if cv_table is not None:
+                report.add_table(
+                    "Pruning: number of kept regions", cv_table, key="prune-cv",
+                    caption=f"{_PRUNE_FOLDS}-fold cross-validation on the training rows "
+                    f"(score: {'AUC' if task == 'classification' else 'RMSE'}); kept "
+                    f"{fitted.n_regions_}, the count with the best mean score.",
+                )
+            report.add_merged_regions(fitted, X_ev, y_ev, X_fit=X_tr, y_fit=y_tr,
+                                      title="Kept regions (pruning)")
+        elif args.method == "mlm":
+            fitted = fit_mlm(net, X_tr, y_tr, args.seed, n_epics=n if n != "cv" else "auto")
+            score = score_proba(task, y_ev, _predict_scores(fitted, X_ev, task))
+            rows.append({"model": "MLM-EPIC", "regions": fitted.n_epics_,
+                         f"{where} {name}": score})
+            simplification_section(report, rows, None)
+            mlm_section(report, fitted, rows[-1])
+        else:
+            fitted = _run_l1(args, model, net, X_tr, y_tr, X_te, y_te, task)
+            table = fitted.table_
+            best = table.loc[table["l1_reg"] == fitted.recommended_].iloc[0]
+            rows.append({"model": f"L1 retrained, recommended l1_reg={fitted.recommended_:g}",
+                         "regions": int(best["n_regions"]), f"{where} {name}": best["score"]})
+            simplification_section(report, rows, None)
+            report.add_table(
+                "L1 regularization path", table, key="l1-path",
+                caption=f"One network per penalty; score = {fitted.metric_.upper()} on the "
+                f"{fitted.score_on_} rows. Recommended: the largest penalty within "
+                f"{fitted.tolerance_:.0%} of the best score ({fitted.recommended_:g}).",
+            )
+            report.add_figure("L1 path plot", fitted.plot().figure_, key="l1-path-plot")
+        bar.done()
+        bar("report")
+        if args.out:
+            save(fitted, args.out)
+        report.add_versions(command=command_line(args._argv))
+        report_path = None if args.no_report else report.save(args.report)
+        bar.done()
+    print(f"model: {desc}, {net}")
+    for row in rows:
+        print(f"{row['model']}: {row['regions']} regions, {where} {name} "
+              f"{row[f'{where} {name}']:.4f}")
+    if args.out:
+        print(f"simplified model: {args.out}")
+    if report_path is not None:
+        print(f"report: {report_path}")
+    return EXIT_OK
+
+
+_PRUNE_CANDIDATES = (1, 2, 3, 5, 8, 10, 15, 20)
+_PRUNE_FOLDS = 3
+
+
+def _fit_pruner(net: Any, X: Any, y: Any, n_regions: Any, seed: int,
+                task: str) -> tuple[Any, Any]:
+    """A RegionPruner keeping ``n_regions`` regions; with ``"cv"``, the count of
+    ``_PRUNE_CANDIDATES`` with the best mean score in ``_PRUNE_FOLDS``-fold CV."""
+    import warnings
+
+    import pandas as pd
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    from glassnet import RegionPruner, unwrap
+
+    cv_table = None
+    if n_regions == "cv":
+        n_avail = len(unwrap(net, X))
+        cands = [k for k in _PRUNE_CANDIDATES if k <= n_avail] or [n_avail]
+        y = np.asarray(y)
+        strat = task == "classification" and np.unique(y, return_counts=True)[1].min() >= \
+            _PRUNE_FOLDS
+        cv = (StratifiedKFold if strat else KFold)(_PRUNE_FOLDS, shuffle=True, random_state=seed)
+        scores = np.full((len(cands), _PRUNE_FOLDS), np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # one-class regions, convergence on tiny folds
+            for f, (tr, va) in enumerate(cv.split(X, y)):
+                X_tr, X_va = _take(X, tr), _take(X, va)
+                for i, k in enumerate(cands):
+                    try:
+                        est = RegionPruner(net, n_regions=k).fit(X_tr, y[tr])
+                    except ValueError:  # fewer regions than k in this fold
+                        continue
+                    scores[i, f] = score_proba(task, y[va], _predict_scores(est, X_va, task))
+        sign = -1.0 if task == "regression" else 1.0  # RMSE: lower is better
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mean = np.nanmean(scores, axis=1)
+        pick = int(np.nanargmax(sign * np.where(np.isnan(mean), -sign * np.inf, mean)))
+        n_regions = cands[pick]
+        metric = "AUC" if task == "classification" else "RMSE"
+        cv_table = pd.DataFrame({"kept regions": cands, f"mean CV {metric}": mean,
+                                 f"std CV {metric}": np.nanstd(scores, axis=1),
+                                 "chosen": ["yes" if i == pick else "" for i in
+                                            range(len(cands))]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        return RegionPruner(net, n_regions=n_regions).fit(X, y), cv_table
+
+
+def _take(X: Any, idx: Any) -> Any:
+    return X.iloc[idx] if hasattr(X, "iloc") else X[idx]
+
+
+def _predict_scores(est: Any, X: Any, task: str) -> Any:
+    if task == "regression":
+        return est.predict(X)
+    return est.predict_proba(X)
+
+
+def _run_l1(args: argparse.Namespace, model: Any, net: Any, X_tr: Any, y_tr: Any, X_te: Any,
+            y_te: Any, task: str) -> Any:
+    from sklearn.base import clone
+
+    from glassnet import ReluNetClassifier, ReluNetRegressor, l1_path
+
+    cls = ReluNetClassifier if task == "classification" else ReluNetRegressor
+    if isinstance(model, cls):  # same training settings as the model, only the penalty varies
+        est = clone(model).set_params(max_epochs=args.epochs, random_state=args.seed,
+                                      verbose=False)
+    else:
+        est = cls(net.hidden_sizes or (40,), max_epochs=args.epochs, random_state=args.seed)
+    if args.l1_values:
+        try:
+            values = [float(v) for v in args.l1_values.split(",")]
+        except ValueError:
+            raise CLIError(
+                f"--l1-values must be comma-separated numbers; got {args.l1_values!r}."
+            ) from None
+    else:
+        values = list(_DEFAULT_L1)
+    return l1_path(est, X_tr, y_tr, values, X_val=X_te, y_val=y_te)
+
+
+_DEFAULT_L1 = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
+
+
+def _fit_merger(net: Any, X: Any, y: Any, n_regions: Any, seed: int, fast: bool = False) -> Any:
+    from glassnet import RegionMerger
+
+    kwargs: dict[str, Any] = {"n_regions": n_regions, "random_state": seed}
+    if fast:
+        kwargs.update(cv=3, candidates=range(1, 9))
+    return RegionMerger(net, **kwargs).fit(X, y)
+
+
+
+def _parse_count(text: str) -> Any:
+    if text in ("cv", "auto"):
+        return "cv"
+    try:
+        n = int(text)
+    except ValueError:
+        raise CLIError(f"--n-regions must be 'cv' or a positive integer; got {text!r}.") from None
+    if n < 1:
+        raise CLIError(f"--n-regions must be positive; got {n}.")
+    return n
+
+

@@ -1,0 +1,154 @@
+"""``glassnet train``: train a ReLU network on a CSV, save it with its metrics and report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glassnet._csv import encode_target, read_csv
+from glassnet.cli._common import (
+    EXIT_OK,
+    CLIError,
+    Steps,
+    analysis_sections,
+    check_fraction,
+    command_line,
+    metric,
+    print_regions,
+    split,
+)
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add the ``train`` sub-command to ``sub``."""
+    train = sub.add_parser(
+        "train", parents=[common], help="train a ReLU network on a CSV file",
+        description="Train a ReluNetClassifier/ReluNetRegressor on a CSV (all columns but the "
+        "target are features), save it as DIR/model.glassnet with DIR/metrics.json, and write "
+        "DIR/report.html.",
+    )
+    train.add_argument("data", metavar="DATA.csv")
+    train.add_argument("--target", required=True, help="name of the target column")
+    train.add_argument("--task", choices=("auto", "classification", "regression"),
+                       default="auto", help="default: classification for text, boolean or "
+                       "integer targets with at most 10 values, else regression")
+    train.add_argument("--hidden", default="40,40", help="hidden layer widths (default 40,40)")
+    train.add_argument("--l1", type=float, default=0.0, help="L1 penalty on the weights")
+    train.add_argument("--epochs", type=int, default=500, help="maximum epochs (default 500)")
+    train.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
+    train.add_argument("--batch-size", type=int, default=500, help="mini-batch size")
+    train.add_argument("--test-size", type=float, default=0.2,
+                       help="share of rows held out for the test metrics (default 0.2; 0: none)")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    train.add_argument("--top", type=int, default=20, help="regions shown in the report")
+    train.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    train.add_argument("--report", default=None, help="report path (default DIR/report.html)")
+    train.add_argument("--no-report", action="store_true", help="do not write a report")
+    train.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``glassnet train``; returns the exit code."""
+    import pandas as pd
+
+    from glassnet import Report, unwrap
+    from glassnet.io import save
+
+    X, y = read_csv(args.data, args.target)
+    hidden = _parse_hidden(args.hidden)
+    task = args.task
+    if task == "auto":
+        task = _guess_task(y)
+    out = Path(args.out)
+    if out.suffix == ".glassnet":
+        raise CLIError(f"--out is a directory for the model and its report; got {out}.")
+    check_fraction(args.test_size, "--test-size")
+    X_tr, X_te, y_tr, y_te = split(X, y, args.test_size, args.seed, task == "classification")
+    from glassnet import ReluNetClassifier, ReluNetRegressor
+
+    cls = ReluNetClassifier if task == "classification" else ReluNetRegressor
+    if task == "regression" and not pd.api.types.is_numeric_dtype(y):
+        raise CLIError(f"target {args.target!r} is not numeric; use --task classification.")
+    n_classes = int(y.nunique())
+    if task == "classification" and n_classes > max(50, len(y) // 10):
+        raise CLIError(
+            f"target {args.target!r} has {n_classes} distinct values, too many for classes; "
+            "use --task regression."
+        )
+    est = cls(hidden, l1_reg=args.l1, learning_rate=args.lr, batch_size=args.batch_size,
+              max_epochs=args.epochs, random_state=args.seed,
+              verbose=not args.quiet and sys.stderr.isatty())
+    with Steps(["train", "unwrap", "report"], args.quiet) as bar:
+        bar("train")
+        est.fit(X_tr, y_tr)
+        bar.done()
+        net = est.network_
+        classes = getattr(est, "classes_", None)
+        y_tr_enc = encode_target(y_tr, net, classes, args.data)
+        metrics: dict[str, Any] = {"task": task, "hidden": list(hidden), "l1": args.l1,
+                                   "epochs": int(getattr(est, "n_epochs_", 0))}
+        name, val = metric(net, X_tr, y_tr_enc)
+        metrics[f"train {name}"] = val
+        if X_te is not None:
+            name, val = metric(net, X_te, encode_target(y_te, net, classes, args.data))
+            metrics[f"test {name}"] = val
+        bar("unwrap")
+        regions = unwrap(net, X_tr, y_tr_enc)
+        metrics["regions"] = len(regions)
+        metrics["max_abs_error"] = regions.max_abs_error
+        bar.done()
+        out.mkdir(parents=True, exist_ok=True)
+        save(est, out / "model.glassnet")
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+        bar("report")
+        report_path = None
+        if not args.no_report:
+            report = Report(f"glassnet train: {Path(args.data).name}",
+                            subtitle=f"target {args.target!r}, {task}")
+            report.add_overview(est, X_tr, y_tr, data_name=f"{args.data} (training rows)",
+                                task=task, metrics={k: v for k, v in metrics.items()
+                                                    if k.startswith(("train", "test"))})
+            analysis_sections(report, net, regions, X_tr, y_tr_enc, top=args.top)
+            report.add_versions(command=command_line(args._argv))
+            report_path = report.save(args.report or out / "report.html")
+        bar.done()
+    shown = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()
+                      if k.startswith(("train", "test")))
+    print(f"trained {type(est).__name__} {'x'.join(map(str, hidden))}: {shown}")
+    print_regions(regions, top=5)
+    print(f"model:  {out / 'model.glassnet'}")
+    if report_path is not None:
+        print(f"report: {report_path}")
+    return EXIT_OK
+
+
+def _parse_hidden(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(s) for s in re.split(r"[,x]", text.strip()))
+    except ValueError:
+        raise CLIError(
+            f"--hidden must be comma-separated widths such as 40,40; got {text!r}."
+        ) from None
+    if not sizes or min(sizes) < 1:
+        raise CLIError(f"--hidden must list positive widths such as 40,40; got {text!r}.")
+    return sizes
+
+
+
+def _guess_task(y: Any) -> str:
+    import pandas as pd
+
+    if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+        return "classification"
+    vals = y.to_numpy(dtype=np.float64)
+    if np.all(vals == np.round(vals)) and np.unique(vals).size <= 10:
+        return "classification"
+    return "regression"
+
+
