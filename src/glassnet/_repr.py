@@ -1,0 +1,95 @@
+"""Compact HTML summaries for Jupyter (``_repr_html_``), shared by every glassnet object.
+
+Objects delegate to :func:`html_summary` with a title, a few key figures and optionally a
+small table, so every object looks alike in a notebook. The output is a fragment with its
+own scoped style (no scripts), safe to embed.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+_STYLE = (
+    "<style>.gn-repr{font-family:system-ui,sans-serif;font-size:12px;max-width:720px}"
+    ".gn-repr b{font-size:13px}.gn-repr table{border-collapse:collapse;margin:4px 0}"
+    ".gn-repr td,.gn-repr th{border:1px solid #dde1e7;padding:1px 6px;text-align:left}"
+    ".gn-repr th{background:#eef1f6}.gn-repr td.n{text-align:right;"
+    "font-variant-numeric:tabular-nums;white-space:nowrap}</style>"
+)
+
+
+def fmt_value(v: Any) -> str:
+    """A number as a person reads it: integers with thousands separators, 4 significant
+    digits otherwise, small magnitudes in scientific notation."""
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    if isinstance(v, (int, np.integer)):
+        return f"{int(v):,}"
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        if not np.isfinite(v):
+            return str(v)
+        if v.is_integer() and abs(v) < 1e15:
+            return f"{int(v):,}"
+        return f"{v:.4g}" if (abs(v) >= 1e-3 or v == 0) else f"{v:.3e}"
+    return str(v)
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+def html_summary(
+    title: str,
+    items: Mapping[str, Any] | pd.DataFrame | Iterable[tuple[str, Any]] | None = None,
+    table: pd.DataFrame | None = None,
+    *,
+    max_rows: int = 8,
+) -> str:
+    """HTML fragment: a bold ``title``, a two-column table of ``items`` and, optionally,
+    the first ``max_rows`` rows of ``table``.
+
+    Parameters
+    ----------
+    title : str
+    items : mapping, list of pairs or DataFrame, optional
+        Key figures. A DataFrame with columns ``metric``/``value`` (or any two columns)
+        is shown as such pairs.
+    table : DataFrame, optional
+        A detail table, cut to ``max_rows`` rows (the caption says how many there are).
+    max_rows : int, default 8
+    """
+    if isinstance(items, pd.DataFrame):
+        pairs = list(items.iloc[:, :2].itertuples(index=False, name=None))
+    elif isinstance(items, Mapping):
+        pairs = list(items.items())
+    else:
+        pairs = list(items or [])
+    parts = [_STYLE, '<div class="gn-repr">', f"<b>{html.escape(str(title))}</b>"]
+    if pairs:
+        rows = "".join(
+            f"<tr><th>{html.escape(str(k))}</th>"
+            f"<td{' class=n' if _is_num(v) else ''}>{html.escape(fmt_value(v))}</td></tr>"
+            for k, v in pairs
+        )
+        parts.append(f"<table>{rows}</table>")
+    if table is not None and len(table.columns):
+        shown = table.head(max_rows)
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+        body = "".join(
+            "<tr>" + "".join(
+                f"<td{' class=n' if _is_num(v) else ''}>{html.escape(fmt_value(v))}</td>"
+                for v in row
+            ) + "</tr>"
+            for row in shown.itertuples(index=False, name=None)
+        )
+        parts.append(f"<table><tr>{head}</tr>{body}</table>")
+        if len(table) > max_rows:
+            parts.append(f"<div>first {max_rows} of {len(table):,} rows</div>")
+    parts.append("</div>")
+    return "".join(parts)
