@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from glassnet import ReluNetwork, RegionMerger, unwrap
+from glassnet import RegionMerger, ReluNetwork, unwrap
 from glassnet.monitor import psi_status, region_stability
 
 
