@@ -342,7 +342,10 @@ class ReluNetwork:
         width = max([d, *self.hidden_sizes, 1])
         step = max(256, _CHUNK_BYTES // (8 * k * width))
         for s in range(0, R, step):
-            c, i = self._llm_chunk(packed[s : s + step])
+            # products of finite weights may overflow; callers that need finite models
+            # (the certificate) check and name the region instead of a RuntimeWarning
+            with np.errstate(over="ignore", invalid="ignore"):
+                c, i = self._llm_chunk(packed[s : s + step])
             coef[s : s + step] = c
             intercept[s : s + step] = i
         return coef, intercept

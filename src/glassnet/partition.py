@@ -73,6 +73,20 @@ def _check_bounds(bounds: Any) -> np.ndarray:
             f"The box {B.tolist()} is empty or inverted; pass ((x0, x1), (y0, y1)) with "
             "x0 < x1 and y0 < y1."
         )
+    with np.errstate(over="ignore", under="ignore"):
+        area = (B[0, 1] - B[0, 0]) * (B[1, 1] - B[1, 0])
+    if not np.isfinite(area):
+        raise ValueError(
+            f"The box {B.tolist()} has an area that overflows float64 (x1 - x0 and y1 - y0 "
+            "must multiply to less than 1.8e308); pass a smaller box."
+        )
+    if area <= 0.0 or np.nextafter(B[0, 0], B[0, 1]) >= B[0, 1] or (
+        np.nextafter(B[1, 0], B[1, 1]) >= B[1, 1]
+    ):
+        raise ValueError(
+            f"The box {B.tolist()} is degenerate: its area underflows float64 or a side "
+            "spans a single float; pass a box with a measurable area."
+        )
     return B
 
 
@@ -691,7 +705,8 @@ def partition_2d(
             on[s : s + _BLOCK] = on_b
             Fo *= on_b[:, None, :]
             # One matrix product for the block: rows (polygon, a/b/1), columns neurons.
-            nxt = (Fo.reshape(-1, Fo.shape[2]) @ W_next.T).reshape(-1, 3, W_next.shape[0])
+            with np.errstate(over="ignore", invalid="ignore"):  # refused once built
+                nxt = (Fo.reshape(-1, Fo.shape[2]) @ W_next.T).reshape(-1, 3, W_next.shape[0])
             nxt[:, 2] += b_next
             F_next[s : s + _BLOCK] = nxt
         layer_patterns = [lp[owner] for lp in layer_patterns]
@@ -712,7 +727,16 @@ def partition_2d(
         coef, intercept = plane_coef.copy(), plane_intercept.copy()
     else:
         coef, intercept = net.local_linear_models(patterns)
-    areas, centroids = _shoelace(verts)
+    with np.errstate(over="ignore", invalid="ignore"):
+        areas, centroids = _shoelace(verts)
+    finite = (np.isfinite(areas).all() and np.isfinite(plane_coef).all()
+              and np.isfinite(plane_intercept).all() and np.isfinite(coef).all())
+    if not finite:
+        raise ValueError(
+            "The partition is not finite in float64: region areas or the network's local "
+            "linear models overflow over this box (huge bounds, plane directions or "
+            "weights). Pass a smaller box or rescale the plane directions."
+        )
     bad = ~np.isfinite(centroids).all(axis=1)
     if bad.any():  # zero-area polygons cannot occur by construction; stay safe
         centroids[bad] = _vertex_mean(verts[bad], counts[bad])

@@ -377,9 +377,43 @@ def _packed_forward(
     for s in range(0, n, step):
         e = min(s + step, n)
         pat = buf[: e - s]
-        out[s:e] = net._forward_chunk(X[s:e], pat)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out[s:e] = net._forward_chunk(X[s:e], pat)
+        if not np.isfinite(out[s:e]).all():
+            raise_non_finite(net, X[s:e], out[s:e], s)
         packed[s:e] = np.packbits(pat, axis=1)
     return packed, out
+
+
+class NonFiniteError(ValueError):
+    """The network's output (or an exact local linear model) is not finite in float64."""
+
+
+def raise_non_finite(net: ReluNetwork, X: np.ndarray, out: np.ndarray, offset: int) -> None:
+    """Raise :class:`NonFiniteError` naming the first row and the layer that overflowed.
+
+    Finite weights can still overflow float64 in their products (weights of 1e200 in
+    two layers); a certificate computed over such outputs would compare inf with inf and
+    claim exactness, so unwrapping refuses instead.
+    """
+    bad = np.flatnonzero(~np.isfinite(out).all(axis=1))[0]
+    a = X[bad : bad + 1]
+    L = len(net.weights) - 1
+    where = f"the output layer (weights[{L}])"
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i, (W, b) in enumerate(zip(net.weights, net.biases, strict=True)):
+            z = a @ W.T + b
+            if not np.isfinite(z).all():
+                where = (f"hidden layer {i + 1} (weights[{i}])" if i < L
+                         else f"the output layer (weights[{L}])")
+                break
+            a = np.maximum(z, 0.0)
+    raise NonFiniteError(
+        f"The network output of row {offset + bad} is not finite: values overflow float64 "
+        f"first in {where}. Exact local linear models and their certificate do not exist "
+        "there; rescale the weights or the inputs (the activation regions do not change "
+        "when a whole layer is multiplied by a positive constant)."
+    )
 
 
 def local_models(net: ReluNetwork, X: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -505,15 +539,32 @@ def certificate(
     intercept: np.ndarray,
     chunk_size: int,
 ) -> float:
-    """Largest ``|coef[label] @ x + intercept[label] - out|`` over rows and outputs."""
+    """Largest ``|coef[label] @ x + intercept[label] - out|`` over rows and outputs.
+
+    NaN/inf aware: a non-finite network output, local linear model or difference raises
+    :class:`NonFiniteError` (naming the row and region) instead of being lost in a ``max``,
+    so a certificate is either a finite bound over every row or an error.
+    """
     err = 0.0
     for s in range(0, X.shape[0], chunk_size):
         lab = labels[s : s + chunk_size]
-        llm = np.einsum("nkd,nd->nk", coef[lab], X[s : s + chunk_size])
-        llm += intercept[lab]
-        llm -= out[s : s + chunk_size]
-        if llm.size:
-            err = max(err, float(np.abs(llm).max()))
+        with np.errstate(over="ignore", invalid="ignore"):
+            llm = np.einsum("nkd,nd->nk", coef[lab], X[s : s + chunk_size])
+            llm += intercept[lab]
+            llm -= out[s : s + chunk_size]
+        if not llm.size:
+            continue
+        diff = np.abs(llm)
+        if not np.isfinite(diff).all():
+            row = int(np.flatnonzero(~np.isfinite(diff).all(axis=1))[0])
+            what = ("network output" if not np.isfinite(out[s + row]).all()
+                    else "local linear model")
+            raise NonFiniteError(
+                f"The certificate is not finite at row {s + row} (region {int(lab[row])}): "
+                f"its {what} overflows float64 (products of the weight matrices exceed "
+                "1.8e308). Rescale the weights or the inputs."
+            )
+        err = max(err, float(diff.max()))
     return err
 
 
