@@ -44,7 +44,8 @@ _LAZY = {
     "load": "glassnet.io",
 }
 _SUBMODULES = {"datasets", "plotting", "dask", "io", "summary", "geometry", "partition", "mlm",
-               "simplify", "estimators", "report"}
+               "simplify", "estimators", "report",
+               "diagnose"}
 
 __all__ = ["ReluNetwork", "Regions", "unwrap", "__version__", *sorted(_LAZY)]
 

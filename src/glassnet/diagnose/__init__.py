@@ -1,0 +1,48 @@
+"""Model diagnostics a validator runs, exact where the network allows.
+
+Each function takes a fitted model (a glassnet estimator or network, or any scikit-learn style
+estimator) and data, and returns DataFrames (or a small result object holding DataFrames);
+the Displays in :mod:`glassnet.plotting.diagnostics` draw them. Scores come from
+:mod:`glassnet._metrics`, so they agree with the report and monitoring.
+
+==========================  =============================================================
+function                    what it measures
+==========================  =============================================================
+:func:`accuracy_table`      scores on train and test and their gap; per (merged) region
+:func:`weakspots`           slices (histogram, tree, or the network's own regions) that
+                            score worse than overall by a relative threshold
+:func:`overfit`             slices whose test score falls behind the training score
+:func:`reliability`         split-conformal sets / intervals: coverage and bandwidth, by
+                            slice; calibration curve and Brier decomposition
+:func:`robustness`          score under random noise; exact worst-case flip radius (MILP)
+:func:`resilience`          score on the worst rows, PSI of those rows, simulated shifts
+:func:`fairness`            AIR, SMD, equal-opportunity and calibration gaps by group
+:func:`compare`             one table over the network, its challengers and a GLM
+:func:`permutation_importance`, :func:`partial_dependence`  scikit-learn's
+:func:`ale`, :func:`h_statistic`  accumulated local effects; Friedman's H
+==========================  =============================================================
+"""
+
+from __future__ import annotations
+
+from glassnet.diagnose.accuracy import accuracy_table, region_labels
+from glassnet.diagnose.compare import Comparison, compare
+from glassnet.diagnose.explain import (
+    ale,
+    as_sklearn,
+    h_statistic,
+    partial_dependence,
+    permutation_importance,
+)
+from glassnet.diagnose.fairness import fairness
+from glassnet.diagnose.reliability import ReliabilityResult, conformal_quantile, reliability
+from glassnet.diagnose.resilience import ResilienceResult, resilience
+from glassnet.diagnose.robustness import RobustnessResult, robustness, worst_case_flip
+from glassnet.diagnose.weakspots import overfit, row_loss, weakspots
+
+__all__ = [
+    "Comparison", "ReliabilityResult", "ResilienceResult", "RobustnessResult",
+    "accuracy_table", "ale", "as_sklearn", "compare", "conformal_quantile", "fairness",
+    "h_statistic", "overfit", "partial_dependence", "permutation_importance", "region_labels",
+    "reliability", "resilience", "robustness", "row_loss", "weakspots", "worst_case_flip",
+]
