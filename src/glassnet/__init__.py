@@ -38,6 +38,8 @@ _LAZY = {
     "flatten": "glassnet.simplify.flatten",
     # mixture of linear models (F10)
     "MixtureOfLinearModels": "glassnet.mlm",
+    # single decisions (issue 16)
+    "reason_codes": "glassnet.decisions.reasons",
     # product (F11, F12)
     "Report": "glassnet.report",
     "save": "glassnet.io",
@@ -45,7 +47,7 @@ _LAZY = {
 }
 _SUBMODULES = {"datasets", "plotting", "dask", "io", "summary", "geometry", "partition", "mlm",
                "simplify", "estimators", "report",
-               "diagnose"}
+               "diagnose", "decisions"}
 
 __all__ = ["ReluNetwork", "Regions", "unwrap", "__version__", *sorted(_LAZY)]
 

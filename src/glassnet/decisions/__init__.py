@@ -1,0 +1,44 @@
+"""Exact answers about single decisions of a ReLU network.
+
+* :func:`reason_codes` / :func:`path_attributions`: exact integrated gradients along the
+  segment from a reference, summing to the change of the output to rounding error;
+* :func:`min_flip_distance`: the smallest input change that changes the decision;
+* :func:`counterfactual` / :func:`recourse_audit`: the cheapest constrained change that
+  reaches a target decision, and the share of declined rows that have one;
+* :func:`certify_monotone`, :func:`monotonicity_table`, :func:`output_bounds`: proofs (or
+  verified counterexamples) over an input box.
+
+The exact questions are mixed-integer programs over the network's activation patterns,
+solved by HiGHS through :func:`scipy.optimize.milp` (see :mod:`glassnet.decisions._milp`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "reason_codes": "glassnet.decisions.reasons",
+    "path_attributions": "glassnet.decisions.reasons",
+    "min_flip_distance": "glassnet.decisions.flip",
+    "counterfactual": "glassnet.decisions.recourse",
+    "recourse_audit": "glassnet.decisions.recourse",
+    "Counterfactuals": "glassnet.decisions.recourse",
+    "certify_monotone": "glassnet.decisions.monotone",
+    "monotonicity_table": "glassnet.decisions.monotone",
+    "output_bounds": "glassnet.decisions.monotone",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'glassnet.decisions' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
