@@ -109,9 +109,12 @@ def _slices(method: str, F: pd.DataFrame, features: list[str], *, bins: int, los
 def _features(F: pd.DataFrame, slice_features: Any) -> list[str]:
     if slice_features is None:
         return list(F.columns)
-    if isinstance(slice_features, str):
+    if isinstance(slice_features, (str, int, np.integer)):
         slice_features = [slice_features]
-    feats = [str(f) for f in slice_features]
+    cols = list(F.columns)
+    # integers are column positions (for arrays), anything else a column name
+    feats = [cols[f] if isinstance(f, (int, np.integer)) and 0 <= f < len(cols) else str(f)
+             for f in slice_features]
     missing = [f for f in feats if f not in F.columns]
     if missing or not feats:
         raise ValueError(
