@@ -118,7 +118,7 @@ def test_functions_and_foreign_objects_are_refused(tmp_path):
     class Foreign:
         pass
 
-    with pytest.raises(TypeError, match="not supported"):
+    with pytest.raises(TypeError, match="not on the list"):
         save([Foreign()], tmp_path / "g.glassnet")
     assert not (tmp_path / "f.glassnet").exists() and not (tmp_path / "g.glassnet").exists()
 

@@ -17,33 +17,35 @@ array stored as ``arrays/a0.npy``), ``{"__tuple__": [...]}``, ``{"__float__": "n
 
 Objects
 -------
-:class:`~glassnet.ReluNetwork` and :class:`~glassnet.Regions` have explicit encoders.
-Other objects are saved by their state (``__getstate__``, i.e. the constructor
-parameters and the learned ``*_`` attributes of an estimator), restored without calling
-``__init__``. Only classes defined in ``glassnet`` or ``scikit-learn`` (estimators) and
-classes registered with :func:`register` are accepted, on saving and on loading, so
-loading a file never imports or runs code outside those packages. Callables (a custom
-scoring function, say) cannot be saved: pass such options by name. Matplotlib figures and
-axes held by an object (after ``.plot()``) are left out; call ``.plot()`` again.
+Only classes on an exact allowlist (:mod:`glassnet.io._persist_allow`, listed in
+docs/persistence.md) and classes registered with :func:`register` can be saved or loaded.
+:class:`~glassnet.ReluNetwork` and :class:`~glassnet.Regions` are rebuilt through their
+constructors; other objects from their state (``__getstate__``: the constructor parameters
+and learned ``*_`` attributes of an estimator), restored without calling ``__init__`` and
+then checked for consistency (:mod:`glassnet.io._persist_check`). Callables cannot be
+saved: pass such options by name. Matplotlib figures and axes an object holds (after
+``.plot()``) are left out; call ``.plot()`` again.
 
-Integrity
----------
-Every array's SHA-256 is recorded in the manifest and checked on loading; a truncated or
-altered file raises :class:`GlassnetFormatError` saying the file is damaged. A file
-written by a newer format version raises :class:`GlassnetFormatError` asking for an
-upgrade.
+Safety and integrity
+--------------------
+Loading never unpickles, imports nothing but the listed classes' modules, and checks sizes
+before reading (:mod:`glassnet.io._persist_zip`): see docs/persistence.md for the threat
+model and the limits. Every array's SHA-256 is recorded in the manifest and checked; a
+damaged, oversized or crafted file raises :class:`GlassnetFormatError`.
 """
 
 from __future__ import annotations
 
 import base64
+import errno
 import functools
 import hashlib
-import importlib
 import io
 import json
 import math
 import os
+import stat
+import tempfile
 import types
 import zipfile
 from collections.abc import Callable
@@ -52,29 +54,36 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.io._persist_allow import (
+    BIT_GENERATORS,
+    VALUE_TYPES,
+    class_path,
+    is_allowed_class,
+    register_class,
+)
+from glassnet.io._persist_decode import _PANDAS_DTYPES, Reader, check_names
+from glassnet.io._persist_zip import (
+    MANIFEST,
+    GlassnetFormatError,
+    Limits,
+    array_specs,
+    check_central_directory,
+    depth_ok,
+    members,
+    native_dtype,
+)
+from glassnet.io._persist_zip import read_manifest as _read_manifest_member
 from glassnet.network import ReluNetwork
 from glassnet.regions import Regions
 
 FORMAT_NAME = "glassnet"
 FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
 
-__all__ = ["FORMAT_VERSION", "GlassnetFormatError", "load", "register", "save"]
+__all__ = ["FORMAT_VERSION", "GlassnetFormatError", "Limits", "load", "register", "save"]
 
-
-class GlassnetFormatError(ValueError):
-    """A file is not a glassnet file, is damaged, or was written by a newer format."""
-
-
-# class path -> (to_state, from_state); the class is reached by its "module:qualname" path
+# class path -> (to_state, from_state) for classes with an explicit encoder pair
 _CUSTOM: dict[str, tuple[Callable[[Any], dict], Callable[[dict], Any]]] = {}
-# class paths accepted by the generic state encoder in addition to the built-in rules
-_ALLOWED: set[str] = set()
-_ALLOWED_PACKAGES = ("glassnet", "sklearn")
-
-
-def _class_path(cls: type) -> str:
-    return f"{cls.__module__}:{cls.__qualname__}"
+_class_path = class_path
 
 
 def register(
@@ -92,11 +101,18 @@ def register(
         A pair turning an instance into a dictionary (of anything :func:`save` can
         encode) and back. Without them the instance's ``__getstate__`` is stored and
         restored with ``__setstate__`` (or into ``__dict__``) without calling ``__init__``.
+        ``from_state`` receives only plain data and allowlisted objects; it should
+        validate them (a loaded file is untrusted input).
 
     Returns
     -------
     type
         ``cls``, so ``register`` can be used as a class decorator.
+
+    Notes
+    -----
+    Registration is by the exact class (its ``module:qualname``), for this process only:
+    a file naming the class loads only where the same class was registered.
     """
     if not isinstance(cls, type):
         raise TypeError(f"register expects a class; got {cls!r}.")
@@ -105,7 +121,7 @@ def register(
     path = _class_path(cls)
     if to_state is not None:
         _CUSTOM[path] = (to_state, from_state)  # type: ignore[assignment]
-    _ALLOWED.add(path)
+    register_class(cls)
     return cls
 
 
@@ -116,11 +132,20 @@ def _network_state(net: ReluNetwork) -> dict:
         "biases": list(net.biases),
         "output": net.output,
         "feature_names": None if net.feature_names is None else list(net.feature_names),
+        "feature_groups": None if net.feature_groups is None else {
+            k: list(v) for k, v in net.feature_groups.items()},
     }
 
 
 def _network_from_state(s: dict) -> ReluNetwork:
-    return ReluNetwork(s["weights"], s["biases"], s["output"], s["feature_names"])
+    # the constructor checks shapes, chaining, finiteness, names and groups again
+    for key in ("weights", "biases"):
+        if not isinstance(s[key], list) or not all(isinstance(a, np.ndarray) for a in s[key]):
+            raise TypeError(f"ReluNetwork {key} must be a list of arrays")
+    if not all(a.dtype.kind in "fiu" for a in (*s["weights"], *s["biases"])):
+        raise TypeError("ReluNetwork weights must be numeric")
+    return ReluNetwork(s["weights"], s["biases"], s["output"], s["feature_names"],
+                       s.get("feature_groups"))
 
 
 _REGION_FIELDS = (
@@ -149,6 +174,11 @@ def _regions_state(r: Regions) -> dict:
 
 
 def _regions_from_state(s: dict) -> Regions:
+    if not isinstance(s["network"], ReluNetwork):
+        raise TypeError("Regions.network must be a ReluNetwork")
+    names = s["feature_names"]
+    if names is not None and not (isinstance(names, list) and all(type(n) is str for n in names)):
+        raise TypeError("Regions.feature_names must be a list of strings")
     return Regions(s["network"], **{k: s[k] for k in (*_REGION_FIELDS, "feature_names")})
 
 
@@ -198,15 +228,16 @@ class _Writer:
         if isinstance(v, complex):
             return {"__complex__": [self.encode(v.real, where), self.encode(v.imag, where)]}
         if isinstance(v, np.dtype):
-            if v.fields is not None or v.kind == "O":
-                raise TypeError(f"Cannot save {where}: dtype {v} is not supported.")
-            return {"__dtype__": v.str}
+            return {"__dtype__": _saveable_dtype(v, where).str}
         if isinstance(v, type):
             return {"__type__": self._type_path(v, where)}
         if isinstance(v, np.random.RandomState):
             return {"__randomstate__": self.encode(v.get_state(legacy=False), where)}
         if isinstance(v, np.random.Generator):
             bg = v.bit_generator
+            if _class_path(type(bg)) not in BIT_GENERATORS:
+                raise TypeError(f"Cannot save {where}: bit generator {type(bg).__name__} is "
+                                f"not one of {sorted(BIT_GENERATORS)}.")
             return {
                 "__generator__": _class_path(type(bg)),
                 "state": self.encode(bg.state, where),
@@ -231,9 +262,8 @@ class _Writer:
                 f"{sorted({type(x).__name__ for x in flat})}; only numbers and strings are "
                 "supported."
             )
-        if a.dtype.fields is not None or a.dtype.kind == "V":
-            raise TypeError(f"Cannot save {where}: structured arrays are not supported.")
-        return self.add_array(np.array(a, copy=True))
+        dtype = _saveable_dtype(a.dtype, where)
+        return self.add_array(np.array(a, dtype=dtype, copy=True))
 
     def _encode_pandas(self, v: Any, where: str) -> Any:
         import pandas as pd
@@ -259,7 +289,11 @@ class _Writer:
 
     def _column(self, s: Any, where: str) -> Any:
         if isinstance(s.dtype, np.dtype) and s.dtype.kind in "biufcmMUS?":
-            return {"values": self.encode(s.to_numpy(), where), "dtype": s.dtype.str}
+            dtype = _saveable_dtype(s.dtype, where)
+            return {"values": self.encode(s.to_numpy(dtype=dtype), where), "dtype": dtype.str}
+        if str(s.dtype) not in _PANDAS_DTYPES:
+            raise TypeError(f"Cannot save {where}: pandas dtype {s.dtype} is not supported "
+                            f"(supported: numeric, {', '.join(sorted(_PANDAS_DTYPES))}).")
         values = s.astype(object).where(s.notna(), None).to_numpy()
         return {"values": self.encode(values, where), "dtype": str(s.dtype)}
 
@@ -274,9 +308,10 @@ class _Writer:
 
     def _type_path(self, t: type, where: str) -> str:
         path = _class_path(t)
-        if t.__module__ in ("builtins", "numpy") or _allowed(path, t):
+        if VALUE_TYPES.get(path) is t:
             return path
-        raise TypeError(f"Cannot save {where}: the type {path} is not allowed in glassnet files.")
+        raise TypeError(f"Cannot save {where}: the type {path} is not allowed in glassnet "
+                        f"files (only {', '.join(sorted(VALUE_TYPES))}).")
 
     def _encode_object(self, v: Any, where: str) -> Any:
         cls = type(v)
@@ -287,10 +322,10 @@ class _Writer:
                 f"Cannot save {where}: it is a function ({v!r}); glassnet files never store "
                 "code. Pass such options by name (for example scoring='roc_auc')."
             )
-        if not _allowed(path, cls):
+        if not is_allowed_class(cls):
             raise TypeError(
-                f"Cannot save {where}: objects of type {path} are not supported in glassnet "
-                "files (only glassnet and scikit-learn objects; see glassnet.io.register)."
+                f"Cannot save {where}: objects of type {path} are not on the list of classes "
+                "glassnet files may hold (docs/persistence.md; see glassnet.io.register)."
             )
         if id(v) in self._seen:
             raise TypeError(f"Cannot save {where}: the object refers to itself.")
@@ -300,6 +335,10 @@ class _Writer:
                 state = _CUSTOM[path][0](v)
                 return {"__object__": path, "state": self.encode(state, where)}
             state = v.__getstate__() if hasattr(v, "__getstate__") else v.__dict__
+            state = {} if state is None else state
+            if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
+                raise TypeError(f"Cannot save {where}: the state of a {path} object is not a "
+                                "dictionary of attributes.")
             if isinstance(state, dict) and any(_is_plot(x) for x in state.values()):
                 # figures and axes kept by Display-style objects are redrawn by .plot()
                 state = {k: x for k, x in state.items() if not _is_plot(x)}
@@ -318,217 +357,15 @@ def _is_plot(x: Any) -> bool:
     return type(x).__module__.split(".")[0] == "matplotlib"
 
 
-def _allowed(path: str, cls: type) -> bool:
-    if path in _ALLOWED:
-        return True
-    top = cls.__module__.split(".")[0]
-    if top == "glassnet":
-        return True
-    if top == "sklearn":
-        from sklearn.base import BaseEstimator
-        from sklearn.utils import Bunch
-
-        if issubclass(cls, (BaseEstimator, Bunch)):
-            return True
-        # plain Python helpers estimators keep (an optimizer, say); extension types such as
-        # a tree's C structure define their own reduction and are refused
-        return (
-            cls.__reduce__ is object.__reduce__
-            and cls.__reduce_ex__ is object.__reduce_ex__
-            and "__dict__" in dir(cls)
-        )
-    return False
-
-
-# ---------------------------------------------------------------------- decoding
-class _Reader:
-    def __init__(self, zf: zipfile.ZipFile, index: dict, where: str) -> None:
-        self.zf = zf
-        self.index = index
-        self.where = where
-        self._cache: dict[str, np.ndarray] = {}
-
-    def damaged(self, msg: str) -> GlassnetFormatError:
-        return GlassnetFormatError(f"{self.where} is damaged: {msg}")
-
-    def array(self, name: Any) -> np.ndarray:
-        if not isinstance(name, str) or name not in self.index:
-            raise self.damaged(f"array {name!r} is not listed in the manifest.")
-        if name in self._cache:
-            return self._cache[name]
-        try:
-            raw = self.zf.read(f"arrays/{name}.npy")
-        except KeyError:
-            raise self.damaged(f"array {name!r} is missing.") from None
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise self.damaged(f"array {name!r} cannot be read ({exc}).") from None
-        meta = self.index[name]
-        if not isinstance(meta, dict) or hashlib.sha256(raw).hexdigest() != meta.get("sha256"):
-            raise self.damaged(f"array {name!r} does not match its checksum.")
-        try:
-            a = np.load(io.BytesIO(raw), allow_pickle=False)
-        except ValueError as exc:
-            raise self.damaged(f"array {name!r} is not a valid .npy file ({exc}).") from None
-        self._cache[name] = a
-        return a
-
-    def decode(self, v: Any) -> Any:
-        if v is None or isinstance(v, (bool, int, float, str)):
-            return v
-        if isinstance(v, list):
-            return [self.decode(x) for x in v]
-        if not isinstance(v, dict) or not v:
-            raise self.damaged(f"unexpected entry {str(v)[:60]!r} in the manifest.")
-        tag = next(iter(v))
-        try:
-            return self._decode_tagged(tag, v)
-        except GlassnetFormatError:
-            raise
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
-            raise self.damaged(f"cannot rebuild a {tag.strip('_')} entry ({exc}).") from None
-
-    def _decode_tagged(self, tag: str, v: dict) -> Any:
-        d = self.decode
-        if tag == "__array__":
-            return self.array(v["__array__"]).copy()
-        if tag == "__float__":
-            if v["__float__"] not in ("nan", "inf", "-inf"):
-                raise ValueError("bad float")
-            return float(v["__float__"])
-        if tag == "__scalar__":
-            return d(v["__scalar__"])[()]
-        if tag == "__tuple__":
-            return tuple(d(x) for x in v["__tuple__"])
-        if tag == "__set__":
-            items = [d(x) for x in v["__set__"]]
-            return frozenset(items) if v.get("frozen") else set(items)
-        if tag == "__dict__":
-            return {_hashable(d(k)): d(x) for k, x in v["__dict__"]}
-        if tag == "__bytes__":
-            return base64.b64decode(v["__bytes__"].encode("ascii"), validate=True)
-        if tag == "__complex__":
-            re_, im = v["__complex__"]
-            return complex(d(re_), d(im))
-        if tag == "__dtype__":
-            return np.dtype(v["__dtype__"])
-        if tag == "__type__":
-            return _resolve(v["__type__"], self, types_only=True)
-        if tag == "__objarray__":
-            flat = [d(x) for x in v["__objarray__"]]
-            a = np.empty(len(flat), dtype=object)
-            a[:] = flat
-            return a.reshape([int(s) for s in v["shape"]])
-        if tag == "__randomstate__":
-            rs = np.random.RandomState()
-            rs.set_state(d(v["__randomstate__"]))
-            return rs
-        if tag == "__generator__":
-            bg_cls = _resolve(v["__generator__"], self, types_only=True)
-            if not (isinstance(bg_cls, type) and issubclass(bg_cls, np.random.BitGenerator)):
-                raise self.damaged(f"{v['__generator__']} is not a NumPy bit generator.")
-            bg = bg_cls()
-            bg.state = d(v["state"])
-            return np.random.Generator(bg)
-        if tag == "__tensor__":
-            import torch
-
-            return torch.from_numpy(np.ascontiguousarray(d(v["__tensor__"])))
-        if tag in ("__dataframe__", "__series__"):
-            return self._decode_pandas(tag, v)
-        if tag == "__object__":
-            return self._decode_object(v)
-        raise self.damaged(f"unknown entry type {tag!r}.")
-
-    def _column(self, c: dict) -> Any:
-        import pandas as pd
-
-        values = self.decode(c["values"])
-        dtype = c["dtype"]
-        try:
-            return pd.array(values, dtype=np.dtype(dtype) if dtype[:1] in "<>|" else dtype)
-        except TypeError:
-            return pd.array(values, dtype=object)
-
-    def _index(self, c: dict) -> Any:
-        import pandas as pd
-
-        name = self.decode(c["name"])
-        if "range" in c:
-            return pd.RangeIndex(*[int(x) for x in c["range"]], name=name)
-        return pd.Index(self._column(c["values"]), name=name)
-
-    def _decode_pandas(self, tag: str, v: dict) -> Any:
-        import pandas as pd
-
-        index = self._index(v["index"])
-        if tag == "__series__":
-            name = self.decode(v["name"])
-            return pd.Series(self._column(v["__series__"]), index=index, name=name)
-        cols = [self.decode(k) for k, _ in v["__dataframe__"]]
-        data = [self._column(c) for _, c in v["__dataframe__"]]
-        df = pd.DataFrame({i: col for i, col in enumerate(data)}, index=index)
-        df.columns = cols
-        return df
-
-    def _decode_object(self, v: dict) -> Any:
-        path = v["__object__"]
-        cls = _resolve(path, self)
-        if path in _CUSTOM:
-            return _CUSTOM[path][1](self.decode(v["state"]))
-        obj = cls.__new__(cls)
-        if "items" in v:
-            obj.update(self.decode(v["items"]))
-        state = self.decode(v["state"])
-        if hasattr(obj, "__setstate__"):
-            obj.__setstate__(state)
-            return obj
-        slots = None
-        if isinstance(state, tuple) and len(state) == 2:  # (__dict__, __slots__ values)
-            state, slots = state
-        if state is not None and not isinstance(state, dict):
-            raise self.damaged(f"the state of a {path} object is not a dictionary.")
-        if state:
-            obj.__dict__.update(state)
-        for k, x in (slots or {}).items():
-            object.__setattr__(obj, k, x)
-        return obj
-
-
-def _hashable(k: Any) -> Any:
-    if isinstance(k, list):
-        return tuple(_hashable(x) for x in k)
-    return k
-
-
-def _resolve(path: Any, reader: _Reader, types_only: bool = False) -> Any:
-    """Import the class named by ``path`` if it is allowed in glassnet files."""
-    if not isinstance(path, str) or path.count(":") != 1:
-        raise reader.damaged(f"bad class name {path!r}.")
-    module, qualname = path.split(":")
-    top = module.split(".")[0]
-    allowed_modules = (*_ALLOWED_PACKAGES, "builtins", "numpy") if types_only else _ALLOWED_PACKAGES
-    if top not in allowed_modules and path not in _ALLOWED:
-        raise GlassnetFormatError(
-            f"{reader.where} asks for the class {path}, which glassnet files may not contain; "
-            "refusing to load it."
-        )
+def _saveable_dtype(dt: np.dtype, where: str) -> np.dtype:
+    """The dtype an array is stored with: ``dt`` in native byte order, if it is allowed."""
+    if dt.fields is None and dt.kind not in "OV":
+        dt = dt.newbyteorder("=")
     try:
-        obj: Any = importlib.import_module(module)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError):
-        raise GlassnetFormatError(
-            f"{reader.where} holds a {path} object, which this installation does not have "
-            "(was it written by a newer glassnet or scikit-learn?)."
-        ) from None
-    if not isinstance(obj, type):
-        raise reader.damaged(f"{path} is not a class.")
-    if not types_only and not _allowed(path, obj):
-        raise GlassnetFormatError(
-            f"{reader.where} asks for the class {path}, which glassnet files may not contain; "
-            "refusing to load it."
-        )
-    return obj
+        return native_dtype(dt.str)
+    except ValueError:
+        raise TypeError(f"Cannot save {where}: arrays of dtype {dt} are not supported (object, "
+                        "structured and long-double arrays cannot be stored).") from None
 
 
 # ---------------------------------------------------------------------- public API
@@ -568,94 +405,196 @@ def save(obj: Any, path: str | os.PathLike[str]) -> Path:
     True
     """
     path = Path(os.fspath(path))
-    if path.is_dir():
-        raise ValueError(
-            f"{path} is a directory; give a file name such as {path / 'model.glassnet'}."
-        )
+    _check_target(path)
     writer = _Writer()
     tree = writer.encode(obj, type(obj).__name__)
     from glassnet import __version__
 
-    arrays_meta = {}
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    arrays_meta: dict[str, dict] = {}
+    manifest = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "glassnet_version": __version__,
+        "type": _class_path(type(obj)),
+        "object": tree,
+        "arrays": arrays_meta,
+    }
+    limits = Limits()
+    if not depth_ok(tree, limits.max_depth - 2):
+        raise TypeError(f"Cannot save {type(obj).__name__}: it nests more than "
+                        f"{limits.max_depth - 2} levels deep.")
     try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-            for name, a in writer.arrays.items():
-                buf = io.BytesIO()
-                np.save(buf, a, allow_pickle=False)
-                raw = buf.getvalue()
-                arrays_meta[name] = {
-                    "sha256": hashlib.sha256(raw).hexdigest(),
-                    "dtype": a.dtype.str,
-                    "shape": list(a.shape),
-                }
-                zf.writestr(f"arrays/{name}.npy", raw)
-            manifest = {
-                "format": FORMAT_NAME,
-                "format_version": FORMAT_VERSION,
-                "glassnet_version": __version__,
-                "type": _class_path(type(obj)),
-                "object": tree,
-                "arrays": arrays_meta,
-            }
-            zf.writestr(MANIFEST, json.dumps(manifest, indent=1, allow_nan=False))
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        # O_EXCL with a random name in the target folder: nothing planted there is followed
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                        dir=path.parent)
+    except OSError as exc:
+        raise _named(exc, path) from exc
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED,
+                                 compresslevel=1) as zf:
+                for name, a in writer.arrays.items():
+                    buf = io.BytesIO()
+                    np.save(buf, a, allow_pickle=False)
+                    raw = buf.getvalue()
+                    arrays_meta[name] = {
+                        "sha256": hashlib.sha256(raw).hexdigest(),
+                        "dtype": a.dtype.str,
+                        "shape": list(a.shape),
+                    }
+                    zf.writestr(f"arrays/{name}.npy", raw)
+                text = json.dumps(manifest, indent=1, allow_nan=False).encode("utf-8")
+                if len(text) > limits.max_manifest_bytes:
+                    raise ValueError(
+                        f"Cannot save {type(obj).__name__} to {path}: its manifest would be "
+                        f"{len(text)} bytes, above the {limits.max_manifest_bytes} glassnet.load "
+                        "accepts (too many small objects; store them as arrays)."
+                    )
+                zf.writestr(MANIFEST, text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
+        os.replace(tmp, path)  # atomic; replaces a link planted meanwhile, never its target
+    except OSError as exc:
+        _remove(tmp)
+        raise _named(exc, path) from exc
+    except BaseException:  # includes KeyboardInterrupt: never leave the temporary file
+        _remove(tmp)
+        raise
+    _fsync_dir(path.parent)
     return path
 
 
-def read_manifest(path: str | os.PathLike[str]) -> dict:
+def _check_target(path: Path) -> None:
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        if not path.parent.is_dir():
+            raise FileNotFoundError(
+                errno.ENOENT, f"Cannot save to {path}: the folder {path.parent} does not exist",
+                str(path)) from None
+        return
+    if stat.S_ISLNK(st.st_mode):
+        raise ValueError(
+            f"Cannot save to {path}: it is a symbolic link (to {os.readlink(path)}); "
+            "glassnet.save never writes through links. Remove the link or save to its target."
+        )
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(
+            errno.EISDIR, f"Cannot save to {path}: it is a directory; give a file name such "
+            f"as {path / 'model.glassnet'}", str(path))
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError(f"Cannot save to {path}: it exists and is not a regular file.")
+
+
+def _named(exc: OSError, path: Path) -> OSError:
+    """The same kind of OSError, naming the user's path instead of the temporary file."""
+    return OSError(exc.errno, f"Cannot save to {path}: {exc.strerror or exc}", str(path))
+
+
+def _remove(tmp: Path) -> None:
+    try:
+        tmp.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename durable; some file systems do not allow this, which is harmless."""
+    try:
+        dfd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+
+
+def _umask() -> int:
+    try:  # Linux: read it without changing it (os.umask would race with other threads)
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
+# ---------------------------------------------------------------------- loading
+def read_manifest(path: str | os.PathLike[str], *, limits: Limits | None = None) -> dict:
     """Read and check the manifest of a glassnet file without loading its arrays.
 
     Raises
     ------
-    FileNotFoundError
-        If there is no such file.
+    FileNotFoundError, IsADirectoryError, PermissionError
+        If the file cannot be opened.
     GlassnetFormatError
-        If the file is not a glassnet file, is damaged, or has a newer format version.
+        If the file is not a glassnet file, is damaged, exceeds a limit, or has a newer
+        format version.
     """
     path = Path(os.fspath(path))
-    with _open(path) as zf:
-        return _manifest(zf, path)
+    limits = limits or Limits()
+    with _open(path) as fh:
+        try:
+            zf, infos = _zip(fh, path, limits)
+            with zf:
+                return _manifest(zf, infos, path, limits)
+        except GlassnetFormatError:
+            raise
+        except Exception as exc:
+            raise _damaged(path, exc) from exc
 
 
-def _open(path: Path) -> zipfile.ZipFile:
-    if not path.exists():
-        raise FileNotFoundError(f"No such file: {path}")
-    if path.is_dir():
-        raise GlassnetFormatError(f"{path} is a directory, not a glassnet file.")
+def _open(path: Path) -> io.BufferedReader:
+    """Open a regular file for reading; OSErrors name the path (no blocking on a FIFO)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     try:
-        return zipfile.ZipFile(path, "r")
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "Is a directory, not a glassnet file",
+                                    str(path))
+        if not stat.S_ISREG(st.st_mode):
+            raise GlassnetFormatError(f"{path} is not a regular file, so not a glassnet file.")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _zip(fh: io.BufferedReader, path: Path, limits: Limits
+         ) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]:
+    check_central_directory(fh, str(path), limits)
+    try:
+        zf = zipfile.ZipFile(fh, "r")
     except zipfile.BadZipFile:
         raise GlassnetFormatError(
             f"{path} is not a glassnet file or is damaged (not a readable ZIP archive)."
         ) from None
+    try:
+        return zf, members(zf, str(path), limits)
+    except BaseException:
+        zf.close()
+        raise
 
 
-def _manifest(zf: zipfile.ZipFile, path: Path) -> dict:
-    try:
-        raw = zf.read(MANIFEST)
-    except KeyError:
-        raise GlassnetFormatError(f"{path} is not a glassnet file (no {MANIFEST}).") from None
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise GlassnetFormatError(f"{path} is damaged: cannot read {MANIFEST} ({exc}).") from None
-    try:
-        manifest = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise GlassnetFormatError(
-            f"{path} is damaged: {MANIFEST} is not valid JSON ({exc})."
-        ) from None
+def _manifest(zf: zipfile.ZipFile, infos: dict, path: Path, limits: Limits) -> dict:
+    manifest = _read_manifest_member(zf, infos, str(path), limits)
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise GlassnetFormatError(f"{path} is not a glassnet file (unknown manifest).")
     version = manifest.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise GlassnetFormatError(f"{path} is damaged: bad format_version {version!r}.")
+        raise GlassnetFormatError(f"{path} is damaged: bad format_version {str(version)[:20]}.")
     if version > FORMAT_VERSION:
         raise GlassnetFormatError(
             f"{path} was written in glassnet file format {version} (by glassnet "
-            f"{manifest.get('glassnet_version', '?')}); this glassnet reads format "
+            f"{str(manifest.get('glassnet_version', '?'))[:20]}); this glassnet reads format "
             f"{FORMAT_VERSION} and older. Upgrade glassnet to load it."
         )
     if not isinstance(manifest.get("arrays"), dict) or "object" not in manifest:
@@ -663,14 +602,28 @@ def _manifest(zf: zipfile.ZipFile, path: Path) -> dict:
     return manifest
 
 
-def load(path: str | os.PathLike[str], *, expected_type: type | None = None) -> Any:
-    """Load an object written by :func:`save`.
+def _damaged(path: Path, exc: BaseException) -> GlassnetFormatError:
+    return GlassnetFormatError(
+        f"{path} is damaged or not a glassnet file ({type(exc).__name__}: {str(exc)[:200]})."
+    )
+
+
+def load(path: str | os.PathLike[str], *, expected_type: type | None = None,
+         max_bytes: int | None = None) -> Any:
+    """Load an object written by :func:`save`; safe on untrusted files.
+
+    No code from the file runs: only the exact classes listed in docs/persistence.md can
+    be rebuilt, arrays are read without pickle, sizes are checked before reading, and the
+    rebuilt objects are checked for consistency.
 
     Parameters
     ----------
     path : str or path-like
     expected_type : type, optional
         Raise a TypeError unless the loaded object is an instance of this type.
+    max_bytes : int, optional
+        Largest total uncompressed size of the file's arrays (default 2 GiB); a file
+        declaring more is refused before anything is read. Raise it for a file you trust.
 
     Returns
     -------
@@ -679,20 +632,36 @@ def load(path: str | os.PathLike[str], *, expected_type: type | None = None) -> 
 
     Raises
     ------
-    FileNotFoundError
-        If there is no such file.
+    FileNotFoundError, IsADirectoryError, PermissionError
+        If the file cannot be opened (the error names the path).
     GlassnetFormatError
         (a ValueError) If the file is not a glassnet file, is damaged (truncated, altered,
-        missing parts), names a class that glassnet files may not contain, or was
-        written by a newer format version.
+        missing parts), exceeds a limit, names a class that glassnet files may not contain,
+        holds inconsistent objects, or was written by a newer format version.
     """
     path = Path(os.fspath(path))
-    with _open(path) as zf:
-        manifest = _manifest(zf, path)
-        reader = _Reader(zf, manifest["arrays"], str(path))
-        obj = reader.decode(manifest["object"])
+    limits = Limits() if max_bytes is None else Limits(max_bytes=_positive(max_bytes))
+    with _open(path) as fh:
+        try:
+            zf, infos = _zip(fh, path, limits)
+            with zf:
+                manifest = _manifest(zf, infos, path, limits)
+                specs = array_specs(manifest["arrays"], infos, str(path), limits)
+                check_names(manifest["object"], str(path))
+                custom = {k: v[1] for k, v in _CUSTOM.items()}
+                obj = Reader(zf, specs, str(path), custom).decode(manifest["object"])
+        except (GlassnetFormatError, MemoryError):
+            raise
+        except Exception as exc:  # zlib.error, EOFError, RecursionError, OverflowError, ...
+            raise _damaged(path, exc) from exc
     if expected_type is not None and not isinstance(obj, expected_type):
         raise TypeError(
             f"{path} holds a {type(obj).__name__}, not a {expected_type.__name__}."
         )
     return obj
+
+
+def _positive(n: Any) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+        raise ValueError(f"max_bytes must be a positive integer; got {n!r}.")
+    return n
