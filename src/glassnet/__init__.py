@@ -40,6 +40,8 @@ _LAZY = {
     "MixtureOfLinearModels": "glassnet.mlm",
     # single decisions (issue 16)
     "reason_codes": "glassnet.decisions.reasons",
+    "certify_monotone": "glassnet.decisions.monotone",
+    "output_bounds": "glassnet.decisions.monotone",
     # product (F11, F12)
     "Report": "glassnet.report",
     "save": "glassnet.io",
