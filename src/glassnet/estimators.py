@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -39,6 +38,14 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from glassnet._estimator_inputs import (
+    InputEncoder,
+    categorical_columns,
+    fold_standardization,
+    standardization,
+    unfold_standardization,
+)
+from glassnet._training import TrainingResult, train_relu_network
 from glassnet.network import ReluNetwork
 
 __all__ = [
@@ -48,261 +55,12 @@ __all__ = [
     "train_relu_network",
 ]
 
-_LOSSES = ("bce", "ce", "mse")
-
-
-# ---------------------------------------------------------------------- training core
-@dataclass
-class TrainingResult:
-    """What :func:`train_relu_network` returns.
-
-    Attributes
-    ----------
-    weights, biases : list of ndarray (float64)
-        The restored (best) parameters, ``weights[i]`` of shape ``(n_out, n_in)``, in the
-        layout of :class:`~glassnet.ReluNetwork`.
-    loss_curve : list of float
-        Training objective per epoch (data loss plus L1 penalty, mean over mini-batches).
-    validation_loss_curve : list of float
-        Data loss on the validation rows after each epoch (empty without validation data).
-    n_epochs : int
-        Epochs run.
-    best_epoch : int
-        The epoch (1-based) whose weights were restored; 0 means the initial weights.
-    best_loss : float
-        The monitored loss at ``best_epoch`` (validation loss when validation data were
-        given, otherwise the training objective).
-    """
-
-    weights: list[np.ndarray]
-    biases: list[np.ndarray]
-    loss_curve: list[float] = field(default_factory=list)
-    validation_loss_curve: list[float] = field(default_factory=list)
-    n_epochs: int = 0
-    best_epoch: int = 0
-    best_loss: float = math.inf
-
-
-def train_relu_network(
-    X: np.ndarray,
-    Y: np.ndarray,
-    *,
-    loss: str,
-    hidden_layer_sizes: Sequence[int] = (40, 40),
-    n_outputs: int | None = None,
-    init: tuple[Sequence[np.ndarray], Sequence[np.ndarray]] | None = None,
-    l1_reg: float = 0.0,
-    learning_rate: float = 1e-3,
-    batch_size: int = 500,
-    max_epochs: int = 500,
-    sample_weight: np.ndarray | None = None,
-    X_val: np.ndarray | None = None,
-    Y_val: np.ndarray | None = None,
-    sample_weight_val: np.ndarray | None = None,
-    n_iter_no_change: int | None = 20,
-    tol: float = 1e-4,
-    seed: int = 0,
-    verbose: bool | int = False,
-    device: str = "cpu",
-    desc: str = "training",
-    num_threads: int | None = 1,
-) -> TrainingResult:
-    """Train a ReLU network with Adam on validated NumPy arrays.
-
-    This is the loop behind :class:`ReluNetClassifier` and :class:`ReluNetRegressor`; it
-    does no input validation beyond shapes, so call it with clean float arrays.
-
-    The objective per mini-batch ``B`` is::
-
-        sum_{i in B} w_i * loss_i / sum_{i in B} w_i  +  l1_reg * sum_l sum |W_l|
-
-    (the penalty acts on the weights of every layer, never on the biases).
-
-    Parameters
-    ----------
-    X : ndarray of shape (n, d)
-    Y : ndarray
-        ``loss="bce"``: 0/1 targets of shape (n, k) (k independent sigmoid outputs);
-        ``loss="ce"``: class indices of shape (n,) (softmax over ``n_outputs`` classes);
-        ``loss="mse"``: targets of shape (n, k).
-    loss : {"bce", "ce", "mse"}
-    hidden_layer_sizes : sequence of int
-        Ignored when ``init`` is given (its shapes are used).
-    n_outputs : int, optional
-        Output width; default ``Y.shape[1]`` (``"bce"``, ``"mse"``) or ``Y.max() + 1``.
-    init : (weights, biases), optional
-        Initial parameters in :class:`~glassnet.ReluNetwork` layout (``weights[i]`` of shape
-        ``(n_out, n_in)``), for example ``(list(net.weights), list(net.biases))``. Default:
-        PyTorch's ``nn.Linear`` initialisation drawn from a generator seeded by ``seed``.
-    l1_reg, learning_rate, batch_size, max_epochs
-        See :class:`ReluNetClassifier`.
-    sample_weight, sample_weight_val : ndarray of shape (n,), optional
-    X_val, Y_val : ndarray, optional
-        Validation rows; when given, early stopping and the restored weights use their loss.
-    n_iter_no_change : int or None
-        Stop after this many epochs without an improvement of the monitored loss by more
-        than ``tol``; None trains ``max_epochs`` epochs. The weights of the epoch with the
-        lowest monitored loss are restored in either case.
-    tol : float
-    seed : int
-        Seeds the generator used for the initialisation and the batch order.
-    verbose : bool or int
-        Show a tqdm progress bar with the epoch, training and validation loss.
-    device : str
-        A torch device (``"cpu"``, ``"cuda"``, ...).
-    desc : str
-        Label of the progress bar.
-    num_threads : int or None, default=1
-        Torch intra-op threads while training (set with ``torch.set_num_threads`` and
-        restored afterwards); None leaves torch's setting alone. One thread is the fastest
-        for the small dense networks this library targets, and makes results independent
-        of the machine's core count.
-
-    Returns
-    -------
-    TrainingResult
-    """
-    import torch
-
-    if loss not in _LOSSES:
-        raise ValueError(f"loss must be one of {_LOSSES}; got {loss!r}.")
-    dev = torch.device(device)
-    dtype = torch.float32
-    gen = torch.Generator(device="cpu")
-    gen.manual_seed(int(seed))
-    n, d = X.shape
-    if n_outputs is None:
-        n_outputs = int(Y.max()) + 1 if loss == "ce" else int(Y.shape[1])
-
-    # ---- parameters
-    params: list[torch.Tensor] = []
-    if init is not None:
-        W0, b0 = list(init[0]), list(init[1])
-        for W, b in zip(W0, b0, strict=True):
-            params.append(torch.tensor(np.asarray(W), dtype=dtype, device=dev))
-            params.append(torch.tensor(np.asarray(b), dtype=dtype, device=dev))
-    else:
-        sizes = [d, *[int(h) for h in hidden_layer_sizes], n_outputs]
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
-            # the scheme of torch.nn.Linear.reset_parameters, with our own generator
-            bound = 1.0 / math.sqrt(fan_in)
-            W = (torch.rand((fan_out, fan_in), generator=gen, dtype=torch.float64) * 2 - 1) * bound
-            b = (torch.rand((fan_out,), generator=gen, dtype=torch.float64) * 2 - 1) * bound
-            params.append(W.to(device=dev, dtype=dtype))
-            params.append(b.to(device=dev, dtype=dtype))
-    for p in params:
-        p.requires_grad_(True)
-    weights = params[0::2]
-    biases = params[1::2]
-
-    def forward(a: torch.Tensor) -> torch.Tensor:
-        for W, b in zip(weights[:-1], biases[:-1], strict=True):
-            a = torch.relu(torch.addmm(b, a, W.T))
-        return torch.addmm(biases[-1], a, weights[-1].T)
-
-    def data_loss(out: torch.Tensor, target: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        if loss == "bce":
-            per = torch.nn.functional.binary_cross_entropy_with_logits(
-                out, target, reduction="none"
-            ).sum(dim=1)
-        elif loss == "ce":
-            per = torch.nn.functional.cross_entropy(out, target, reduction="none")
-        else:
-            per = ((out - target) ** 2).sum(dim=1)
-        return (per * w).sum() / w.sum().clamp_min(1e-300)
-
-    def to_t(a: np.ndarray, target: bool = False) -> torch.Tensor:
-        if target and loss == "ce":
-            return torch.as_tensor(np.asarray(a, dtype=np.int64), device=dev)
-        return torch.as_tensor(np.asarray(a, dtype=np.float32), device=dev)
-
-    Xt, Yt = to_t(X), to_t(Y, True)
-    wt = to_t(np.ones(n) if sample_weight is None else sample_weight)
-    has_val = X_val is not None and Y_val is not None and len(X_val) > 0
-    if has_val:
-        Xv, Yv = to_t(X_val), to_t(Y_val, True)
-        wv = to_t(np.ones(len(X_val)) if sample_weight_val is None else sample_weight_val)
-
-    optimizer = torch.optim.Adam(params, lr=float(learning_rate))
-    l1 = float(l1_reg)
-    bs = max(1, min(int(batch_size), n))
-
-    def snapshot() -> list[np.ndarray]:
-        return [p.detach().to("cpu", torch.float64).numpy().copy() for p in params]
-
-    result = TrainingResult(weights=[], biases=[])
-    best_state = snapshot()
-    best = math.inf
-    since_best = 0
-    bar = None
-    old_threads = torch.get_num_threads()
-    if num_threads is not None:
-        torch.set_num_threads(int(num_threads))
-    if verbose:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=int(max_epochs), desc=desc, unit="epoch", leave=True)
-    try:
-        for epoch in range(1, int(max_epochs) + 1):
-            order = torch.randperm(n, generator=gen).to(dev)
-            total = 0.0
-            for s in range(0, n, bs):
-                idx = order[s : s + bs]
-                optimizer.zero_grad(set_to_none=True)
-                obj = data_loss(forward(Xt[idx]), Yt[idx], wt[idx])
-                obj.backward()
-                batch_obj = float(obj.detach())
-                if l1 > 0:
-                    # the penalty's (sub)gradient l1 * sign(W), added outside autograd (cheaper)
-                    with torch.no_grad():
-                        for W in weights:
-                            W.grad.add_(torch.sign(W), alpha=l1)
-                            batch_obj += l1 * float(W.abs().sum())
-                optimizer.step()
-                total += batch_obj * idx.shape[0]
-            train_loss = total / n
-            if not math.isfinite(train_loss):
-                raise FloatingPointError(
-                    f"The training loss became {train_loss} at epoch {epoch}; lower "
-                    "learning_rate or scale the inputs (and targets)."
-                )
-            result.loss_curve.append(train_loss)
-            monitored = train_loss
-            if has_val:
-                with torch.no_grad():
-                    monitored = float(data_loss(forward(Xv), Yv, wv))
-                result.validation_loss_curve.append(monitored)
-            result.n_epochs = epoch
-            if monitored < best:
-                if monitored < best - tol:
-                    since_best = 0
-                else:
-                    since_best += 1
-                best = monitored
-                result.best_epoch = epoch
-                best_state = snapshot()
-            else:
-                since_best += 1
-            if bar is not None:
-                post = {"loss": f"{train_loss:.4g}"}
-                if has_val:
-                    post["val_loss"] = f"{monitored:.4g}"
-                bar.set_postfix(post, refresh=False)
-                bar.update(1)
-            if n_iter_no_change is not None and since_best >= n_iter_no_change:
-                break
-    finally:
-        if bar is not None:
-            bar.close()
-        if torch.get_num_threads() != old_threads:
-            torch.set_num_threads(old_threads)
-    result.best_loss = best
-    result.weights = best_state[0::2]
-    result.biases = best_state[1::2]
-    return result
-
-
 # ---------------------------------------------------------------------- estimators
+def _make_network(Ws, bs, output, names, groups) -> ReluNetwork:
+    """The fitted network: inputs named, one-hot columns grouped by original column."""
+    return ReluNetwork(Ws, bs, output, names, feature_groups=groups or None)
+
+
 class _BaseReluNet(BaseEstimator):
     """Shared parameters, validation and training of the two estimators."""
 
@@ -310,6 +68,8 @@ class _BaseReluNet(BaseEstimator):
         self,
         hidden_layer_sizes: Sequence[int] = (40, 40),
         *,
+        standardize: bool = True,
+        categorical_features: Any = None,
         l1_reg: float = 0.0,
         learning_rate: float = 1e-3,
         batch_size: int = 500,
@@ -323,6 +83,8 @@ class _BaseReluNet(BaseEstimator):
         n_jobs: int | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.standardize = standardize
+        self.categorical_features = categorical_features
         self.l1_reg = l1_reg
         self.learning_rate = learning_rate
         self.batch_size = batch_size
@@ -364,6 +126,8 @@ class _BaseReluNet(BaseEstimator):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+        if not isinstance(self.standardize, (bool, np.bool_)):
+            raise TypeError(f"standardize must be True or False; got {self.standardize!r}.")
         vf = self.validation_fraction
         if isinstance(vf, bool) or not isinstance(vf, (int, float, np.number)) or not 0 <= vf < 1:
             raise ValueError(f"validation_fraction must be in [0, 1); got {vf!r}.")
@@ -382,22 +146,64 @@ class _BaseReluNet(BaseEstimator):
         return tuple(int(h) for h in sizes)
 
     # ---- input checks
-    @staticmethod
-    def _reject_text_columns(X: Any) -> None:
-        if hasattr(X, "dtypes") and hasattr(X, "columns"):
-            bad = [
-                str(c)
-                for c, dt in zip(X.columns, X.dtypes, strict=True)
-                if getattr(dt, "kind", "O") not in "biuf"
-            ]
-            if bad:
-                raise TypeError(
-                    f"X has non-numeric columns {bad[:10]}; encode them as numbers (for "
-                    "example one-hot with pandas.get_dummies) before training a network."
-                )
+    def _validate_fit(self, X: Any, y: Any) -> tuple[np.ndarray, Any]:
+        """Validate the training rows, fit the one-hot encoder, return encoded rows and y."""
+        cat = categorical_columns(X, self.categorical_features)
+        self.categorical_features_, self.categories_ = [], None
+        if not cat:
+            X, y = self._validate_numeric(X, reset=True, y=y)
+            return X, y
+        from sklearn.utils.validation import (
+            _check_feature_names,
+            _check_n_features,
+            check_consistent_length,
+        )
 
-    def _validate_X(self, X: Any, *, reset: bool, y: Any = None) -> Any:
-        self._reject_text_columns(X)
+        X = self._check_2d(X)
+        _check_feature_names(self, X, reset=True)
+        _check_n_features(self, X, reset=True)
+        if y is None:
+            raise ValueError("y is None; fit needs a target.")
+        check_consistent_length(X, y)
+        names = getattr(self, "feature_names_in_", None)
+        columns = [str(c) for c in names] if names is not None else [
+            f"x{j}" for j in range(X.shape[1])
+        ]
+        encoder = InputEncoder(columns, cat).fit(X)
+        # the encoding is kept as plain data (names, categories) and rebuilt on use, so a
+        # saved estimator (glassnet.io.save) holds no encoder object
+        self.categorical_features_ = [columns[j] for j in cat]
+        self.categories_ = encoder.categories
+        y = np.asarray(y)
+        if y.dtype.kind in "fc" and not np.isfinite(y).all():
+            raise ValueError("y contains NaN or infinity.")
+        return encoder.transform(X), y
+
+    def _input_encoder(self) -> InputEncoder | None:
+        """The fitted one-hot encoding, or None without categorical columns."""
+        cats = getattr(self, "categorical_features_", None)
+        if not cats:
+            return None
+        names = getattr(self, "feature_names_in_", None)
+        columns = [str(c) for c in names] if names is not None else [
+            f"x{j}" for j in range(self.n_features_in_)
+        ]
+        return InputEncoder(columns, [columns.index(c) for c in cats], self.categories_)
+
+    @staticmethod
+    def _check_2d(X: Any) -> Any:
+        if not hasattr(X, "shape"):
+            X = np.asarray(X, dtype=object)
+        if len(X.shape) != 2:
+            raise ValueError(
+                f"Expected a 2D array or DataFrame of shape (n_samples, n_features); got shape "
+                f"{X.shape}."
+            )
+        if X.shape[0] == 0:
+            raise ValueError("Found array with 0 sample(s) (shape=(0, ...)); X needs rows.")
+        return X
+
+    def _validate_numeric(self, X: Any, *, reset: bool, y: Any = None) -> Any:
         try:
             if reset:
                 return validate_data(self, X, y, dtype=np.float64, multi_output=True)
@@ -405,9 +211,62 @@ class _BaseReluNet(BaseEstimator):
         except ValueError as exc:
             if "could not convert string to float" in str(exc):
                 raise ValueError(
-                    f"X holds text ({exc}); encode categorical features as numbers first."
+                    f"X holds text ({exc}); pass a DataFrame (text columns are one-hot "
+                    "encoded) or list the columns in categorical_features."
                 ) from exc
             raise
+
+    def transform_inputs(self, X: Any) -> np.ndarray:
+        """Raw rows -> the inputs of ``network_``: categorical columns one-hot encoded.
+
+        Standardisation is not applied here: it is folded into the first layer of
+        ``network_``, so ``network_.forward(est.transform_inputs(X))`` is the model's raw
+        output on the original units. Without categorical columns this only validates ``X``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features_in_)
+            Raw rows with the columns seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, len(get_feature_names_out()))
+            float64, columns in the order of :meth:`get_feature_names_out`.
+        """
+        check_is_fitted(self, "network_")
+        encoder = self._input_encoder()
+        if encoder is None:
+            return self._validate_numeric(X, reset=False)
+        from sklearn.utils.validation import _check_feature_names, _check_n_features
+
+        X = self._check_2d(X)
+        _check_feature_names(self, X, reset=False)
+        _check_n_features(self, X, reset=False)
+        return encoder.transform(X)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the network's inputs: numeric columns, then ``<column>_<category>``.
+
+        Parameters
+        ----------
+        input_features : ignored
+            Accepted for scikit-learn compatibility; the names come from ``fit``.
+
+        Returns
+        -------
+        ndarray of str objects
+        """
+        check_is_fitted(self, "network_")
+        return np.asarray(self._input_names(), dtype=object)
+
+    def _input_names(self) -> list[str]:
+        encoder = self._input_encoder()
+        if encoder is not None:
+            return list(encoder.feature_names_out)
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            return [str(f) for f in names]
+        return [f"x{j}" for j in range(self.n_features_in_)]
 
     def _n_threads(self) -> int:
         import os
@@ -442,6 +301,10 @@ class _BaseReluNet(BaseEstimator):
         if init_network is not None:
             init = self._check_init_network(init_network, X.shape[1], n_outputs, out_scale)
             sizes = init_network.hidden_sizes
+        self._set_standardization(X, w)
+        if init is not None:  # init_network works on raw inputs; training sees standardised ones
+            init = unfold_standardization(init[0], init[1], self.input_mean_, self.input_scale_)
+        X = (X - self.input_mean_) / self.input_scale_
         Xtr, Ytr, wtr, Xv, Yv, wv = self._split(X, Y, w, seed, stratify)
         start = time.perf_counter()
         res = train_relu_network(
@@ -476,6 +339,15 @@ class _BaseReluNet(BaseEstimator):
         self.n_iter_ = res.n_epochs
         return res
 
+    def _set_standardization(self, X: np.ndarray, w: np.ndarray) -> None:
+        """``input_mean_``/``input_scale_`` of the network inputs (one-hot columns: 0 and 1)."""
+        encoder = self._input_encoder()
+        if not self.standardize:
+            self.input_mean_, self.input_scale_ = np.zeros(X.shape[1]), np.ones(X.shape[1])
+            return
+        cols = None if encoder is None else encoder.num_pos
+        self.input_mean_, self.input_scale_ = standardization(X, w, cols)
+
     def _check_init_network(self, net, n_features, n_outputs, out_scale):
         if not isinstance(net, ReluNetwork):
             from glassnet.io import as_network
@@ -497,17 +369,28 @@ class _BaseReluNet(BaseEstimator):
         return Ws, bs
 
     def _network(self, res: TrainingResult, output: str, out_scale=None) -> ReluNetwork:
-        Ws, bs = list(res.weights), list(res.biases)
+        Ws, bs = fold_standardization(
+            list(res.weights), list(res.biases), self.input_mean_, self.input_scale_
+        )
         if out_scale is not None:
             mean, std = out_scale
             Ws[-1] = Ws[-1] * std[:, None]
             bs[-1] = bs[-1] * std + mean
-        names = getattr(self, "feature_names_in_", None)
-        return ReluNetwork(Ws, bs, output, None if names is None else [str(f) for f in names])
+        encoder = self._input_encoder()
+        if encoder is None:
+            names = getattr(self, "feature_names_in_", None)
+            names = None if names is None else [str(f) for f in names]
+            self.feature_groups_ = None
+        else:
+            names = list(encoder.feature_names_out)
+            self.feature_groups_ = {
+                encoder.columns[j]: encoder.groups[encoder.columns[j]] for j in encoder.categorical
+            }
+            self.categorical_features_ = [encoder.columns[j] for j in encoder.categorical]
+        return _make_network(Ws, bs, output, names, self.feature_groups_)
 
     def _raw(self, X: Any) -> np.ndarray:
-        check_is_fitted(self, "network_")
-        X = self._validate_X(X, reset=False)
+        X = self.transform_inputs(X)
         # The fitted network is the model: predictions come from its float64 forward pass.
         return self.network_.forward(X)
 
@@ -529,6 +412,21 @@ class ReluNetClassifier(ClassifierMixin, _BaseReluNet):
     ----------
     hidden_layer_sizes : sequence of int, default=(40, 40)
         Width of each hidden layer.
+    standardize : bool, default=True
+        Train on standardised inputs ``(x - mean) / std`` (mean and standard deviation
+        weighted by ``sample_weight`` over all rows given to ``fit``, the early-stopping
+        validation rows included; never test rows) and fold the scaling into the first
+        layer of ``network_``, so the network, its regions and every local linear model
+        stay in the original units of ``X``. Constant columns get scale 1. One-hot columns
+        are left as 0/1. Raw features on very different scales (amounts in the millions next
+        to 0/1 flags) train badly without it.
+    categorical_features : list of str or int, optional
+        Columns (names or positions) to one-hot encode, in addition to the DataFrame
+        columns of ``category``, ``object`` or string dtype, which always are. Integer-coded
+        categories listed here are encoded exactly like the same categories given as a
+        ``category`` column. Encoding uses scikit-learn's
+        ``OneHotEncoder(handle_unknown="ignore")``: categories unseen in training become all
+        zeros (with a warning). See :meth:`transform_inputs` and ``feature_groups_``.
     l1_reg : float, default=0.0
         L1 penalty ``l1_reg * sum |W|`` on the weights of every layer (not the biases),
         added to the mean loss of each mini-batch. Larger values give fewer activation
@@ -568,6 +466,16 @@ class ReluNetClassifier(ClassifierMixin, _BaseReluNet):
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when ``X`` had string column names.
+    input_mean_, input_scale_ : ndarray of shape (n_network_inputs,)
+        The standardisation folded into ``network_`` (0 and 1 where not applied).
+    categorical_features_ : list of str
+        The one-hot encoded columns (empty without).
+    categories_ : list of list, or None
+        The categories of each of ``categorical_features_`` seen in training (sorted);
+        one network input each.
+    feature_groups_ : dict of str to tuple of str, or None
+        Categorical column -> its one-hot columns among the network's inputs (also
+        ``network_.feature_groups``); None without categorical columns.
     loss_curve_ : list of float
         Training objective (loss + penalty) per epoch.
     validation_loss_curve_ : list of float
@@ -601,7 +509,8 @@ class ReluNetClassifier(ClassifierMixin, _BaseReluNet):
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
-            Numeric features (scale them, e.g. to [0, 1] or standardised).
+            Raw features: numbers in any units (see ``standardize``) and categorical columns
+            (see ``categorical_features``).
         y : array-like of shape (n_samples,)
             Class labels of any type.
         sample_weight : array-like of shape (n_samples,), optional
@@ -614,7 +523,7 @@ class ReluNetClassifier(ClassifierMixin, _BaseReluNet):
         -------
         self
         """
-        X, y = self._validate_X(X, reset=True, y=y)
+        X, y = self._validate_fit(X, y)
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         enc = LabelEncoder()
@@ -679,8 +588,8 @@ class ReluNetRegressor(RegressorMixin, _BaseReluNet):
 
     Parameters
     ----------
-    hidden_layer_sizes, l1_reg, learning_rate, batch_size, max_epochs, validation_fraction, \
-n_iter_no_change, tol, random_state, verbose, device, n_jobs
+    hidden_layer_sizes, standardize, categorical_features, l1_reg, learning_rate, batch_size, \
+max_epochs, validation_fraction, n_iter_no_change, tol, random_state, verbose, device, n_jobs
         As in :class:`ReluNetClassifier`. The loss is the (weighted) squared error of the
         standardised targets, summed over targets; ``validation_fraction`` splits at random.
 
@@ -721,7 +630,7 @@ n_iter_no_change, tol, random_state, verbose, device, n_jobs
         -------
         self
         """
-        X, y = self._validate_X(X, reset=True, y=y)
+        X, y = self._validate_fit(X, y)
         y = np.asarray(y, dtype=np.float64)
         self._y_ndim = y.ndim
         Y = y[:, None] if y.ndim == 1 else y

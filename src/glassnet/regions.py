@@ -428,6 +428,13 @@ def local_models(net: ReluNetwork, X: Any) -> tuple[np.ndarray, np.ndarray]:
     return coef[codes], intercept[codes]
 
 
+def _encode_raw_rows(model: Any, X: Any) -> Any:
+    """Raw rows of an estimator with categorical columns -> its network's (one-hot) inputs."""
+    if isinstance(model, ReluNetwork) or not getattr(model, "feature_groups_", None):
+        return X
+    return model.transform_inputs(X)
+
+
 def _as_network(model: Any) -> ReluNetwork:
     if isinstance(model, ReluNetwork):
         return model
@@ -484,6 +491,7 @@ def unwrap(
         from glassnet.streaming import unwrap_streamed
 
         return unwrap_streamed(net, X, y, chunk_size=chunk_size)
+    X = _encode_raw_rows(net, X)
     net = _as_network(net)
     names = feature_names_of(X) if net.feature_names is None else list(net.feature_names)
     X = net.check_input(X)
