@@ -187,7 +187,7 @@ def _check_neighbors(nn: Any) -> None:
     if "_fit_method" in d:
         # only brute-force search can be saved (tree indexes are C structures)
         _need(d["_fit_method"] == "brute" and d.get("_tree") is None,
-              "NearestNeighbors must use brute-force search")
+              "_fit_method must be 'brute' with no tree (tree indexes cannot be stored)")
 
 
 _CHECKS: dict[str, Callable[[Any], None]] = {

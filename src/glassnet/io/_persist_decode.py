@@ -239,8 +239,7 @@ class Reader:
             obj = self.custom[path](state)
         else:
             state = self.decode(v["state"])
-            if not isinstance(state, dict) or not all(
-                    isinstance(k, str) and _IDENT.fullmatch(k) for k in state):
+            if not isinstance(state, dict) or not all(_attribute_name(k) for k in state):
                 raise TypeError(f"the state of a {path} object is not a dictionary of "
                                 "attribute names")
             obj = cls.__new__(cls)
@@ -264,6 +263,12 @@ class Reader:
 
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,200}")
+
+
+def _attribute_name(k: Any) -> bool:
+    """An identifier that is not a dunder (``__class__``, ``__dict__``, ...)."""
+    return (isinstance(k, str) and _IDENT.fullmatch(k) is not None
+            and not (k.startswith("__") and k.endswith("__")))
 
 
 def _list(v: Any) -> list:
