@@ -240,30 +240,101 @@ def test_contributions_keep_dataframe_index_and_names(rng):
 
 
 # ---------------------------------------------------------------------- importance
+def _autograd_coef(net, X):
+    """Per-row gradient d eta / d x of every output by torch autograd (independent oracle)."""
+    import torch
+
+    Xt = torch.tensor(np.asarray(X, dtype=float), requires_grad=True)
+    a = Xt
+    for W, b in zip(net.weights[:-1], net.biases[:-1], strict=True):
+        a = torch.relu(a @ torch.tensor(W).T + torch.tensor(b))
+    out = a @ torch.tensor(net.weights[-1]).T + torch.tensor(net.biases[-1])
+    grads = [torch.autograd.grad(out[:, j].sum(), Xt, retain_graph=True)[0].numpy()
+             for j in range(out.shape[1])]
+    return np.stack(grads, axis=1)  # (n, k, d)
+
+
 def test_feature_importance_formula_and_every_feature(rng):
     net = random_network(rng, 6, (8, 8), 2)
     W0 = np.array(net.weights[0])
     W0[:, 4] = 0.0  # feature x4 has no effect anywhere
     net = ReluNetwork([W0, *net.weights[1:]], list(net.biases))
-    X = rng.normal(size=(400, 6)) * [1, 2, 3, 4, 5, 6]
+    X = rng.normal(size=(400, 6)) * [1, 2, 3, 4, 5, 6] + [0, 100, 0, -5, 0, 1e4]
     reg = unwrap(net, X)
-    imp = feature_importance(reg)
-    assert sorted(imp.index) == [f"x{j}" for j in range(6)]
+    grad = _autograd_coef(net, X)  # (n, k, d)
+    names = [f"x{j}" for j in range(6)]
+    # default with X: standardised, mean over rows of |coef| * sd, averaged over outputs
+    imp = feature_importance(reg, X)
+    ref = (np.abs(grad) * X.std(axis=0)).mean(axis=1).mean(axis=0)
+    np.testing.assert_allclose(imp.loc[names, "mean_abs_effect"], ref, rtol=1e-9)
+    np.testing.assert_allclose(imp.loc[names, "importance"], ref / ref.sum(), rtol=1e-9)
+    assert imp.attrs["scale"] == "std" and "standard-deviation" in imp.columns.name
+    assert sorted(imp.index) == names
     assert imp["importance"].sum() == pytest.approx(1.0)
     assert imp.loc["x4", "importance"] == 0.0
     assert imp["importance"].is_monotonic_decreasing
-    # reference: per row, sum over outputs of the row's squared coefficients
-    coef, _ = reg.local_models(X)
-    per_row = (coef**2).sum(axis=1).mean(axis=0)
-    np.testing.assert_allclose(imp.loc[[f"x{j}" for j in range(6)], "mean_sq_effect"], per_row)
-    one = feature_importance(reg, output=1)
-    np.testing.assert_allclose(one.loc["x0", "mean_effect"], coef[:, 1, 0].mean())
-    std = feature_importance(reg, X, standardize=True)
-    ref = ((coef * X.std(axis=0)) ** 2).sum(axis=1).mean(axis=0)
-    np.testing.assert_allclose(std.loc[[f"x{j}" for j in range(6)], "importance"], ref / ref.sum())
-    pd.testing.assert_frame_equal(feature_importance(reg, X), imp)
-    with pytest.raises(ValueError, match="standardize"):
-        feature_importance(reg, standardize=True)
+    # raw units: without X (the unwrapped counts), or scale="raw"
+    raw = feature_importance(reg)
+    ref_raw = np.abs(grad).mean(axis=1).mean(axis=0)
+    np.testing.assert_allclose(raw.loc[names, "mean_abs_effect"], ref_raw, rtol=1e-9)
+    assert raw.attrs["scale"] == "raw"
+    pd.testing.assert_frame_equal(feature_importance(reg, X, scale="raw"), raw)
+    pd.testing.assert_frame_equal(feature_importance(reg, X, standardize=False), raw)
+    one = feature_importance(reg, X, output=1)
+    np.testing.assert_allclose(one.loc["x0", "mean_effect"],
+                               (grad[:, 1, 0] * X[:, 0].std()).mean(), rtol=1e-9)
+    with pytest.raises(ValueError, match="needs X"):
+        feature_importance(reg, scale="std")
+    with pytest.raises(ValueError, match="scale must be"):
+        feature_importance(reg, X, scale="unit")
+
+
+def _grouped_case(rng):
+    """A network whose inputs 1..3 are the one-hot columns of one categorical column."""
+    n = 500
+    cat = rng.integers(0, 3, n)
+    X = np.column_stack([rng.normal(size=n) * 50, np.eye(3)[cat], rng.normal(size=n)])
+    names = ["amount", "grade_A", "grade_B", "grade_C", "age"]
+    net0 = random_network(rng, 5, (7, 6), 1, "sigmoid")
+    net = ReluNetwork(net0.weights, net0.biases, "sigmoid", names,
+                      feature_groups={"grade": ("grade_A", "grade_B", "grade_C")})
+    return net, pd.DataFrame(X, columns=names)
+
+
+def test_group_contributions_are_sums_and_exact(rng):
+    net, X = _grouped_case(rng)
+    grad = _autograd_coef(net, X)[:, 0, :]
+    c = local_contributions(net, X, baseline="mean", by_group=True)
+    assert list(c.columns) == ["amount", "grade", "age", "base", "output"]
+    x = X.to_numpy() - X.to_numpy().mean(axis=0)
+    np.testing.assert_allclose(c["grade"], (grad[:, 1:4] * x[:, 1:4]).sum(axis=1),
+                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(c["amount"], grad[:, 0] * x[:, 0], rtol=1e-9, atol=1e-12)
+    # still an exact decomposition of the network's output
+    np.testing.assert_allclose(c[["amount", "grade", "age", "base"]].sum(axis=1),
+                               net.forward(X)[:, 0], rtol=1e-9, atol=1e-9)
+    own = local_contributions(net, X, groups={"size": ["amount", "age"]})
+    assert list(own.columns) == ["size", "grade_A", "grade_B", "grade_C", "base", "output"]
+    with pytest.raises(ValueError, match="not a feature"):
+        local_contributions(net, X, groups={"g": ["nope"]})
+
+
+def test_group_importance_is_sd_of_group_contribution(rng):
+    net, X = _grouped_case(rng)
+    reg = unwrap(net, X)
+    grad = _autograd_coef(net, X)[:, 0, :]
+    imp = feature_importance(reg, X, by_group=True)
+    assert sorted(imp.index) == ["age", "amount", "grade"] and imp.index.name == "group"
+    Xa = X.to_numpy()
+    cov = np.cov(Xa[:, 1:4], rowvar=False, ddof=0)
+    ref_grade = np.sqrt(np.einsum("nm,mk,nk->n", grad[:, 1:4], cov, grad[:, 1:4])).mean()
+    assert imp.loc["grade", "mean_abs_effect"] == pytest.approx(ref_grade, rel=1e-9)
+    ref_amount = (np.abs(grad[:, 0]) * Xa[:, 0].std()).mean()
+    assert imp.loc["amount", "mean_abs_effect"] == pytest.approx(ref_amount, rel=1e-9)
+    assert np.isnan(imp.loc["grade", "mean_effect"])
+    raw = feature_importance(reg, X, by_group=True, scale="raw")
+    ref_raw = np.sqrt((grad[:, 1:4] ** 2).sum(axis=1)).mean()
+    assert raw.loc["grade", "mean_abs_effect"] == pytest.approx(ref_raw, rel=1e-9)
 
 
 def test_coefficient_distribution_matches_expanded_rows(rng):
