@@ -331,3 +331,154 @@ def test_plots(cv_merger):
     assert Z[-1, 3] == len(cv_merger.regions_)
     assert np.all(np.diff(Z[:, 2]) >= 0)
     plt.close("all")
+
+
+# ---------------------------------------------------------------------- standardised refits
+def _raw_scale_problem(seed: int = 0, n: int = 1500):
+    """TaiwanCredit-like raw inputs (amounts up to 1e6, integer codes) and a network that
+    standardises them internally (the scaler folded into its first layer)."""
+    from conftest import random_network
+
+    from glassnet import ReluNetwork
+
+    rng = np.random.default_rng(seed)
+    amounts = rng.lognormal(10, 1.5, size=(n, 3)) * rng.choice([-1, 1], size=(n, 3), p=[.1, .9])
+    codes = rng.integers(-2, 9, size=(n, 2)).astype(float)
+    X = np.column_stack([amounts, codes, rng.integers(20, 70, size=n)])
+    mu, sd = X.mean(0), X.std(0)
+    base = random_network(rng, X.shape[1], (8, 8), 1, output="sigmoid")
+    W = [np.array(w) for w in base.weights]
+    b = [np.array(v) for v in base.biases]
+    b[0] = b[0] - W[0] @ (mu / sd)
+    W[0] = W[0] / sd
+    net = ReluNetwork(W, b, output="sigmoid")
+    Z = (X - mu) / sd
+    logit = Z[:, 3] - 0.8 * Z[:, 0] + 0.5 * np.abs(Z[:, 4])
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return X, y, net
+
+
+def test_refits_are_standardised_and_folded_back_exactly():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, net = _raw_scale_problem()
+    m = RegionMerger(net, n_regions=4, min_count=50).fit(X, y)
+    sc = StandardScaler().fit(X)
+    for g in range(m.n_regions_):
+        rows = m.merged_labels_ == g
+        ref = LogisticRegression(C=100.0, max_iter=2000).fit(sc.transform(X[rows]), y[rows])
+        # a refit on standardised rows, expressed in raw units
+        raw_coef = ref.coef_[0] / sc.scale_
+        raw_inter = ref.intercept_[0] - raw_coef @ sc.mean_
+        np.testing.assert_allclose(m.coef_[g, 0], raw_coef, rtol=1e-9, atol=0)
+        np.testing.assert_allclose(m.intercept_[g, 0], raw_inter, rtol=1e-9, atol=1e-12)
+    # the raw-unit coefficients predict exactly what the standardised models predict
+    eta = np.einsum("nd,nd->n", X, m.coef_[m.merged_labels_, 0]) + m.intercept_[m.merged_labels_, 0]
+    np.testing.assert_allclose(m.predict_proba(X)[:, 1], 1 / (1 + np.exp(-eta)), rtol=1e-10)
+
+
+def test_unpenalised_refit_equals_a_raw_data_fit():
+    import statsmodels.api as sm
+    from sklearn.linear_model import LogisticRegression
+
+    X, y, net = _raw_scale_problem(1)
+    refit = LogisticRegression(C=np.inf, max_iter=5000, tol=1e-10)
+    m = RegionMerger(net, n_regions=2, min_count=200, refit=refit).fit(X, y)
+    for g in range(m.n_regions_):
+        rows = m.merged_labels_ == g
+        # statsmodels' Newton on the raw columns converges here (well-conditioned enough)
+        res = sm.Logit(y[rows], sm.add_constant(X[rows])).fit(disp=0, method="newton",
+                                                             maxiter=200)
+        np.testing.assert_allclose(m.intercept_[g, 0], res.params[0], rtol=1e-5)
+        np.testing.assert_allclose(m.coef_[g, 0], res.params[1:], rtol=1e-5)
+
+
+def test_no_third_party_warning_escapes_on_raw_data():
+    X, y, net = _raw_scale_problem(2, n=2500)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = RegionMerger(net, cv=3, candidates=range(1, 8), random_state=0).fit(X, y)
+        m.predict_proba(X)
+    assert [str(w.message) for w in caught] == []
+    assert m.n_regions_ >= 1
+
+
+def test_third_party_warnings_become_one_glassnet_line():
+    from sklearn.linear_model import LogisticRegression
+
+    X, y, net = _raw_scale_problem(3, n=1200)
+    starved = LogisticRegression(C=100.0, max_iter=1, solver="newton-cg")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        RegionMerger(net, cv=3, candidates=[1, 2, 3], refit=starved, random_state=0).fit(X, y)
+    messages = [str(w.message) for w in caught]
+    assert not any(w.category.__module__.startswith(("sklearn", "statsmodels", "scipy"))
+                   for w in caught)
+    # one summary for the cross-validation refits, one for the final refits
+    assert 1 <= len(messages) <= 2
+    assert all(msg.startswith("glassnet: warning:") and "max_iter" in msg for msg in messages)
+
+
+def test_logistic_newton_matches_sklearn():
+    from sklearn.linear_model import LogisticRegression
+
+    from glassnet.simplify._glm import logistic_newton
+
+    rng = np.random.default_rng(5)
+    Z = rng.normal(size=(400, 4))
+    y = (rng.uniform(size=400) < 1 / (1 + np.exp(-(Z @ [2.0, -1.0, 0.5, 0.0] + 0.3)))).astype(int)
+    for C in (0.1, 100.0):
+        ref = LogisticRegression(C=C, tol=1e-12, max_iter=10000).fit(Z, y)
+        theta = logistic_newton(Z, y, C, init=None)
+        np.testing.assert_allclose(theta[:-1], ref.coef_[0], rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(theta[-1], ref.intercept_[0], rtol=1e-6, atol=1e-8)
+        # a warm start lands on the same optimum
+        warm = logistic_newton(Z, y, C, init=theta + 0.5)
+        np.testing.assert_allclose(warm, theta, rtol=1e-8, atol=1e-9)
+
+
+def test_cached_warm_started_cv_equals_plain_refits(moons):
+    """The fast CV (one tree per fold, cached Newton refits) scores every candidate as
+    scikit-learn's LogisticRegression refitted from scratch for each count does."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    X, y, mlp = moons
+    net = as_network(mlp)
+    fast = RegionMerger(net, cv=3, candidates=range(1, 7), random_state=0).fit(X, y)
+    plain = make_pipeline(LogisticRegression(C=100.0, tol=1e-12, max_iter=20000))
+    slow = RegionMerger(net, cv=3, candidates=range(1, 7), refit=plain, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        slow.fit(X, y)
+    np.testing.assert_allclose(fast.cv_results_["mean_test_score"],
+                               slow.cv_results_["mean_test_score"], atol=1e-6)
+    assert fast.cv_n_regions_ == slow.cv_n_regions_
+
+
+def test_regression_cv_ols_matches_linear_regression():
+    from conftest import random_network
+    from sklearn.pipeline import make_pipeline
+
+    rng = np.random.default_rng(6)
+    net = random_network(rng, 3, (8, 8), 1)
+    X = rng.normal(size=(600, 3)) * [1.0, 100.0, 1e4]
+    y = net.forward(X / [1.0, 100.0, 1e4])[:, 0] + rng.normal(0, 0.1, 600)
+    fast = RegionMerger(net, cv=3, candidates=range(1, 6), random_state=0).fit(X, y)
+    slow = RegionMerger(net, cv=3, candidates=range(1, 6), random_state=0,
+                        refit=make_pipeline(LinearRegression())).fit(X, y)
+    np.testing.assert_allclose(fast.cv_results_["mean_test_score"],
+                               slow.cv_results_["mean_test_score"], rtol=1e-9)
+
+
+@pytest.mark.slow  # starts worker processes: ~15 s on a busy machine
+def test_parallel_folds_and_verbose(moons, capsys):
+    X, y, mlp = moons
+    net = as_network(mlp)
+    one = RegionMerger(net, cv=3, candidates=range(1, 5), random_state=0).fit(X, y)
+    two = RegionMerger(net, cv=3, candidates=range(1, 5), random_state=0, n_jobs=2,
+                       verbose=True).fit(X, y)
+    np.testing.assert_array_equal(one.cv_results_["mean_test_score"],
+                                  two.cv_results_["mean_test_score"])
+    assert "glassnet: RegionMerger:" in capsys.readouterr().err

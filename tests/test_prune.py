@@ -10,6 +10,7 @@ from sklearn.base import clone
 from sklearn.datasets import make_moons
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import StandardScaler
 
 from glassnet import RegionPruner, unwrap
 from glassnet.io import as_network
@@ -39,14 +40,17 @@ def test_keeps_largest_regions_and_attaches_rest_by_centre(fitted):
 
 
 def test_refit_per_kept_region(fitted):
+    # the GLMs are refitted on inputs standardised with all training rows' mean/std
     X, y, net, p = fitted
     proba = p.predict_proba(X)
+    sc = StandardScaler().fit(X)
     for g in range(p.n_regions_):
         rows = p.merged_labels_ == g
         if g in p.constant_regions_:
             continue
-        ref = LogisticRegression(C=100.0, max_iter=2000).fit(X[rows], y[rows])
-        assert np.allclose(proba[rows, 1], ref.predict_proba(X[rows])[:, 1], atol=1e-6)
+        ref = LogisticRegression(C=100.0, max_iter=2000).fit(sc.transform(X[rows]), y[rows])
+        assert np.allclose(proba[rows, 1], ref.predict_proba(sc.transform(X[rows]))[:, 1],
+                           atol=1e-6)
 
 
 def test_unseen_rows_go_to_nearest_kept_centre(fitted):

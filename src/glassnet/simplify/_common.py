@@ -309,10 +309,25 @@ class _PiecewiseGLM(BaseEstimator):
         return len(self.classes_) if self.task_ == "classification" else 0
 
     def _fit_models(self, X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> None:
-        """Refit one GLM per merged region and record its linear parameters."""
-        models, constant = fit_group_models(
-            X, y, groups, self.n_regions_, self._refit_estimator(), self.task_, self._n_classes
-        )
+        """Refit one GLM per merged region on standardised inputs; record it in raw units.
+
+        The GLMs see ``(X - x_mean_) / x_scale_`` (the training rows' mean and standard
+        deviation), so solvers converge on raw data and a penalty treats every feature
+        alike; ``coef_``/``intercept_`` are folded back to the original units of ``X``.
+        Third-party warnings are summarised in at most one ``glassnet: warning:``.
+        """
+        from glassnet.simplify._glm import Standardizer, capture_warnings
+
+        std = Standardizer(X)
+        self.x_mean_, self.x_scale_ = std.mean_, std.scale_
+        with capture_warnings(
+            f"refitting the GLMs of {self.n_regions_} merged region(s)",
+            "Raise max_iter of refit, lower its C, or use fewer merged regions.",
+        ):
+            models, constant = fit_group_models(
+                std.transform(X), y, groups, self.n_regions_, self._refit_estimator(),
+                self.task_, self._n_classes,
+            )
         self.models_ = models
         self.constant_regions_ = np.asarray(constant, dtype=np.int64)
         if constant:
@@ -323,14 +338,23 @@ class _PiecewiseGLM(BaseEstimator):
                 else "the mean target"
             )
             warnings.warn(
-                f"Merged region(s) {constant} hold {what}; no GLM can be fitted there, so "
-                f"they predict a constant: {fill}. Lower n_regions or raise min_count to avoid it.",
+                f"glassnet: warning: merged region(s) {constant} hold {what}; no GLM can be "
+                f"fitted there, so they predict a constant: {fill}. Lower n_regions or raise "
+                "min_count to avoid it.",
                 UserWarning,
                 stacklevel=3,
             )
         params = [linear_params(m, self.task_, self._n_classes, X.shape[1]) for m in models]
-        self.coef_ = np.stack([p[0] for p in params])
-        self.intercept_ = np.stack([p[1] for p in params])
+        coef_std = np.stack([p[0] for p in params])
+        inter_std = np.stack([p[1] for p in params])
+        self.coef_, self.intercept_ = std.fold(coef_std, inter_std)
+
+    def _standardized(self, Xa: np.ndarray) -> np.ndarray:
+        """The rows as the GLMs saw them in ``fit`` (raw for models saved before scaling)."""
+        mean = getattr(self, "x_mean_", None)
+        if mean is None:
+            return Xa
+        return (Xa - mean) / self.x_scale_
 
     # -------------------------------------------------------------- assignment
     def apply(self, X: Any) -> np.ndarray:
@@ -356,7 +380,8 @@ class _PiecewiseGLM(BaseEstimator):
         Xa = self.network_.check_input(X)
         groups = self.apply(Xa)
         out = predict_groups(
-            self.models_, Xa, groups, self.task_, self._n_classes, self.n_targets_
+            self.models_, self._standardized(Xa), groups, self.task_, self._n_classes,
+            self.n_targets_,
         )
         return out, groups
 
@@ -430,6 +455,7 @@ class _PiecewiseGLM(BaseEstimator):
         pred_num = out[:, 1] if binary else (out.argmax(axis=1) if cls else out)
         order = np.argsort(groups, kind="stable")
         bounds = np.searchsorted(groups[order], np.arange(K + 1))
+        Zs = self._standardized(Xa)
         cols: dict[str, list[float]] = {}
 
         def put(key: str, value: float) -> None:
@@ -441,7 +467,7 @@ class _PiecewiseGLM(BaseEstimator):
             put("y_std", float(np.std(y_num[r])) if r.size else np.nan)
             put("pred_mean", float(np.mean(pred_num[r])) if r.size else np.nan)
             every = predict_groups(
-                [self.models_[g]], Xa, np.zeros(n, dtype=np.int64), self.task_,
+                [self.models_[g]], Zs, np.zeros(n, dtype=np.int64), self.task_,
                 self._n_classes, self.n_targets_,
             )
             if cls:

@@ -55,15 +55,13 @@ nearest in Euclidean distance.
 
 from __future__ import annotations
 
-import heapq
+import sys
+import time
 import warnings
 from typing import Any
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 from sklearn.model_selection import KFold, StratifiedKFold
-from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
@@ -71,15 +69,36 @@ from glassnet.regions import local_models, unwrap
 from glassnet.simplify._common import (
     _PiecewiseGLM,
     check_positive_int,
-    fit_group_models,
     group_means,
-    predict_groups,
     resolve_scoring,
 )
+from glassnet.simplify._glm import FoldFitter, Standardizer, progress
+from glassnet.simplify._ward import (
+    _MAX_FULL_GRAPH,
+    Hierarchy,
+    NeighbourGraph,
+    absorb_small,
+    connectivity_edges,
+    cut_tree,
+    nearest_centroid,
+    relabel_by_weight,
+    weighted_centroids,
+    weighted_ward_tree,
+)
 
-__all__ = ["RegionMerger", "MergeCVDisplay", "MergeDendrogramDisplay", "weighted_ward_tree"]
-
-_MAX_FULL_GRAPH = 3000
+__all__ = [
+    "MergeCVDisplay",
+    "MergeDendrogramDisplay",
+    "RegionMerger",
+    "absorb_small",
+    "connectivity_edges",
+    "cut_tree",
+    "llm_features",
+    "nearest_centroid",
+    "relabel_by_weight",
+    "weighted_centroids",
+    "weighted_ward_tree",
+]
 
 
 # ---------------------------------------------------------------------- clustering core
@@ -97,247 +116,41 @@ def llm_features(
     return np.concatenate([scaled.reshape(R, -1), level], axis=1)
 
 
-def connectivity_edges(centres: np.ndarray, n_neighbors: int | None) -> np.ndarray:
-    """Undirected edges ``(E, 2)`` (``i < j``) of a connected graph on the points.
+def _cv_fold(
+    *, Z: np.ndarray, y: np.ndarray, labels: np.ndarray, F_all: np.ndarray, R: int,
+    graph: NeighbourGraph, train: np.ndarray, test: np.ndarray, cand: np.ndarray,
+    min_count: float, refit: Any, task: str, n_classes: int, n_targets: int, scorer: Any,
+) -> tuple[list[float], list[int], list[tuple[str, str]]]:
+    """Held-out scores of every candidate count on one fold (one tree, cached refits).
 
-    ``n_neighbors=None`` gives the complete graph. Otherwise the k-nearest-neighbour graph,
-    symmetrised; if it falls apart, each component is joined to the rest through the
-    closest pair of points.
+    Returns the scores, the merged-region counts left after ``min_count`` and the
+    warnings raised (category name, message), so that worker processes report them too.
     """
-    R = centres.shape[0]
-    if R < 2:
-        return np.zeros((0, 2), dtype=np.int64)
-    if n_neighbors is None:
-        i, j = np.triu_indices(R, k=1)
-        return np.column_stack([i, j]).astype(np.int64)
-    k = min(n_neighbors, R - 1)
-    nn = NearestNeighbors(n_neighbors=k + 1).fit(centres)
-    _, ind = nn.kneighbors(centres)
-    a = np.repeat(np.arange(R), k + 1)
-    b = ind.ravel()
-    keep = a != b
-    a, b = a[keep], b[keep]
-    edges = np.unique(np.column_stack([np.minimum(a, b), np.maximum(a, b)]), axis=0)
-    while True:
-        graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(R, R))
-        n_comp, comp = connected_components(graph, directed=False)
-        if n_comp == 1:
-            return edges.astype(np.int64)
-        # join component 0 to its closest other point, then look again
-        inside = np.flatnonzero(comp == 0)
-        outside = np.flatnonzero(comp != 0)
-        nn_out = NearestNeighbors(n_neighbors=1).fit(centres[outside])
-        dist, idx = nn_out.kneighbors(centres[inside])
-        best = int(np.argmin(dist[:, 0]))
-        p, q = int(inside[best]), int(outside[idx[best, 0]])
-        edges = np.vstack([edges, [[min(p, q), max(p, q)]]])
-
-
-def weighted_ward_tree(
-    features: np.ndarray, weights: np.ndarray, edges: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Agglomerative Ward tree of weighted points, merging only along graph edges.
-
-    Parameters
-    ----------
-    features : ndarray of shape (R, p)
-    weights : ndarray of shape (R,)
-        Positive masses (row counts of the regions).
-    edges : ndarray of shape (E, 2)
-        Which points may merge; the graph must be connected.
-
-    Returns
-    -------
-    children : ndarray of shape (R - 1, 2)
-        Merge ``m`` joins nodes ``children[m]`` into node ``R + m`` (leaves are ``0..R-1``),
-        as in scikit-learn's ``AgglomerativeClustering.children_``.
-    distances : ndarray of shape (R - 1,)
-        ``sqrt(2 * increase of the weighted within-cluster sum of squares)`` of each merge
-        (SciPy's Ward height; for unit weights the same tree as scikit-learn's Ward).
-    """
-    F = np.asarray(features, dtype=np.float64)
-    R = F.shape[0]
-    n_nodes = 2 * R - 1
-    mass = np.empty(n_nodes)
-    mass[:R] = weights
-    mu = np.empty((n_nodes, F.shape[1]))
-    mu[:R] = F
-    children = np.empty((max(R - 1, 0), 2), dtype=np.int64)
-    distances = np.empty(max(R - 1, 0))
-    if R < 2:
-        return children, distances
-    adj: list[set[int] | None] = [set() for _ in range(R)] + [None] * (R - 1)
-    a, b = edges[:, 0], edges[:, 1]
-    for i, j in zip(a.tolist(), b.tolist(), strict=True):
-        adj[i].add(j)
-        adj[j].add(i)
-    cost = mass[a] * mass[b] / (mass[a] + mass[b]) * ((F[a] - F[b]) ** 2).sum(axis=1)
-    heap = list(zip(cost.tolist(), a.tolist(), b.tolist(), strict=True))
-    heapq.heapify(heap)
-    active = np.zeros(n_nodes, dtype=bool)
-    active[:R] = True
-    for m in range(R - 1):
-        while True:
-            if not heap:
-                raise ValueError("The connectivity graph is not connected; cannot finish the tree.")
-            c, i, j = heapq.heappop(heap)
-            if active[i] and active[j]:
-                break
-        node = R + m
-        active[i] = active[j] = False
-        active[node] = True
-        mass[node] = mass[i] + mass[j]
-        mu[node] = (mass[i] * mu[i] + mass[j] * mu[j]) / mass[node]
-        nb = (adj[i] | adj[j]) - {i, j}
-        adj[i] = adj[j] = None
-        for q in nb:
-            s = adj[q]
-            s.discard(i)
-            s.discard(j)
-            s.add(node)
-        adj[node] = nb
-        children[m] = (i, j)
-        distances[m] = np.sqrt(2.0 * max(c, 0.0))
-        if nb:
-            q = np.fromiter(nb, dtype=np.int64, count=len(nb))
-            cq = mass[node] * mass[q] / (mass[node] + mass[q]) * ((mu[q] - mu[node]) ** 2).sum(1)
-            for cc, qq in zip(cq.tolist(), q.tolist(), strict=True):
-                heapq.heappush(heap, (cc, qq, node))
-    return children, distances
-
-
-def cut_tree(children: np.ndarray, n_leaves: int, n_clusters: int) -> np.ndarray:
-    """Cluster of every leaf after the first ``n_leaves - n_clusters`` merges.
-
-    Clusters are numbered in order of their smallest leaf.
-    """
-    R = n_leaves
-    m = R - n_clusters
-    parent = np.arange(2 * R - 1)
-    if m > 0:
-        new = R + np.arange(m)
-        parent[children[:m, 0]] = new
-        parent[children[:m, 1]] = new
-    root = parent
-    while True:
-        nxt = root[root]
-        if np.array_equal(nxt, root):
-            break
-        root = nxt
-    _, first, labels = np.unique(root[:R], return_index=True, return_inverse=True)
-    rank = np.empty(first.size, dtype=np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
-    return rank[labels.ravel()]
-
-
-def absorb_small(
-    labels: np.ndarray,
-    weights: np.ndarray,
-    features: np.ndarray,
-    edges: np.ndarray,
-    min_count: float,
-) -> np.ndarray:
-    """Absorb clusters lighter than ``min_count`` into a neighbour, the lightest first.
-
-    The receiving cluster is the graph neighbour (any cluster if none touches) with the
-    least Ward cost. Returns labels ``0..K'-1`` numbered by decreasing weight.
-    """
-    labels = labels.copy()
-    K = int(labels.max()) + 1
-    mass = np.bincount(labels, weights=weights, minlength=K)
-    sums = np.stack(
-        [np.bincount(labels, weights=weights * features[:, j], minlength=K)
-         for j in range(features.shape[1])],
-        axis=1,
-    )
-    alive = np.ones(K, dtype=bool)
-    ea, eb = (edges[:, 0], edges[:, 1]) if len(edges) else (np.zeros(0, int), np.zeros(0, int))
-    while alive.sum() > 1:
-        live = np.flatnonzero(alive)
-        g = int(live[np.argmin(mass[live])])
-        if mass[g] >= min_count:
-            break
-        la, lb = labels[ea], labels[eb]
-        nb = np.unique(np.concatenate([lb[la == g], la[lb == g]]))
-        nb = nb[(nb != g) & alive[nb]]
-        if nb.size == 0:
-            nb = live[live != g]
-        mu_g = sums[g] / mass[g]
-        mu_nb = sums[nb] / mass[nb][:, None]
-        cost = mass[g] * mass[nb] / (mass[g] + mass[nb]) * ((mu_nb - mu_g) ** 2).sum(axis=1)
-        t = int(nb[np.argmin(cost)])
-        labels[labels == g] = t
-        mass[t] += mass[g]
-        sums[t] += sums[g]
-        alive[g] = False
-    return relabel_by_weight(labels, weights)
-
-
-def relabel_by_weight(labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Renumber clusters 0..K-1 by decreasing total weight (ties: smallest old label)."""
-    uniq, inv = np.unique(labels, return_inverse=True)
-    mass = np.bincount(inv, weights=weights, minlength=uniq.size)
-    order = np.lexsort((uniq, -mass))
-    rank = np.empty(uniq.size, dtype=np.int64)
-    rank[order] = np.arange(uniq.size)
-    return rank[inv.ravel()]
-
-
-def weighted_centroids(labels: np.ndarray, weights: np.ndarray, features: np.ndarray) -> np.ndarray:
-    K = int(labels.max()) + 1
-    mass = np.bincount(labels, weights=weights, minlength=K)
-    out = np.empty((K, features.shape[1]))
-    for j in range(features.shape[1]):
-        out[:, j] = np.bincount(labels, weights=weights * features[:, j], minlength=K) / mass
-    return out
-
-
-def nearest_centroid(F: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    d2 = (F**2).sum(1)[:, None] - 2.0 * F @ centroids.T + (centroids**2).sum(1)[None, :]
-    return np.argmin(d2, axis=1).astype(np.int64)
-
-
-class _Hierarchy:
-    """The Ward tree of the regions present in a set of rows, ready to be cut."""
-
-    def __init__(
-        self,
-        row_labels: np.ndarray,
-        X: np.ndarray,
-        F_all: np.ndarray,
-        n_all: int,
-        x_center: np.ndarray,
-        x_scale: np.ndarray,
-        connectivity: int | None,
-    ) -> None:
-        counts, centres = group_means(row_labels, X, n_all)
-        self.present = np.flatnonzero(counts > 0)
-        self.weights = counts[self.present]
-        self.features = F_all[self.present]
-        self.centres = centres[self.present]
-        self.n_all = n_all
-        R = self.present.size
-        if connectivity is None and R > _MAX_FULL_GRAPH:
-            raise ValueError(
-                f"connectivity=None clusters all {R} regions on a complete graph, which is "
-                f"limited to {_MAX_FULL_GRAPH} regions; pass connectivity=k (an integer) instead."
-            )
-        self.edges = connectivity_edges((self.centres - x_center) / x_scale, connectivity)
-        self.children, self.distances = weighted_ward_tree(
-            self.features, self.weights, self.edges
-        )
-
-    @property
-    def n_leaves(self) -> int:
-        return int(self.present.size)
-
-    def groups(self, n_clusters: int, min_count: float) -> tuple[np.ndarray, np.ndarray]:
-        """Merged region of every region (``-1`` where absent) and the merged centroids."""
-        lab = cut_tree(self.children, self.n_leaves, n_clusters)
-        lab = absorb_small(lab, self.weights, self.features, self.edges, min_count)
-        mapping = np.full(self.n_all, -1, dtype=np.int64)
-        mapping[self.present] = lab
-        return mapping, weighted_centroids(lab, self.weights, self.features)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tree = Hierarchy(labels[train], F_all, R, graph)
+        pos = np.full(R, -1, dtype=np.int64)
+        pos[tree.present] = np.arange(tree.n_leaves)
+        fitter = FoldFitter(Z[train], y[train], pos[labels[train]], tree.n_leaves, refit,
+                            task, n_classes)
+        test_leaf = pos[labels[test]]
+        unseen = test_leaf < 0
+        F_unseen = F_all[labels[test][unseen]]
+        scores: list[float] = []
+        merged_n: list[int] = []
+        prev = prev_lab = None
+        for K in cand.tolist():
+            lab = tree.leaf_labels(K, min_count)
+            models = fitter.models(lab, prev, prev_lab)
+            g_test = lab[np.maximum(test_leaf, 0)]
+            if unseen.any():
+                centroids = weighted_centroids(lab, tree.weights, tree.features)
+                g_test[unseen] = nearest_centroid(F_unseen, centroids)
+            out = fitter.predict(models, Z[test], g_test, n_targets)
+            scores.append(scorer(y[test], out))
+            merged_n.append(len(models))
+            prev, prev_lab = models, lab
+    return scores, merged_n, [(w.category.__name__, str(w.message)) for w in caught]
 
 
 # ---------------------------------------------------------------------- estimator
@@ -386,6 +199,13 @@ class RegionMerger(_PiecewiseGLM):
         ``LogisticRegression(l1_ratio=1.0, solver="saga", C=0.5)`` or ``Lasso``.
     random_state : int, RandomState or None
         Shuffling of the cross-validation folds.
+    n_jobs : int or None
+        Folds cross-validated in parallel worker processes (joblib); ``None`` or 1 runs them
+        in this process, ``-1`` uses every core. Worth it on a machine with idle cores and
+        many regions; each worker receives a copy of the standardised rows.
+    verbose : bool or int
+        ``True`` shows a progress bar over the folds (on a terminal or in a notebook) and
+        prints one line with the result and the fit time to stderr.
 
     Attributes
     ----------
@@ -410,13 +230,20 @@ class RegionMerger(_PiecewiseGLM):
         Merged region of every training row.
     models_ : list
         The fitted GLM of each merged region (a :class:`ConstantModel` where only one class
-        was present).
+        was present), fitted on the standardised inputs ``(X - x_mean_) / x_scale_``.
+    x_mean_, x_scale_ : ndarray of shape (n_features,)
+        The training rows' mean and standard deviation (1 for a constant column) used to
+        standardise the refits.
+    fit_time_ : float
+        Seconds taken by ``fit``.
     constant_regions_ : ndarray
         Merged regions predicting a constant.
     coef_ : ndarray of shape (n_regions_, n_outputs, n_features)
     intercept_ : ndarray of shape (n_regions_, n_outputs)
         Each merged region's GLM on the link scale (log-odds of ``classes_[1]`` for binary
-        classification; one row per class for multi-class).
+        classification; one row per class for multi-class), in the ORIGINAL units of ``X``:
+        the standardised fit folded back (``coef / x_scale_``, intercept adjusted), so
+        ``X @ coef_[g].T + intercept_[g]`` is the region's linear predictor.
     centroids_ : ndarray of shape (n_regions_, n_llm_features)
         Count-weighted mean LLM feature vector of each merged region.
     children_, distances_ : ndarray
@@ -451,6 +278,8 @@ class RegionMerger(_PiecewiseGLM):
         connectivity: int | None = 5,
         refit: Any = None,
         random_state: Any = None,
+        n_jobs: int | None = None,
+        verbose: bool | int = False,
     ) -> None:
         self.network = network
         self.task = task
@@ -463,6 +292,8 @@ class RegionMerger(_PiecewiseGLM):
         self.connectivity = connectivity
         self.refit = refit
         self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.verbose = verbose
 
     # -------------------------------------------------------------- validation
     def _check_params(self, n_features: int) -> tuple[float, int | None]:
@@ -538,22 +369,29 @@ class RegionMerger(_PiecewiseGLM):
     def _fit(
         self, Xa: np.ndarray, yv: np.ndarray, min_count: float, connectivity: int | None
     ) -> RegionMerger:
+        t0 = time.perf_counter()
         self.regions_ = unwrap(self.network_, Xa)
         R = len(self.regions_)
         labels = self.regions_.labels
-        self._x_center = Xa.mean(axis=0)
-        sd = Xa.std(axis=0)
-        self._x_scale = np.where(sd > 0, sd, 1.0)
+        self._std = Standardizer(Xa)
+        self._x_center, self._x_scale = self._std.mean_, self._std.scale_
         _, region_centres = group_means(labels, Xa, R)
         F_all = llm_features(
             self.regions_.coef, self.regions_.intercept, self._x_scale, region_centres
         )
+        if connectivity is None and R > _MAX_FULL_GRAPH:
+            raise ValueError(
+                f"connectivity=None clusters all {R} regions on a complete graph, which is "
+                f"limited to {_MAX_FULL_GRAPH} regions; pass connectivity=k (an integer) instead."
+            )
+        # one neighbour search (X only, never y) serves the final tree and every fold's tree
+        graph = NeighbourGraph(self._std.transform(region_centres), connectivity)
         scoring_name, scorer = resolve_scoring(
             self.scoring, self.task_, getattr(self, "classes_", None)
         )
         if self.n_regions == "cv":
             self.cv_results_ = self._cross_validate(
-                Xa, yv, labels, F_all, R, min_count, connectivity, scorer
+                Xa, yv, labels, F_all, R, min_count, graph, scorer
             )
             self.scoring_name_ = scoring_name
             self.cv_n_regions_ = self._select(self.cv_results_)
@@ -566,15 +404,18 @@ class RegionMerger(_PiecewiseGLM):
                     "network has on X; ask for at most that many."
                 )
             self.cv_n_regions_ = int(self.n_regions)
-        tree = _Hierarchy(labels, Xa, F_all, R, self._x_center, self._x_scale, connectivity)
+        tree = Hierarchy(labels, F_all, R, graph)
         self.children_, self.distances_ = tree.children, tree.distances
-        self._tree = tree
         mapping, centroids = tree.groups(self.cv_n_regions_, min_count)
         self.region_to_merged_ = mapping
         self.centroids_ = centroids
         self.n_regions_ = int(centroids.shape[0])
         self.merged_labels_ = mapping[labels]
         self._fit_models(Xa, yv, self.merged_labels_)
+        self.fit_time_ = time.perf_counter() - t0
+        if self.verbose:
+            print(f"glassnet: RegionMerger: {R} activation regions -> {self.n_regions_} merged "
+                  f"regions in {self.fit_time_:.1f} s", file=sys.stderr)
         return self
 
     def _cross_validate(
@@ -585,18 +426,12 @@ class RegionMerger(_PiecewiseGLM):
         F_all: np.ndarray,
         R: int,
         min_count: float,
-        connectivity: int | None,
+        graph: NeighbourGraph,
         scorer: Any,
     ) -> dict[str, np.ndarray]:
         cand = self._candidates()
         splits = list(self._splitter(y).split(X, y))
-        trees = []
-        for train, test in splits:
-            tree = _Hierarchy(
-                labels[train], X[train], F_all, R, self._x_center, self._x_scale, connectivity
-            )
-            trees.append((tree, train, test))
-        max_ok = min(t.n_leaves for t, _, _ in trees)
+        max_ok = min(np.unique(labels[train]).size for train, _ in splits)
         keep = cand <= max_ok
         if not keep.any():
             raise ValueError(
@@ -611,29 +446,40 @@ class RegionMerger(_PiecewiseGLM):
                 stacklevel=3,
             )
         cand = cand[keep]
-        scores = np.full((len(splits), cand.size), np.nan)
-        merged_n = np.zeros((len(splits), cand.size))
-        n_classes = self._n_classes
-        refit = self._refit_estimator()
-        for f, (tree, train, test) in enumerate(trees):
-            for c, K in enumerate(cand):
-                mapping, centroids = tree.groups(int(K), min_count)
-                g_train = mapping[labels[train]]
-                g_test = mapping[labels[test]]
-                unseen = g_test < 0
-                if unseen.any():
-                    g_test[unseen] = nearest_centroid(F_all[labels[test][unseen]], centroids)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    models, _ = fit_group_models(
-                        X[train], y[train], g_train, centroids.shape[0], refit, self.task_,
-                        n_classes,
-                    )
-                out = predict_groups(models, X[test], g_test, self.task_, n_classes,
-                                     self.n_targets_)
-                scores[f, c] = scorer(y[test], out)
-                merged_n[f, c] = centroids.shape[0]
+        Z = self._std.transform(X)
+        job = dict(Z=Z, y=y, labels=labels, F_all=F_all, R=R, graph=graph, cand=cand,
+                   min_count=min_count, refit=self._refit_estimator(), task=self.task_,
+                   n_classes=self._n_classes, n_targets=self.n_targets_, scorer=scorer)
         n_splits = len(splits)
+        bar = progress(n_splits, "merge CV", self.verbose)
+        caught: list[tuple[str, str]] = []
+        if self.n_jobs in (None, 1):
+            results = []
+            for train, test in splits:
+                results.append(_cv_fold(train=train, test=test, **job))
+                bar.update(1)
+        else:
+            from joblib import Parallel, delayed
+
+            results = Parallel(n_jobs=self.n_jobs)(
+                delayed(_cv_fold)(train=train, test=test, **job) for train, test in splits
+            )
+            bar.update(n_splits)
+        bar.close()
+        scores = np.array([r[0] for r in results])
+        merged_n = np.array([r[1] for r in results])
+        for r in results:
+            caught.extend(r[2])
+        if caught:
+            kinds = sorted({c[0] for c in caught})
+            warnings.warn(
+                f"glassnet: warning: the cross-validation refits raised {len(caught)} "
+                f"warning(s) ({', '.join(kinds)}; first: {caught[0][1][:160]}). The merged "
+                "models are refitted on standardised inputs; if this persists, raise "
+                "max_iter of refit or lower its C.",
+                UserWarning,
+                stacklevel=3,
+            )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nanmean(scores, axis=0)

@@ -1,0 +1,265 @@
+"""Fast GLM refits for the simplifiers: standardised inputs, Newton steps, warm starts.
+
+Cross-validating a merger refits one GLM per merged region for every fold and every
+candidate count. Those fits share most of their work: the merged regions of count ``K+1``
+are those of ``K`` with one of them split, so :class:`FoldFitter` caches each fit by the
+set of activation regions it covers and starts a new fit from the coefficients of the
+merged region it was split from. For the default models the fit is done here:
+
+- binary logistic regression with scikit-learn's objective for
+  ``LogisticRegression(C=C)`` (``sum_i log-loss_i + ||w||^2 / (2 C)``, intercept not
+  penalised), minimised by damped Newton steps on standardised inputs;
+- least squares (``LinearRegression``) through the normal equations of the centred rows.
+
+Any other ``refit`` estimator is cloned and fitted (still cached across counts).
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+from scipy.special import expit
+from sklearn.base import clone
+from sklearn.linear_model import LinearRegression, LogisticRegression
+
+from glassnet.simplify._common import ConstantModel, constant_for
+
+__all__ = ["FoldFitter", "Standardizer", "capture_warnings", "fast_kind", "logistic_newton",
+           "progress"]
+
+
+class Standardizer:
+    """``(X - mean_) / scale_`` with the training rows' mean and standard deviation.
+
+    A constant column gets scale 1, so it stays constant (0) and its coefficient is 0.
+    """
+
+    def __init__(self, X: np.ndarray) -> None:
+        self.mean_ = X.mean(axis=0)
+        sd = X.std(axis=0)
+        self.scale_ = np.where(sd > 0, sd, 1.0)
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        return (X - self.mean_) / self.scale_
+
+    def fold(self, coef: np.ndarray, intercept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Coefficients on standardised inputs -> the same model in original units.
+
+        ``coef`` is ``(..., d)``: ``coef_raw = coef / scale`` and
+        ``intercept_raw = intercept - coef_raw @ mean``.
+        """
+        raw = coef / self.scale_
+        return raw, intercept - raw @ self.mean_
+
+
+def logistic_newton(
+    Z: np.ndarray,
+    y: np.ndarray,
+    C: float,
+    init: np.ndarray | None = None,
+    *,
+    tol: float = 1e-20,
+    max_iter: int = 100,
+) -> np.ndarray:
+    """Minimise ``sum_i logloss_i(b + Z w) + ||w||^2 / (2 C)``; return ``[w..., b]``.
+
+    Damped Newton: each step is halved until the objective decreases. Stops when the
+    Newton decrement ``g' H^-1 g / 2`` falls below ``tol`` (relative to the row count).
+    """
+    n, d = Z.shape
+    A = np.empty((n, d + 1))
+    A[:, :d] = Z
+    A[:, d] = 1.0
+    y = y.astype(np.float64)
+    lam = np.full(d + 1, 1.0 / C)
+    lam[d] = 0.0
+    if init is None:
+        theta = np.zeros(d + 1)
+        p0 = np.clip(y.mean(), 1e-12, 1 - 1e-12)
+        theta[d] = np.log(p0 / (1 - p0))
+    else:
+        theta = np.asarray(init, dtype=np.float64).copy()
+
+    def objective(t: np.ndarray) -> tuple[float, np.ndarray]:
+        z = A @ t
+        return float(np.sum(np.logaddexp(0.0, z) - y * z) + 0.5 * np.sum(lam * t * t)), z
+
+    f, z = objective(theta)
+    for _ in range(max_iter):
+        p = expit(z)
+        g = A.T @ (p - y) + lam * theta
+        w = p * (1.0 - p)
+        H = (A * w[:, None]).T @ A
+        H[np.diag_indices_from(H)] += lam + 1e-10 * n
+        try:
+            step = np.linalg.solve(H, g)
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(H, g, rcond=None)[0]
+        decrement = float(g @ step) / 2.0
+        if decrement <= tol * max(n, 1):
+            break
+        t_step = 1.0
+        while True:
+            cand = theta - t_step * step
+            f_new, z_new = objective(cand)
+            if f_new <= f:
+                break
+            t_step *= 0.5
+            if t_step < 1e-10:  # no decrease left at rounding level: at the optimum
+                return theta
+        theta, f, z = cand, f_new, z_new
+    return theta
+
+
+def _least_squares(Z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """OLS with intercept as ``LinearRegression`` computes it (minimum-norm slopes)."""
+    zm = Z.mean(axis=0)
+    ym = y.mean(axis=0)
+    w = np.linalg.lstsq(Z - zm, y - ym, rcond=None)[0]
+    b = ym - zm @ w
+    return np.vstack([w.reshape(Z.shape[1], -1), np.atleast_1d(b)[None, :]])
+
+
+def fast_kind(refit: Any, task: str, n_classes: int) -> str | None:
+    """``"logistic"`` / ``"ols"`` when ``refit`` is the default model solved here."""
+    if task == "classification" and n_classes == 2 and type(refit) is LogisticRegression:
+        p = refit.get_params()
+        if (p.get("penalty", "deprecated") in ("l2", "deprecated") and p.get("l1_ratio") in
+                (None, 0, 0.0) and p["fit_intercept"] and p["class_weight"] is None):
+            if p["solver"] != "liblinear":  # liblinear penalises the intercept too
+                return "logistic"
+    if task == "regression" and type(refit) is LinearRegression:
+        p = refit.get_params()
+        if p["fit_intercept"] and not p.get("positive", False):
+            return "ols"
+    return None
+
+
+class FoldFitter:
+    """Fits per merged region on one set of training rows, cached by region membership.
+
+    Parameters
+    ----------
+    Z, y : standardised training rows and their targets (class codes for classification)
+    leaf_of_row : ndarray
+        Index (into the tree's present regions) of each training row's region.
+    n_leaves : int
+    refit, task, n_classes : as for the merger.
+    """
+
+    def __init__(self, Z: np.ndarray, y: np.ndarray, leaf_of_row: np.ndarray, n_leaves: int,
+                 refit: Any, task: str, n_classes: int) -> None:
+        self.Z, self.y, self.task, self.n_classes = Z, y, task, n_classes
+        self.refit = refit
+        self.kind = fast_kind(refit, task, n_classes)
+        self.C = float(refit.get_params()["C"]) if self.kind == "logistic" else 0.0
+        self.leaf_of_row = leaf_of_row
+        self.order = np.argsort(leaf_of_row, kind="stable")
+        self.bounds = np.searchsorted(leaf_of_row[self.order], np.arange(n_leaves + 1))
+        self.cache: dict[bytes, Any] = {}
+        self.n_fits = 0
+
+    def rows_of(self, leaves: np.ndarray) -> np.ndarray:
+        parts = [self.order[self.bounds[v]: self.bounds[v + 1]] for v in leaves.tolist()]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    def models(self, leaf_labels: np.ndarray, previous: list[Any] | None,
+               prev_labels: np.ndarray | None) -> list[Any]:
+        """One model per merged region of ``leaf_labels``; warm start from ``previous``."""
+        G = int(leaf_labels.max()) + 1
+        by_group = np.argsort(leaf_labels, kind="stable")
+        gb = np.searchsorted(leaf_labels[by_group], np.arange(G + 1))
+        out = []
+        for g in range(G):
+            leaves = by_group[gb[g]: gb[g + 1]]
+            key = leaves.tobytes()
+            model = self.cache.get(key)
+            if model is None:
+                init = None
+                if previous is not None and self.kind == "logistic":
+                    parent = previous[int(prev_labels[leaves[0]])]
+                    if isinstance(parent, np.ndarray):
+                        init = parent
+                model = self._fit(self.rows_of(leaves), init)
+                self.cache[key] = model
+            out.append(model)
+        return out
+
+    def _fit(self, rows: np.ndarray, init: np.ndarray | None) -> Any:
+        yg = self.y[rows]
+        if self.task == "classification":
+            one_class = np.unique(yg).size < 2
+        else:
+            one_class = rows.size < 2
+        if one_class:
+            return constant_for(yg, self.task, self.n_classes)
+        self.n_fits += 1
+        Zg = self.Z[rows]
+        if self.kind == "logistic":
+            return logistic_newton(Zg, yg, self.C, init)
+        if self.kind == "ols":
+            return _least_squares(Zg, yg)
+        return clone(self.refit).fit(Zg, yg)
+
+    def predict(self, models: list[Any], Z: np.ndarray, groups: np.ndarray,
+                n_targets: int) -> np.ndarray:
+        """Probabilities ``(n, C)`` or predictions of each row's model."""
+        from glassnet.simplify._common import predict_groups
+
+        n = Z.shape[0]
+        if self.kind is None:
+            return predict_groups(models, Z, groups, self.task, self.n_classes, n_targets)
+        out = (np.zeros((n, 2)) if self.kind == "logistic"
+               else np.zeros((n,) if n_targets == 1 else (n, n_targets)))
+        order = np.argsort(groups, kind="stable")
+        bounds = np.searchsorted(groups[order], np.arange(len(models) + 1))
+        for g, model in enumerate(models):
+            rows = order[bounds[g]: bounds[g + 1]]
+            if rows.size == 0:
+                continue
+            if isinstance(model, ConstantModel):
+                out[rows] = model.value
+            elif self.kind == "logistic":
+                p = expit(Z[rows] @ model[:-1] + model[-1])
+                out[rows, 1] = p
+                out[rows, 0] = 1.0 - p
+            else:
+                pred = Z[rows] @ model[:-1] + model[-1]
+                out[rows] = pred.reshape(out[rows].shape)
+        return out
+
+
+# ---------------------------------------------------------------------- warnings, progress
+@contextmanager
+def capture_warnings(what: str, advice: str) -> Iterator[list]:
+    """Record every warning raised inside; re-raise at most one ``glassnet: warning:``.
+
+    Third-party warnings (scikit-learn's ``ConvergenceWarning``, NumPy's
+    ``RuntimeWarning``...) are summarised in one line naming ``what`` was being fitted,
+    how many warnings of which kinds came up, and ``advice``.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield caught
+    if caught:
+        kinds = sorted({w.category.__name__ for w in caught})
+        first = str(caught[0].message).splitlines()[0][:160]
+        warnings.warn(
+            f"glassnet: warning: {what} raised {len(caught)} warning(s) ({', '.join(kinds)}; "
+            f"first: {first}). {advice}",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def progress(total: int, desc: str, verbose: Any) -> Any:
+    """A tqdm bar on stderr when ``verbose`` (shown only on a terminal or notebook)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=f"glassnet: {desc}", disable=(not verbose) or None,
+                file=sys.stderr, leave=False, unit="step")

@@ -1,0 +1,358 @@
+"""Clustering core of :class:`glassnet.RegionMerger`: count-weighted Ward under a graph.
+
+The neighbour graph of region centres is computed once per fit (:class:`NeighbourGraph`)
+and restricted to the regions present in each cross-validation fold, so one brute-force
+k-nearest-neighbour search serves every fold. The tree itself keeps one heap entry per
+cluster (its cheapest merge), which Ward's reducibility makes exact: merging two clusters
+never makes a third one closer to the result than it was to the nearer of the two.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from sklearn.neighbors import NearestNeighbors
+
+from glassnet.simplify._common import group_means
+
+__all__ = [
+    "NeighbourGraph",
+    "absorb_small",
+    "connectivity_edges",
+    "cut_tree",
+    "nearest_centroid",
+    "relabel_by_weight",
+    "weighted_centroids",
+    "weighted_ward_tree",
+]
+
+_MAX_FULL_GRAPH = 3000
+
+
+def _join_components(centres: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Add edges until the graph is connected: each time, the component of point 0 is
+    joined to the closest point outside it."""
+    R = centres.shape[0]
+    while True:
+        graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(R, R))
+        n_comp, comp = connected_components(graph, directed=False)
+        if n_comp == 1:
+            return edges.astype(np.int64)
+        inside = np.flatnonzero(comp == 0)
+        outside = np.flatnonzero(comp != 0)
+        if inside.size > outside.size:  # query with the smaller side: same closest pair
+            inside, outside = outside, inside
+        nn_out = NearestNeighbors(n_neighbors=1).fit(centres[outside])
+        dist, idx = nn_out.kneighbors(centres[inside])
+        best = int(np.argmin(dist[:, 0]))
+        p, q = int(inside[best]), int(outside[idx[best, 0]])
+        edges = np.vstack([edges, [[min(p, q), max(p, q)]]])
+
+
+def _edges_from_neighbours(neighbours: np.ndarray, k: int) -> np.ndarray:
+    """Undirected edges ``i < j`` from the first ``k`` non-self entries of each row."""
+    R = neighbours.shape[0]
+    own = neighbours == np.arange(R)[:, None]
+    valid = (neighbours >= 0) & ~own
+    rank = np.cumsum(valid, axis=1)
+    keep = valid & (rank <= k)
+    a = np.broadcast_to(np.arange(R)[:, None], neighbours.shape)[keep]
+    b = neighbours[keep]
+    if a.size == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    return np.unique(np.column_stack([np.minimum(a, b), np.maximum(a, b)]), axis=0)
+
+
+def connectivity_edges(centres: np.ndarray, n_neighbors: int | None) -> np.ndarray:
+    """Undirected edges ``(E, 2)`` (``i < j``) of a connected graph on the points.
+
+    ``n_neighbors=None`` gives the complete graph. Otherwise the k-nearest-neighbour graph,
+    symmetrised; if it falls apart, components are joined through their closest points.
+    """
+    R = centres.shape[0]
+    if R < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    if n_neighbors is None:
+        i, j = np.triu_indices(R, k=1)
+        return np.column_stack([i, j]).astype(np.int64)
+    k = min(n_neighbors, R - 1)
+    _, ind = NearestNeighbors(n_neighbors=k + 1).fit(centres).kneighbors(centres)
+    return _join_components(centres, _edges_from_neighbours(ind, k))
+
+
+class NeighbourGraph:
+    """The k-nearest-neighbour lists of all region centres, restricted on demand.
+
+    ``n_neighbors=None`` means the complete graph. Restricted to a subset of regions (those
+    present in a training fold), each region keeps its ``k`` nearest *present* regions
+    among its ``3 k`` nearest overall; components left apart are then joined through their
+    closest points, as in :func:`connectivity_edges`.
+    """
+
+    def __init__(self, centres: np.ndarray, n_neighbors: int | None) -> None:
+        self.centres = centres
+        self.k = n_neighbors
+        R = centres.shape[0]
+        self._ind = None
+        if n_neighbors is not None and R > 1:
+            m = min(3 * n_neighbors + 1, R)
+            _, self._ind = NearestNeighbors(n_neighbors=m).fit(centres).kneighbors(centres)
+
+    def edges(self, present: np.ndarray) -> np.ndarray:
+        """Edges among ``present`` (indices into the centres), numbered ``0..len(present)-1``."""
+        P = present.size
+        if P < 2:
+            return np.zeros((0, 2), dtype=np.int64)
+        if self.k is None:
+            if P > _MAX_FULL_GRAPH:
+                raise ValueError(
+                    f"connectivity=None clusters all {P} regions on a complete graph, which is "
+                    f"limited to {_MAX_FULL_GRAPH} regions; pass connectivity=k (an integer) "
+                    "instead."
+                )
+            i, j = np.triu_indices(P, k=1)
+            return np.column_stack([i, j]).astype(np.int64)
+        pos = np.full(self.centres.shape[0], -1, dtype=np.int64)
+        pos[present] = np.arange(P)
+        local = pos[self._ind[present]]  # -1 where the neighbour is absent
+        edges = _edges_from_neighbours(local, min(self.k, P - 1))
+        return _join_components(self.centres[present], edges)
+
+
+def _ward_cost(mass: np.ndarray, mu: np.ndarray, i: int, q: np.ndarray) -> np.ndarray:
+    return mass[i] * mass[q] / (mass[i] + mass[q]) * ((mu[q] - mu[i]) ** 2).sum(axis=1)
+
+
+def weighted_ward_tree(
+    features: np.ndarray, weights: np.ndarray, edges: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Agglomerative Ward tree of weighted points, merging only along graph edges.
+
+    Parameters
+    ----------
+    features : ndarray of shape (R, p)
+    weights : ndarray of shape (R,)
+        Positive masses (row counts of the regions).
+    edges : ndarray of shape (E, 2)
+        Which points may merge; the graph must be connected.
+
+    Returns
+    -------
+    children : ndarray of shape (R - 1, 2)
+        Merge ``m`` joins nodes ``children[m]`` into node ``R + m`` (leaves are ``0..R-1``),
+        as in scikit-learn's ``AgglomerativeClustering.children_``.
+    distances : ndarray of shape (R - 1,)
+        ``sqrt(2 * increase of the weighted within-cluster sum of squares)`` of each merge
+        (SciPy's Ward height; for unit weights the same tree as scikit-learn's Ward).
+
+    Notes
+    -----
+    The heap holds, per live cluster, its cheapest merge with a neighbour. When the partner
+    of a popped entry is gone, the cluster's cheapest merge is recomputed and pushed again.
+    This is exact because Ward's cost is reducible: the merged cluster ``a + b`` is never
+    cheaper to merge with ``q`` than the cheaper of ``a`` and ``b`` was, and the new
+    cluster's own entry covers its pairs.
+    """
+    F = np.asarray(features, dtype=np.float64)
+    R = F.shape[0]
+    n_nodes = 2 * R - 1
+    mass = np.empty(max(n_nodes, 1))
+    mass[:R] = weights
+    mu = np.empty((max(n_nodes, 1), F.shape[1]))
+    mu[:R] = F
+    children = np.empty((max(R - 1, 0), 2), dtype=np.int64)
+    distances = np.empty(max(R - 1, 0))
+    if R < 2:
+        return children, distances
+    adj: list[set[int] | None] = [set() for _ in range(R)] + [None] * (R - 1)
+    a, b = edges[:, 0], edges[:, 1]
+    for i, j in zip(a.tolist(), b.tolist(), strict=True):
+        adj[i].add(j)
+        adj[j].add(i)
+    # each leaf's cheapest edge
+    cost = mass[a] * mass[b] / (mass[a] + mass[b]) * ((F[a] - F[b]) ** 2).sum(axis=1)
+    ends = np.concatenate([a, b])
+    other = np.concatenate([b, a])
+    both = np.concatenate([cost, cost])
+    order = np.lexsort((other, both, ends))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = ends[order][1:] != ends[order][:-1]
+    pick = order[first]
+    heap = list(zip(both[pick].tolist(), ends[pick].tolist(), other[pick].tolist(), strict=True))
+    heapq.heapify(heap)
+    active = [True] * R + [False] * (R - 1)
+
+    def push_best(i: int) -> None:
+        nb = adj[i]
+        if not nb:
+            return
+        q = np.fromiter(nb, dtype=np.int64, count=len(nb))
+        cq = _ward_cost(mass, mu, i, q)
+        t = int(np.argmin(cq))
+        heapq.heappush(heap, (float(cq[t]), i, int(q[t])))
+
+    for m in range(R - 1):
+        while True:
+            if not heap:
+                raise ValueError("The connectivity graph is not connected; cannot finish the tree.")
+            c, i, j = heapq.heappop(heap)
+            if not active[i]:
+                continue
+            if active[j]:
+                break
+            push_best(i)  # partner merged away: i's cheapest merge is now another one
+        node = R + m
+        active[i] = active[j] = False
+        active[node] = True
+        mass[node] = mass[i] + mass[j]
+        mu[node] = (mass[i] * mu[i] + mass[j] * mu[j]) / mass[node]
+        nb = (adj[i] | adj[j]) - {i, j}
+        adj[i] = adj[j] = None
+        for q in nb:
+            s = adj[q]
+            s.discard(i)
+            s.discard(j)
+            s.add(node)
+        adj[node] = nb
+        children[m] = (min(i, j), max(i, j))
+        distances[m] = np.sqrt(2.0 * max(c, 0.0))
+        push_best(node)
+    return children, distances
+
+
+def cut_tree(children: np.ndarray, n_leaves: int, n_clusters: int) -> np.ndarray:
+    """Cluster of every leaf after the first ``n_leaves - n_clusters`` merges.
+
+    Clusters are numbered in order of their smallest leaf.
+    """
+    R = n_leaves
+    m = R - n_clusters
+    parent = np.arange(2 * R - 1)
+    if m > 0:
+        new = R + np.arange(m)
+        parent[children[:m, 0]] = new
+        parent[children[:m, 1]] = new
+    root = parent
+    while True:
+        nxt = root[root]
+        if np.array_equal(nxt, root):
+            break
+        root = nxt
+    _, first, labels = np.unique(root[:R], return_index=True, return_inverse=True)
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
+    return rank[labels.ravel()]
+
+
+def absorb_small(
+    labels: np.ndarray,
+    weights: np.ndarray,
+    features: np.ndarray,
+    edges: np.ndarray,
+    min_count: float,
+) -> np.ndarray:
+    """Absorb clusters lighter than ``min_count`` into a neighbour, the lightest first.
+
+    The receiving cluster is the graph neighbour (any cluster if none touches) with the
+    least Ward cost. Returns labels ``0..K'-1`` numbered by decreasing weight.
+    """
+    labels = labels.copy()
+    K = int(labels.max()) + 1
+    mass = np.bincount(labels, weights=weights, minlength=K)
+    if mass.min() >= min_count:
+        return relabel_by_weight(labels, weights)
+    sums = np.stack(
+        [np.bincount(labels, weights=weights * features[:, j], minlength=K)
+         for j in range(features.shape[1])],
+        axis=1,
+    )
+    alive = np.ones(K, dtype=bool)
+    ea, eb = (edges[:, 0], edges[:, 1]) if len(edges) else (np.zeros(0, int), np.zeros(0, int))
+    while alive.sum() > 1:
+        live = np.flatnonzero(alive)
+        g = int(live[np.argmin(mass[live])])
+        if mass[g] >= min_count:
+            break
+        la, lb = labels[ea], labels[eb]
+        nb = np.unique(np.concatenate([lb[la == g], la[lb == g]]))
+        nb = nb[(nb != g) & alive[nb]]
+        if nb.size == 0:
+            nb = live[live != g]
+        mu_g = sums[g] / mass[g]
+        mu_nb = sums[nb] / mass[nb][:, None]
+        cost = mass[g] * mass[nb] / (mass[g] + mass[nb]) * ((mu_nb - mu_g) ** 2).sum(axis=1)
+        t = int(nb[np.argmin(cost)])
+        labels[labels == g] = t
+        mass[t] += mass[g]
+        sums[t] += sums[g]
+        alive[g] = False
+    return relabel_by_weight(labels, weights)
+
+
+def relabel_by_weight(labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Renumber clusters 0..K-1 by decreasing total weight (ties: smallest old label)."""
+    uniq, inv = np.unique(labels, return_inverse=True)
+    mass = np.bincount(inv, weights=weights, minlength=uniq.size)
+    order = np.lexsort((uniq, -mass))
+    rank = np.empty(uniq.size, dtype=np.int64)
+    rank[order] = np.arange(uniq.size)
+    return rank[inv.ravel()]
+
+
+def weighted_centroids(labels: np.ndarray, weights: np.ndarray, features: np.ndarray) -> np.ndarray:
+    K = int(labels.max()) + 1
+    mass = np.bincount(labels, weights=weights, minlength=K)
+    out = np.empty((K, features.shape[1]))
+    for j in range(features.shape[1]):
+        out[:, j] = np.bincount(labels, weights=weights * features[:, j], minlength=K) / mass
+    return out
+
+
+def nearest_centroid(F: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    d2 = (F**2).sum(1)[:, None] - 2.0 * F @ centroids.T + (centroids**2).sum(1)[None, :]
+    return np.argmin(d2, axis=1).astype(np.int64)
+
+
+class Hierarchy:
+    """The Ward tree of the regions present in a set of rows, ready to be cut."""
+
+    def __init__(
+        self,
+        row_labels: np.ndarray,
+        F_all: np.ndarray,
+        n_all: int,
+        graph: NeighbourGraph,
+    ) -> None:
+        counts = np.bincount(row_labels, minlength=n_all).astype(np.float64)
+        self.present = np.flatnonzero(counts > 0)
+        self.weights = counts[self.present]
+        self.features = F_all[self.present]
+        self.n_all = n_all
+        self.edges = graph.edges(self.present)
+        self.children, self.distances = weighted_ward_tree(
+            self.features, self.weights, self.edges
+        )
+
+    @property
+    def n_leaves(self) -> int:
+        return int(self.present.size)
+
+    def leaf_labels(self, n_clusters: int, min_count: float) -> np.ndarray:
+        """Merged region of every present region (numbered by decreasing weight)."""
+        lab = cut_tree(self.children, self.n_leaves, n_clusters)
+        return absorb_small(lab, self.weights, self.features, self.edges, min_count)
+
+    def groups(self, n_clusters: int, min_count: float) -> tuple[np.ndarray, np.ndarray]:
+        """Merged region of every region (``-1`` where absent) and the merged centroids."""
+        lab = self.leaf_labels(n_clusters, min_count)
+        mapping = np.full(self.n_all, -1, dtype=np.int64)
+        mapping[self.present] = lab
+        return mapping, weighted_centroids(lab, self.weights, self.features)
+
+
+def region_centres(labels: np.ndarray, X: np.ndarray, n_regions: int) -> np.ndarray:
+    """Mean row of every region (NaN where a region holds no row)."""
+    return group_means(labels, X, n_regions)[1]
