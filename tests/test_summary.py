@@ -403,13 +403,40 @@ def test_inference_clear_errors(rng):
         region_inference(reg, X, (X[:, 0] > 0).astype(float), np.ones(X.shape[0], dtype=bool))
     with pytest.raises(ValueError, match="single class"):
         region_inference(reg, X, np.zeros(X.shape[0]), 0)
-    Xc = X.copy()
-    Xc[:, 1] = 2.0
-    net2 = random_network(rng, 2, (3,), 1, "sigmoid")
-    reg2 = unwrap(net2, Xc)
-    with pytest.raises(ValueError, match="constant features"):
-        region_inference(reg2, Xc, y, np.ones(X.shape[0], dtype=bool))
     with pytest.raises(ValueError, match="region indices"):
         region_inference(reg, X, y, len(reg))
     with pytest.raises(TypeError, match="region"):
         region_inference(reg, X, y, "big")
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_inference_drops_constant_and_collinear_columns(rng, task):
+    n = 2000
+    x0, x1 = rng.normal(size=n), rng.normal(size=n)
+    cat = rng.integers(0, 3, n)
+    onehot = np.eye(3)[cat]  # sums to 1: the last column is collinear with the intercept
+    X = np.column_stack([x0, np.full(n, 2.0), x1, onehot, x0 - 2 * x1])
+    names = ["x0", "flat", "x1", "c_A", "c_B", "c_C", "combo"]
+    eta = 0.8 * x0 - 0.5 * x1 + 0.6 * onehot[:, 0] - 0.2
+    if task == "classification":
+        y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
+        net = random_network(rng, 7, (4,), 1, "sigmoid")
+    else:
+        y = eta + rng.normal(size=n)
+        net = random_network(rng, 7, (4,), 1, "identity")
+    reg = unwrap(net.with_feature_names(names), X)
+    rows = np.ones(n, dtype=bool)
+    df = region_inference(reg, X, y, rows, task=task)
+    assert df.attrs["dropped"] == {"constant": ["flat"], "collinear": ["c_C", "combo"]}
+    assert "['flat']" in df.attrs["note"] and "['c_C', 'combo']" in df.attrs["note"]
+    assert df.loc[["flat", "c_C", "combo"]].isna().all().all()
+    # oracle: statsmodels on the reduced design chosen by hand
+    Z = sm.add_constant(X[:, [0, 2, 3, 4]])
+    ref = (sm.Logit(y, Z).fit(disp=0) if task == "classification" else sm.OLS(y, Z).fit())
+    kept = ["intercept", "x0", "x1", "c_A", "c_B"]
+    np.testing.assert_allclose(df.loc[kept, "coef"], ref.params, rtol=1e-6)
+    np.testing.assert_allclose(df.loc[kept, "std_err"], ref.bse, rtol=1e-6)
+    np.testing.assert_allclose(df.loc[kept, "p_value"], ref.pvalues, rtol=1e-5, atol=1e-300)
+    net2 = random_network(rng, 2, (3,), 1, net.output)
+    plain = region_inference(unwrap(net2, X[:, [0, 2]]), X[:, [0, 2]], y, rows, task=task)
+    assert plain.attrs["note"] == "" and not plain.isna().any().any()

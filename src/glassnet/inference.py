@@ -79,11 +79,17 @@ def region_inference(
     coefficient (raw/logit scale) for comparison. ``attrs`` holds ``n_obs``, ``model``,
     ``region`` and ``statistic``.
 
+    Columns that are constant within the rows, or linear combinations of the intercept and
+    earlier columns (for example one one-hot column per complete category group), are not
+    identified: they are dropped from the fit (see :func:`identified_columns`), their rows
+    in the table are NaN, and ``attrs["dropped"]`` (``{"constant": [...], "collinear":
+    [...]}``) and ``attrs["note"]`` (one sentence, empty when nothing was dropped) say so.
+
     Raises
     ------
     ValueError
-        Too few rows for the number of parameters, a constant or collinear feature within
-        the rows, a single class, or perfect separation (logistic estimates do not exist).
+        Too few rows for the number of identified parameters, a single class, or perfect
+        separation (logistic estimates do not exist).
     """
     import statsmodels.api as sm
     from statsmodels.tools.sm_exceptions import (
@@ -104,22 +110,20 @@ def region_inference(
         raise ValueError(f"alpha must be in (0, 1); got {alpha}.")
     mask, ids = _rows_of(regions, region, n)
     Xr, yr = X[mask], yv[mask]
-    m, p = Xr.shape[0], d + 1
+    m = Xr.shape[0]
     what = f"region {region}" if ids is not None and len(ids) == 1 else "the selected rows"
+    feat = list(regions.feature_names)
+    keep, constant, collinear = identified_columns(Xr) if m else ([], [], [])
+    p = len(keep) + 1
     if m <= p:
         raise ValueError(
-            f"{what} has {m} rows; a GLM with {d} features and an intercept needs more than "
-            f"{p} rows (and many more for reliable standard errors). Merge small regions first."
+            f"{what} has {m} rows; a GLM with {len(keep)} identified features and an intercept "
+            f"needs more than {p} rows (and many more for reliable standard errors). Merge "
+            "small regions first."
         )
-    Z = np.column_stack([np.ones(m), Xr])
-    if np.linalg.matrix_rank(Z) < p:
-        const = [regions.feature_names[j] for j in np.flatnonzero(np.ptp(Xr, axis=0) == 0)]
-        detail = f"constant features: {const}" if const else "collinear features"
-        raise ValueError(
-            f"The design matrix of {what} is rank deficient ({detail}); the coefficients are "
-            "not identified. Drop those features or use a larger (merged) region."
-        )
-    names = ["intercept", *regions.feature_names]
+    Z = np.column_stack([np.ones(m), Xr[:, keep]])
+    note = _dropped_note(what, [feat[j] for j in constant], [feat[j] for j in collinear])
+    names = ["intercept", *feat]
     if task == "classification":
         if not np.isin(yr, (0.0, 1.0)).all():
             raise ValueError("For logistic inference y must hold 0/1 labels.")
@@ -158,17 +162,15 @@ def region_inference(
         res = sm.OLS(yr, Z).fit()
         model, stat = "ols", "t"
     ci = np.asarray(res.conf_int(alpha=alpha))
-    df = pd.DataFrame(
-        {
-            "coef": np.asarray(res.params),
-            "std_err": np.asarray(res.bse),
-            stat: np.asarray(res.tvalues),
-            "p_value": np.asarray(res.pvalues),
-            "ci_low": ci[:, 0],
-            "ci_high": ci[:, 1],
-        },
-        index=pd.Index(names, name="term"),
-    )
+    # dropped columns keep their row (NaN), so the table lines up with the LLM's terms
+    rows = np.concatenate([[0], np.asarray(keep, dtype=np.intp) + 1])
+    cols = {"coef": res.params, "std_err": res.bse, stat: res.tvalues, "p_value": res.pvalues,
+            "ci_low": ci[:, 0], "ci_high": ci[:, 1]}
+    full = {}
+    for key, v in cols.items():
+        full[key] = np.full(len(names), np.nan)
+        full[key][rows] = np.asarray(v)
+    df = pd.DataFrame(full, index=pd.Index(names, name="term"))
     if ids is not None and len(ids) == 1 and (net.n_outputs == 1 or net.output == "softmax"
                                                and net.n_outputs == 2):
         r = ids[0]
@@ -180,9 +182,59 @@ def region_inference(
         df["llm_coef"] = llm
     df.attrs.update(
         {"n_obs": m, "model": model, "statistic": stat, "alpha": alpha,
-         "region": ids if ids is not None else "mask"}
+         "region": ids if ids is not None else "mask",
+         "dropped": {"constant": [feat[j] for j in constant],
+                     "collinear": [feat[j] for j in collinear]},
+         "note": note}
     )
     return (df, res) if return_result else df
+
+
+# a column is collinear when less than this share of its (standardised) norm lies outside
+# the span of the intercept and the columns kept before it
+_COLLINEAR_TOL = 1e-8
+
+
+def identified_columns(X: np.ndarray) -> tuple[list[int], list[int], list[int]]:
+    """Columns of ``X`` that, with an intercept, give a full-rank design.
+
+    Returns ``(keep, constant, collinear)``: constant columns (a single value in these
+    rows: the intercept absorbs them) and columns that are linear combinations of the
+    intercept and earlier kept columns (for example the last one-hot column of a category
+    whose columns sum to one) are dropped; the others are kept, in order. Greedy
+    Gram-Schmidt (twice, for stability) on centred, unit-norm columns.
+    """
+    m, d = X.shape
+    constant = [j for j in range(d) if np.ptp(X[:, j]) == 0]
+    basis = np.zeros((m, 0))
+    keep: list[int] = []
+    collinear: list[int] = []
+    for j in range(d):
+        if j in constant:
+            continue
+        v = X[:, j] - X[:, j].mean()  # centring = projecting out the intercept
+        v = v / np.linalg.norm(v)
+        r = v - basis @ (basis.T @ v)
+        r = r - basis @ (basis.T @ r)
+        nr = np.linalg.norm(r)
+        if nr <= _COLLINEAR_TOL:
+            collinear.append(j)
+            continue
+        basis = np.column_stack([basis, r / nr])
+        keep.append(j)
+    return keep, constant, collinear
+
+
+def _dropped_note(what: str, constant: list[str], collinear: list[str]) -> str:
+    parts = []
+    if constant:
+        parts.append(f"constant within {what} (absorbed by the intercept): {constant}")
+    if collinear:
+        parts.append(f"collinear with the intercept and earlier columns: {collinear}")
+    if not parts:
+        return ""
+    return ("Dropped from the fit, their rows left NaN: " + "; ".join(parts)
+            + ". The remaining coefficients are conditional on that choice.")
 
 
 def _completely_separated(Z: np.ndarray, y: np.ndarray) -> bool:
