@@ -230,3 +230,53 @@ def test_bad_chunk_size_and_model(rng):
         unwrap(net, np.zeros((2, 2)), chunk_size=2.5)
     with pytest.raises(TypeError):
         unwrap("not a model", np.zeros((2, 2)))
+
+
+# ---------------------------------------------------------------------- fragmentation
+def _patterns_by_hand(net, X):
+    """Activation patterns as tuples, row by row (no hashing, no packing)."""
+    out = []
+    for x in np.asarray(X, dtype=float):
+        a, pat = x, []
+        for W, b in zip(net.weights[:-1], net.biases[:-1], strict=True):
+            z = W @ a + b
+            pat.extend(bool(v > 0) for v in z)
+            a = np.maximum(z, 0.0)
+        out.append(tuple(pat))
+    return out
+
+
+def test_fragmentation_is_stated_with_figures(rng):
+    from glassnet import region_summary
+    from glassnet.fragmentation import tiny_region_share, unseen_share
+
+    net = random_network(rng, 6, (40, 40), 1, "sigmoid")  # far more regions than rows
+    X, X_new = rng.normal(size=(300, 6)), rng.normal(size=(120, 6))
+    reg = unwrap(net, X)
+    pats = _patterns_by_hand(net, X)
+    sizes = {p: pats.count(p) for p in set(pats)}
+    tiny_ref = sum(c for c in sizes.values() if c < 5) / len(pats)
+    unseen_ref = np.mean([p not in sizes for p in _patterns_by_hand(net, X_new)])
+    assert tiny_region_share(reg) == pytest.approx(tiny_ref)
+    assert unseen_share(reg, X_new) == pytest.approx(unseen_ref)
+    assert reg.unseen_share(X_new) == pytest.approx(unseen_ref)
+    assert tiny_ref > 0.5 and unseen_ref > 0.2  # the setting is fragmented
+    text = repr(reg)
+    assert f"{tiny_ref:.1%} of the 300 rows sit in regions of fewer than 5 rows" in text
+    assert "RegionMerger" in text and "l1_path" in text
+    y = (rng.random(300) < 0.5).astype(float)
+    df = region_summary(reg, X, y, X_new=X_new)
+    (caveat,) = df.attrs["caveats"]
+    assert f"{unseen_ref:.1%} of the 120 new rows fall in regions never seen" in caveat
+    assert df.attrs["unseen_share"] == pytest.approx(unseen_ref)
+
+
+def test_no_caveat_for_few_large_regions(rng):
+    from glassnet import region_summary
+
+    net = random_network(rng, 3, (2,), 1)
+    X = rng.normal(size=(500, 3))
+    reg = unwrap(net, X)
+    assert "\n" not in repr(reg) and "Fragmented" not in repr(reg)
+    assert region_summary(reg, X).attrs["caveats"] == []
+    assert reg.unseen_share(X) == 0.0

@@ -350,11 +350,21 @@ class Regions:
 
         return region_inference(self, X, y, region, **kwargs)
 
+    def unseen_share(self, X: Any) -> float:
+        """Share of the rows of ``X`` falling in regions none of these rows occupy."""
+        from glassnet.fragmentation import unseen_share
+
+        return unseen_share(self, X)
+
     def __repr__(self) -> str:
-        return (
+        from glassnet.fragmentation import fragmentation_caveat
+
+        text = (
             f"Regions({len(self)} regions over {self.n_samples} rows, "
             f"max_abs_error={self.max_abs_error:.3g})"
         )
+        caveat = fragmentation_caveat(self)
+        return text if caveat is None else f"{text}\n{caveat}"
 
 
 def _std(s: np.ndarray, ss: np.ndarray, n: np.ndarray) -> np.ndarray:

@@ -236,6 +236,7 @@ def region_summary(
     global_top: int | None = 100,
     global_rows: int | None = 10_000,
     random_state: int = 0,
+    X_new: Any = None,
 ) -> pd.DataFrame:
     """One row per region, largest first: size, response, prediction, performance and LLM.
 
@@ -268,6 +269,9 @@ def region_summary(
         (computed from the centred Gram matrix of ``[X, 1]``).
     random_state : int, default 0
         Seed of the global-performance sample.
+    X_new : array-like, optional
+        New rows (for example test rows); the share of them falling in regions none of
+        ``X``'s rows occupy enters the fragmentation caveat.
 
     Returns
     -------
@@ -280,8 +284,11 @@ def region_summary(
         and ``coef_<feature>``. Per-output columns get a ``[j]`` suffix when the network
         has several outputs (see the module docstring for how metrics are aggregated).
         ``local_auc`` is NaN where a region lacks one of the classes. ``attrs`` holds the
-        task, the overall network performance (``network_<metric>``) and the number of
-        rows used for global performance.
+        task, the overall network performance (``network_<metric>``), the number of
+        rows used for global performance, ``tiny_region_share`` (share of rows in regions
+        of fewer than 5 rows), ``unseen_share`` (with ``X_new``) and ``caveats``: a list
+        holding one sentence with these figures when the regions are fragmented (see
+        :mod:`glassnet.fragmentation` for the thresholds), else empty.
 
     Examples
     --------
@@ -329,7 +336,16 @@ def region_summary(
         "share": shares[keep],
         "cum_share": np.cumsum(shares)[keep],
     }
-    attrs: dict[str, Any] = {"task": task, "n_samples": n, "n_regions": R}
+    from glassnet.fragmentation import fragmentation_caveat, tiny_region_share
+
+    caveat = fragmentation_caveat(regions, X_new)
+    attrs: dict[str, Any] = {
+        "task": task, "n_samples": n, "n_regions": R,
+        "tiny_region_share": tiny_region_share(regions),
+        "caveats": [] if caveat is None else [caveat],
+    }
+    if X_new is not None:
+        attrs["unseen_share"] = regions.unseen_share(X_new)
     if y is not None:
         target = _Target(net, y, n, task)
         resp = target.response
