@@ -49,7 +49,7 @@ _LAZY = {
 }
 _SUBMODULES = {"datasets", "plotting", "dask", "io", "summary", "geometry", "partition", "mlm",
                "simplify", "estimators", "report",
-               "diagnose", "decisions"}
+               "diagnose", "decisions", "explain", "inference", "fragmentation"}
 
 __all__ = ["ReluNetwork", "Regions", "unwrap", "__version__", *sorted(_LAZY)]
 
