@@ -17,7 +17,7 @@ from glassnet import ReluNetwork, Report, unwrap
 class _Collector(HTMLParser):
     """Section keys, image sources and text of a report; fails on unbalanced tags."""
 
-    VOID = {"meta", "img", "br", "hr", "link", "input", "col"}
+    VOID = {"meta", "img", "br", "hr", "link", "input", "col", "wbr"}
 
     def __init__(self) -> None:
         super().__init__()
@@ -209,7 +209,7 @@ def test_boundary_distance_section(data):
     text = _text(html, "boundary-distance")
     d = boundary_distance(net, X)
     assert "all 400 rows" in text and "Per region" not in text  # a network: no region table
-    from glassnet.report import _fmt
+    from glassnet.report._html import fmt as _fmt
 
     assert _fmt(d.min()) in text and _fmt(d.max()) in text
     # standardized (the default): both units, in the caption and the table

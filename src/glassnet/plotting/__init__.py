@@ -423,7 +423,8 @@ class ContributionDisplay:
     def from_model(cls, model: Any, X: Any, row: int = 0, *, baseline: Any = None,
                    output: int = 0, max_features: int | None = None, ax: Any = None,
                    **plot_kw: Any):
-        """``model``: Regions, ReluNetwork or any importable model; ``row``: position in X.
+        """``model``: Regions, ReluNetwork or any importable model; ``row``: position in X
+        (the title shows the row's index label when X is a DataFrame).
 
         ``max_features`` keeps the largest contributions and folds the rest into one bar
         ("other"), so the bars still add up to the output.
@@ -441,7 +442,9 @@ class ContributionDisplay:
             keep, rest = order[:max_features], order[max_features:]
             feats = [feats[i] for i in keep] + [f"other ({rest.size})"]
             vals = np.r_[vals[keep], vals[rest].sum()]
-        disp = cls(vals, feats, c["base"], c["output"], title=f"Row {row}")
+        # title with the row's own label (a DataFrame's index), not its position in X
+        label = X.index[row] if hasattr(X, "index") else row
+        disp = cls(vals, feats, c["base"], c["output"], title=f"Row {label}")
         return disp.plot(ax=ax, **plot_kw)
 
     @classmethod

@@ -1,217 +1,29 @@
-"""One self-contained HTML report per run.
+"""Report sections over the network's regions: overview, certificate, region table, sizes,
+importance, coefficients, partition map, boundary distance, simplification and MLM.
 
-A :class:`Report` is a list of sections, each added by an ``add_*`` method, written by
-:meth:`Report.save` as one HTML file. Figures are embedded as PNG (or SVG) data URIs and
-the style sheet is inline, so the file opens anywhere without a network connection and
-can be archived with a validation file. The report holds no scripts.
-
-Every section is a ``<section class="gn-section" data-section="KEY">`` element, so a
-report can also be checked by a program (the test suite does).
+A mixin of :class:`glassnet.report.Report`; each method lays out tables and Displays.
 """
 
 from __future__ import annotations
 
-import base64
-import datetime as _dt
-import html
-import io
-import os
-import platform
-import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from glassnet.network import ReluNetwork
 from glassnet.regions import Regions
+from glassnet.report._html import esc as _esc
+from glassnet.report._html import fmt as _fmt
 
-__all__ = ["Report"]
-
-_PACKAGES = (
-    "glassnet", "numpy", "scipy", "pandas", "scikit-learn", "matplotlib", "statsmodels",
-    "torch", "onnx", "tqdm",
-)
-
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
- margin:0;color:#1d2330;background:#f6f7f9;line-height:1.45}
-header{background:#1d2b45;color:#fff;padding:1.2em 2em}
-header h1{margin:0 0 .2em 0;font-size:1.6em} header p{margin:0;opacity:.85}
-nav{background:#fff;border-bottom:1px solid #dde1e7;padding:.5em 2em;font-size:.9em}
-nav a{margin-right:1.1em;color:#2756a3;text-decoration:none;white-space:nowrap}
-main{max-width:1100px;margin:0 auto;padding:1em 2em 3em}
-section{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:.6em 1.4em 1.2em;
- margin:1.2em 0}
-h2{font-size:1.25em;border-bottom:2px solid #e8ebf0;padding-bottom:.3em}
-table{border-collapse:collapse;font-size:.85em;margin:.6em 0;display:block;overflow-x:auto}
-th,td{border:1px solid #dde1e7;padding:.25em .6em;text-align:left}
-th{background:#eef1f6} .num{text-align:right;font-variant-numeric:tabular-nums}
-figure{margin:.8em 0} figure img{max-width:100%;height:auto;border:1px solid #eef0f3}
-figcaption,.note{color:#5b6474;font-size:.88em}
-.ok{color:#17703a;font-weight:600} .bad{color:#b02a2a;font-weight:600}
-pre{background:#f3f4f6;padding:.6em;overflow-x:auto;font-size:.85em}
-"""
+if TYPE_CHECKING:
+    from glassnet.report import Report
 
 
-@dataclass
-class _Section:
-    key: str
-    title: str
-    body: str
+class RegionSections:
+    """Sections about the network and its activation regions."""
 
-
-def _esc(x: Any) -> str:
-    return html.escape(str(x), quote=True)
-
-
-def _cell(v: Any) -> str:
-    if v is None or (isinstance(v, (float, np.floating)) and np.isnan(v)):
-        return ""
-    return _fmt(v)
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, (float, np.floating)):
-        v = float(v)
-        if not np.isfinite(v):
-            return str(v)
-        return f"{v:.4g}" if (abs(v) >= 1e-3 or v == 0) else f"{v:.3e}"
-    return str(v)
-
-
-class Report:
-    """A self-contained HTML report, built section by section.
-
-    Parameters
-    ----------
-    title : str, default "glassnet report"
-    subtitle : str, optional
-        A line under the title (data set, model file, command).
-    figure_format : {"png", "svg"}, default "png"
-        How figures are embedded. PNG keeps dense plots (thousands of polygons or points)
-        small; SVG is sharp at any zoom.
-    dpi : int, default 100
-        Resolution of PNG figures.
-
-    Examples
-    --------
-    >>> import numpy as np, os, tempfile
-    >>> from glassnet import ReluNetwork, Report, unwrap
-    >>> net = ReluNetwork([np.eye(2), np.ones((1, 2))], [np.zeros(2), np.zeros(1)])
-    >>> X = np.array([[1.0, 2.0], [3.0, -1.0], [-1.0, -1.0]])
-    >>> regions = unwrap(net, X)
-    >>> report = Report("Toy network").add_overview(net, X).add_certificate(regions)
-    >>> report.sections
-    ['overview', 'certificate']
-    >>> path = report.save(os.path.join(tempfile.mkdtemp(), "report.html"))
-    >>> "exactness" in path.read_text().lower()
-    True
-    """
-
-    def __init__(
-        self,
-        title: str = "glassnet report",
-        *,
-        subtitle: str | None = None,
-        figure_format: str = "png",
-        dpi: int = 100,
-    ) -> None:
-        if figure_format not in ("png", "svg"):
-            raise ValueError(f"figure_format must be 'png' or 'svg'; got {figure_format!r}.")
-        if isinstance(dpi, bool) or not isinstance(dpi, (int, np.integer)) or dpi < 10:
-            raise ValueError(f"dpi must be an integer >= 10; got {dpi!r}.")
-        self.title = str(title)
-        self.subtitle = subtitle
-        self.figure_format = figure_format
-        self.dpi = int(dpi)
-        self._sections: list[_Section] = []
-        self.created = _dt.datetime.now(_dt.UTC).replace(microsecond=0)
-
-    # ------------------------------------------------------------------ generic sections
-    @property
-    def sections(self) -> list[str]:
-        """Keys of the sections added so far, in order."""
-        return [s.key for s in self._sections]
-
-    def _add(self, key: str, title: str, parts: Sequence[str]) -> Report:
-        taken = set(self.sections)
-        unique, i = key, 2
-        while unique in taken:
-            unique, i = f"{key}-{i}", i + 1
-        self._sections.append(_Section(unique, title, "\n".join(parts)))
-        return self
-
-    def add_text(self, title: str, text: str, *, key: str = "text") -> Report:
-        """A section of plain text (escaped; blank lines separate paragraphs)."""
-        paras = [p.strip() for p in str(text).split("\n\n") if p.strip()]
-        return self._add(key, title, [f"<p>{_esc(p)}</p>" for p in paras])
-
-    def add_table(
-        self,
-        title: str,
-        frame: Any,
-        *,
-        key: str = "table",
-        caption: str | None = None,
-        max_rows: int = 100,
-    ) -> Report:
-        """A section holding one table (a DataFrame or anything ``pd.DataFrame`` accepts)."""
-        return self._add(key, title, [self._table(frame, caption, max_rows)])
-
-    def add_figure(
-        self, title: str, figure: Any, *, key: str = "figure", caption: str | None = None
-    ) -> Report:
-        """A section holding one matplotlib figure (embedded, then closed)."""
-        return self._add(key, title, [self._figure(figure, caption)])
-
-    def _table(self, frame: Any, caption: str | None = None, max_rows: int = 100) -> str:
-        df = frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)
-        if not isinstance(df.index, pd.RangeIndex) or df.index.name is not None:
-            df = df.reset_index()  # a meaningful index (feature names, say) becomes a column
-        note = ""
-        if len(df) > max_rows:
-            note = f'<p class="note">First {max_rows} of {len(df)} rows.</p>'
-            df = df.head(max_rows)
-        numeric = [pd.api.types.is_numeric_dtype(df.iloc[:, j]) and
-                   not pd.api.types.is_bool_dtype(df.iloc[:, j]) for j in range(df.shape[1])]
-        head = "".join(
-            f'<th{" class=num" if num else ""}>{_esc(c)}</th>'
-            for c, num in zip(df.columns, numeric, strict=True)
-        )
-        body = []
-        for row in df.itertuples(index=False, name=None):
-            cells = "".join(
-                f'<td{" class=num" if num else ""}>{_esc(_cell(v))}</td>'
-                for v, num in zip(row, numeric, strict=True)
-            )
-            body.append(f"<tr>{cells}</tr>")
-        cap = f'<p class="note">{_esc(caption)}</p>' if caption else ""
-        table = (f'<table class="gn-table"><thead><tr>{head}</tr></thead>'
-                 f'<tbody>{"".join(body)}</tbody></table>')
-        return cap + table + note
-
-    def _figure(self, figure: Any, caption: str | None = None, alt: str = "figure") -> str:
-        fig = getattr(figure, "figure_", figure)  # a Display object or a Figure
-        if not hasattr(fig, "savefig"):
-            raise TypeError(
-                f"Expected a matplotlib Figure or Display; got {type(figure).__name__}."
-            )
-        buf = io.BytesIO()
-        fmt = self.figure_format
-        fig.savefig(buf, format=fmt, dpi=self.dpi, bbox_inches="tight")
-        _close(fig)
-        mime = "image/png" if fmt == "png" else "image/svg+xml"
-        data = base64.b64encode(buf.getvalue()).decode("ascii")
-        cap = f"<figcaption>{_esc(caption)}</figcaption>" if caption else ""
-        return (
-            f'<figure><img alt="{_esc(alt)}" src="data:{mime};base64,{data}">{cap}</figure>'
-        )
-
-    # ------------------------------------------------------------------ analysis sections
     def add_overview(
         self,
         model: Any,
@@ -758,57 +570,6 @@ class Report:
                 parts.append("<h3>Rules</h3><pre>" + _esc(str(rules)) + "</pre>")
         return self._add("mlm", "Mixture of linear models (MLM-EPIC)", parts)
 
-    def add_versions(self, *, command: str | None = None) -> Report:
-        """Versions of Python and the packages used, for reproducibility."""
-        from importlib import metadata
-
-        rows = [("python", sys.version.split()[0]), ("platform", platform.platform())]
-        for pkg in _PACKAGES:
-            try:
-                rows.append((pkg, metadata.version(pkg)))
-            except metadata.PackageNotFoundError:
-                rows.append((pkg, "not installed"))
-        rows.append(("created (UTC)", self.created.isoformat()))
-        if command:
-            rows.append(("command", command))
-        table = pd.DataFrame(rows, columns=["item", "value"])
-        return self._add("versions", "Versions", [self._table(table)])
-
-    # ------------------------------------------------------------------ output
-    def to_html(self) -> str:
-        """The report as one HTML string (a versions section is added if missing)."""
-        sections = list(self._sections)
-        if not any(s.key == "versions" for s in sections):
-            self.add_versions()
-            sections = list(self._sections)
-            self._sections.pop()
-        nav = " ".join(f'<a href="#{_esc(s.key)}">{_esc(s.title)}</a>' for s in sections)
-        body = "\n".join(
-            f'<section id="{_esc(s.key)}" class="gn-section" data-section="{_esc(s.key)}">\n'
-            f"<h2>{_esc(s.title)}</h2>\n{s.body}\n</section>"
-            for s in sections
-        )
-        sub = f"<p>{_esc(self.subtitle)}</p>" if self.subtitle else ""
-        return (
-            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{_esc(self.title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-            f"<header><h1>{_esc(self.title)}</h1>{sub}</header>\n<nav>{nav}</nav>\n"
-            f"<main>\n{body}\n</main>\n</body>\n</html>\n"
-        )
-
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the report to ``path`` (UTF-8 HTML) and return the path."""
-        path = Path(os.fspath(path))
-        if path.is_dir():
-            path = path / "report.html"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.to_html(), encoding="utf-8")
-        return path
-
-    def __repr__(self) -> str:
-        return f"Report({self.title!r}, sections={self.sections})"
-
 
 # ---------------------------------------------------------------------- helpers
 def _network(model: Any) -> ReluNetwork:
@@ -849,16 +610,3 @@ def _new_figure(w: float, h: float) -> Any:
     from matplotlib.figure import Figure
 
     return Figure(figsize=(w, h))
-
-
-def _cmap(name: str) -> Any:
-    import matplotlib
-
-    return matplotlib.colormaps[name]
-
-
-def _close(fig: Any) -> None:
-    if "matplotlib.pyplot" in sys.modules:
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
