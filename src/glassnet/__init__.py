@@ -44,12 +44,15 @@ _LAZY = {
     "output_bounds": "glassnet.decisions.monotone",
     # product (F11, F12)
     "Report": "glassnet.report",
+    "region_stability": "glassnet.monitor",
+    "surrogate_fidelity": "glassnet.outcomes",
     "save": "glassnet.io",
     "load": "glassnet.io",
 }
 _SUBMODULES = {"datasets", "plotting", "dask", "io", "summary", "geometry", "partition", "mlm",
                "simplify", "estimators", "report",
-               "diagnose", "decisions", "explain", "inference", "fragmentation"}
+               "diagnose", "decisions", "explain", "inference", "fragmentation",
+               "monitor", "outcomes"}
 
 __all__ = ["ReluNetwork", "Regions", "unwrap", "__version__", *sorted(_LAZY)]
 
