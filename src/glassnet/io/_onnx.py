@@ -118,12 +118,16 @@ def from_onnx(
     if output is not None and output not in LINKS:
         raise ValueError(f"output must be one of {LINKS}; got {output!r}.")
     proto = _load(model)
-    ops, link = _Importer(proto, output_name).run()
-    if output is not None:
-        link = output
+    imp = _Importer(proto, output_name)
+    ops, graph_link = imp.run()
+    link = graph_link if output is None else output
     if link == "softmax" and _out_width(ops) == 1:
         raise ValueError("The graph ends in a Softmax over a single output; that is constant 1.")
-    return network_from_ops(ops, output=link, feature_names=feature_names)
+    net = network_from_ops(ops, output=link, feature_names=feature_names)
+    from glassnet.io._onnx_verify import verify_onnx
+
+    verify_onnx(net, proto, imp, graph_link)
+    return net
 
 
 def _out_width(ops: list) -> int:
@@ -317,6 +321,7 @@ class _Importer:
             if any(name in self.dynamic for name in self.nodes[k].input):
                 self.dynamic.update(n for n in self.nodes[k].output if n)
         target = self._choose_output()
+        self.target = target
         chain, link = self._walk_back(target)
         return self._to_ops(chain), link
 
@@ -434,6 +439,8 @@ class _Importer:
                 continue
             self._check_domain(k)
             if op in _PASS_THROUGH or (op == "Cast" and self._cast_is_float(k)):
+                if op == "Dropout":
+                    self._check_dropout(k)
                 value = self._single_dyn(k)
                 continue
             if terminal and link == "identity" and op in ("Sigmoid", "Softmax"):
@@ -451,6 +458,19 @@ class _Importer:
             value = self._single_dyn(k)
         chain.reverse()
         return chain, link
+
+    def _check_dropout(self, k: int) -> None:
+        """Dropout is a no-op only in inference mode (``training_mode`` absent or false)."""
+        node = self.nodes[k]
+        if len(node.input) >= 3 and node.input[2]:
+            flag = node.input[2]
+            if flag in self.dynamic:
+                raise TypeError(f"{self._where(k)} takes its training_mode from the input.")
+            if bool(np.any(self._const(flag, k))):
+                raise TypeError(
+                    f"{self._where(k)} runs in training mode (random); export the model in "
+                    "eval mode."
+                )
 
     def _check_domain(self, k: int) -> None:
         node = self.nodes[k]

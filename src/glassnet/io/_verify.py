@@ -79,6 +79,7 @@ def check_agreement(
     model: str,
     float32: bool = False,
     after_link: bool = True,
+    rtol: float | None = None,
 ) -> None:
     """Raise :class:`ImportMismatchError` when ``net`` and the original model disagree.
 
@@ -97,6 +98,8 @@ def check_agreement(
         Compare at float32 accuracy.
     after_link : bool
         Whether ``reference`` gives outputs after the link (probabilities) or raw ones.
+    rtol : float, optional
+        Overrides the relative tolerance (float16 models).
     """
     try:
         ref = np.asarray(reference(), dtype=np.float64)
@@ -125,7 +128,9 @@ def check_agreement(
     with np.errstate(invalid="ignore"):
         err = np.abs(got[rows] - ref[rows]).max(axis=1)
     err[np.isnan(err)] = np.inf
-    tol = (RTOL_FLOAT32 if float32 else RTOL_FLOAT64) * (1.0 + abs_magnitude(net, X_net[rows]))
+    if rtol is None:
+        rtol = RTOL_FLOAT32 if float32 else RTOL_FLOAT64
+    tol = rtol * (1.0 + abs_magnitude(net, X_net[rows]))
     bad = err > tol
     if bad.any():
         i = int(np.argmax(err / tol))
