@@ -122,3 +122,135 @@ def test_partition_refuses_overflowing_plane():
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match="not finite"):
             partition_2d(net, ((-1.0, 1.0), (-1.0, 1.0)), plane=plane)
+
+
+# ---------------------------------------------------------------- torch: exact types only
+def _torch_classes():
+    import torch
+    from torch import nn
+
+    class LeakyLinear(nn.Linear):  # a subclass with its own forward
+        def forward(self, x):
+            return super().forward(x) * 1.5
+
+    class ClampReLU(nn.ReLU):
+        def forward(self, x):
+            return torch.clamp(x, min=-0.5)
+
+    class Flatten(nn.Module):  # same name as torch's, different function
+        def forward(self, x):
+            return x * 2.0
+
+    class Dropout(nn.Module):
+        def forward(self, x):
+            return x + 1.0
+
+    class MySequential(nn.Sequential):
+        def forward(self, x):
+            return super().forward(x) - 3.0
+
+    return LeakyLinear, ClampReLU, Flatten, Dropout, MySequential
+
+
+@pytest.mark.parametrize("case", ["linear", "relu", "flatten", "dropout", "sequential"])
+def test_torch_lookalike_layers_are_refused_naming_them(case):
+    import torch
+    from torch import nn
+
+    LeakyLinear, ClampReLU, Flatten, Dropout, MySequential = _torch_classes()
+    torch.manual_seed(0)
+    layers = {
+        "linear": [LeakyLinear(3, 4), nn.ReLU(), nn.Linear(4, 1)],
+        "relu": [nn.Linear(3, 4), ClampReLU(), nn.Linear(4, 1)],
+        "flatten": [Flatten(), nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1)],
+        "dropout": [nn.Linear(3, 4), nn.ReLU(), Dropout(), nn.Linear(4, 1)],
+    }
+    if case == "sequential":
+        module = MySequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+        match = "MySequential"
+    else:
+        module = nn.Sequential(*layers[case])
+        match = {"linear": r"layer 0 \(LeakyLinear", "relu": r"layer 1 \(ClampReLU",
+                 "flatten": r"layer 0 \(Flatten from", "dropout": r"layer 2 \(Dropout from"}[case]
+    with pytest.raises(TypeError, match=match):
+        glassnet.ReluNetwork.from_torch(module)
+
+
+def test_torch_hooks_odd_dtypes_and_flatten_rows_refused():
+    import torch
+    from torch import nn
+
+    m = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    handle = m[1].register_forward_hook(lambda mod, inp, out: out * 2)
+    with pytest.raises(TypeError, match="hooks"):
+        glassnet.ReluNetwork.from_torch(m)
+    handle.remove()
+    glassnet.ReluNetwork.from_torch(m)  # fine once the hook is gone
+    with pytest.raises(TypeError, match="float16"):
+        glassnet.ReluNetwork.from_torch(nn.Sequential(nn.Linear(3, 2)).half())
+    with pytest.raises(TypeError, match="start_dim"):
+        glassnet.ReluNetwork.from_torch(nn.Sequential(nn.Flatten(0), nn.Linear(3, 1)))
+    del torch
+
+
+def test_torch_train_mode_is_imported_as_eval_and_modes_are_restored():
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(3, 5), nn.BatchNorm1d(5), nn.ReLU(), nn.Dropout(0.5),
+                      nn.Linear(5, 1)).double()
+    with torch.no_grad():
+        m(torch.randn(64, 3, dtype=torch.float64) * 3 + 1)  # running statistics
+    m.train()
+    net = glassnet.ReluNetwork.from_torch(m)
+    assert all(mod.training for mod in m.modules())  # the probe check restored every mode
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    m.eval()
+    with torch.no_grad():
+        ref = m(torch.as_tensor(X)).numpy()
+    np.testing.assert_allclose(net.forward(X), ref, rtol=1e-10, atol=1e-12)
+
+
+def test_torch_probe_check_catches_a_name_based_reader(monkeypatch):
+    """Reinstate issue 12's defect (layers recognised by name): the probe rows catch it."""
+    import torch
+    from torch import nn
+
+    import glassnet.io._torch as imp
+
+    _, _, Flatten, _, _ = _torch_classes()
+    monkeypatch.setattr(imp, "_no_ops", lambda: (nn.Identity, nn.Dropout, Flatten))
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), Flatten(), nn.Linear(4, 1))
+    with pytest.raises(glassnet.io.ImportMismatchError, match="does not reproduce"):
+        glassnet.ReluNetwork.from_torch(m)
+
+
+# ---------------------------------------------------------------- scikit-learn odd models
+def test_sklearn_mlp_odd_activations_and_losses_refused():
+    import warnings as w
+
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    with w.catch_warnings():
+        w.simplefilter("ignore")
+        poisson = MLPRegressor(loss="poisson", hidden_layer_sizes=(3,), max_iter=20).fit(
+            X, np.exp(X[:, 0]))
+        logistic = MLPClassifier(hidden_layer_sizes=(3,), activation="logistic",
+                                 max_iter=20).fit(X, X[:, 0] > 0)
+    with pytest.raises(TypeError, match="output activation 'exp'"):
+        glassnet.io.from_sklearn(poisson)
+    with pytest.raises(TypeError, match="activation='logistic'"):
+        glassnet.io.from_sklearn(logistic)
+
+    class MyMLP(MLPClassifier):
+        pass
+
+    with w.catch_warnings():
+        w.simplefilter("ignore")
+        sub = MyMLP(hidden_layer_sizes=(3,), max_iter=20).fit(X, X[:, 0] > 0)
+    with pytest.raises(TypeError, match="MyMLP is not supported"):
+        glassnet.io.from_sklearn(sub)

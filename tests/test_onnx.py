@@ -14,6 +14,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+import glassnet.io as glassnet_io
 from glassnet import ReluNetwork, unwrap
 from glassnet.io import as_network, from_onnx
 
@@ -473,3 +474,53 @@ def test_old_opset_external_data_and_nan_weights(rng):
     model.graph.initializer[1].CopyFrom(tensor("b0", [np.nan, 0, 0, 0]))
     with pytest.raises(ValueError, match="non-finite|NaN"):
         from_onnx(model)
+
+
+# ---------------------------------------------------------------------- verification on probe rows
+def test_gemm_alpha_beta_trans_b_matches_onnxruntime(rng):
+    W0, b0 = rng.normal(size=(5, 3)), rng.normal(size=5)
+    W1, b1 = rng.normal(size=(1, 5)), rng.normal(size=1)
+    nodes = [helper.make_node("Gemm", ["x", "W0", "b0"], ["h"], alpha=0.5, beta=2.0, transB=1),
+             helper.make_node("Relu", ["h"], ["a"]),
+             helper.make_node("Gemm", ["a", "W1", "b1"], ["y"], alpha=-1.5, beta=0.25)]
+    model = make_model(nodes, [tensor("W0", W0), tensor("b0", b0), tensor("W1", W1.T),
+                               tensor("b1", b1)], 3)
+    data = model.SerializeToString()
+    net = from_onnx(data)
+    X = rng.normal(size=(50, 3))
+    np.testing.assert_allclose(net.forward(X), ort_run(data, X), rtol=1e-4, atol=1e-5)
+
+
+def test_probe_check_catches_a_misread_gemm(rng, monkeypatch):
+    """An importer that forgets Gemm's alpha is caught by running the graph itself."""
+    import glassnet.io._onnx as imp
+
+    real_attr = imp._Importer._attr
+
+    def forgetful(self, k, name, default):
+        return default if name == "alpha" else real_attr(self, k, name, default)
+
+    monkeypatch.setattr(imp._Importer, "_attr", forgetful)
+    nodes = [helper.make_node("Gemm", ["x", "W0", "b0"], ["y"], alpha=3.0, transB=1)]
+    model = make_model(nodes, [tensor("W0", rng.normal(size=(2, 3))),
+                               tensor("b0", rng.normal(size=2))], 3)
+    with pytest.raises(glassnet_io.ImportMismatchError, match="does not reproduce the original"):
+        from_onnx(model.SerializeToString())
+
+
+def test_dropout_in_training_mode_is_refused(rng):
+    nodes = [helper.make_node("Gemm", ["x", "W0", "b0"], ["h"], transB=1),
+             helper.make_node("Dropout", ["h", "ratio", "train"], ["d"]),
+             helper.make_node("Relu", ["d"], ["a"]),
+             helper.make_node("Gemm", ["a", "W1", "b1"], ["y"], transB=1)]
+    inits = [tensor("W0", rng.normal(size=(4, 3))), tensor("b0", np.zeros(4)),
+             tensor("ratio", np.array(0.5)), tensor("W1", rng.normal(size=(1, 4))),
+             tensor("b1", np.zeros(1))]
+    train = numpy_helper.from_array(np.array(True), "train")
+    with pytest.raises(TypeError, match="training mode"):
+        from_onnx(make_model(nodes, [*inits, train], 3).SerializeToString())
+    # the same graph in inference mode imports, and matches onnxruntime
+    evalm = numpy_helper.from_array(np.array(False), "train")
+    data = make_model(nodes, [*inits, evalm], 3).SerializeToString()
+    X = rng.normal(size=(20, 3))
+    np.testing.assert_allclose(from_onnx(data).forward(X), ort_run(data, X), rtol=1e-4, atol=1e-5)
