@@ -122,10 +122,6 @@ class NeighbourGraph:
         return _join_components(self.centres[present], edges)
 
 
-def _ward_cost(mass: np.ndarray, mu: np.ndarray, i: int, q: np.ndarray) -> np.ndarray:
-    return mass[i] * mass[q] / (mass[i] + mass[q]) * ((mu[q] - mu[i]) ** 2).sum(axis=1)
-
-
 def weighted_ward_tree(
     features: np.ndarray, weights: np.ndarray, edges: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -150,11 +146,13 @@ def weighted_ward_tree(
 
     Notes
     -----
-    The heap holds, per live cluster, its cheapest merge with a neighbour. When the partner
-    of a popped entry is gone, the cluster's cheapest merge is recomputed and pushed again.
-    This is exact because Ward's cost is reducible: the merged cluster ``a + b`` is never
-    cheaper to merge with ``q`` than the cheaper of ``a`` and ``b`` was, and the new
-    cluster's own entry covers its pairs.
+    The heap holds, per live cluster, its cheapest merge with a neighbour; every cluster
+    also keeps its merge costs to the neighbours it had when it was formed, sorted. When
+    the partner of a popped entry is gone, the next live partner of that sorted list is
+    pushed instead. This is exact because Ward's cost is reducible: a cluster formed later
+    (``a + b``) is never cheaper to merge with ``q`` than the cheaper of ``a`` and ``b``,
+    and its own entry covers its pairs, so the heap's smallest live entry is always the
+    cheapest merge of the whole graph.
     """
     F = np.asarray(features, dtype=np.float64)
     R = F.shape[0]
@@ -172,27 +170,27 @@ def weighted_ward_tree(
     for i, j in zip(a.tolist(), b.tolist(), strict=True):
         adj[i].add(j)
         adj[j].add(i)
-    # each leaf's cheapest edge
+    # every leaf's neighbours sorted by merge cost (ties: smaller neighbour first)
     cost = mass[a] * mass[b] / (mass[a] + mass[b]) * ((F[a] - F[b]) ** 2).sum(axis=1)
     ends = np.concatenate([a, b])
     other = np.concatenate([b, a])
     both = np.concatenate([cost, cost])
     order = np.lexsort((other, both, ends))
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = ends[order][1:] != ends[order][:-1]
-    pick = order[first]
-    heap = list(zip(both[pick].tolist(), ends[pick].tolist(), other[pick].tolist(), strict=True))
+    bounds = np.searchsorted(ends[order], np.arange(R + 1)).tolist()
+    other_sorted = other[order].tolist()
+    cost_sorted = both[order].tolist()
+    partners: list[list[int] | None] = [None] * n_nodes
+    costs: list[list[float] | None] = [None] * n_nodes
+    ptr = [0] * n_nodes
+    heap = []
+    for i in range(R):
+        lo, hi = bounds[i], bounds[i + 1]
+        partners[i] = other_sorted[lo:hi]
+        costs[i] = cost_sorted[lo:hi]
+        if hi > lo:
+            heap.append((cost_sorted[lo], i, other_sorted[lo]))
     heapq.heapify(heap)
     active = [True] * R + [False] * (R - 1)
-
-    def push_best(i: int) -> None:
-        nb = adj[i]
-        if not nb:
-            return
-        q = np.fromiter(nb, dtype=np.int64, count=len(nb))
-        cq = _ward_cost(mass, mu, i, q)
-        t = int(np.argmin(cq))
-        heapq.heappush(heap, (float(cq[t]), i, int(q[t])))
 
     for m in range(R - 1):
         while True:
@@ -203,7 +201,13 @@ def weighted_ward_tree(
                 continue
             if active[j]:
                 break
-            push_best(i)  # partner merged away: i's cheapest merge is now another one
+            # the partner merged away: the next live partner of i's sorted list
+            p_i, k = partners[i], ptr[i] + 1
+            while k < len(p_i) and not active[p_i[k]]:
+                k += 1
+            ptr[i] = k
+            if k < len(p_i):
+                heapq.heappush(heap, (costs[i][k], i, p_i[k]))
         node = R + m
         active[i] = active[j] = False
         active[node] = True
@@ -211,6 +215,7 @@ def weighted_ward_tree(
         mu[node] = (mass[i] * mu[i] + mass[j] * mu[j]) / mass[node]
         nb = (adj[i] | adj[j]) - {i, j}
         adj[i] = adj[j] = None
+        partners[i] = partners[j] = costs[i] = costs[j] = None
         for q in nb:
             s = adj[q]
             s.discard(i)
@@ -219,7 +224,13 @@ def weighted_ward_tree(
         adj[node] = nb
         children[m] = (min(i, j), max(i, j))
         distances[m] = np.sqrt(2.0 * max(c, 0.0))
-        push_best(node)
+        if nb:
+            q = np.fromiter(nb, dtype=np.int64, count=len(nb))
+            cq = mass[node] * mass[q] / (mass[node] + mass[q]) * ((mu[q] - mu[node]) ** 2).sum(1)
+            o = np.lexsort((q, cq))
+            partners[node] = q[o].tolist()
+            costs[node] = cq[o].tolist()
+            heapq.heappush(heap, (costs[node][0], node, partners[node][0]))
     return children, distances
 
 
