@@ -50,6 +50,13 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     train.add_argument("--out", required=True, metavar="DIR", help="output directory")
     train.add_argument("--report", default=None, help="report path (default DIR/report.html)")
     train.add_argument("--no-report", action="store_true", help="do not write a report")
+    train.add_argument("--categorical", default=None, metavar="COLS",
+                       help="comma-separated feature columns to one-hot encode, e.g. integer-"
+                       "coded categories (default: none)")
+    train.add_argument("--no-standardize", action="store_true",
+                       help="train on the raw feature scales (default: standardise, folded into "
+                       "the network so it stays in the original units)")
+    _estimator_defaults(train)
     train.set_defaults(func=run)
 
 
@@ -81,8 +88,15 @@ def run(args: argparse.Namespace) -> int:
             f"target {args.target!r} has {n_classes} distinct values, too many for classes; "
             "use --task regression."
         )
+    categorical = _categorical_columns(args.categorical, X)
+    for part in (X_tr, X_te):  # integer codes read as floats: name categories 1, not 1.0
+        if part is not None:
+            for c in categorical:
+                if (part[c] == part[c].round()).all():
+                    part[c] = part[c].astype(np.int64)
     est = cls(hidden, l1_reg=args.l1, learning_rate=args.lr, batch_size=args.batch_size,
               max_epochs=args.epochs, random_state=args.seed,
+              standardize=not args.no_standardize, categorical_features=categorical or None,
               verbose=not args.quiet and sys.stderr.isatty())
     with Steps(["train", "unwrap", "report"], args.quiet) as bar:
         bar("train")
@@ -92,16 +106,25 @@ def run(args: argparse.Namespace) -> int:
         classes = getattr(est, "classes_", None)
         y_tr_enc = encode_target(y_tr, net, classes, args.data)
         metrics: dict[str, Any] = {"task": task, "hidden": list(hidden), "l1": args.l1,
-                                   "epochs": int(getattr(est, "n_epochs_", 0))}
-        name, val = metric(net, X_tr, y_tr_enc)
+                                   "epochs": int(getattr(est, "n_epochs_", 0)),
+                                   "preprocessing": preprocessing(est)}
+        # the network's inputs: categorical columns one-hot encoded (identity otherwise)
+        X_tr_in = pd.DataFrame(est.transform_inputs(X_tr), columns=est.get_feature_names_out())
+        X_te_in = None if X_te is None else pd.DataFrame(
+            est.transform_inputs(X_te), columns=est.get_feature_names_out())
+        name, val = metric(net, X_tr_in, y_tr_enc)
         metrics[f"train {name}"] = val
         if X_te is not None:
-            name, val = metric(net, X_te, encode_target(y_te, net, classes, args.data))
+            name, val = metric(net, X_te_in, encode_target(y_te, net, classes, args.data))
             metrics[f"test {name}"] = val
         bar("unwrap")
-        regions = unwrap(net, X_tr, y_tr_enc)
+        regions = unwrap(net, X_tr_in, y_tr_enc)
         metrics["regions"] = len(regions)
         metrics["max_abs_error"] = regions.max_abs_error
+        from glassnet.fragmentation import fragmentation_caveat
+
+        caveat = fragmentation_caveat(regions, X_te_in)
+        metrics["caveats"] = [] if caveat is None else [caveat]
         bar.done()
         out.mkdir(parents=True, exist_ok=True)
         save(est, out / "model.glassnet")
@@ -111,10 +134,10 @@ def run(args: argparse.Namespace) -> int:
         if not args.no_report:
             report = Report(f"glassnet train: {Path(args.data).name}",
                             subtitle=f"target {args.target!r}, {task}")
-            report.add_overview(est, X_tr, y_tr, data_name=f"{args.data} (training rows)",
+            report.add_overview(est, X_tr_in, y_tr, data_name=f"{args.data} (training rows)",
                                 task=task, metrics={k: v for k, v in metrics.items()
                                                     if k.startswith(("train", "test"))})
-            analysis_sections(report, net, regions, X_tr, y_tr_enc, top=args.top)
+            analysis_sections(report, net, regions, X_tr_in, y_tr_enc, top=args.top)
             report.add_versions(command=command_line(args._argv))
             report_path = report.save(args.report or out / "report.html")
         bar.done()
@@ -122,6 +145,8 @@ def run(args: argparse.Namespace) -> int:
                       if k.startswith(("train", "test")))
     print(f"trained {type(est).__name__} {'x'.join(map(str, hidden))}: {shown}")
     print_regions(regions, top=5)
+    if caveat is not None:
+        print(f"caveat: {caveat}")
     print(f"model:  {out / 'model.glassnet'}")
     if report_path is not None:
         print(f"report: {report_path}")
@@ -139,6 +164,47 @@ def _parse_hidden(text: str) -> tuple[int, ...]:
         raise CLIError(f"--hidden must list positive widths such as 40,40; got {text!r}.")
     return sizes
 
+
+
+def _estimator_defaults(parser: argparse.ArgumentParser) -> None:
+    """The estimator's defaults are the command's (one source of truth for epochs, learning
+    rate and batch size; parser-level defaults take precedence over the arguments')."""
+    import inspect
+
+    from glassnet.estimators import ReluNetClassifier
+
+    params = inspect.signature(ReluNetClassifier).parameters
+    parser.set_defaults(epochs=params["max_epochs"].default,
+                        lr=params["learning_rate"].default,
+                        batch_size=params["batch_size"].default)
+
+
+def _categorical_columns(text: str | None, X: Any) -> list[str]:
+    if not text:
+        return []
+    cols = [c.strip() for c in text.split(",") if c.strip()]
+    missing = [c for c in cols if c not in X.columns]
+    if missing:
+        raise CLIError(
+            f"--categorical names column(s) {missing} that are not features of the file "
+            f"(features: {list(X.columns)[:10]}{'...' if X.shape[1] > 10 else ''})."
+        )
+    return cols
+
+
+def preprocessing(est: Any) -> dict[str, Any]:
+    """What the estimator does to raw rows, for metrics.json: the standardisation folded into
+    the network (per input: mean and scale), the one-hot categories and feature groups."""
+    names = [str(n) for n in est.get_feature_names_out()]
+    cats = getattr(est, "categorical_features_", [])
+    return {
+        "standardize": bool(est.standardize),
+        "folded_into_network": True,
+        "input_mean": dict(zip(names, map(float, est.input_mean_), strict=True)),
+        "input_scale": dict(zip(names, map(float, est.input_scale_), strict=True)),
+        "categorical": {c: list(v) for c, v in zip(cats, est.categories_ or [], strict=True)},
+        "feature_groups": {g: list(m) for g, m in (est.feature_groups_ or {}).items()},
+    }
 
 
 def _guess_task(y: Any) -> str:
