@@ -84,9 +84,19 @@ def _check_glassnet_estimator(est: Any) -> None:
     if "network_" in vars(est):
         net = est.network_
         _need(isinstance(net, ReluNetwork), "network_ is not a ReluNetwork")
-        if "n_features_in_" in vars(est):
-            _need(est.n_features_in_ == net.n_features,
-                  f"n_features_in_={est.n_features_in_} but the network has {net.n_features}")
+        d = vars(est)
+        if "n_features_in_" in d:
+            # one-hot encoded columns widen the network's input (categories_ per column)
+            cats = d.get("categories_") or []
+            _need(isinstance(cats, list) and all(isinstance(c, list) for c in cats),
+                  "categories_ is not a list of category lists")
+            expected = est.n_features_in_ - len(cats) + sum(len(c) for c in cats)
+            _need(expected == net.n_features,
+                  f"n_features_in_={est.n_features_in_} (with {len(cats)} one-hot encoded) "
+                  f"gives {expected} inputs but the network has {net.n_features}")
+        for name in ("input_mean_", "input_scale_"):
+            if d.get(name) is not None:
+                _array(d[name], name, 1, "f", (net.n_features,))
         classes = vars(est).get("classes_")
         if classes is not None:
             _array(classes, "classes_", 1, "biufUS", finite=False)
