@@ -117,7 +117,8 @@ def _network_and_regions(model: Any) -> tuple[ReluNetwork, Regions | None]:
 
 
 def _chunks(net: ReluNetwork, data: Any, y: Any, target: str | None, chunk_size: int,
-            name: str) -> Callable[[], Iterator[tuple[np.ndarray, np.ndarray | None]]]:
+            name: str, transform: Callable[[Any], Any] | None = None,
+            ) -> Callable[[], Iterator[tuple[np.ndarray, np.ndarray | None]]]:
     """A function returning a fresh iterator of validated ``(X, y)`` chunks."""
     if isinstance(data, (str, os.PathLike)):
         from glassnet.streaming import iter_file, split_chunk
@@ -127,9 +128,13 @@ def _chunks(net: ReluNetwork, data: Any, y: Any, target: str | None, chunk_size:
 
         def from_file() -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
             for item in iter_file(data, chunk_size=chunk_size):
-                if target is not None and target not in item.columns:
-                    raise ValueError(f"{name} ({os.fspath(data)!r}) has no column {target!r}.")
-                tgt = target if target is not None else None
+                # the outcome column is optional per file (new rows often have none yet)
+                tgt = target if target is not None and target in item.columns else None
+                if transform is not None:
+                    yc = None if tgt is None else item[tgt]
+                    item = transform(item.drop(columns=[tgt]) if tgt else item)
+                    if tgt is not None:
+                        item = item.assign(**{tgt: yc.to_numpy()})
                 if net.feature_names is not None:
                     keep = list(net.feature_names) + ([tgt] if tgt else [])
                     missing = [c for c in keep if c not in item.columns]
@@ -185,6 +190,7 @@ def region_stability(
     chunk_size: int = 100_000,
     max_sample: int = 200_000,
     random_state: int = 0,
+    transform: Callable[[Any], Any] | None = None,
 ) -> StabilityResult:
     """Stability of the population and of the model's activation regions.
 
@@ -198,7 +204,8 @@ def region_stability(
     y_reference : array-like, optional
         Observed outcomes of the reference rows.
     target : str, optional
-        For files: the name of the outcome column (used in whichever file has it).
+        For files: the name of the outcome column (used in whichever file has it; an error
+        when neither has it).
     merger : fitted RegionMerger or RegionPruner, optional
         Adds the PSI over its merged regions.
     thresholds : (float, float), default (0.1, 0.25)
@@ -218,6 +225,9 @@ def region_stability(
         Bin edges come from a uniform random sample of at most this many reference rows
         (``random_state``); all rows are counted.
     random_state : int, default 0
+    transform : callable, optional
+        For files: applied to each DataFrame chunk (without the outcome column) before it is
+        scored, e.g. a fitted estimator's one-hot encoding of raw columns.
 
     Returns
     -------
@@ -233,8 +243,8 @@ def region_stability(
     out_col = (k - 1 if output is None else int(output))
     if not 0 <= out_col < k:
         raise ValueError(f"output must be in 0..{k - 1}; got {output!r}.")
-    ref = _chunks(net, X_reference, y_reference, target, chunk_size, "X_reference")
-    new = _chunks(net, X_new, y_new, target, chunk_size, "X_new")
+    ref = _chunks(net, X_reference, y_reference, target, chunk_size, "X_reference", transform)
+    new = _chunks(net, X_new, y_new, target, chunk_size, "X_new", transform)
     names = list(net.feature_names or [f"x{j}" for j in range(net.n_features)])
 
     # pass 1 over the reference: region counts (exact) and a uniform sample for the edges
@@ -278,6 +288,8 @@ def region_stability(
         acc_new.add(Xc, yc)
     if acc_new.n == 0:
         raise ValueError("X_new has no rows.")
+    if target is not None and not (acc_ref.has_y or acc_new.has_y):
+        raise ValueError(f"Neither data file has the outcome column {target!r}.")
 
     feats = []
     for j, nm in enumerate(names):

@@ -77,8 +77,9 @@ class RegionSections:
                 yv = np.asarray(y)
                 if task == "classification":
                     vals, cnt = np.unique(yv, return_counts=True)
-                    dist = ", ".join(
-                        f"{v}: {c} ({c / n:.1%})" for v, c in zip(vals, cnt, strict=True)
+                    dist = ", ".join(  # class 1, not 1.0: one spelling in every command
+                        f"{_label(v)}: {c:,} ({c / n:.1%})"
+                        for v, c in zip(vals, cnt, strict=True)
                     )
                     rows.append(("target classes", dist))
                 else:
@@ -610,3 +611,9 @@ def _new_figure(w: float, h: float) -> Any:
     from matplotlib.figure import Figure
 
     return Figure(figsize=(w, h))
+
+
+def _label(v: Any) -> str:
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v)

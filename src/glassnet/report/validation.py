@@ -164,7 +164,10 @@ class ValidationSections:
                              "base + contributions = the network's raw output (log-odds for "
                              "a classifier).", max_rows=200)]
         if reasons is not None:
-            parts.append("<h3>Reason codes</h3>" + self._table(reasons))
+            parts.append("<h3>Reason codes</h3>" + self._table(
+                reasons, "glassnet.decisions.reason_codes: the features that lowered the "
+                "favourable class's score most against the reference profile (exact path "
+                "attributions, log-odds units)."))
         positions = pos if hasattr(X, "index") else [int(r) for r in rows]
         for r, at in zip(rows, positions, strict=True):
             disp = ContributionDisplay.from_model(model, X, row=at, output=output,
