@@ -76,3 +76,45 @@ def test_errors_and_api(fitted):
         warnings.simplefilter("ignore")
         assert c.fit(X, y).n_regions_ == 2
     assert len(p.summary(X, y)) == 5
+
+
+# ---------------------------------------------------------------------- cross-validation
+def test_cv_scores_are_those_of_pruners_fitted_on_each_fold(fitted, capsys):
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
+    X, y, net, _ = fitted
+    folds = StratifiedKFold(3, shuffle=True, random_state=0)
+    cand = [1, 2, 3, 5, 8]
+    p = RegionPruner(net, n_regions="cv", cv=folds, candidates=cand, verbose=True).fit(X, y)
+    tight = LogisticRegression(C=100.0, tol=1e-12, max_iter=20000)
+    expect = np.zeros((3, len(cand)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # one-class kept regions in small folds
+        for f, (tr, te) in enumerate(folds.split(X, y)):
+            for c, k in enumerate(cand):
+                est = RegionPruner(net, n_regions=k, refit=tight).fit(X[tr], y[tr])
+                expect[f, c] = roc_auc_score(y[te], est.predict_proba(X[te])[:, 1])
+    np.testing.assert_allclose(p.cv_results_["mean_test_score"], expect.mean(0), atol=1e-6)
+    # one-standard-error rule, computed here from the fold scores
+    mean = expect.mean(0)
+    sem = expect.std(0, ddof=1) / np.sqrt(3)
+    best = int(np.argmax(mean))
+    assert p.cv_n_regions_ == cand[int(np.flatnonzero(mean >= mean[best] - sem[best]).min())]
+    assert p.n_regions_ == p.cv_n_regions_
+    best_rule = clone(p).set_params(selection="best", verbose=False).fit(X, y)
+    assert best_rule.cv_n_regions_ == cand[best]
+    assert "glassnet: RegionPruner: kept" in capsys.readouterr().err
+    assert p.plot_cv().ax_.get_xlabel() == "number of kept regions"
+
+
+def test_cv_bad_arguments(fitted):
+    X, y, net, _ = fitted
+    with pytest.raises(ValueError, match="'cv' or an integer"):
+        RegionPruner(net, n_regions="auto").fit(X, y)
+    with pytest.raises(ValueError, match="selection"):
+        RegionPruner(net, n_regions="cv", selection="median").fit(X, y)
+    with pytest.raises(ValueError, match="candidates"):
+        RegionPruner(net, n_regions="cv", candidates=[0, 2]).fit(X, y)
+    with pytest.raises(ValueError, match="exceeds"):
+        RegionPruner(net, n_regions="cv", candidates=[10_000]).fit(X, y)

@@ -61,7 +61,6 @@ import warnings
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
@@ -71,6 +70,14 @@ from glassnet.simplify._common import (
     check_positive_int,
     group_means,
     resolve_scoring,
+)
+from glassnet.simplify._cv import (
+    check_candidates,
+    choose_count,
+    cv_splitter,
+    cv_summary,
+    drop_large,
+    report_caught,
 )
 from glassnet.simplify._glm import FoldFitter, Standardizer, progress
 from glassnet.simplify._ward import (
@@ -117,21 +124,25 @@ def llm_features(
 
 
 def _cv_fold(
-    *, Z: np.ndarray, y: np.ndarray, labels: np.ndarray, F_all: np.ndarray, R: int,
+    *, X: np.ndarray, y: np.ndarray, labels: np.ndarray, F_all: np.ndarray, R: int,
     graph: NeighbourGraph, train: np.ndarray, test: np.ndarray, cand: np.ndarray,
     min_count: float, refit: Any, task: str, n_classes: int, n_targets: int, scorer: Any,
 ) -> tuple[list[float], list[int], list[tuple[str, str]]]:
     """Held-out scores of every candidate count on one fold (one tree, cached refits).
 
-    Returns the scores, the merged-region counts left after ``min_count`` and the
-    warnings raised (category name, message), so that worker processes report them too.
+    The refits see the fold's training rows standardised with their own mean and standard
+    deviation, as a merger fitted on them would. Returns the scores, the merged-region
+    counts left after ``min_count`` and the warnings raised (category name, message), so
+    that worker processes report them too.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        std = Standardizer(X[train])
+        Z_train, Z_test = std.transform(X[train]), std.transform(X[test])
         tree = Hierarchy(labels[train], F_all, R, graph)
         pos = np.full(R, -1, dtype=np.int64)
         pos[tree.present] = np.arange(tree.n_leaves)
-        fitter = FoldFitter(Z[train], y[train], pos[labels[train]], tree.n_leaves, refit,
+        fitter = FoldFitter(Z_train, y[train], pos[labels[train]], tree.n_leaves, refit,
                             task, n_classes)
         test_leaf = pos[labels[test]]
         unseen = test_leaf < 0
@@ -146,7 +157,7 @@ def _cv_fold(
             if unseen.any():
                 centroids = weighted_centroids(lab, tree.weights, tree.features)
                 g_test[unseen] = nearest_centroid(F_unseen, centroids)
-            out = fitter.predict(models, Z[test], g_test, n_targets)
+            out = fitter.predict(models, Z_test, g_test, n_targets)
             scores.append(scorer(y[test], out))
             merged_n.append(len(models))
             prev, prev_lab = models, lab
@@ -313,38 +324,11 @@ class RegionMerger(_PiecewiseGLM):
         return float(min_count), self.connectivity
 
     def _candidates(self) -> np.ndarray:
-        if self.candidates is None:
-            return np.arange(1, 21)
-        cand = np.asarray(self.candidates)
-        if cand.ndim != 1 or cand.size == 0 or cand.dtype.kind not in "iu" or (cand < 1).any():
-            raise ValueError(
-                f"candidates must be a non-empty sequence of positive integers; got "
-                f"{self.candidates!r}."
-            )
-        return np.unique(cand).astype(np.int64)
+        return check_candidates(self.candidates, np.arange(1, 21))
 
     def _splitter(self, y: np.ndarray) -> Any:
-        cv = self.cv
-        if hasattr(cv, "split"):
-            return cv
-        n_splits = check_positive_int(cv, "cv", minimum=2)
-        n = y.shape[0]
-        if n < 2 * n_splits:
-            raise ValueError(
-                f"cv={n_splits} folds need at least {2 * n_splits} rows; X has {n}. Use fewer "
-                "folds or pass an integer n_regions."
-            )
-        if self.task_ == "classification":
-            smallest = int(np.bincount(y).min())
-            if smallest < n_splits:
-                cls = self.classes_[int(np.argmin(np.bincount(y)))]
-                raise ValueError(
-                    f"class {cls!r} has only {smallest} row(s), fewer than the cv={n_splits} "
-                    "folds: cross-validation cannot put it in every fold. Use fewer folds or "
-                    "pass an integer n_regions."
-                )
-            return StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state)
-        return KFold(n_splits, shuffle=True, random_state=self.random_state)
+        return cv_splitter(self.cv, y, self.task_, getattr(self, "classes_", None),
+                           self.random_state)
 
     # -------------------------------------------------------------- fit
     def fit(self, X: Any, y: Any) -> RegionMerger:
@@ -432,22 +416,8 @@ class RegionMerger(_PiecewiseGLM):
         cand = self._candidates()
         splits = list(self._splitter(y).split(X, y))
         max_ok = min(np.unique(labels[train]).size for train, _ in splits)
-        keep = cand <= max_ok
-        if not keep.any():
-            raise ValueError(
-                f"Every candidate count {cand.tolist()} exceeds the {max_ok} regions present in "
-                "the smallest training fold; pass smaller candidates."
-            )
-        if not keep.all():
-            warnings.warn(
-                f"Candidate counts {cand[~keep].tolist()} exceed the {max_ok} regions present in "
-                "some training fold and were dropped.",
-                UserWarning,
-                stacklevel=3,
-            )
-        cand = cand[keep]
-        Z = self._std.transform(X)
-        job = dict(Z=Z, y=y, labels=labels, F_all=F_all, R=R, graph=graph, cand=cand,
+        cand = drop_large(cand, max_ok)
+        job = dict(X=X, y=y, labels=labels, F_all=F_all, R=R, graph=graph, cand=cand,
                    min_count=min_count, refit=self._refit_estimator(), task=self.task_,
                    n_classes=self._n_classes, n_targets=self.n_targets_, scorer=scorer)
         n_splits = len(splits)
@@ -470,49 +440,11 @@ class RegionMerger(_PiecewiseGLM):
         merged_n = np.array([r[1] for r in results])
         for r in results:
             caught.extend(r[2])
-        if caught:
-            kinds = sorted({c[0] for c in caught})
-            warnings.warn(
-                f"glassnet: warning: the cross-validation refits raised {len(caught)} "
-                f"warning(s) ({', '.join(kinds)}; first: {caught[0][1][:160]}). The merged "
-                "models are refitted on standardised inputs; if this persists, raise "
-                "max_iter of refit or lower its C.",
-                UserWarning,
-                stacklevel=3,
-            )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mean = np.nanmean(scores, axis=0)
-            std = np.nanstd(scores, axis=0)
-            n_ok = np.sum(~np.isnan(scores), axis=0)
-            sem = np.nanstd(scores, axis=0, ddof=1) / np.sqrt(np.maximum(n_ok, 1))
-        sem = np.where(n_ok > 1, sem, 0.0)
-        res: dict[str, np.ndarray] = {"n_regions": cand.copy()}
-        for f in range(n_splits):
-            res[f"split{f}_test_score"] = scores[f]
-        res["mean_test_score"] = mean
-        res["std_test_score"] = std
-        res["sem_test_score"] = sem
-        res["mean_n_merged"] = merged_n.mean(axis=0)
-        order = np.lexsort((cand, -np.nan_to_num(mean, nan=-np.inf)))
-        rank = np.empty(cand.size, dtype=np.int64)
-        rank[order] = np.arange(1, cand.size + 1)
-        res["rank_test_score"] = rank
-        if np.isnan(mean).all():
-            raise ValueError(
-                "The score is undefined on every held-out fold (for example AUC with one "
-                "class per fold); use fewer folds or another scoring."
-            )
-        return res
+        report_caught(caught, "the cross-validation refits")
+        return cv_summary(cand, scores, merged_n)
 
     def _select(self, res: dict[str, np.ndarray]) -> int:
-        cand, mean, sem = res["n_regions"], res["mean_test_score"], res["sem_test_score"]
-        m = np.nan_to_num(mean, nan=-np.inf)
-        best = int(np.argmax(m))  # first (smallest count) among ties
-        if self.selection == "best":
-            return int(cand[best])
-        ok = np.flatnonzero(m >= m[best] - sem[best])
-        return int(cand[ok.min()])
+        return choose_count(res, self.selection)
 
     # -------------------------------------------------------------- new rows
     def _assign_unseen(self, X: np.ndarray) -> np.ndarray:

@@ -1,0 +1,124 @@
+"""Cross-validation helpers shared by :class:`RegionMerger` and :class:`RegionPruner`:
+fold splitting, the table of scores per candidate count, and the choice of the count."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import KFold, StratifiedKFold
+
+from glassnet.simplify._common import check_positive_int
+
+__all__ = ["check_candidates", "choose_count", "cv_splitter", "cv_summary", "report_caught"]
+
+
+def check_candidates(candidates: Any, default: Any) -> np.ndarray:
+    """Sorted unique positive integer counts (``default`` when ``candidates`` is None)."""
+    if candidates is None:
+        return np.asarray(default, dtype=np.int64)
+    cand = np.asarray(candidates)
+    if cand.ndim != 1 or cand.size == 0 or cand.dtype.kind not in "iu" or (cand < 1).any():
+        raise ValueError(
+            f"candidates must be a non-empty sequence of positive integers; got {candidates!r}."
+        )
+    return np.unique(cand).astype(np.int64)
+
+
+def cv_splitter(cv: Any, y: np.ndarray, task: str, classes: Any, random_state: Any) -> Any:
+    """``cv`` itself when it has ``split``; else shuffled (stratified) K folds."""
+    if hasattr(cv, "split"):
+        return cv
+    n_splits = check_positive_int(cv, "cv", minimum=2)
+    n = y.shape[0]
+    if n < 2 * n_splits:
+        raise ValueError(
+            f"cv={n_splits} folds need at least {2 * n_splits} rows; X has {n}. Use fewer "
+            "folds or pass an integer n_regions."
+        )
+    if task == "classification":
+        counts = np.bincount(y)
+        smallest = int(counts.min())
+        if smallest < n_splits:
+            cls = classes[int(np.argmin(counts))]
+            raise ValueError(
+                f"class {cls!r} has only {smallest} row(s), fewer than the cv={n_splits} "
+                "folds: cross-validation cannot put it in every fold. Use fewer folds or "
+                "pass an integer n_regions."
+            )
+        return StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+    return KFold(n_splits, shuffle=True, random_state=random_state)
+
+
+def drop_large(cand: np.ndarray, max_ok: int) -> np.ndarray:
+    """Candidates up to ``max_ok`` (regions in the smallest training fold), with a warning."""
+    keep = cand <= max_ok
+    if not keep.any():
+        raise ValueError(
+            f"Every candidate count {cand.tolist()} exceeds the {max_ok} regions present in "
+            "the smallest training fold; pass smaller candidates."
+        )
+    if not keep.all():
+        warnings.warn(
+            f"Candidate counts {cand[~keep].tolist()} exceed the {max_ok} regions present in "
+            "some training fold and were dropped.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return cand[keep]
+
+
+def cv_summary(cand: np.ndarray, scores: np.ndarray, n_used: np.ndarray) -> dict[str, np.ndarray]:
+    """``cv_results_``: per-fold scores, mean, std (ddof 0), standard error (ddof 1 /
+    sqrt(folds)), mean number of regions actually used, rank (1 = best mean)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(scores, axis=0)
+        std = np.nanstd(scores, axis=0)
+        n_ok = np.sum(~np.isnan(scores), axis=0)
+        sem = np.nanstd(scores, axis=0, ddof=1) / np.sqrt(np.maximum(n_ok, 1))
+    sem = np.where(n_ok > 1, sem, 0.0)
+    res: dict[str, np.ndarray] = {"n_regions": cand.copy()}
+    for f in range(scores.shape[0]):
+        res[f"split{f}_test_score"] = scores[f]
+    res["mean_test_score"] = mean
+    res["std_test_score"] = std
+    res["sem_test_score"] = sem
+    res["mean_n_merged"] = n_used.mean(axis=0)
+    order = np.lexsort((cand, -np.nan_to_num(mean, nan=-np.inf)))
+    rank = np.empty(cand.size, dtype=np.int64)
+    rank[order] = np.arange(1, cand.size + 1)
+    res["rank_test_score"] = rank
+    if np.isnan(mean).all():
+        raise ValueError(
+            "The score is undefined on every held-out fold (for example AUC with one "
+            "class per fold); use fewer folds or another scoring."
+        )
+    return res
+
+
+def choose_count(res: dict[str, np.ndarray], selection: str) -> int:
+    """``"best"``: the best mean (smallest count on ties); ``"one_se"``: the smallest count
+    whose mean is within one standard error of the best mean."""
+    cand, mean, sem = res["n_regions"], res["mean_test_score"], res["sem_test_score"]
+    m = np.nan_to_num(mean, nan=-np.inf)
+    best = int(np.argmax(m))  # first (smallest count) among ties
+    if selection == "best":
+        return int(cand[best])
+    ok = np.flatnonzero(m >= m[best] - sem[best])
+    return int(cand[ok.min()])
+
+
+def report_caught(caught: list[tuple[str, str]], what: str) -> None:
+    """One ``glassnet: warning:`` summarising the warnings raised while cross-validating."""
+    if not caught:
+        return
+    kinds = sorted({c[0] for c in caught})
+    warnings.warn(
+        f"glassnet: warning: {what} raised {len(caught)} warning(s) ({', '.join(kinds)}; "
+        f"first: {caught[0][1].splitlines()[0][:160]}). The refits see standardised inputs; "
+        "if this persists, raise max_iter of refit or lower its C.",
+        UserWarning,
+        stacklevel=4,
+    )
