@@ -311,3 +311,60 @@ def test_feature_groups_and_categorical_estimators_round_trip(tmp_path):
     assert np.array_equal(back.predict_proba(X), clf.predict_proba(X))
     unseen = X.assign(job=["astronaut"] * len(X))  # unknown category: same handling
     assert np.array_equal(back.predict_proba(unseen), clf.predict_proba(unseen))
+
+
+def _listed_sklearn_objects():
+    from sklearn.cluster import KMeans
+    from sklearn.linear_model import Lasso, LinearRegression, Ridge
+    from sklearn.mixture import GaussianMixture
+    from sklearn.neighbors import NearestNeighbors
+    from sklearn.neural_network import MLPRegressor
+    from sklearn.preprocessing import (
+        LabelEncoder,
+        MaxAbsScaler,
+        MinMaxScaler,
+        OneHotEncoder,
+        RobustScaler,
+    )
+    from sklearn.utils import Bunch
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(80, 3))
+    y = X @ [1.0, -2.0, 0.5] + 0.1 * rng.normal(size=80)
+    cats = np.array([["a", "x"], ["b", "y"], ["c", "x"], ["a", "y"]] * 5, dtype=object)
+    return [
+        (MinMaxScaler().fit(X), "transform", X),
+        (MaxAbsScaler().fit(X), "transform", X),
+        (RobustScaler().fit(X), "transform", X),
+        (LinearRegression().fit(X, y), "predict", X),
+        (Ridge(alpha=0.5).fit(X, y), "predict", X),
+        (Lasso(alpha=0.01).fit(X, y), "predict", X),
+        (MLPRegressor(hidden_layer_sizes=(4,), solver="sgd", max_iter=5, random_state=0)
+         .fit(X, y), "predict", X),
+        (KMeans(3, n_init=1, random_state=0).fit(X), "predict", X),
+        (GaussianMixture(2, random_state=0).fit(X), "predict_proba", X),
+        (NearestNeighbors(n_neighbors=3, algorithm="brute").fit(X), "kneighbors", X),
+        (OneHotEncoder(handle_unknown="ignore", sparse_output=False).fit(cats), "transform",
+         cats),
+        (LabelEncoder().fit(["b", "a", "c"]), "transform", ["a", "c"]),
+        (Bunch(a=np.arange(3), b="text"), None, None),
+    ]
+
+
+def test_every_listed_scikit_learn_class_round_trips(tmp_path):
+    """Each listed scikit-learn class saves, loads and computes exactly as before."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence warnings of the tiny fits
+        objs = _listed_sklearn_objects()
+    for i, (obj, method, arg) in enumerate(objs):
+        back = load(save(obj, tmp_path / f"{i}.glassnet"))
+        assert type(back) is type(obj)
+        if method is None:  # the Bunch
+            assert back.b == "text" and np.array_equal(back.a, obj.a)
+            continue
+        got, want = getattr(back, method)(arg), getattr(obj, method)(arg)
+        for g, w in zip(got if isinstance(got, tuple) else (got,),
+                        want if isinstance(want, tuple) else (want,), strict=True):
+            assert np.array_equal(g, w), type(obj).__name__
