@@ -452,6 +452,21 @@ def test_container_limits(files, tmp_path):
         load(bz)
 
 
+def test_zip64_end_records_are_bounded_too(files, tmp_path, monkeypatch):
+    monkeypatch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 1)  # makes zipfile write ZIP64 records
+    manifest, arrays = _parts(files["net"])
+    dst = _write(tmp_path / "z.glassnet", manifest, arrays)
+    monkeypatch.undo()
+    raw = bytearray(dst.read_bytes())
+    assert b"PK\x06\x06" in raw
+    assert load(dst) == load(files["net"])
+    # the ZIP64 record, which zipfile trusts over the classic one, claims a 1 TB directory
+    struct.pack_into("<Q", raw, raw.rfind(b"PK\x06\x06") + 40, 1 << 40)
+    dst.write_bytes(bytes(raw))
+    with pytest.raises(GlassnetFormatError, match="central directory"):
+        load(dst)
+
+
 def _write_manifest_text(dst, text, arrays):
     with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zf:
         for n, raw in arrays.items():

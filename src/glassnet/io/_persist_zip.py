@@ -88,18 +88,25 @@ def check_central_directory(fp: BinaryIO, where: str, limits: Limits) -> None:
             f"{where} is not a glassnet file or is damaged (not a readable ZIP archive)."
         )
     n_entries, cd_size = struct.unpack("<HL", tail[pos + 10:pos + 16])
-    if cd_size == 0xFFFFFFFF or n_entries == 0xFFFF:  # ZIP64: sizes are in the ZIP64 record
-        loc = pos - 20
-        if loc < 0 or tail[loc:loc + 4] != b"PK\x06\x07":
-            raise GlassnetFormatError(f"{where} is damaged: bad ZIP64 end record.")
+    loc = pos - 20
+    zip64 = loc >= 0 and tail[loc:loc + 4] == b"PK\x06\x07"
+    if not zip64 and (cd_size == 0xFFFFFFFF or n_entries == 0xFFFF):
+        raise GlassnetFormatError(f"{where} is damaged: bad ZIP64 end record.")
+    if zip64:
+        # zipfile takes the sizes from the ZIP64 record (read just before the locator, or
+        # where the locator points, depending on the Python version): bound both
         (rec_offset,) = struct.unpack("<Q", tail[loc + 8:loc + 16])
-        if rec_offset > size - 56:
+        found = False
+        for offset in (size - tail_len + loc - 56, rec_offset):
+            if not 0 <= offset <= size - 56:
+                continue
+            fp.seek(offset)
+            rec = fp.read(56)
+            if rec[:4] == b"PK\x06\x06":
+                cd_size = max(cd_size, struct.unpack("<Q", rec[40:48])[0])
+                found = True
+        if not found:
             raise GlassnetFormatError(f"{where} is damaged: bad ZIP64 end record.")
-        fp.seek(rec_offset)
-        rec = fp.read(56)
-        if len(rec) < 56 or rec[:4] != b"PK\x06\x06":
-            raise GlassnetFormatError(f"{where} is damaged: bad ZIP64 end record.")
-        (cd_size,) = struct.unpack("<Q", rec[40:48])
     if cd_size > limits.max_central_directory:
         raise GlassnetFormatError(
             f"{where}: the ZIP central directory is {cd_size} bytes, above the limit of "
