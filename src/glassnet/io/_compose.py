@@ -49,7 +49,15 @@ def network_from_ops(
                         f"Layer {op.source or '?'} expects {W.shape[1]} inputs but the layer "
                         f"before it ({prev.source or '?'}) gives {prev.W.shape[0]}."
                     )
-                norm[-1] = Affine(W @ prev.W, W @ prev.b + b, prev.source)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    merged = Affine(W @ prev.W, W @ prev.b + b, prev.source)
+                if not (np.isfinite(merged.W).all() and np.isfinite(merged.b).all()):
+                    raise ValueError(
+                        f"Folding {op.source or '?'} into {prev.source or '?'} (two affine maps "
+                        "without a ReLU between them) gives non-finite weights: NaN/inf "
+                        "weights or products that overflow float64."
+                    )
+                norm[-1] = merged
             else:
                 norm.append(Affine(W, b, op.source))
         elif op == RELU:
