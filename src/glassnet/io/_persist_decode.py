@@ -28,7 +28,7 @@ from glassnet.io._persist_check import check_object
 from glassnet.io._persist_zip import ArraySpec, GlassnetFormatError, native_dtype, read_array
 
 # pandas extension dtypes a column may name (numpy dtypes go through native_dtype)
-_PANDAS_DTYPES = frozenset({
+PANDAS_DTYPES = frozenset({
     "object", "category", "string", "boolean", "Int8", "Int16", "Int32", "Int64", "UInt8",
     "UInt16", "UInt32", "UInt64", "Float32", "Float64", "str",
 })
@@ -181,7 +181,7 @@ class Reader:
         if not isinstance(values, np.ndarray) or values.ndim != 1:
             raise TypeError("column values must be a 1-D array")
         dtype = _str(c["dtype"])
-        if dtype in _PANDAS_DTYPES:
+        if dtype in PANDAS_DTYPES:
             try:
                 return pd.array(values, dtype=dtype)
             except (TypeError, ValueError):
