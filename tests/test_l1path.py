@@ -19,6 +19,9 @@ from glassnet.datasets import make_cocircles  # noqa: E402
 from glassnet.estimators import ReluNetClassifier, ReluNetRegressor  # noqa: E402
 from glassnet.simplify.l1path import L1Path, l1_path  # noqa: E402
 
+# tiny networks on CoCircles: no penalty simplifies within 1%; the warning is tested below
+pytestmark = pytest.mark.filterwarnings("ignore:glassnet. warning. no penalty")
+
 
 @pytest.fixture(scope="module")
 def cocircles_path():
@@ -44,6 +47,48 @@ def test_large_penalty_gives_fewer_regions(cocircles_path):
     assert path.metric_ == "auc" and path.score_on_ == "validation"
     assert t["score"].between(0.0, 1.0).all()
     assert t["score"].iloc[0] > 0.85  # the unpenalised net separates the circles
+
+
+def test_recommendation_is_the_fewest_regions_within_tolerance():
+    # region counts need not fall with the penalty: the rule looks at the counts
+    table = pd.DataFrame({"l1_reg": [0.0, 1e-4, 1e-3, 1e-2], "n_regions": [100, 120, 40, 60],
+                          "score": [0.800, 0.801, 0.795, 0.799]})
+    p = L1Path(table, metric="auc", score_on="validation", tolerance=0.01)
+    assert p.recommended_ == 1e-3 and p.simplifies_
+    same = table.assign(n_regions=[40, 120, 40, 60])  # tie on counts: the larger penalty
+    assert L1Path(same, metric="auc", score_on="validation", tolerance=0.01).recommended_ == 1e-3
+    flat = pd.DataFrame({"l1_reg": [0.0, 1e-3], "n_regions": [10, 12], "score": [0.8, 0.7]})
+    q = L1Path(flat, metric="auc", score_on="validation", tolerance=0.01)
+    assert q.recommended_ == 0.0 and not q.simplifies_
+
+
+def test_test_rows_never_change_the_choice(cocircles_path):
+    path, X_tr, y_tr = cocircles_path
+    df = make_cocircles(n_samples=300, random_state=7)
+    X_te = df[["X0", "X1"]]
+    est = ReluNetClassifier((20, 20), learning_rate=0.01, max_epochs=60, batch_size=100,
+                            random_state=0)
+    garbage = np.random.default_rng(0).integers(0, 2, size=len(X_te))
+    honest = l1_path(est, X_tr, y_tr, [0.0, 0.005, 0.05], X_test=X_te, y_test=df["target"])
+    noisy = l1_path(est, X_tr, y_tr, [0.0, 0.005, 0.05], X_test=X_te, y_test=garbage)
+    pd.testing.assert_series_equal(honest.table_["score"], noisy.table_["score"])
+    assert honest.recommended_ == noisy.recommended_
+    assert not np.allclose(honest.table_["test_score"], noisy.table_["test_score"])
+    assert "test_score" not in path.table_.columns
+    # the test column is each network's AUC on the test rows
+    from sklearn.metrics import roc_auc_score
+
+    for e, s in zip(honest.estimators_, honest.table_["test_score"], strict=True):
+        assert s == pytest.approx(roc_auc_score(df["target"], e.predict_proba(X_te)[:, 1]))
+
+
+def test_warns_when_no_penalty_simplifies(cocircles_path, capsys):
+    _, X, y = cocircles_path
+    est = ReluNetClassifier((6,), max_epochs=3, random_state=0)
+    with pytest.warns(UserWarning, match="glassnet: warning: no penalty within"):
+        path = l1_path(est, X, y, [0.0, 1e-12], verbose=True)
+    assert not path.simplifies_
+    assert "glassnet: l1_reg=0:" in capsys.readouterr().err
 
 
 def test_recommended_penalty_rule():
@@ -74,14 +119,25 @@ def test_recommended_estimator_and_plot(cocircles_path):
     plt.close("all")
 
 
-def test_regressor_path_uses_rmse_and_training_rows():
+def test_regressor_path_uses_rmse_and_carved_validation_rows():
+    # behaviour change: without X_val the score comes from rows carved off the training
+    # rows (validation_fraction), not from the training rows themselves
+    from sklearn.metrics import mean_squared_error
+
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, (200, 2))
     y = np.abs(X[:, 0]) + X[:, 1]
     est = ReluNetRegressor((8,), learning_rate=0.02, max_epochs=20, random_state=0)
-    path = l1_path(est, X, y, [0.0, 0.01])
-    assert path.metric_ == "rmse" and path.score_on_ == "training"
-    assert (path.table_["score"] > 0).all()
+    path = l1_path(est, X, y, [0.0, 0.01], random_state=3)
+    assert path.metric_ == "rmse" and path.score_on_ == "validation"
+    fit_rows, val_rows = train_test_split(np.arange(200), test_size=0.2, random_state=3)
+    for est_v, n, score in zip(path.estimators_, path.table_["n_regions"],
+                               path.table_["score"], strict=True):
+        assert unwrap(est_v.network_, X[fit_rows]).n_regions == n
+        rmse = np.sqrt(mean_squared_error(y[val_rows], est_v.predict(X[val_rows])))
+        assert score == pytest.approx(rmse)
+    on_train = l1_path(est, X, y, [0.0], validation_fraction=None)
+    assert on_train.score_on_ == "training"
 
 
 def test_bad_arguments(cocircles_path):
@@ -95,6 +151,10 @@ def test_bad_arguments(cocircles_path):
         l1_path(est, X, y, [0.0], X_val=X)
     with pytest.raises(TypeError, match="l1_reg"):
         l1_path(LogisticRegression(), X, y, [0.0])
+    with pytest.raises(ValueError, match="X_test and y_test"):
+        l1_path(est, X, y, [0.0], X_test=X)
+    with pytest.raises(ValueError, match="validation_fraction"):
+        l1_path(est, X, y, [0.0], validation_fraction=1.5)
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])

@@ -5,12 +5,22 @@ state across the data and the network splits the inputs into fewer activation re
 (fewer local linear models), usually at some cost in accuracy. :func:`l1_path` trains one
 network per penalty and tabulates both sides of that trade-off; :class:`L1Path` holds the
 table, recommends a penalty and plots the path.
+
+No test row takes part in the choice: the penalty is chosen on validation rows, given
+(``X_val``) or carved from the training rows (``validation_fraction``); test rows
+(``X_test``) are only scored and reported in their own column. The recommendation is the
+penalty giving the **fewest regions among those whose validation score is within
+``tolerance`` (relative) of the best**, so it simplifies as far as the score allows; the
+region count is not monotone in the penalty, which is why the rule looks at the counts and
+not at the largest penalty.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 import time
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,17 +41,22 @@ class L1Path:
         One row per penalty, sorted by penalty: ``l1_reg``, ``n_regions`` (distinct
         activation regions on the training rows), ``n_regions_95`` (regions covering 95%
         of the training rows), ``top10_share`` (share of training rows in the 10 largest
-        regions), ``score`` (AUC for classifiers, RMSE for regressors), ``n_epochs`` and
-        ``fit_time`` (seconds).
+        regions), ``score`` (AUC for classifiers, RMSE for regressors, on the validation
+        rows: the only column used to choose), ``test_score`` (only when test rows were
+        given; reported, never used), ``n_epochs`` and ``fit_time`` (seconds).
     metric_ : {"auc", "rmse"}
     score_on_ : {"validation", "training"}
-        Whether ``score`` was computed on ``X_val`` or, without it, on the training rows.
+        Whether ``score`` was computed on validation rows (given or carved from the
+        training rows) or, with ``validation_fraction=None`` and no ``X_val``, on the
+        training rows.
     tolerance_ : float
     best_score_ : float
     recommended_ : float
-        The largest penalty whose score is within ``tolerance_`` (relative) of the best:
-        ``score >= best * (1 - tolerance)`` for AUC, ``score <= best * (1 + tolerance)``
-        for RMSE.
+        Among the penalties whose score is within ``tolerance_`` (relative) of the best
+        (``score >= best * (1 - tolerance)`` for AUC, ``score <= best * (1 + tolerance)``
+        for RMSE), the one with the fewest regions (ties: the larger penalty).
+    simplifies_ : bool
+        Whether the recommended network has fewer regions than the smallest penalty's.
     estimators_ : list
         The fitted estimators, in the order of ``table_``.
     figure_, ax_ : matplotlib objects
@@ -64,7 +79,9 @@ class L1Path:
         self.estimators_ = list(estimators)
         scores = self.table_["score"].to_numpy(dtype=np.float64)
         penalties = self.table_["l1_reg"].to_numpy(dtype=np.float64)
+        regions = self.table_["n_regions"].to_numpy(dtype=np.float64)
         ok = np.isfinite(scores)
+        self.simplifies_ = False
         if not ok.any():
             self.best_score_ = math.nan
             self.recommended_ = math.nan
@@ -75,7 +92,10 @@ class L1Path:
         else:
             self.best_score_ = float(scores[ok].min())
             within = ok & (scores <= self.best_score_ * (1 + self.tolerance_) + 1e-12)
-        self.recommended_ = float(penalties[within].max())
+        idx = np.flatnonzero(within)
+        pick = idx[np.lexsort((-penalties[idx], regions[idx]))[0]]
+        self.recommended_ = float(penalties[pick])
+        self.simplifies_ = bool(regions[pick] < regions[0])
 
     @property
     def recommended_estimator_(self) -> Any:
@@ -148,16 +168,21 @@ def l1_path(
     X_val: Any = None,
     y_val: Any = None,
     *,
+    validation_fraction: float | None = 0.2,
+    X_test: Any = None,
+    y_test: Any = None,
     tolerance: float = 0.01,
     sample_weight: Any = None,
+    random_state: Any = 0,
+    verbose: bool | int = False,
 ) -> L1Path:
     """Train ``estimator`` once per L1 penalty and tabulate regions against score.
 
     For each value ``v`` of ``l1_values`` the estimator is cloned, given ``l1_reg=v`` and
-    fitted on ``(X, y)``; the trained network is unwrapped on ``X`` (exactly, with
-    :func:`glassnet.unwrap`) to count its activation regions, and scored on
-    ``(X_val, y_val)``: ROC AUC for a classifier (one-vs-rest macro average for several
-    classes), RMSE for a regressor.
+    fitted on the training rows; the trained network is unwrapped on them (exactly, with
+    :func:`glassnet.unwrap`) to count its activation regions, and scored on the validation
+    rows: ROC AUC for a classifier (one-vs-rest macro average for several classes), RMSE
+    for a regressor. The penalty is recommended from the validation scores only.
 
     Parameters
     ----------
@@ -168,12 +193,25 @@ def l1_path(
     l1_values : sequence of float
         Non-negative penalties (duplicates removed; evaluated in increasing order).
     X_val, y_val : validation data, optional
-        Without them the score is computed on the training rows (``score_on_ ==
-        "training"``), which favours small penalties; pass held-out data when you can.
+        Rows used to score and choose. Without them, ``validation_fraction`` of ``(X, y)``
+        is held out (stratified for classifiers, shuffled with ``random_state``) and the
+        networks are trained on the rest.
+    validation_fraction : float or None, default=0.2
+        Share of the training rows carved out for validation when ``X_val`` is not given.
+        ``None`` scores on the training rows themselves (``score_on_ == "training"``),
+        which favours small penalties.
+    X_test, y_test : test data, optional
+        Scored for every penalty into the ``test_score`` column, for reporting only: they
+        never influence the recommendation.
     tolerance : float, default=0.01
         Relative slack for :attr:`L1Path.recommended_`.
     sample_weight : array-like of shape (n_samples,), optional
-        Passed to ``fit``.
+        Passed to ``fit`` (split with the rows when validation rows are carved out).
+    random_state : int, RandomState or None, default=0
+        The carved validation split.
+    verbose : bool or int
+        ``True``: a progress bar over the penalties (terminal/notebook) and one line per
+        penalty on stderr.
 
     Returns
     -------
@@ -191,6 +229,8 @@ def l1_path(
     """
     from sklearn.base import clone
 
+    from glassnet.simplify._glm import progress
+
     if "l1_reg" not in estimator.get_params():
         raise TypeError(
             f"{type(estimator).__name__} has no l1_reg parameter; pass a "
@@ -205,14 +245,21 @@ def l1_path(
         raise ValueError(f"tolerance must be a number >= 0; got {tolerance!r}.")
     if (X_val is None) != (y_val is None):
         raise ValueError("Pass both X_val and y_val, or neither.")
+    if (X_test is None) != (y_test is None):
+        raise ValueError("Pass both X_test and y_test, or neither.")
     values = np.unique(values)
     classifier = _is_classifier(estimator)
     metric = "auc" if classifier else "rmse"
+    if X_val is None and validation_fraction is not None:
+        X, X_val, y, y_val, sample_weight = _carve(
+            X, y, sample_weight, validation_fraction, classifier, random_state
+        )
     score_on = "training" if X_val is None else "validation"
     Xs, ys = (X, y) if X_val is None else (X_val, y_val)
 
     rows = []
     fitted = []
+    bar = progress(values.size, "L1 path", verbose)
     for v in values:
         est = clone(estimator).set_params(l1_reg=float(v))
         start = time.perf_counter()
@@ -223,22 +270,66 @@ def l1_path(
         fit_time = time.perf_counter() - start
         regions = unwrap(est.network_, X)
         counts = regions.counts
-        rows.append(
-            {
-                "l1_reg": float(v),
-                "n_regions": int(regions.n_regions),
-                "n_regions_95": int(regions.n_regions_covering(0.95)),
-                "top10_share": float(counts[:10].sum() / counts.sum()),
-                "score": _score(est, Xs, ys, classifier),
-                "n_epochs": int(getattr(est, "n_epochs_", -1)),
-                "fit_time": fit_time,
-            }
-        )
+        row = {
+            "l1_reg": float(v),
+            "n_regions": int(regions.n_regions),
+            "n_regions_95": int(regions.n_regions_covering(0.95)),
+            "top10_share": float(counts[:10].sum() / counts.sum()),
+            "score": _score(est, Xs, ys, classifier),
+        }
+        if X_test is not None:
+            row["test_score"] = _score(est, X_test, y_test, classifier)
+        row.update(n_epochs=int(getattr(est, "n_epochs_", -1)), fit_time=fit_time)
+        rows.append(row)
         fitted.append(est)
-    return L1Path(
+        bar.update(1)
+        if verbose:
+            bar.write(f"glassnet: l1_reg={v:g}: {row['n_regions']} regions, {score_on} "
+                      f"{metric.upper()} {row['score']:.4f} ({fit_time:.1f} s)", file=sys.stderr)
+    bar.close()
+    path = L1Path(
         pd.DataFrame(rows), metric=metric, score_on=score_on, tolerance=tolerance,
         estimators=fitted,
     )
+    if len(values) > 1 and math.isfinite(path.recommended_) and not path.simplifies_:
+        warnings.warn(
+            f"glassnet: warning: no penalty within {tolerance:.0%} of the best {score_on} "
+            "score gives fewer regions than the smallest penalty; try larger l1_values or a "
+            "larger tolerance.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return path
+
+
+def _carve(X: Any, y: Any, sample_weight: Any, fraction: float, classifier: bool,
+           random_state: Any) -> tuple[Any, Any, Any, Any, Any]:
+    """Split validation rows off the training rows (stratified for classifiers)."""
+    from sklearn.model_selection import train_test_split
+
+    if not (isinstance(fraction, (int, float)) and 0 < fraction < 1):
+        raise ValueError(
+            f"validation_fraction must be a number in (0, 1) or None; got {fraction!r}."
+        )
+    y_arr = np.asarray(y)
+    strat = y_arr if classifier and y_arr.ndim == 1 else None
+    idx = np.arange(y_arr.shape[0])
+    try:
+        tr, va = train_test_split(idx, test_size=fraction, random_state=random_state,
+                                  stratify=strat)
+    except ValueError as err:
+        raise ValueError(
+            f"Cannot carve {fraction:.0%} of the {idx.size} training rows into validation "
+            f"rows ({err}); pass X_val and y_val, or more rows."
+        ) from None
+
+    def take(a: Any, rows: np.ndarray) -> Any:
+        if a is None:
+            return None
+        return a.iloc[rows] if hasattr(a, "iloc") else np.asarray(a)[rows]
+
+    sw = take(sample_weight, tr)
+    return take(X, tr), take(X, va), take(y, tr), take(y, va), sw
 
 
 def _score(est: Any, X: Any, y: Any, classifier: bool) -> float:
