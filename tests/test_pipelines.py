@@ -272,3 +272,18 @@ def test_probe_check_catches_a_misread_scaler(data, monkeypatch):
 def test_glassnet_namespace_exports():
     assert glassnet.io.input_encoder is input_encoder
     assert issubclass(ImportMismatchError, ValueError)
+
+
+def test_unwrap_one_hot_pipeline_on_raw_frame(frame):
+    df, y = frame
+    ct = ColumnTransformer([("num", RobustScaler(), ["limit", "age"]),
+                            ("cat", OneHotEncoder(handle_unknown="ignore"), ["edu"])])
+    pipe = _fit(make_pipeline(ct, _mlpc((6,), max_iter=80)), df, y)
+    regions = unwrap(pipe, df)  # raw rows: encoded with the pipeline's own encoder
+    Z = ct.transform(df)  # scikit-learn's encoding, scaled: the oracle works in raw units
+    raw = np.column_stack([df["limit"], df["age"], Z[:, 2:]])
+    lab = regions.labels
+    eta = np.einsum("nkd,nd->nk", regions.coef[lab], raw) + regions.intercept[lab]
+    p = 1 / (1 + np.exp(-eta[:, 0]))
+    assert _rel_err(p, pipe.predict_proba(df)[:, 1]) <= 1e-9
+    assert regions.max_abs_error < 1e-9

@@ -439,10 +439,16 @@ def local_models(net: ReluNetwork, X: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _encode_raw_rows(model: Any, X: Any) -> Any:
-    """Raw rows of an estimator with categorical columns -> its network's (one-hot) inputs."""
-    if isinstance(model, ReluNetwork) or not getattr(model, "feature_groups_", None):
+    """Raw rows -> the network's (one-hot) inputs, for an estimator with categorical columns
+    or a pipeline with a OneHotEncoder (see :func:`glassnet.io.input_encoder`)."""
+    if isinstance(model, ReluNetwork):
         return X
-    return model.transform_inputs(X)
+    if getattr(model, "feature_groups_", None):
+        return model.transform_inputs(X)
+    from glassnet.io import input_encoder
+
+    encode = input_encoder(model)
+    return X if encode is None else encode(X)
 
 
 def _as_network(model: Any) -> ReluNetwork:
