@@ -246,3 +246,92 @@ def test_region_summary_and_overview_without_rows(data):
     assert "local_auc" not in _text(html, "region-summary-2")  # no X: statistics only
     overview = _text(html, "overview")
     assert "big.csv" in overview and "400" in overview and "f1" in overview
+
+
+# ---------------------------------------------------------------------- validation sections
+def _section_text(html, key):
+    m = re.search(rf'<section id="{key}"[^>]*>(.*?)</section>', html, re.S)
+    assert m, f"no section {key}"
+    return re.sub(r"<[^>]+>", " ", m.group(1))
+
+
+def test_outcomes_section_figures_match_direct(data):
+    from scipy.stats import ks_2samp
+    from sklearn.metrics import roc_auc_score
+
+    from glassnet.outcomes import outcomes
+    from glassnet.report._html import fmt
+
+    net, X, y, _ = data
+    p = net.predict_output(X)[:, 0]
+    html = Report().add_outcomes(outcomes(y, p), rows_note="test rows").to_html()
+    text = _section_text(html, "outcomes")
+    auc = roc_auc_score(y, p)
+    for value in (auc, 2 * auc - 1, ks_2samp(p[y == 1], p[y == 0]).statistic,
+                  np.mean((p - y) ** 2)):
+        assert fmt(float(value)) in text
+    assert "Gains table" in text and "Calibration" in text and "test rows" in text
+    assert len(parse(html).images) == 1
+
+
+def test_provenance_caveats_and_explanations(data):
+    net, X, y, regions = data
+    Xi = X.set_axis(X.index + 20_000)  # the appendix must name rows by their own index
+    rep = (Report()
+           .add_provenance({"data": {"file": "credit.csv", "sha256": "ab" * 32, "rows": 24000},
+                            "split": {"test share": 0.2, "seed": 7},
+                            "metrics": {"train": {"AUC": 0.81}, "test": {"AUC": 0.77}}})
+           .add_explanations(net, Xi, [20_003, 20_010])
+           .add_caveats(["2 regions hold one row"]))
+    html = rep.to_html()
+    prov = _section_text(html, "provenance")
+    assert "24,000" in prov and "0.77" in prov and "0.81" in prov and "seed" in prov
+    expl = _section_text(html, "explanations")
+    assert "Row 20003" in expl and "Row 20010" in expl
+    # contributions add up to the network's raw output
+    from glassnet import local_contributions
+
+    c = local_contributions(net, Xi.loc[[20_003]]).iloc[0]
+    assert c.drop(["base", "output"]).sum() + c["base"] == pytest.approx(
+        net.forward(Xi.loc[[20_003]])[0, 0])
+    assert "2 regions hold one row" in _section_text(html, "caveats")
+    with pytest.raises(ValueError, match="not in the data's index"):
+        Report().add_explanations(net, Xi, [5])
+
+
+def test_prune_headings_say_pruned_and_follow_size(data):
+    from glassnet import RegionPruner
+
+    net, X, y, _ = data
+    pruner = RegionPruner(net, n_regions=3).fit(X, y)
+    html = Report().add_merged_regions(pruner, X, y, title="Kept regions").to_html()
+    heads = re.findall(r"<h3>([^<]*)</h3>", html)
+    assert heads and all(h.startswith("Pruned region") for h in heads)
+    sizes = np.bincount(pruner.apply(X), minlength=pruner.n_regions_)
+    ids = [int(re.match(r"Pruned region (\d+)", h).group(1)) for h in heads]
+    assert list(sizes[ids]) == sorted(sizes[ids], reverse=True)
+
+
+def test_report_bounded_when_every_row_is_its_own_region():
+    """Issue 12 defect 10: row-level sections sample above max_rows and say so."""
+    import time
+
+    rng = np.random.default_rng(0)
+    d, h, n = 12, 48, 12_000
+    net = ReluNetwork([rng.normal(size=(h, d)), rng.normal(size=(1, h))],
+                      [rng.normal(size=h), np.zeros(1)], output="sigmoid")
+    X = rng.normal(size=(n, d))
+    y = (rng.random(n) < net.predict_output(X)[:, 0]).astype(int)
+    regions = unwrap(net, X, y)
+    assert len(regions) > 0.95 * n  # nearly every row is its own region
+    t = time.perf_counter()
+    rep = Report(max_rows=1500, random_state=3)
+    rep.add_region_summary(regions, X, y).add_size_distribution(regions)
+    rep.add_feature_importance(regions, X).add_coefficients(regions, X)
+    rep.add_boundary_distance(regions, X, max_rows=1500).add_caveats([])
+    html = rep.to_html()
+    assert time.perf_counter() - t < 120  # a hang guard only; the bound is the sample below
+    caveats = _section_text(html, "caveats")
+    assert "uniform random sample of 1,500 of the 12,000 rows (seed 3)" in caveats
+    assert "a uniform random sample of 1500 of the 12000 rows" in _section_text(
+        html, "boundary-distance")

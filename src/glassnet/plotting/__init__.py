@@ -61,9 +61,28 @@ __all__ = [
 # ---------------------------------------------------------------------- helpers
 def _axes(ax: Any) -> tuple[Any, Any]:
     if ax is None:
-        fig, ax = plt.subplots()
+        # constrained layout: a plain ``savefig`` keeps long feature names and labels
+        fig, ax = plt.subplots(layout="constrained")
         return fig, ax
     return ax.figure, ax
+
+
+_METRIC_NAMES = {"auc": "ROC AUC", "roc_auc": "ROC AUC", "accuracy": "accuracy",
+                 "mse": "MSE", "rmse": "RMSE", "neg_log_loss": "log loss"}
+
+
+def _metric_name(metric: str) -> str:
+    """Axis text for a metric key: "ROC AUC", not "roc_auc"."""
+    return _METRIC_NAMES.get(str(metric), str(metric).replace("_", " "))
+
+
+def _feature_ticks(ax: Any, x: np.ndarray, names: Sequence[str]) -> None:
+    """Feature names under the axis, readable at 25 features: vertical past 12 features,
+    slanted and right-aligned past 6, smaller past 15."""
+    n = len(x)
+    rotation = 90 if n > 12 else (45 if n > 6 else 0)
+    ax.set_xticks(x, names, rotation=rotation, ha="right" if rotation == 45 else "center",
+                  fontsize=8 if n > 15 else None)
 
 
 def _feature_indices(names: Sequence[str], features: Any) -> np.ndarray:
@@ -153,13 +172,13 @@ class CoefficientParallelDisplay:
                               label=_region_label(int(r), int(self.counts[i])))
             self.lines_.append(line)
         ax.axhline(0.0, color="grey", linewidth=0.8, linestyle=":")
-        rotate = len(x) > 6
-        ax.set_xticks(x, self.feature_names, rotation=45 if rotate else 0,
-                      ha="right" if rotate else "center")
+        _feature_ticks(ax, x, self.feature_names)
         ax.set_ylabel("LLM coefficient")
         ax.set_title("Local linear model coefficients by region")
         if legend and 0 < len(self.lines_) <= 15:
-            ax.legend(fontsize="small")
+            # outside the axes, on the right: the legend never covers a line
+            ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                      borderaxespad=0.0)
         self.ax_, self.figure_ = ax, fig
         return self
 
@@ -236,7 +255,22 @@ class CoefficientViolinDisplay:
                          np.column_stack([x + width / 4, self.medians])], axis=1)
         self.medians_ = ax.add_collection(LineCollection(segs, colors="white", linewidths=2))
         ax.axhline(0.0, color="grey", linewidth=0.8, linestyle=":")
-        ax.set_xticks(x, self.feature_names, rotation=45 if len(x) > 6 else 0)
+        _feature_ticks(ax, x, self.feature_names)
+        # robust scale: a few tiny regions with huge slopes must not flatten every violin;
+        # show the quartile boxes with 3 inter-quartile ranges around them
+        q = self.quartiles
+        iqr = float(np.nanmax(q[:, 1] - q[:, 0], initial=0.0))
+        lo = float(np.nanmin(q[:, 0], initial=0.0)) - 3 * iqr
+        hi = float(np.nanmax(q[:, 1], initial=0.0)) + 3 * iqr
+        top = max(float(np.max(g)) for g in self.grids) if self.grids else hi
+        bottom = min(float(np.min(g)) for g in self.grids) if self.grids else lo
+        if iqr > 0 and (bottom < lo or top > hi):
+            ax.set_ylim(max(lo, bottom), min(hi, top))
+            self.clipped_ = True
+            ax.text(0.99, 0.01, "y axis clipped at quartiles ± 3 IQR", transform=ax.transAxes,
+                    ha="right", va="bottom", fontsize=7, color="grey")
+        else:
+            self.clipped_ = False
         ax.set_ylabel("LLM coefficient")
         ax.set_title("Coefficient distribution per feature (weighted by rows)")
         self.ax_, self.figure_ = ax, fig
@@ -354,7 +388,8 @@ class TwoFeatureDisplay:
         ax.set_ylabel(self.feature_names[1])
         ax.set_title("Regions in two features (arrows: LLM gradient direction)")
         if len(self.scatters_) <= 12:
-            ax.legend(fontsize="small", markerscale=2)
+            ax.legend(fontsize="small", markerscale=2, loc="upper left",
+                      bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
         self.ax_, self.figure_ = ax, fig
         return self
 
@@ -528,10 +563,10 @@ class LocalGlobalPerformanceDisplay:
                                     linewidth=1)
         if self.network_value is not None:
             ax.axhline(self.network_value, color="C3", linewidth=1,
-                       label=f"network {self.metric} = {self.network_value:.3g}")
-            ax.legend(fontsize="small")
-        ax.set_xlabel(f"local {self.metric} (region's own rows)")
-        ax.set_ylabel(f"global {self.metric} (region's LLM on all rows)")
+                       label=f"network {_metric_name(self.metric)} = {self.network_value:.3g}")
+            ax.legend(fontsize="small", loc="best")
+        ax.set_xlabel(f"local {_metric_name(self.metric)} (region's own rows)")
+        ax.set_ylabel(f"global {_metric_name(self.metric)} (region's LLM on all rows)")
         ax.set_title("Local vs global performance of each region's LLM")
         self.ax_, self.figure_ = ax, fig
         return self

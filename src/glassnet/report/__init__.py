@@ -155,6 +155,26 @@ class Report(RegionSections, ValidationSections):
         """A section holding one matplotlib figure (embedded, then closed)."""
         return self._add(key, title, [self._figure(figure, caption)])
 
+    def _row_sample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
+        """``X`` itself, or a uniform sample of ``max_rows`` rows (seed ``random_state``)
+        when it has more; the second value describes the sample (None when all rows), and
+        the bound is recorded in ``bounds_applied`` for the caveats section."""
+        if X is None:
+            return None, None
+        n = len(X)
+        if n <= self.max_rows:
+            return X, None
+        idx = np.sort(np.random.default_rng(self.random_state).choice(
+            n, self.max_rows, replace=False))
+        Xs = X.iloc[idx] if hasattr(X, "iloc") else np.asarray(X)[idx]
+        used = (f"a uniform random sample of {self.max_rows:,} of the {n:,} rows (seed "
+                f"{self.random_state})")
+        note = (f"Row-level figures use {used}, so every section takes bounded time; "
+                "counts, shares and coefficients use every row.")
+        if note not in self.bounds_applied:
+            self.bounds_applied.append(note)
+        return Xs, used
+
     def _table(self, frame: Any, caption: str | None = None, max_rows: int = 100) -> str:
         return _html.table(frame, caption, max_rows)
 

@@ -181,12 +181,15 @@ class RegionSections:
         ax = fig.add_subplot(1, 2, 1)
         k = min(top, len(regions))
         ax.bar(np.arange(k), regions.counts[:k], color="#3d6fb6")
-        ax.set_xlabel(f"region (largest {k})")
+        ax.set_xlabel(f"region, largest first ({k} of {len(regions):,})")
         ax.set_ylabel("rows")
         ax.set_title("Region sizes")
         ax2 = fig.add_subplot(1, 2, 2)
         cum = np.cumsum(regions.shares)
-        ax2.plot(np.arange(1, len(regions) + 1), cum, color="#b5482f")
+        # the curve at <= 2000 log-spaced counts: monotone, so nothing visible is lost, and
+        # the figure draws in the same time for 10 or 10 million regions
+        at = np.unique(np.geomspace(1, max(len(regions), 1), 2000).astype(np.int64))
+        ax2.plot(at, cum[at - 1] if len(regions) else at * 0.0, color="#b5482f")
         ax2.axhline(0.95, color="grey", lw=0.8, ls="--")
         ax2.set_xscale("log")
         ax2.set_xlabel("number of largest regions")
@@ -252,37 +255,52 @@ class RegionSections:
             CoefficientViolinDisplay,
             LLMProfileDisplay,
         )
-        from glassnet.summary import coefficient_distribution
+        from glassnet.summary import coefficient_distribution, feature_importance
 
         regions = _check_regions(regions)
         k = regions.network.n_outputs
         if not 0 <= output < k:
             raise ValueError(f"output must be in [0, {k}); got {output}.")
         d = len(regions.feature_names)
-        width = min(16.0, max(9.0, 1.1 * d))
-        fig = _new_figure(width, 4.2)
-        ax1, ax2 = fig.subplots(1, 2)
+        Xs, used = self._row_sample(X)
+        # one panel per row, full width: 25 feature names stay readable under each
+        width = min(16.0, max(8.0, 0.42 * d + 2.5))
+        fig = _new_figure(width, 8.4)
+        ax1, ax2 = fig.subplots(2, 1)
         CoefficientParallelDisplay.from_regions(regions, top=top, output=output, ax=ax1,
                                                 legend=top <= 10)
-        CoefficientViolinDisplay.from_regions(regions, X, output=output, ax=ax2)
+        CoefficientViolinDisplay.from_regions(regions, Xs, output=output, ax=ax2)
+        for ax in (ax1, ax2):
+            ax.tick_params(axis="x", labelrotation=90 if d > 12 else 45,
+                           labelsize=8 if d > 15 else 9)
         ax1.set_title(f"Parallel coordinates, {min(top, len(regions))} largest regions")
         ax2.set_title("Coefficient distribution (count-weighted)")
-        fig.tight_layout()
+        fig.set_layout_engine("constrained")
+        note = "" if used is None else f" Distribution over {used}."
         parts = [self._figure(fig, alt="coefficients")]
-        parts.append(self._table(coefficient_distribution(regions, X, output=output)))
+        parts.append(self._table(coefficient_distribution(regions, Xs, output=output),
+                                 ("Quantiles of each coefficient over rows." + note).strip()))
         if X is not None and max_profiles > 0:
             m = min(d, max_profiles)
+            # the most important features first, not the first ones in file order
+            imp = feature_importance(regions)
+            col = "importance" if "importance" in imp.columns else imp.columns[-1]
+            imp = imp.sort_values(col, ascending=False)
+            ranked = [str(f) for f in (imp["feature"] if "feature" in imp.columns
+                                       else imp.index)]
+            order = [regions.feature_names.index(f) for f in ranked[:m]
+                     if f in regions.feature_names] or list(range(m))
             cols = min(m, 3)
             rows = -(-m // cols)
             pfig = _new_figure(4.2 * cols, 3.3 * rows)
             axes = np.atleast_1d(pfig.subplots(rows, cols)).ravel()
-            for j in range(m):
+            for ax, j in zip(axes, order, strict=False):
                 LLMProfileDisplay.from_regions(regions, X, feature=j, top=top, output=output,
-                                               ax=axes[j])
-            for ax in axes[m:]:
+                                               ax=ax)
+            for ax in axes[len(order):]:
                 ax.set_visible(False)
-            pfig.tight_layout()
-            shown = "" if m == d else f" (first {m} of {d} features)"
+            pfig.set_layout_engine("constrained")
+            shown = "" if m == d else f" ({m} most important of {d} features)"
             parts.append("<h3>LLM profiles</h3>" + self._figure(
                 pfig, f"Each region's linear effect over its own range of the feature{shown}.",
                 alt="LLM profiles"))
@@ -525,19 +543,32 @@ class RegionSections:
         separation) shows the reason instead. ``title`` names the section (its key stays
         ``merged-regions``), for example "Kept regions" for a pruner.
         """
-        parts = [self._table(merger.summary(X, y), "One row per merged region, largest first.")]
+        pruned = type(merger).__name__ == "RegionPruner"
+        noun = "Pruned region" if pruned else "Merged region"
+        parts = [self._table(merger.summary(X, y), f"One row per {noun.lower()}.")]
+        chosen = getattr(merger, "cv_n_regions_", None)
+        final = int(merger.n_regions_)
+        if chosen is not None and int(chosen) != final:
+            parts.append(
+                f'<p class="note">Cross-validation chose {int(chosen)} regions; {final} remain '
+                "because merged regions with fewer training rows than min_count were absorbed "
+                "by their nearest neighbour.</p>")
         if X_fit is None:
             X_fit, y_fit = X, y
         if inference:
-            n = min(int(merger.n_regions_), max_regions)
-            for r in range(n):
+            # headings in size order: largest (by training rows) first
+            sizes = np.bincount(np.asarray(merger.apply(X_fit), dtype=np.int64),
+                                minlength=final)
+            order = np.argsort(-sizes, kind="stable")[:max_regions]
+            for r in (int(i) for i in order):
+                head = f"{noun} {r} ({sizes[r]:,} training rows)"
                 try:
                     table = merger.region_inference(X_fit, y_fit, r)
                 except ValueError as exc:
-                    parts.append(f"<h3>Merged region {r}</h3><p class=\"note\">No inference: "
+                    parts.append(f"<h3>{_esc(head)}</h3><p class=\"note\">No inference: "
                                  f"{_esc(exc)}</p>")
                     continue
-                parts.append(f"<h3>Merged region {r}: Wald inference</h3>" + self._table(table))
+                parts.append(f"<h3>{_esc(head)}: Wald inference</h3>" + self._table(table))
         return self._add("merged-regions", title, parts)
 
     def add_mlm(
