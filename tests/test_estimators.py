@@ -394,11 +394,6 @@ def test_unseen_category_warns_and_encodes_as_zeros():
         clf.predict(df.drop(columns="age"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="glassnet.io._persist_check compares n_features_in_ with the network's inputs; with "
-    "one-hot columns it must compare with len(get_feature_names_out()) (the lead wires this)",
-)
 def test_categorical_estimator_saves_and_loads(tmp_path):
     from glassnet.io import load, save
 

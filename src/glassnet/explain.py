@@ -88,10 +88,14 @@ def _check_output(output: int | None, k: int) -> int | None:
 
 
 def _encode_for(model: Any, X: Any) -> Any:
-    """Raw rows of an estimator with categorical columns -> its network's (one-hot) inputs."""
-    if isinstance(model, (Regions, ReluNetwork)) or not getattr(model, "feature_groups_", None):
+    """Raw rows -> the network's inputs, for a model with one-hot columns (a glassnet
+    estimator with categorical columns, a pipeline with a OneHotEncoder)."""
+    if isinstance(model, (Regions, ReluNetwork)):
         return X
-    return model.transform_inputs(X)
+    from glassnet.io import input_encoder
+
+    encode = input_encoder(model)
+    return X if encode is None else encode(X)
 
 
 def feature_groups_index(
