@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print the full traceback on errors")
     common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
                         help="no progress bars")
+    common.add_argument("--force", action="store_true", default=argparse.SUPPRESS,
+                        help="replace existing output files that glassnet did not write "
+                        "(inputs are never overwritten)")
     parser = _Parser(
         prog="glassnet",
         description="Deep ReLU networks as exact local linear models: unwrap a network into "
@@ -60,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="print the full traceback on errors")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--force", action="store_true",
+                        help="replace existing output files that glassnet did not write")
     parser.add_argument("--version", action="version", version=f"glassnet {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in _COMMAND_MODULES:
@@ -70,8 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Commands that live in their own module ``glassnet.cli.NAME``: each defines
 # ``add_parser(sub, common)``, which adds its sub-parser (``parents=[common]``) and sets
 # ``func`` to a ``run(args) -> int`` function.
-_COMMAND_MODULES: tuple[str, ...] = ("demo", "train", "unwrap", "simplify", "diagnose",
-                                       "monitor")
+_COMMAND_MODULES: tuple[str, ...] = ("demo", "train", "unwrap", "simplify", "diagnose")
 
 
 def _version() -> str:

@@ -3,9 +3,12 @@ one-line messages, column alignment, scores, and the report sections common to c
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
+import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -201,4 +204,171 @@ def check_fraction(v: float, name: str) -> None:
 
 
 MODEL_HELP = ("model file: .glassnet (or a directory from 'glassnet train'), .onnx, "
-              ".pt/.pth (whole torch nn.Sequential), .skops, .joblib/.pkl")
+              ".pt/.pth (whole torch nn.Sequential), .skops, .joblib/.pkl (with --trust-pickle)")
+
+
+def add_model_argument(parser: Any) -> None:
+    """The MODEL positional argument and ``--trust-pickle`` (see :func:`load_model`)."""
+    parser.add_argument("model", metavar="MODEL", help=MODEL_HELP)
+    parser.add_argument(
+        "--trust-pickle", action="store_true",
+        help="load pickle-based model files (.joblib/.pkl, torch files with custom classes), "
+        "which run any code stored in them; only for files from a source you trust")
+
+
+# ---------------------------------------------------------------------- numeric options
+def int_in(lo: int, hi: int | None = None) -> Callable[[str], int]:
+    """An argparse ``type=``: an integer in ``[lo, hi]``, refused in one line otherwise."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < lo or (hi is not None and value > hi):
+            allowed = f">= {lo:,}" if hi is None else f"from {lo:,} to {hi:,}"
+            raise argparse.ArgumentTypeError(f"expected an integer {allowed}, got {text!r}")
+        return value
+
+    return parse
+
+
+def float_in(lo: float, hi: float, *, lo_open: bool = False,
+             hi_open: bool = False) -> Callable[[str], float]:
+    """An argparse ``type=``: a finite number in the interval ``lo..hi`` (open ends as
+    flagged), refused in one line otherwise (NaN and infinities included)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        low_ok = value > lo if lo_open else value >= lo
+        high_ok = value < hi if hi_open else value <= hi
+        if not (math.isfinite(value) and low_ok and high_ok):
+            interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+            raise argparse.ArgumentTypeError(
+                f"expected a finite number in {interval}, got {text!r}")
+        return value
+
+    return parse
+
+
+SEED = int_in(0, 2**32 - 1)
+EPOCHS = int_in(1, 1_000_000)
+TOP = int_in(1, 1_000_000)
+TEST_SIZE = float_in(0.0, 1.0, hi_open=True)
+
+
+# ---------------------------------------------------------------------- output paths
+_HTML_MARKERS = (b'<meta name="generator" content="glassnet', b'class="gn-section"')
+_SNIFF_BYTES = 1 << 20
+
+
+def is_glassnet_output(path: Path) -> bool:
+    """Whether the existing file ``path`` is one glassnet writes, so it may be replaced.
+
+    Recognised: an empty file; an HTML report (``.html``/``.htm`` with glassnet's generator
+    tag or section markup in its first MiB); a ``.glassnet`` zip with a ``manifest.json``;
+    a region summary CSV (``.csv`` whose header starts with ``region,``); a
+    ``metrics.json`` from ``glassnet train`` (a JSON object with ``max_abs_error``).
+    """
+    import zipfile
+
+    if path.stat().st_size == 0:
+        return True
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".html", ".htm"):
+            with open(path, "rb") as fh:
+                head = fh.read(_SNIFF_BYTES)
+            return any(m in head for m in _HTML_MARKERS)
+        if suffix == ".glassnet":
+            with zipfile.ZipFile(path) as zf:
+                return "manifest.json" in zf.namelist()
+        if suffix == ".csv":
+            with open(path, "rb") as fh:
+                return fh.readline(4096).startswith(b"region,")
+        if suffix == ".json":
+            import json
+
+            if path.stat().st_size > _SNIFF_BYTES:
+                return False
+            obj = json.loads(path.read_text(encoding="utf-8"))
+            return isinstance(obj, dict) and "max_abs_error" in obj
+    except (OSError, ValueError, zipfile.BadZipFile):
+        return False
+    return False
+
+
+def check_outputs(inputs: dict[str, Any], outputs: dict[str, Any], force: bool) -> None:
+    """Refuse, before any work, output paths that would destroy an input or a file glassnet
+    did not write.
+
+    Parameters
+    ----------
+    inputs : dict
+        ``{label: path}`` of the files the command reads (None entries are skipped).
+    outputs : dict
+        ``{option: path}`` of the files it will write (None entries are skipped); an
+        existing directory stands for ``DIR/report.html`` as :meth:`Report.save` does.
+    force : bool
+        Replace existing files that glassnet did not write (never an input).
+    """
+    ins = {k: Path(v) for k, v in inputs.items() if v is not None}
+    outs = {k: Path(v) for k, v in outputs.items() if v is not None}
+    seen: dict[Path, str] = {}
+    for opt, path in outs.items():
+        if path.is_dir():
+            path = path / "report.html"
+        for label, src in ins.items():
+            if _same_file(path, src):
+                raise CLIError(
+                    f"{opt} {path} is the input {label}; writing it would destroy the input. "
+                    "Choose another output path."
+                )
+        key = path.resolve()
+        if key in seen:
+            raise CLIError(f"{opt} and {seen[key]} are the same file {path}; give each its "
+                           "own path.")
+        seen[key] = opt
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            raise CLIError(f"{opt} {path} exists and is not a regular file; choose another "
+                           "path.")
+        if path.exists() and not force and not is_glassnet_output(path):
+            raise CLIError(
+                f"{opt} {path} exists and is not a file glassnet wrote (report, .glassnet "
+                "file, region summary or metrics); pass --force to replace it, or choose "
+                "another path."
+            )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Same file: same inode when both exist, else the same resolved path (links followed)."""
+    import os
+
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def data_stem(data: Any) -> str:
+    """``credit`` for ``credit.csv``, ``credit.csv.gz`` or ``credit.tsv``."""
+    name = Path(data).name
+    for suffix in (".gz", ".bz2", ".zip", ".xz", ".csv", ".tsv", ".txt"):
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+    return name or "data"
+
+
+def model_file(model: Any) -> Path | None:
+    """The file MODEL stands for (the ``.glassnet`` file of a directory), if there is one."""
+    from glassnet.io._files import resolve_model_path
+
+    try:
+        return resolve_model_path(Path(model))
+    except (OSError, ValueError):
+        return None

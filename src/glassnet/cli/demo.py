@@ -9,9 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from glassnet.cli._common import (
+    EPOCHS,
     EXIT_OK,
+    SEED,
+    CLIError,
     Steps,
     analysis_sections,
+    check_outputs,
     command_line,
     fit_mlm,
     has_module,
@@ -34,8 +38,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                       help="output directory (default: ./glassnet-demo)")
     demo.add_argument("--fast", action="store_true",
                       help="a small 2x16 network and short training (for tests and a quick look)")
-    demo.add_argument("--epochs", type=int, default=None, help="maximum training epochs")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    demo.add_argument("--epochs", type=EPOCHS, default=None, help="maximum training epochs")
+    demo.add_argument("--seed", type=SEED, default=0, help="random seed (default 0)")
     demo.set_defaults(func=run)
 
 
@@ -49,6 +53,11 @@ def run(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out is a directory for the demo's report and model; got {out}.")
+    check_outputs({}, {"--out DIR/report.html": out / "report.html",
+                       "--out DIR/model.glassnet": out / "model.glassnet"},
+                  force=getattr(args, "force", False))
     out.mkdir(parents=True, exist_ok=True)
     hidden = (16, 16) if args.fast else (40, 40, 40, 40)
     df = make_cocircles(random_state=args.seed)

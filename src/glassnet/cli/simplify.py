@@ -4,6 +4,7 @@ compared with the network on held-out rows."""
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -11,18 +12,25 @@ import numpy as np
 
 from glassnet._csv import encode_target, read_csv, task_of
 from glassnet.cli._common import (
+    EPOCHS,
     EXIT_OK,
-    MODEL_HELP,
+    SEED,
+    TEST_SIZE,
+    TOP,
     CLIError,
     Steps,
+    add_model_argument,
     align,
     analysis_sections,
     check_fraction,
+    check_outputs,
     command_line,
+    data_stem,
     fit_mlm,
     has_module,
     metric,
     mlm_section,
+    model_file,
     score_proba,
     simplification_section,
     split,
@@ -41,7 +49,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "retrain along an L1 path (l1), or explain it by a mixture of linear models (mlm); "
         "compare with the network on held-out rows and write an HTML report.",
     )
-    simplify.add_argument("model", metavar="MODEL", help=MODEL_HELP)
+    add_model_argument(simplify)
     simplify.add_argument("data", metavar="DATA.csv")
     simplify.add_argument("--target", required=True, help="target column")
     simplify.add_argument("--method", choices=("merge", "prune", "l1", "mlm"), default="merge",
@@ -51,20 +59,18 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                           "'cv' (chosen by cross-validation on the training rows) or a count")
     simplify.add_argument("--l1-values", default=None,
                           help="comma-separated penalties for --method l1")
-    simplify.add_argument("--epochs", type=int, default=200,
+    simplify.add_argument("--epochs", type=EPOCHS, default=200,
                           help="maximum epochs per fit for --method l1 (default 200)")
-    simplify.add_argument("--test-size", type=float, default=0.2,
+    simplify.add_argument("--test-size", type=TEST_SIZE, default=0.2,
                           help="share of rows held out for the comparison (default 0.2)")
-    simplify.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    simplify.add_argument("--top", type=int, default=20, help="regions shown in the report")
-    simplify.add_argument("--report", default="report.html",
-                          help="report path (default report.html)")
+    simplify.add_argument("--seed", type=SEED, default=0, help="random seed (default 0)")
+    simplify.add_argument("--top", type=TOP, default=20, help="regions shown in the report")
+    simplify.add_argument("--report", default=None,
+                          help="report path (default DATA-METHOD.html in the current folder, "
+                          "e.g. credit-merge.html for credit.csv)")
     simplify.add_argument("--no-report", action="store_true", help="do not write a report")
     simplify.add_argument("--out", default=None, metavar="FILE.glassnet",
                           help="save the fitted simplification")
-    from glassnet.cli._report import add_report_options
-
-    add_report_options(simplify)
     simplify.set_defaults(func=run)
 
 
@@ -74,7 +80,14 @@ def run(args: argparse.Namespace) -> int:
     from glassnet import Report, unwrap
     from glassnet.io import save
 
-    model, net, desc = load_model(args.model, warn=warn)
+    if args.report is None:
+        args.report = f"{data_stem(args.data)}-{args.method}.html"
+    check_outputs(
+        {"MODEL": args.model, "MODEL file": model_file(args.model), "DATA.csv": args.data},
+        {"--report": None if args.no_report else args.report, "--out": args.out},
+        force=getattr(args, "force", False),
+    )
+    model, net, desc = load_model(args.model, trust_pickle=args.trust_pickle, warn=warn)
     X, y = read_csv(args.data, args.target)
     X = align(net, X, Path(args.data).name)
     task = task_of(net)
@@ -149,16 +162,8 @@ def run(args: argparse.Namespace) -> int:
         bar("report")
         if args.out:
             save(fitted, args.out)
-        from glassnet.cli import _report
-
-        _report.validation_sections(
-            report, args, model=model, net=net, X=X_ev, y_enc=y_ev,
-            surrogates=_report.surrogate_scores(fitted, X_ev, rows[-1]["model"]),
-            rows_note=f"The {where} rows ({len(X_ev):,}); simplifications were fitted on the "
-            "other rows." if where == "test" else "The training rows (no test split).")
         report.add_versions(command=command_line(args._argv))
         report_path = None if args.no_report else report.save(args.report)
-        _report.finish(report, args, report_path)
         bar.done()
     print(f"model: {desc}, {net}")
     for row in rows:
@@ -250,6 +255,10 @@ def _run_l1(args: argparse.Namespace, model: Any, net: Any, X_tr: Any, y_tr: Any
             raise CLIError(
                 f"--l1-values must be comma-separated numbers; got {args.l1_values!r}."
             ) from None
+        if not all(math.isfinite(v) and 0 <= v <= 100 for v in values):
+            raise CLIError(
+                f"--l1-values must be finite penalties in [0, 100]; got {args.l1_values!r}."
+            )
     else:
         values = list(_DEFAULT_L1)
     return l1_path(est, X_tr, y_tr, values, X_val=X_te, y_val=y_te)

@@ -15,13 +15,19 @@ import numpy as np
 from glassnet._csv import DEFAULT_CHUNK, SAMPLE_ROWS, CSVStream, encode_target, read_csv
 from glassnet.cli._common import (
     EXIT_OK,
-    MODEL_HELP,
+    TOP,
     CLIError,
     Steps,
+    add_model_argument,
     align,
     analysis_sections,
+    check_outputs,
     command_line,
+    data_stem,
+    float_in,
+    int_in,
     metric,
+    model_file,
     print_regions,
     warn,
     warn_ignored,
@@ -42,29 +48,28 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "row's explanation is; on at most 10000 rows), and for 2 inputs the partition map. "
         "Large files are streamed in chunks (--chunk-size, --stream-above).",
     )
-    unwrap.add_argument("model", metavar="MODEL", help=MODEL_HELP)
+    add_model_argument(unwrap)
     unwrap.add_argument("data", metavar="DATA.csv")
     unwrap.add_argument("--target", default=None, help="target column (optional)")
-    unwrap.add_argument("--report", default="report.html", help="report path (default "
-                        "report.html)")
+    unwrap.add_argument("--report", default=None, help="report path (default "
+                        "DATA-unwrap.html in the current folder, DATA being the data file's "
+                        "name without its extension)")
     unwrap.add_argument("--no-report", action="store_true", help="do not write a report")
     unwrap.add_argument("--out", default=None, metavar="REGIONS.glassnet",
                         help="also save the regions (glassnet.load reads them)")
     unwrap.add_argument("--summary-csv", default=None, help="also write the region summary CSV")
-    unwrap.add_argument("--top", type=int, default=20, help="regions shown in the report")
+    unwrap.add_argument("--top", type=TOP, default=20, help="regions shown in the report")
     unwrap.add_argument(
-        "--chunk-size", type=int, default=None, metavar="N",
+        "--chunk-size", type=int_in(0, 10**9), default=None, metavar="N",
         help="stream DATA.csv N rows at a time, so memory does not grow with the number of "
         "rows; the report then shows per-region statistics (counts, target and prediction "
         "means) instead of per-region performance, and uses a uniform sample of at most 10000 "
         "rows for row-level figures (see docs/cli.md). 0: never stream. Default: stream "
         "100000 rows at a time when the file is larger than --stream-above")
-    unwrap.add_argument("--stream-above", type=float, default=_STREAM_ABOVE_MB, metavar="MB",
+    unwrap.add_argument("--stream-above", type=float_in(0.0, 1e9), default=_STREAM_ABOVE_MB,
+                        metavar="MB",
                         help=f"file size above which DATA.csv is streamed when --chunk-size is "
                         f"not given (default {_STREAM_ABOVE_MB:g} MB)")
-    from glassnet.cli._report import add_report_options
-
-    add_report_options(unwrap)
     unwrap.set_defaults(func=run)
 
 
@@ -90,7 +95,15 @@ def run(args: argparse.Namespace) -> int:
     from glassnet import Report, unwrap
     from glassnet.io import save
 
-    model, net, desc = load_model(args.model, warn=warn)
+    if args.report is None:
+        args.report = f"{data_stem(args.data)}-unwrap.html"
+    check_outputs(
+        {"MODEL": args.model, "MODEL file": model_file(args.model), "DATA.csv": args.data},
+        {"--report": None if args.no_report else args.report, "--out": args.out,
+         "--summary-csv": args.summary_csv},
+        force=getattr(args, "force", False),
+    )
+    model, net, desc = load_model(args.model, trust_pickle=args.trust_pickle, warn=warn)
     chunk_size = _stream_chunk_size(args)
     if chunk_size is not None:
         return _unwrap_streamed(args, model, net, desc, chunk_size)
@@ -118,13 +131,8 @@ def run(args: argparse.Namespace) -> int:
                             subtitle=f"{desc} on {args.data}")
             report.add_overview(model, X, y, data_name=args.data, metrics=metrics)
             analysis_sections(report, net, regions, X, y_enc, top=args.top)
-            from glassnet.cli import _report
-
-            _report.validation_sections(report, args, model=model, net=net, X=X, y_enc=y_enc,
-                                        rows_note=f"All {len(X):,} rows of {args.data}.")
             report.add_versions(command=command_line(args._argv))
             report_path = report.save(args.report)
-            _report.finish(report, args, report_path)
         bar.done()
     return _print_unwrap_result(args, desc, net, regions, report_path)
 
