@@ -335,3 +335,18 @@ def test_report_bounded_when_every_row_is_its_own_region():
     assert "uniform random sample of 1,500 of the 12,000 rows (seed 3)" in caveats
     assert "a uniform random sample of 1500 of the 12000 rows" in _section_text(
         html, "boundary-distance")
+
+
+def test_repr_html_of_notebook_objects(data):
+    from glassnet import RegionMerger, RegionPruner
+
+    net, X, y, regions = data
+    html = regions._repr_html_()
+    assert "Regions" in html and f"{len(regions):,}" in html and "<script" not in html
+    assert f"{regions.n_samples:,}" in html
+    merger = RegionMerger(net, n_regions=3, min_count=5).fit(X, y)
+    mh = merger._repr_html_()
+    assert "RegionMerger" in mh and "regions kept" in mh
+    counts = np.bincount(merger.merged_labels_)
+    assert f"<td class=n>{counts[0]:,}</td>" in mh
+    assert "RegionPruner (not fitted)" in RegionPruner(net)._repr_html_()

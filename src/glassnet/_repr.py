@@ -93,3 +93,80 @@ def html_summary(
             parts.append(f"<div>first {max_rows} of {len(table):,} rows</div>")
     parts.append("</div>")
     return "".join(parts)
+
+
+# ---------------------------------------------------------------------- per-type summaries
+def repr_html(obj: Any) -> str:
+    """The notebook summary of any glassnet object; every ``_repr_html_`` calls this."""
+    name = type(obj).__name__
+    try:
+        builder = _BUILDERS.get(name)
+        if builder is None:
+            for base in type(obj).__mro__[1:]:
+                builder = _BUILDERS.get(base.__name__)
+                if builder is not None:
+                    break
+        if builder is not None:
+            return builder(obj)
+    except (AttributeError, ValueError, TypeError, KeyError):
+        pass  # an unfitted or partial object: fall back to its plain repr
+    return f"<pre>{html.escape(repr(obj))}</pre>"
+
+
+def _regions(r: Any) -> str:
+    net = r.network
+    arch = " → ".join(str(s) for s in (net.n_features, *net.hidden_sizes, net.n_outputs))
+    items = {
+        "network": f"{arch} ({net.output})",
+        "rows": int(r.n_samples),
+        "activation regions": len(r),
+        "regions with one row": int((r.counts == 1).sum()),
+        "regions covering 50% / 95% of rows":
+            f"{r.n_regions_covering(0.5):,} / {r.n_regions_covering(0.95):,}",
+        "largest region share": float(r.shares.max()) if len(r) else 0.0,
+        "certificate max |LLM − network|": float(r.max_abs_error),
+    }
+    top = pd.DataFrame({"region": np.arange(min(len(r), 5)), "rows": r.counts[:5],
+                        "share": r.shares[:5]})
+    return html_summary("Regions", items, top, max_rows=5)
+
+
+def _piecewise(est: Any) -> str:
+    if not hasattr(est, "n_regions_"):
+        return html_summary(f"{type(est).__name__} (not fitted)", {})
+    items = {"task": est.task_, "regions kept": int(est.n_regions_),
+             "activation regions (training)": len(est.regions_)}
+    chosen = getattr(est, "cv_n_regions_", None)
+    if chosen is not None:
+        items["count chosen by cross-validation"] = int(chosen)
+        if int(chosen) != int(est.n_regions_):
+            items["why fewer"] = "small merged regions absorbed (min_count)"
+    labels = getattr(est, "merged_labels_", None)
+    table = None
+    if labels is not None:
+        counts = np.bincount(np.asarray(labels), minlength=int(est.n_regions_))
+        table = pd.DataFrame({"region": np.arange(counts.size), "training rows": counts})
+    return html_summary(type(est).__name__, items, table, max_rows=6)
+
+
+def _mlm(m: Any) -> str:
+    if not hasattr(m, "n_epics_"):
+        return html_summary("MixtureOfLinearModels (not fitted)", {})
+    items = {"task": m.task_, "cells": int(getattr(m, "n_cells_", 0) or 0),
+             "EPICs": int(m.n_epics_)}
+    summary = m.summary()
+    keep = [c for c in summary.columns if c in ("epic", "count", "share", "fidelity_rmse",
+                                                 "rmse", "auc")]
+    return html_summary("MixtureOfLinearModels", items, summary[keep or summary.columns[:4]],
+                        max_rows=6)
+
+
+def _l1path(p: Any) -> str:
+    items = {"penalties tried": len(p.table_), "metric": str(p.metric_).upper(),
+             "scored on": p.score_on_, "best score": p.best_score_,
+             "recommended l1_reg": p.recommended_, "tolerance": p.tolerance_}
+    return html_summary("L1Path", items, p.table_, max_rows=8)
+
+
+_BUILDERS = {"Regions": _regions, "_PiecewiseGLM": _piecewise, "RegionMerger": _piecewise,
+             "RegionPruner": _piecewise, "MixtureOfLinearModels": _mlm, "L1Path": _l1path}

@@ -779,6 +779,11 @@ class MixtureOfLinearModels(BaseEstimator):
             df = df.drop(columns="output")
         return df
 
+    def _repr_html_(self) -> str:
+        from glassnet._repr import repr_html
+
+        return repr_html(self)
+
     def summary(self) -> pd.DataFrame:
         """One row per EPIC: cells, rows, share, mean label, mean network prediction, fit.
 

@@ -356,6 +356,11 @@ class Regions:
 
         return unseen_share(self, X)
 
+    def _repr_html_(self) -> str:
+        from glassnet._repr import repr_html
+
+        return repr_html(self)
+
     def __repr__(self) -> str:
         from glassnet.fragmentation import fragmentation_caveat
 

@@ -357,6 +357,11 @@ class _PiecewiseGLM(BaseEstimator):
         return (Xa - mean) / self.x_scale_
 
     # -------------------------------------------------------------- assignment
+    def _repr_html_(self) -> str:
+        from glassnet._repr import repr_html
+
+        return repr_html(self)
+
     def apply(self, X: Any) -> np.ndarray:
         """Merged region of every row of ``X``.
 

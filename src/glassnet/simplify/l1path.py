@@ -147,6 +147,11 @@ class L1Path:
         self.figure_ = ax.figure
         return self
 
+    def _repr_html_(self) -> str:
+        from glassnet._repr import repr_html
+
+        return repr_html(self)
+
     def __repr__(self) -> str:
         return (
             f"L1Path({len(self.table_)} penalties, metric={self.metric_!r}, "
