@@ -287,3 +287,14 @@ def test_unwrap_one_hot_pipeline_on_raw_frame(frame):
     p = 1 / (1 + np.exp(-eta[:, 0]))
     assert _rel_err(p, pipe.predict_proba(df)[:, 1]) <= 1e-9
     assert regions.max_abs_error < 1e-9
+
+
+def test_column_transformer_of_scalers_is_folded_into_raw_rows(data):
+    X, y, _ = data
+    ct = ColumnTransformer([("a", MaxAbsScaler(), [2]), ("b", StandardScaler(with_std=False), [0])],
+                           remainder="drop")  # column 1 dropped, columns reordered
+    pipe = _fit(make_pipeline(ct, _mlpc((5,), max_iter=60)), X, y)
+    net = as_network(pipe)
+    assert net.n_features == 3 and input_encoder(pipe) is None
+    assert _rel_err(net.predict_output(X)[:, 0], pipe.predict_proba(X)[:, 1]) <= 1e-9
+    assert not np.any(net.weights[0][:, 1])  # the dropped column has no influence
