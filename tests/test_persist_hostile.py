@@ -613,7 +613,7 @@ def test_inconsistent_networks_and_estimators_are_refused(files, tmp_path):
         load(_craft(files["mlp"], tmp_path / "m.glassnet", arrays={c1: W[:-1]}))
 
 
-def test_inconsistent_merger_is_refused(tmp_path):
+def test_inconsistent_merger_and_mixture_are_refused(tmp_path):
     from glassnet.datasets import make_cocircles
 
     df = make_cocircles(n_samples=300, random_state=1)
@@ -627,6 +627,24 @@ def test_inconsistent_merger_is_refused(tmp_path):
     with pytest.raises(GlassnetFormatError, match="region_to_merged_"):
         load(_craft(src, tmp_path / "b.glassnet", arrays={name: bad}))
     assert np.array_equal(load(src).predict_proba(X), merger.predict_proba(X))
+    # its standardiser, and a mixture of linear models on the same network
+    m, raw = _parts(src)
+    name = _array_of(m, _state(m["object"], ":Standardizer"), "scale_")
+    with pytest.raises(GlassnetFormatError, match="scale_"):
+        load(_craft(src, tmp_path / "s.glassnet", arrays={name: -np.load(io.BytesIO(raw[name]))}))
+    mlm = glassnet.MixtureOfLinearModels(clf, n_layer_clusters=2, clustering="kmeans",
+                                         n_perturb=5, n_epics=2, random_state=0).fit(X, y)
+    src = save(mlm, tmp_path / "mlm.glassnet")
+    m, raw = _parts(src)
+    pairs = _state(m["object"], ":MixtureOfLinearModels")
+    for field, change, match in (("epics_", lambda a: a + 2, "epics_"),
+                                 ("feature_scale_", lambda a: a * 0, "feature_scale_"),
+                                 ("_B_epic", lambda a: a[:, :, :-1], "_B_epic")):
+        name = _array_of(m, pairs, field)
+        with pytest.raises(GlassnetFormatError, match=match):
+            load(_craft(src, tmp_path / "x.glassnet",
+                        arrays={name: change(np.load(io.BytesIO(raw[name])))}))
+    assert np.array_equal(load(src).predict_proba(X), mlm.predict_proba(X))
 
 
 # ====================================================================== 4. safe save

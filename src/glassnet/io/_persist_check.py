@@ -155,11 +155,51 @@ def _check_constant(m: Any) -> None:
 
 
 def _check_mlm(m: Any) -> None:
-    net = vars(m).get("network")
     from glassnet.estimators import ReluNetClassifier, ReluNetRegressor
 
+    d = vars(m)
+    net = d.get("network")
     _need(net is None or isinstance(net, (ReluNetwork, ReluNetClassifier, ReluNetRegressor)),
           f"network is a {type(net).__name__}")
+    if "cells_" not in d:
+        return
+    from sklearn.cluster import KMeans
+    from sklearn.mixture import GaussianMixture
+
+    F, L, E = m.n_features_in_, m.n_layers_, m.n_epics_
+    _need(all(type(v) is int and v >= 1 for v in (F, L, E)),
+          "n_features_in_, n_layers_ and n_epics_ must be positive integers")
+    _need(isinstance(m.layer_clusterers_, list) and len(m.layer_clusterers_) == L
+          and all(isinstance(c, (KMeans, GaussianMixture)) for c in m.layer_clusterers_),
+          f"layer_clusterers_ is not {L} KMeans/GaussianMixture models")
+    cells = _array(m.cells_, "cells_", 2, "iu", (None, L))
+    C = cells.shape[0]
+    epics = _array(m.epics_, "epics_", 1, "iu", (C,))
+    _need(epics.size == 0 or (0 <= int(epics.min()) and int(epics.max()) < E),
+          "epics_ points outside the epics")
+    _array(m.cell_counts_, "cell_counts_", 1, "iu", (C,))
+    scale = _array(m.feature_scale_, "feature_scale_", 1, "f", (F,))
+    _need(bool((scale > 0).all()), "feature_scale_ has non-positive entries")
+    _array(m.feature_mean_, "feature_mean_", 1, "f", (F,))
+    _array(m._cell_means, "_cell_means", 2, "f", (C, F))
+    _array(m._cell_prec, "_cell_prec", 3, "f", (C, F, F))
+    b_cell = _array(m._B_cell, "_B_cell", 3, "f", (C, None, F + 1))
+    _array(m._B_epic, "_B_epic", 3, "f", (E, b_cell.shape[1], F + 1))
+
+
+def _check_l1path(p: Any) -> None:
+    from glassnet.estimators import ReluNetClassifier, ReluNetRegressor
+
+    ests = vars(p).get("estimators_", [])
+    _need(isinstance(ests, list) and all(isinstance(e, (ReluNetClassifier, ReluNetRegressor))
+                                         for e in ests),
+          "estimators_ is not a list of glassnet estimators")
+
+
+def _check_standardizer(s: Any) -> None:
+    mean = _array(vars(s).get("mean_"), "mean_", 1)
+    scale = _array(vars(s).get("scale_"), "scale_", 1, shape=mean.shape)
+    _need(bool((scale > 0).all()), "scale_ has non-positive entries")
 
 
 def _check_mlp(m: Any) -> None:
@@ -208,6 +248,8 @@ _CHECKS: dict[str, Callable[[Any], None]] = {
     "glassnet.simplify.prune:RegionPruner": _check_piecewise,
     "glassnet.simplify._common:ConstantModel": _check_constant,
     "glassnet.mlm:MixtureOfLinearModels": _check_mlm,
+    "glassnet.simplify.l1path:L1Path": _check_l1path,
+    "glassnet.simplify._glm:Standardizer": _check_standardizer,
     "glassnet.partition:Partition2D": _check_partition,
     "sklearn.pipeline:Pipeline": _check_pipeline,
     "sklearn.neural_network._multilayer_perceptron:MLPClassifier": _check_mlp,
