@@ -22,7 +22,6 @@ CLASSES: tuple[str, ...] = (
     "glassnet.estimators:ReluNetClassifier",
     "glassnet.estimators:ReluNetRegressor",
     "glassnet.simplify.merge:RegionMerger",
-    "glassnet.simplify.merge:_Hierarchy",
     "glassnet.simplify._ward:Hierarchy",
     "glassnet.simplify._glm:Standardizer",
     "glassnet._estimator_inputs:InputEncoder",
