@@ -190,6 +190,8 @@ def test_torch_hooks_odd_dtypes_and_flatten_rows_refused():
         glassnet.ReluNetwork.from_torch(nn.Sequential(nn.Linear(3, 2)).half())
     with pytest.raises(TypeError, match="start_dim"):
         glassnet.ReluNetwork.from_torch(nn.Sequential(nn.Flatten(0), nn.Linear(3, 1)))
+    with pytest.raises(TypeError, match="meta"):  # torch raised NotImplementedError here
+        glassnet.ReluNetwork.from_torch(nn.Sequential(nn.Linear(3, 2, device="meta")))
     del torch
 
 

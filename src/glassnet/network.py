@@ -501,7 +501,8 @@ class ReluNetwork:
 
     def __repr__(self) -> str:
         sizes = " -> ".join(str(s) for s in (self.n_features, *self.hidden_sizes, self.n_outputs))
-        groups = "" if self._feature_groups is None else f", {len(self._feature_groups)} groups"
+        n = len(self._feature_groups or ())
+        groups = "" if self._feature_groups is None else f", {n} group{'' if n == 1 else 's'}"
         return f"ReluNetwork({sizes}, output={self._output!r}{groups})"
 
 

@@ -191,6 +191,11 @@ def _np(t: Any, where: str = "a tensor") -> np.ndarray:
             f"{where} holds {t.dtype} parameters; convert the module with module.float() or "
             "module.double() first (the import is checked against the module's own output)."
         )
+    if t.is_meta or t.layout != torch.strided:
+        raise TypeError(
+            f"{where} holds {'meta' if t.is_meta else str(t.layout)} tensors without readable "
+            "dense values; load the weights (or call .to_dense()) first."
+        )
     return t.detach().cpu().double().numpy().copy()
 
 
