@@ -524,3 +524,21 @@ def test_dropout_in_training_mode_is_refused(rng):
     data = make_model(nodes, [*inits, evalm], 3).SerializeToString()
     X = rng.normal(size=(20, 3))
     np.testing.assert_allclose(from_onnx(data).forward(X), ort_run(data, X), rtol=1e-4, atol=1e-5)
+
+
+def test_probe_check_without_onnxruntime_uses_the_reference_evaluator(rng, monkeypatch):
+    import sys
+
+    import glassnet.io._onnx as imp
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime -> ImportError
+    nodes = [helper.make_node("Gemm", ["x", "W0", "b0"], ["y"], alpha=3.0, transB=1)]
+    model = make_model(nodes, [tensor("W0", rng.normal(size=(2, 3))),
+                               tensor("b0", rng.normal(size=2))], 3)
+    net = from_onnx(model.SerializeToString())  # verified by onnx.reference
+    real_attr = imp._Importer._attr
+    monkeypatch.setattr(imp._Importer, "_attr", lambda self, k, name, default: (
+        default if name == "alpha" else real_attr(self, k, name, default)))
+    with pytest.raises(glassnet_io.ImportMismatchError):
+        from_onnx(model.SerializeToString())
+    assert net.n_features == 3
