@@ -368,3 +368,21 @@ def test_every_listed_scikit_learn_class_round_trips(tmp_path):
         for g, w in zip(got if isinstance(got, tuple) else (got,),
                         want if isinstance(want, tuple) else (want,), strict=True):
             assert np.array_equal(g, w), type(obj).__name__
+
+
+def test_explicit_encoders_cover_every_attribute():
+    """ReluNetwork and Regions are saved field by field: a new attribute must be added there.
+
+    Every other class is saved through its whole state, so it needs no such list.
+    """
+    from glassnet.io._persist import _REGION_FIELDS, _network_state
+
+    net = ReluNetwork([np.eye(2)], [np.zeros(2)], feature_names=["a", "b"],
+                      feature_groups={"g": ["a", "b"]})
+    derived = {"_Wt"}  # the transposed weights, rebuilt by the constructor
+    stored = {"_W", "_b", "_output", "_feature_names", "_feature_groups"}
+    assert set(ReluNetwork.__slots__) == stored | derived
+    assert set(_network_state(net)) == {"weights", "biases", "output", "feature_names",
+                                        "feature_groups"}
+    r = unwrap(net, np.random.default_rng(0).normal(size=(20, 2)))
+    assert set(vars(r)) == {*_REGION_FIELDS, "network", "feature_names", "_lookup"}
