@@ -210,6 +210,13 @@ def test_a_callable_cannot_reach_an_estimator_attribute(files, tmp_path):
 
         with pytest.raises(GlassnetFormatError, match="out_activation_"):
             load(_craft(files["mlp"], tmp_path / "x.glassnet", edit=edit))
+    # a type (callable) in the loss, or in any attribute that is not a dtype
+    for key in ("loss", "solver"):
+        def edit(m, key=key):
+            _set(_state(m["object"], ":MLPClassifier"), key, {"__type__": "numpy:float64"})
+
+        with pytest.raises(GlassnetFormatError, match=key):
+            load(_craft(files["mlp"], tmp_path / "x.glassnet", edit=edit))
     # a function transformer never loads, whatever it would call
     def add_ft(m):
         m["object"] = {"__object__": "sklearn.pipeline:Pipeline", "state": {"__dict__": [

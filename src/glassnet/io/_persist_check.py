@@ -203,10 +203,11 @@ def _check_standardizer(s: Any) -> None:
 
 
 def _check_mlp(m: Any) -> None:
-    from sklearn.neural_network._base import ACTIVATIONS
+    from sklearn.neural_network._base import ACTIVATIONS, LOSS_FUNCTIONS
 
     d = vars(m)
     _need(d.get("activation") in ACTIVATIONS, "activation is not a known activation")
+    _need(d.get("loss") in LOSS_FUNCTIONS, "loss is not a known loss name")
     if "coefs_" in d:
         _need(d.get("out_activation_") in ACTIVATIONS, "out_activation_ is not known")
         coefs, ints = m.coefs_, m.intercepts_
@@ -262,6 +263,11 @@ def check_object(path: str, obj: Any) -> None:
     """Run the generic bounds and the class's own consistency checks on a loaded object."""
     d = getattr(obj, "__dict__", None)
     if isinstance(d, dict):
+        for k, v in d.items():
+            # the listed value types only make numbers, but even so a type is accepted
+            # only where a dtype is expected, never where code would call it
+            if isinstance(v, type) and not (k == "dtype" or k.endswith("_dtype")):
+                raise ValueError(f"{k} holds the type {v.__name__}")
         n_jobs = d.get("n_jobs")
         _need(n_jobs is None or (type(n_jobs) is int and 1 <= abs(n_jobs) <= _MAX_JOBS),
               f"n_jobs={n_jobs!r} is out of range")
