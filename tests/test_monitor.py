@@ -1,6 +1,7 @@
 """region_stability: PSI against direct computations, shift detection, streaming, bounds."""
 
 import time
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -57,10 +58,10 @@ def test_psi_matches_direct_computation(setup):
     pat_ref = [tuple(r) for r in net.activation_patterns(X_ref).astype(int)]
     pat_new = [tuple(r) for r in net.activation_patterns(X_shift).astype(int)]
     cats = sorted(set(pat_ref))
-    n_of = {c: pat_ref.count(c) for c in cats}
+    n_of, m_of = Counter(pat_ref), Counter(pat_new)
     # leave-one-out: a reference row alone in its region counts as unseen
     ce = [n_of[c] if n_of[c] > 1 else 0 for c in cats] + [0, sum(v == 1 for v in n_of.values())]
-    ca = [pat_new.count(c) for c in cats] + [0, sum(p not in n_of for p in pat_new)]
+    ca = [m_of[c] for c in cats] + [0, sum(p not in n_of for p in pat_new)]
     got = res.summary.set_index("check").loc["region PSI (raw activation regions)", "value"]
     # order of buckets does not change a PSI, so compare as multisets of (e, a) pairs
     tab = res.regions
@@ -68,7 +69,7 @@ def test_psi_matches_direct_computation(setup):
     want = sorted(zip(ce, ca, strict=True))
     assert pairs == want
     assert got == pytest.approx(_direct_psi(ce, ca), rel=1e-10)
-    unseen = sum(p not in set(pat_ref) for p in pat_new) / len(pat_new)
+    unseen = sum(p not in n_of for p in pat_new) / len(pat_new)
     row = res.summary.set_index("check").loc["share of new rows in unseen regions"]
     assert row["value"] == pytest.approx(unseen)
 
@@ -141,3 +142,27 @@ def test_many_regions_bounded():
     # nearly every new pattern is unseen, and Good-Turing expected as much: not flagged
     row = res.summary.set_index("check").loc["share of new rows in unseen regions"]
     assert row["value"] > 0.9 and row["status"] == "stable"
+
+
+def test_cli_monitor_report_and_exit_code(setup, tmp_path):
+    from glassnet.cli import main
+    from glassnet.io import save
+
+    net, X_ref, X_same, X_shift, rng = setup
+    save(net, tmp_path / "model.glassnet")
+    p = net.predict_output(X_ref)[:, 0]
+    ref = pd.DataFrame(X_ref, columns=list("abcd")).assign(y=(rng.random(len(p)) < p) * 1)
+    ref.to_csv(tmp_path / "ref.csv", index=False)
+    pd.DataFrame(X_same, columns=list("abcd")).to_csv(tmp_path / "same.csv", index=False)
+    pd.DataFrame(X_shift, columns=list("abcd")).to_csv(tmp_path / "new.csv", index=False)
+    report = tmp_path / "monitor.html"
+    args = [str(tmp_path / "model.glassnet"), str(tmp_path / "ref.csv")]
+    assert main(["monitor", "-q", *args, str(tmp_path / "same.csv"), "--target", "y",
+                 "--report", str(report), "--fail-on", "act"]) == 0
+    assert main(["monitor", "-q", *args, str(tmp_path / "new.csv"), "--target", "y",
+                 "--report", str(report), "--fail-on", "act", "--force"]) == 3
+    html = report.read_text()
+    assert 'data-section="stability"' in html and "ACT" in html
+    assert "below 0.1 stable, 0.1 to 0.25 watch, above 0.25 act" in html
+    assert main(["monitor", "-q", *args, str(tmp_path / "new.csv"), "--thresholds", "0.3,0.2",
+                 "--no-report"]) == 2

@@ -49,12 +49,17 @@ class ROCDisplay:
         self.auc, self.ks, self.ks_point = float(auc), float(ks), ks_point
 
     @classmethod
-    def from_result(cls, result: Any, ax: Any = None) -> ROCDisplay:
+    def from_result(cls, result: Any, ax: Any = None, *, max_points: int = 2000) -> ROCDisplay:
+        """At most ``max_points`` vertices of the curve are drawn (evenly spaced)."""
         if result.roc is None:
             raise ValueError("No ROC curve: the outcomes hold one class only.")
         fpr, tpr = result.roc["fpr"].to_numpy(), result.roc["tpr"].to_numpy()
         k = int(np.argmax(tpr - fpr))
-        return cls(fpr, tpr, result["AUC"], result["KS"], (fpr[k], tpr[k])).plot(ax)
+        ks_point = (fpr[k], tpr[k])
+        if fpr.size > max_points:  # draw time bounded; the ends and the KS point are kept
+            keep = np.unique(np.r_[np.linspace(0, fpr.size - 1, max_points).astype(int), k])
+            fpr, tpr = fpr[keep], tpr[keep]
+        return cls(fpr, tpr, result["AUC"], result["KS"], ks_point).plot(ax)
 
     @classmethod
     def from_predictions(cls, y: Any, score: Any, ax: Any = None) -> ROCDisplay:
