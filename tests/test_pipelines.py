@@ -8,6 +8,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
@@ -298,3 +300,43 @@ def test_column_transformer_of_scalers_is_folded_into_raw_rows(data):
     assert net.n_features == 3 and input_encoder(pipe) is None
     assert _rel_err(net.predict_output(X)[:, 0], pipe.predict_proba(X)[:, 1]) <= 1e-9
     assert not np.any(net.weights[0][:, 1])  # the dropped column has no influence
+
+
+# ------------------------------------------------------------------ hypothesis: random pipelines
+SCALER_FACTORIES = [
+    lambda d: StandardScaler(with_mean=d.draw(st.booleans()), with_std=d.draw(st.booleans())),
+    lambda d: MinMaxScaler(feature_range=(d.draw(st.floats(-5, 0)), d.draw(st.floats(0.5, 5)))),
+    lambda d: RobustScaler(with_centering=d.draw(st.booleans()),
+                           with_scaling=d.draw(st.booleans()),
+                           unit_variance=d.draw(st.booleans())),
+    lambda d: MaxAbsScaler(),
+]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_random_scaler_pipelines_exact_near_region_boundaries(data):
+    seed = data.draw(st.integers(0, 2**16))
+    rng = np.random.default_rng(seed)
+    d = data.draw(st.integers(1, 4))
+    scale = 10.0 ** data.draw(st.integers(-3, 4))
+    X = (rng.normal(size=(60, d)) + rng.normal(size=d) * 3) * scale
+    y = (X[:, 0] > np.median(X[:, 0])).astype(int)
+    steps = [data.draw(st.sampled_from(SCALER_FACTORIES))(data)
+             for _ in range(data.draw(st.integers(1, 2)))]
+    pipe = _fit(make_pipeline(*steps, _mlpc((5, 3), max_iter=15)), X, y)
+    net = from_sklearn(pipe)
+    # rows moved onto (and just past) a first-layer boundary of the imported network
+    W, b = net.weights[0], net.biases[0]
+    j = data.draw(st.integers(0, W.shape[0] - 1))
+    if np.any(W[j]):
+        z = X @ W[j] + b[j]
+        on_boundary = X - np.outer(z / (W[j] @ W[j]), W[j])
+        X = np.vstack([X, on_boundary, on_boundary + 1e-9 * scale * W[j] / np.linalg.norm(W[j])])
+    regions = unwrap(net, X)
+    lab = regions.labels
+    eta = np.einsum("nkd,nd->nk", regions.coef[lab], X) + regions.intercept[lab]
+    p_llm = 1 / (1 + np.exp(-eta[:, 0]))
+    p_pipe = pipe.predict_proba(X)[:, 1]
+    assert _rel_err(net.predict_output(X)[:, 0], p_pipe) <= 1e-9
+    assert _rel_err(p_llm, p_pipe) <= 1e-9
