@@ -350,3 +350,41 @@ def test_repr_html_of_notebook_objects(data):
     counts = np.bincount(merger.merged_labels_)
     assert f"<td class=n>{counts[0]:,}</td>" in mh
     assert "RegionPruner (not fitted)" in RegionPruner(net)._repr_html_()
+
+
+@pytest.mark.slow
+def test_cli_carries_provenance_and_validation_sections(tmp_path):
+    """train writes provenance.json; unwrap and simplify reports carry it, with outcomes,
+    fidelity, caveats (the training file is recognised) and the per-decision appendix."""
+    import json
+
+    from glassnet.cli import main
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = (X[:, 0] + 0.5 * X[:, 1] + 0.3 * rng.normal(size=300) > 0).astype(int)
+    data = tmp_path / "credit.csv"
+    pd.DataFrame(X, columns=["a", "b", "c"]).assign(default=y).to_csv(data, index=False)
+    out = tmp_path / "model"
+    assert main(["train", "-q", str(data), "--target", "default", "--hidden", "4",
+                 "--epochs", "3", "--seed", "5", "--out", str(out)]) == 0
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["split"]["seed"] == 5 and prov["split"]["test rows"] == 60
+    assert prov["data"]["rows"] == 300 and len(prov["data"]["sha256"]) == 64
+    assert set(prov["metrics"]) == {"train", "test"}
+    train_html = (out / "report.html").read_text()
+    assert "Test rows: held out before training" in _section_text(train_html, "outcomes")
+    rep = tmp_path / "unwrap.html"
+    assert main(["unwrap", "-q", str(out), str(data), "--target", "default",
+                 "--report", str(rep), "--explain-rows", "3,7"]) == 0
+    html = rep.read_text()
+    assert "0.2" in _section_text(html, "provenance")
+    assert "include its 240 training rows" in _section_text(html, "caveats")
+    assert "Row 3" in _section_text(html, "explanations")
+    rep2 = tmp_path / "prune.html"
+    assert main(["simplify", "-q", str(out), str(data), "--target", "default", "--method",
+                 "prune", "--n-regions", "2", "--report", str(rep2)]) == 0
+    fid = _section_text(rep2.read_text(), "fidelity")
+    assert "decision agreement" in fid and "pruned regions" in fid
+    assert main(["unwrap", "-q", str(out), str(data), "--explain-rows", "300",
+                 "--report", str(tmp_path / "x.html")]) == 2
