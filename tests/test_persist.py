@@ -299,7 +299,7 @@ def test_feature_groups_and_categorical_estimators_round_trip(tmp_path):
     # fitted attribute comes back, and the predictions are bit for bit the same
     X = pd.DataFrame({"age": rng.normal(40, 10, 150),
                       "job": rng.choice(["clerk", "nurse", "pilot"], 150)})
-    y = (X["age"] > 40).to_numpy().astype(int)
+    y = np.where(X["age"] > 40, "good", "bad").astype(object)  # classes_ of object dtype
     clf = glassnet.ReluNetClassifier((5,), max_epochs=3, random_state=0,
                                      categorical_features=["job"]).fit(X, y)
     back = load(save(clf, tmp_path / "c.glassnet"))
@@ -309,6 +309,7 @@ def test_feature_groups_and_categorical_estimators_round_trip(tmp_path):
     assert back.network_.feature_groups == clf.network_.feature_groups
     assert set(vars(back)) == set(vars(clf))
     assert np.array_equal(back.predict_proba(X), clf.predict_proba(X))
+    assert list(back.predict(X)) == list(clf.predict(X)) and back.classes_.dtype == object
     unseen = X.assign(job=["astronaut"] * len(X))  # unknown category: same handling
     assert np.array_equal(back.predict_proba(unseen), clf.predict_proba(unseen))
 

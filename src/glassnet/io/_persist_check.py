@@ -99,7 +99,7 @@ def _check_glassnet_estimator(est: Any) -> None:
                 _array(d[name], name, 1, "f", (net.n_features,))
         classes = vars(est).get("classes_")
         if classes is not None:
-            _array(classes, "classes_", 1, "biufUS", finite=False)
+            _array(classes, "classes_", 1, "biufUSO", finite=False)
             n_out = net.n_outputs
             _need(n_out == len(classes) or (n_out == 1 and len(classes) == 2),
                   f"{len(classes)} classes for a network with {n_out} outputs")
