@@ -25,6 +25,9 @@ def test_flip_radius_of_a_linear_rule_in_std_units():
     np.testing.assert_allclose(d_raw, np.abs(X[:, 0] - 0.5), atol=1e-7)
     d_std = D.worst_case_flip(net, X)
     np.testing.assert_allclose(d_std, np.abs(X[:, 0] - 0.5) / X[:, 0].std(), atol=1e-7)
+    # searching only within a radius: the same distances inside it, inf beyond
+    d_r = D.worst_case_flip(net, X, radius=0.3)
+    np.testing.assert_allclose(d_r, np.where(d_std <= 0.3, d_std, np.inf), atol=1e-7)
 
 
 def test_exact_radius_verified_by_forward_passes_and_dense_sampling():

@@ -61,6 +61,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--exact-rows", type=int, default=50,
                    help="held-out rows given the exact worst-case flip radius (one MILP each; "
                    "0 to skip; default 50)")
+    p.add_argument("--exact-time-limit", type=float, default=20.0,
+                   help="seconds per exact MILP; rows that run out are left out and counted "
+                   "(default 20)")
     p.add_argument("--test-size", type=TEST_SIZE, default=0.2,
                    help="share of rows held out (default 0.2)")
     p.add_argument("--seed", type=SEED, default=0, help="random seed (default 0)")
@@ -119,7 +122,9 @@ def run(args: argparse.Namespace) -> int:
         report, net, X_tr, y_tr, X_te, y_te, sections=sections,
         protected=None if groups is None else groups[i_te],
         reference_group=_group_value(groups, args.reference_group),
-        slice_features=slice_features, exact_rows=args.exact_rows, random_state=args.seed,
+        slice_features=slice_features, exact_rows=args.exact_rows,
+        exact_time_limit=args.exact_time_limit if args.exact_time_limit > 0 else None,
+        random_state=args.seed,
     )
     report.add_versions(command=command_line(getattr(args, "_argv", None)))
     path = report.save(args.report)
