@@ -72,7 +72,7 @@ class _BaseReluNet(BaseEstimator):
         categorical_features: Any = None,
         l1_reg: float = 0.0,
         learning_rate: float = 1e-3,
-        batch_size: int = 500,
+        batch_size: int = 100,
         max_epochs: int = 500,
         validation_fraction: float = 0.1,
         n_iter_no_change: int | None = 20,
@@ -433,8 +433,9 @@ class ReluNetClassifier(ClassifierMixin, _BaseReluNet):
         regions (see :func:`glassnet.l1_path`).
     learning_rate : float, default=1e-3
         Adam's step size.
-    batch_size : int, default=500
-        Rows per mini-batch (capped at the number of training rows).
+    batch_size : int, default=100
+        Rows per mini-batch (capped at the number of training rows). Chosen on validation
+        rows carved from TaiwanCredit's training rows (docs/training.md).
     max_epochs : int, default=500
         Maximum passes over the training rows.
     validation_fraction : float, default=0.1
