@@ -82,7 +82,7 @@ def _fixed_batch(imp: Any) -> int | None:
 
 
 def _feed_shape(imp: Any, d: int) -> tuple[int, ...]:
-    from glassnet.io._onnx import _input_shape, _prod
+    from glassnet.io._onnx_fold import _input_shape, _prod
 
     shape = _input_shape(imp.input)
     if shape is not None and _prod(shape) == d:
