@@ -205,6 +205,8 @@ class Report(RegionSections, ValidationSections):
             self.add_versions()
             sections = list(self._sections)
             self._sections.pop()
+        # provenance heads the document whatever order the sections were added in
+        sections.sort(key=lambda s: s.key != "provenance")
         return _html.page(self.title, self.subtitle, [(s.key, s.title, s.body) for s in sections])
 
     def save(self, path: str | os.PathLike[str]) -> Path:

@@ -86,10 +86,12 @@ def fmt(v: Any) -> str:
         if v == 0:
             return "0"
         a = abs(v)
+        if v.is_integer() and a < 1e15:  # counts held as floats: 2,154 like the integers
+            return f"{int(v):,}"
         if a >= 1e15 or a < 1e-3:
             return f"{v:.3e}"
         if a >= 1e4:
-            return f"{v:,.0f}" if v.is_integer() else f"{v:,.1f}"
+            return f"{v:,.1f}"
         return f"{v:.4g}"
     return str(v)
 
@@ -120,6 +122,16 @@ def wrappable(text: str) -> str:
     return "".join(out)
 
 
+_IDENTIFIERS = {"row", "region", "merged region", "band", "bin", "rank", "epic", "cell", "index",
+                "seed", "random_state"}
+
+
+def _ident(v: Any) -> str:
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return "" if v is None else str(v)
+
+
 def table(frame: Any, caption: str | None = None, max_rows: int = 100,
           max_columns: int = MAX_COLUMNS) -> str:
     """An HTML table; more than ``max_rows`` rows are cut (a note says so) and more than
@@ -133,6 +145,8 @@ def table(frame: Any, caption: str | None = None, max_rows: int = 100,
         df = df.head(max_rows)
     numeric = [pd.api.types.is_numeric_dtype(df.iloc[:, j])
                and not pd.api.types.is_bool_dtype(df.iloc[:, j]) for j in range(df.shape[1])]
+    # identifiers (row labels, region numbers) print as they are: row 20553, not 20,553
+    ident = [str(c).strip().lower() in _IDENTIFIERS for c in df.columns]
     ncol = df.shape[1]
     blocks = [list(range(ncol))]
     if ncol > max_columns:
@@ -144,7 +158,8 @@ def table(frame: Any, caption: str | None = None, max_rows: int = 100,
         head = "".join(f'<th{" class=num" if numeric[j] else ""}>'
                        f"{wrappable(str(df.columns[j]))}</th>" for j in cols)
         body = "".join(
-            "<tr>" + "".join(f'<td class=num>{esc(cell(row[j]))}</td>' if numeric[j]
+            "<tr>" + "".join(f'<td class=num>{esc(_ident(row[j]) if ident[j] else cell(row[j]))}'
+                             "</td>" if numeric[j]
                              else f"<td>{wrappable(cell(row[j]))}</td>"
                              for j in cols) + "</tr>"
             for row in rows

@@ -263,10 +263,12 @@ class RegionSections:
             raise ValueError(f"output must be in [0, {k}); got {output}.")
         d = len(regions.feature_names)
         Xs, used = self._row_sample(X)
-        # one panel per row, full width: 25 feature names stay readable under each
-        width = min(16.0, max(8.0, 0.42 * d + 2.5))
-        fig = _new_figure(width, 8.4)
-        ax1, ax2 = fig.subplots(2, 1)
+        if d > 8:  # one panel per row, full width: 25 feature names stay readable under each
+            fig = _new_figure(min(16.0, max(8.0, 0.42 * d + 2.5)), 8.4)
+            ax1, ax2 = fig.subplots(2, 1)
+        else:
+            fig = _new_figure(11.0, 4.2)
+            ax1, ax2 = fig.subplots(1, 2)
         CoefficientParallelDisplay.from_regions(regions, top=top, output=output, ax=ax1,
                                                 legend=top <= 10)
         CoefficientViolinDisplay.from_regions(regions, Xs, output=output, ax=ax2)
@@ -283,7 +285,9 @@ class RegionSections:
         if X is not None and max_profiles > 0:
             m = min(d, max_profiles)
             # the most important features first, not the first ones in file order
-            imp = feature_importance(regions)
+            # ranked on standardised inputs (coef x feature std), so a feature in large
+            # units with a small coefficient is not ranked last for its units alone
+            imp = feature_importance(regions, Xs, standardize=True)
             col = "importance" if "importance" in imp.columns else imp.columns[-1]
             imp = imp.sort_values(col, ascending=False)
             ranked = [str(f) for f in (imp["feature"] if "feature" in imp.columns
@@ -300,7 +304,8 @@ class RegionSections:
             for ax in axes[len(order):]:
                 ax.set_visible(False)
             pfig.set_layout_engine("constrained")
-            shown = "" if m == d else f" ({m} most important of {d} features)"
+            shown = "" if m == d else (f" ({m} most important of {d} features, by "
+                                       "standardised importance)")
             parts.append("<h3>LLM profiles</h3>" + self._figure(
                 pfig, f"Each region's linear effect over its own range of the feature{shown}.",
                 alt="LLM profiles"))
