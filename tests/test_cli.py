@@ -265,7 +265,7 @@ def test_unwrap_streaming_auto_2d_regression_and_errors(csvs, tmp_path, capsys):
     df.to_csv(tmp_path / "late.csv", index=False)
     code, _, err = run(capsys, "unwrap", tmp_path / "two.skops", tmp_path / "late.csv",
                        "--target", "label", "--chunk-size", "100")
-    assert_bad_input(code, err, "'b'", "data rows 201-300", "not numeric")
+    assert_bad_input(code, err, "'b'", "data row 251", "not numeric", "'unknown'")
     code, _, err = run(capsys, "unwrap", tmp_path / "two.skops", csvs / "two.csv",
                        "--target", "nope", "--chunk-size", "10")
     assert_bad_input(code, err, "target column 'nope'")
@@ -468,7 +468,7 @@ def test_bad_files_and_options(trained, csvs, tmp_path, capsys):
     assert_bad_input(code, err, "invalid choice")
     (tmp_path / "labels.csv").write_text("a,b,c,label\n0.1,0.2,0.3,maybe\n")
     code, _, err = run(capsys, "unwrap", trained, tmp_path / "labels.csv", "--target", "label")
-    assert_bad_input(code, err, "'maybe'", "not classes")
+    assert_bad_input(code, err, "'maybe'", "data row 1", "not a class")
 
 
 def test_debug_prints_traceback(trained, csvs, capsys):

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from glassnet._csv_read import iter_chunks, read_header
+
 DEFAULT_CHUNK = 100_000
 SAMPLE_ROWS = 10_000
 
@@ -28,53 +30,36 @@ def one_line(exc: BaseException) -> str:
 
 
 def read_csv(path: str | os.PathLike[str], target: str | None = None) -> tuple[Any, Any]:
-    """Read a CSV into numeric features and an optional target column.
+    """Read a whole CSV into numeric features and an optional target column.
 
-    Raises ValueError for a missing file, a missing target column, non-numeric feature
-    columns or missing values, each naming the columns at fault.
+    Every column but ``target`` is a feature and must hold finite numbers. Refuses (with
+    ``ValueError`` naming the file, the column and the first data row at fault) exactly
+    the files :class:`CSVStream` refuses, with the same messages: see
+    :mod:`glassnet._csv_read`.
+
+    Returns
+    -------
+    X : DataFrame
+        The feature columns, float64.
+    y : Series or None
+        The target: numbers when every value is one, else the labels.
     """
-    import pandas as pd
-
     p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"data file not found: {p}")
-    try:
-        df = pd.read_csv(p)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read {p} as CSV: {one_line(exc)}") from exc
-    if df.shape[0] == 0:
-        raise ValueError(f"{p} has no data rows.")
-    df.columns = [str(c) for c in df.columns]
-    y = None
-    if target is not None:
-        if target not in df.columns:
-            raise ValueError(
-                f"target column {target!r} is not in {p.name}; its columns are "
-                f"{format_columns(df.columns)}."
-            )
-        y = df.pop(target)
-        if y.isna().any():
-            raise ValueError(
-                f"target column {target!r} has {int(y.isna().sum())} missing value(s); drop "
-                "or fill those rows first."
-            )
-    if df.shape[1] == 0:
+    names = _checked_names(p, target)
+    X, y = next(iter_chunks(p, names, target, None))
+    return X, y
+
+
+def _checked_names(p: Path, target: str | None) -> list[str]:
+    names = read_header(p)
+    if target is not None and target not in names:
+        raise ValueError(
+            f"target column {target!r} is not in {p.name}; its columns are "
+            f"{format_columns(names)}."
+        )
+    if not [c for c in names if c != target]:
         raise ValueError(f"{p.name} has no feature columns besides the target.")
-    bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
-    if bad:
-        raise ValueError(
-            f"column(s) {format_columns(bad)} in {p.name} are not numeric; encode them as "
-            "numbers (for example one-hot) before using the file."
-        )
-    nan_cols = [c for c in df.columns if df[c].isna().any()]
-    if nan_cols:
-        raise ValueError(
-            f"column(s) {format_columns(nan_cols)} in {p.name} have missing values; impute or "
-            "drop them."
-        )
-    if not np.isfinite(df.to_numpy(dtype=np.float64)).all():
-        raise ValueError(f"{p.name} holds infinite values; remove them first.")
-    return df.astype(np.float64), y
+    return names
 
 
 def format_columns(cols: Any, n: int = 8) -> str:
@@ -115,24 +100,33 @@ def task_of(net: Any) -> str:
 
 
 def encode_target(y: Any, net: Any, classes: Any, data_name: str) -> Any:
-    """Target as the network's output space expects it: 0/1 or class index, or floats."""
+    """Target as the network's output space expects it: 0/1 or class index, or floats.
+
+    Refusals name the first value at fault and its data row (``y.index + 1``), so a whole
+    file and its chunks give the same message.
+    """
     import pandas as pd
 
     if y is None:
         return None
     if task_of(net) == "regression":
-        if not pd.api.types.is_numeric_dtype(y):
-            raise ValueError(f"the target of {data_name} must be numeric for a regression model.")
-        return y.to_numpy(dtype=np.float64)
+        num = pd.to_numeric(y, errors="coerce")
+        if num.isna().any():
+            i = int(np.argmax(num.isna().to_numpy()))
+            raise ValueError(
+                f"the target of {data_name} must be numeric for a regression model: data row "
+                f"{int(y.index[i]) + 1} holds {str(y.iloc[i])[:30]!r}."
+            )
+        return num.to_numpy(dtype=np.float64)
     values = y.to_numpy()
     if classes is None:
         classes = infer_classes(values, net, data_name)
     idx = pd.Index(np.asarray(classes)).get_indexer(values)
     if (idx < 0).any():
-        unknown = pd.unique(values[idx < 0])[:5]
+        i = int(np.argmax(idx < 0))
         raise ValueError(
-            f"target value(s) {format_columns(unknown)} of {data_name} are not classes of the "
-            f"model ({format_columns(classes)})."
+            f"target value {values[i]!r} (data row {int(y.index[i]) + 1}) of {data_name} is "
+            f"not a class of the model ({format_columns(classes)})."
         )
     return idx.astype(np.float64)
 
@@ -156,8 +150,8 @@ class CSVStream:
     """Validated chunks of a CSV for :func:`glassnet.streaming.unwrap_chunks`, and the
     running statistics the report needs.
 
-    The file is read ``chunk_size`` rows at a time (tab-separated for ``.tsv``); each chunk
-    gets the checks of :func:`read_csv` (numeric, no missing or infinite values) and its
+    The file is read ``chunk_size`` rows at a time with the checks of :func:`read_csv`
+    (:func:`glassnet._csv_read.iter_chunks`: same files refused, same messages) and its
     target is encoded as the model expects. Kept while streaming, in memory independent of
     the number of rows: per-feature count/mean/std/min/max (Chan's pairwise update), the
     class counts or the target mean/std, the network's sum of squared errors (single-output
@@ -169,24 +163,10 @@ class CSVStream:
     def __init__(self, path: str | os.PathLike[str], net: Any, target: str | None,
                  classes: Any, chunk_size: int, sample_rows: int = SAMPLE_ROWS,
                  seed: int = 0) -> None:
-        import pandas as pd
-
         p = Path(path)
-        if not p.is_file():
-            raise FileNotFoundError(f"data file not found: {p}")
-        try:
-            header = pd.read_csv(p, nrows=0)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise ValueError(f"cannot read {p} as CSV: {one_line(exc)}") from exc
-        columns = [str(c) for c in header.columns]
-        if target is not None and target not in columns:
-            raise ValueError(
-                f"target column {target!r} is not in {p.name}; its columns are "
-                f"{format_columns(columns)}."
-            )
+        columns = _checked_names(p, target)
+        self.names = columns
         others = [c for c in columns if c != target]
-        if not others:
-            raise ValueError(f"{p.name} has no feature columns besides the target.")
         self.path, self.name, self.net, self.target = p, p.name, net, target
         self.features, self.ignored = select_columns(net, others, p.name)
         self.chunk_size, self.sample_rows = chunk_size, sample_rows
@@ -207,24 +187,15 @@ class CSVStream:
         self._X = np.zeros((0, d))
         self._y = np.zeros(0)
 
-    def _read(self, columns: list[str] | None) -> Any:
-        import pandas as pd
-
-        sep = "\t" if self.name.lower().endswith(".tsv") else ","
-        try:
-            with pd.read_csv(self.path, chunksize=self.chunk_size, usecols=columns,
-                             sep=sep) as reader:
-                yield from reader
-        except (UnicodeDecodeError, ValueError) as exc:  # pandas' ParserError is a ValueError
-            raise ValueError(f"cannot read {self.name} as CSV: {one_line(exc)}") from exc
+    def _read(self) -> Any:
+        """Validated ``(X, y)`` chunks of every column (see :func:`iter_chunks`)."""
+        return iter_chunks(self.path, self.names, self.target, self.chunk_size)
 
     def _scan_classes(self) -> Any:
-        """One pass over the target column alone: its distinct labels."""
+        """One validating pass over the file: the target's distinct labels."""
         import pandas as pd
 
-        seen: list[Any] = []
-        for chunk in self._read([self.target]):
-            seen.append(pd.unique(chunk.iloc[:, 0].dropna()))
+        seen = [pd.unique(y) for _, y in self._read()]
         values = np.concatenate(seen) if seen else np.zeros(0)
         return infer_classes(values, self.net, self.name)
 
@@ -232,42 +203,14 @@ class CSVStream:
         """Yield ``(X, y)`` (or ``X`` without a target) DataFrame/array chunks."""
         import pandas as pd
 
-        cols = [*self.features, *([self.target] if self.target else [])]
-        for df in self._read(cols):
-            df.columns = [str(c) for c in df.columns]
-            first, last = self.n_rows + 1, self.n_rows + len(df)
-            where = f"{self.name} (data rows {first}-{last})"
-            y = None
-            if self.target is not None:
-                y = df.pop(self.target)
-                if y.isna().any():
-                    raise ValueError(
-                        f"target column {self.target!r} has {int(y.isna().sum())} missing "
-                        f"value(s) in {where}; drop or fill those rows first."
-                    )
-            bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
-            if bad:
-                raise ValueError(
-                    f"column(s) {format_columns(bad)} in {where} are not numeric; encode them as "
-                    "numbers (for example one-hot) before using the file."
-                )
-            X = df[self.features].to_numpy(dtype=np.float64)
-            if np.isnan(X).any():
-                nan_cols = [c for c in self.features if df[c].isna().any()]
-                raise ValueError(
-                    f"column(s) {format_columns(nan_cols)} in {where} have missing values; impute "
-                    "or drop them."
-                )
-            if not np.isfinite(X).all():
-                raise ValueError(f"{where} holds infinite values; remove them first.")
+        for X_all, y in self._read():
+            X = X_all[self.features].to_numpy(dtype=np.float64)
             y_enc = None if y is None else encode_target(y, self.net, self.classes, self.name)
             self._update(X, y_enc)
             if progress is not None:
                 progress(self.n_rows)
             frame = pd.DataFrame(X, columns=self.features)
             yield frame if y_enc is None else (frame, y_enc)
-        if self.n_rows == 0:
-            raise ValueError(f"{self.path} has no data rows.")
 
     def _update(self, X: Any, y: Any) -> None:
         n_a, n_b = self.n_rows, X.shape[0]

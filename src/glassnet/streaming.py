@@ -359,11 +359,11 @@ def iter_file(
         for batch in pf.iter_batches(batch_size=chunk_size, columns=cols):
             yield batch.to_pandas()
     elif low.endswith(_CSV):
-        import pandas as pd
+        # the CLI's reader: a header without duplicates, no row longer than the header
+        # (pandas would shift it into the next column or drop fields), UTF-8 named
+        from glassnet._csv_read import iter_frames
 
-        sep = "\t" if low.endswith(".tsv") else ","
-        with pd.read_csv(path, chunksize=chunk_size, usecols=cols, sep=sep) as reader:
-            yield from reader
+        yield from iter_frames(path, chunk_size, columns=cols)
     else:
         raise ValueError(
             f"Cannot tell the format of {path!r}; use a .csv (.csv.gz, .tsv) or .parquet file, "

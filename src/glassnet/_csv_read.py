@@ -1,0 +1,333 @@
+"""One CSV reader for whole files and for chunks: same files accepted, same messages.
+
+:func:`read_header` reads the column names; :func:`iter_chunks` yields validated chunks
+(``chunk_size=None``: the whole file as one chunk). Every value that is not the target is
+a feature: it must be a finite number. A file is refused, with one ``ValueError`` naming the
+file, for: no header (empty file), duplicated column names, no data rows, a row with more
+fields than the header, a non-numeric, missing or infinite feature value, a missing target
+value, or bytes that are not UTF-8. Row problems name the column and the first data row at
+fault (rows numbered from 1 after the header).
+
+Why the results do not depend on the chunk size: every check is a per-row property, and
+the reported problem is always the first row (in file order) that has one. The fast path
+parses with pandas (features as float64, the target as text); when pandas refuses a chunk
+(a non-numeric cell, a bad row length), :func:`_first_problem` rescans the file from the
+start with Python's ``csv`` module and names the first bad row, the one pandas would have
+reached first in any chunking. A file with an encoding error and another problem may be
+refused with either message, depending on where pandas decodes.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["iter_chunks", "iter_frames", "read_header"]
+
+# pandas' default missing-value markers (pandas.read_csv ``na_values``), so the rescan
+# reads a cell as missing exactly when pandas does
+NA_VALUES = frozenset({
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+    "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+})
+_MAX_FIELD = 1 << 24  # csv's default field limit is 128 KiB; pandas has none
+
+
+def _sep(p: Path) -> str:
+    return "\t" if p.name.lower().endswith((".tsv", ".tsv.gz")) else ","
+
+
+def _not_utf8(p: Path, exc: UnicodeDecodeError) -> ValueError:
+    bad = exc.object[exc.start:exc.start + 1].hex() if exc.object else "?"
+    return ValueError(f"cannot read {p.name}: it is not UTF-8 text (byte 0x{bad}); save it "
+                      "as UTF-8 first.")
+
+
+def _open_text(p: Path) -> Any:
+    """A text handle on ``p`` (decompressed by extension, as pandas does)."""
+    from pandas.io.common import get_handle
+
+    return get_handle(p, "r", encoding="utf-8", compression="infer", errors="strict")
+
+
+def read_header(path: str | os.PathLike[str]) -> list[str]:
+    """The column names of a CSV, refused when missing or duplicated.
+
+    Empty names become ``Unnamed: i`` as pandas names them.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"data file not found: {p}")
+    try:
+        with _open_text(p) as handle:
+            first = next((row for row in _rows(handle.handle, p) if row), None)
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(p, exc) from exc
+    if first is None:
+        raise ValueError(f"{p.name} is empty: it has no header line with column names.")
+    names = [name if name != "" else f"Unnamed: {i}" for i, name in enumerate(first)]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f"{p.name} has duplicated column name(s) "
+                         f"{', '.join(repr(d) for d in dup[:5])}; give every column its own "
+                         "name.")
+    return names
+
+
+def _rows(handle: Any, p: Path) -> Iterator[list[str]]:
+    csv.field_size_limit(_MAX_FIELD)
+    try:
+        yield from csv.reader(handle, delimiter=_sep(p))
+    except csv.Error as exc:
+        raise ValueError(f"cannot read {p.name} as CSV: {exc}.") from exc
+
+
+# ---------------------------------------------------------------------- messages
+def _cell(value: str) -> str:
+    return repr(value if len(value) <= 30 else value[:27] + "...")
+
+
+def msg_extra(name: str, row: int, n_fields: int, n_names: int) -> str:
+    return (f"data row {row} of {name} has {n_fields} fields but the header has {n_names} "
+            "columns; fix or remove that row.")
+
+
+def msg_target(name: str, target: str, row: int) -> str:
+    return (f"target column {target!r} of {name} has a missing value in data row {row}; "
+            "drop or fill those rows first.")
+
+
+def msg_not_numeric(name: str, col: str, row: int, value: str) -> str:
+    return (f"column {col!r} of {name} is not numeric: data row {row} holds {_cell(value)}; "
+            "encode it as numbers (for example one-hot) before using the file.")
+
+
+def msg_missing(name: str, col: str, row: int) -> str:
+    return (f"column {col!r} of {name} has a missing value in data row {row}; impute or drop "
+            "those rows first.")
+
+
+def msg_infinite(name: str, col: str, row: int) -> str:
+    return (f"column {col!r} of {name} holds an infinite value in data row {row}; remove it "
+            "first.")
+
+
+# ---------------------------------------------------------------------- reading
+def iter_chunks(path: str | os.PathLike[str], names: list[str], target: str | None,
+                chunk_size: int | None) -> Iterator[tuple[Any, Any]]:
+    """Yield ``(X, y)``: X a float64 DataFrame of every column but ``target``, y the target
+    as a Series of numbers (or labels, when not every value is a number), or None.
+
+    ``names`` is :func:`read_header`'s result; ``chunk_size=None`` reads the whole file as
+    one chunk. The index continues across chunks (data row = index + 1).
+    """
+    p = Path(path)
+    features = [c for c in names if c != target]
+    done = 0  # data rows already yielded
+    for slow in (False, True):
+        try:
+            for df in _parsed(p, names, features, target, chunk_size, slow, skip=done):
+                problem = _chunk_problem(p.name, df, features, target)
+                if problem:
+                    raise ValueError(problem)
+                if chunk_size is None and len(df) == 0:
+                    break
+                done += len(df)
+                yield df[features], None if target is None else _target_values(df[target])
+                if chunk_size is None:
+                    return
+            break
+        except _Refused as exc:  # pandas refused a chunk: find the first bad row ourselves
+            problem = _first_problem(p, names, target)
+            if problem or slow:
+                raise ValueError(problem or f"cannot read {p.name} as CSV: {exc}") from exc
+            # no bad row: a chunk mixing True/False with numbers; read the rest as text
+    if done == 0:
+        raise ValueError(f"{p.name} has no data rows.")
+
+
+class _Refused(Exception):
+    """pandas could not parse a chunk as requested (a bad row length or cell)."""
+
+
+_BOOL = {"True": "1", "TRUE": "1", "true": "1", "False": "0", "FALSE": "0", "false": "0"}
+
+
+def _parsed(p: Path, names: list[str], features: list[str], target: str | None,
+            chunk_size: int | None, slow: bool, skip: int) -> Iterator[Any]:
+    """DataFrame chunks with float64 features: parsed by pandas (fast), or read as text and
+    converted cell by cell (slow: True/False read as 1/0, as pandas reads an all-boolean
+    chunk), skipping the first ``skip`` data rows."""
+    dtype: dict[str, Any] = {c: (str if slow else np.float64) for c in features}
+    if target is not None:
+        dtype[target] = str
+    for df in _frames(p, names, chunk_size, dtype=dtype):
+        if len(df) and int(df.index[-1]) < skip:
+            continue
+        yield _as_numbers(p.name, df[df.index >= skip], features) if slow else df
+
+
+def _frames(p: Path, names: list[str], chunk_size: int | None, **kwargs: Any) -> Iterator[Any]:
+    """pandas chunks (the whole file when ``chunk_size`` is None) under ``names``; a row
+    longer than the header, or a cell pandas cannot parse, raises :class:`_Refused`."""
+    import pandas as pd
+
+    def call(fn: Any) -> Any:
+        # warnings filters changed only around pandas' own work, never across a yield
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)  # fields dropped
+                return fn()
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(p, exc) from exc
+        except (ValueError, pd.errors.ParserWarning) as exc:  # ParserError is a ValueError
+            raise _Refused(_short(exc)) from exc
+
+    reader = call(lambda: pd.read_csv(
+        p, sep=_sep(p), header=0, names=names, index_col=False, encoding="utf-8",
+        chunksize=chunk_size or None, iterator=chunk_size is None, **kwargs))
+    with reader:
+        while True:
+            try:
+                df = call(reader.get_chunk if chunk_size is None else reader.__next__)
+            except StopIteration:
+                return
+            yield df
+            if chunk_size is None:
+                return
+
+
+def iter_frames(path: str | os.PathLike[str], chunk_size: int,
+                columns: list[str] | None = None) -> Iterator[Any]:
+    """Raw pandas chunks of a CSV (types as pandas infers them) for
+    :func:`glassnet.streaming.iter_file`, with the structural checks of
+    :func:`iter_chunks`: header present and without duplicates, no row longer than it."""
+    p = Path(path)
+    names = read_header(p)
+    try:
+        yield from _frames(p, names, chunk_size, usecols=columns)
+    except _Refused as exc:
+        raise ValueError(_first_bad_length(p, len(names)) or
+                         f"cannot read {p.name} as CSV: {exc}") from exc
+
+
+def _first_bad_length(p: Path, n: int) -> str | None:
+    with _open_text(p) as handle:
+        rows = _rows(handle.handle, p)
+        next(rows, None)
+        row = 0
+        for fields in rows:
+            if fields:
+                row += 1
+                if len(fields) > n:
+                    return msg_extra(p.name, row, len(fields), n)
+    return None
+
+
+def _as_numbers(name: str, df: Any, features: list[str]) -> Any:
+    import pandas as pd
+
+    df = df.copy()
+    for c in features:
+        text = df[c].replace(_BOOL)
+        num = pd.to_numeric(text, errors="coerce")
+        bad = num.isna() & text.notna()
+        if bad.any():
+            i = int(np.argmax(bad.to_numpy()))
+            raise ValueError(msg_not_numeric(name, c, int(df.index[i]) + 1,
+                                             str(text.iloc[i])))
+        df[c] = num.astype(np.float64)
+    return df
+
+
+def _short(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+def _chunk_problem(name: str, df: Any, features: list[str], target: str | None) -> str | None:
+    """The first problem, in file order, of a parsed chunk (None when it is clean)."""
+    first_t = None
+    if target is not None:
+        bad_t = df[target].isna().to_numpy()
+        if bad_t.any():
+            first_t = int(np.argmax(bad_t))
+    X = df[features].to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(X)
+    rows = bad.any(axis=1)
+    first_x = int(np.argmax(rows)) if rows.any() else None
+    if first_t is None and first_x is None:
+        return None
+    if first_x is None or (first_t is not None and first_t <= first_x):
+        return msg_target(name, target, int(df.index[first_t]) + 1)
+    j = int(np.argmax(bad[first_x]))
+    row = int(df.index[first_x]) + 1
+    if np.isnan(X[first_x, j]):
+        return msg_missing(name, features[j], row)
+    return msg_infinite(name, features[j], row)
+
+
+def _target_values(y: Any) -> Any:
+    """Numbers where every value parses as one (int64 when all are whole), else the
+    labels, each parsed on its own so the result does not depend on the chunking."""
+    import pandas as pd
+
+    num = pd.to_numeric(y, errors="coerce")
+    if num.notna().all():
+        vals = num.to_numpy(dtype=np.float64)
+        if np.all(np.abs(vals) < 2**53) and np.all(vals == np.round(vals)):
+            return pd.Series(vals.astype(np.int64), index=y.index, name=y.name)
+        return pd.Series(vals, index=y.index, name=y.name)
+    return y
+
+
+def _first_problem(p: Path, names: list[str], target: str | None) -> str | None:
+    """Rescan the file row by row for the first problem pandas refused in bulk."""
+    n = len(names)
+    t = names.index(target) if target is not None else -1
+    try:
+        with _open_text(p) as handle:
+            rows = _rows(handle.handle, p)
+            next(rows, None)  # the header
+            row = 0
+            for fields in rows:
+                if not fields:  # a blank line: pandas skips it too
+                    continue
+                row += 1
+                if len(fields) > n:
+                    return msg_extra(p.name, row, len(fields), n)
+                fields = fields + [""] * (n - len(fields))
+                if t >= 0 and fields[t] in NA_VALUES:
+                    return msg_target(p.name, names[t], row)
+                for j, cell in enumerate(fields):
+                    if j == t:
+                        continue
+                    problem = _cell_problem(p.name, names[j], row, cell)
+                    if problem:
+                        return problem
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(p, exc) from exc
+    return None
+
+
+def _cell_problem(name: str, col: str, row: int, cell: str) -> str | None:
+    if cell in NA_VALUES:
+        return msg_missing(name, col, row)
+    if cell in _BOOL:
+        return None
+    try:
+        value = float(cell)
+    except ValueError:
+        return msg_not_numeric(name, col, row, cell)
+    if math.isnan(value):
+        return msg_missing(name, col, row)
+    if math.isinf(value):
+        return msg_infinite(name, col, row)
+    return None
+
