@@ -6,10 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.datasets import make_blobs, make_circles
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from glassnet import ReluNetwork, unwrap
+from glassnet._estimator_inputs import fold_standardization, unfold_standardization
 from glassnet.estimators import ReluNetClassifier, ReluNetRegressor, train_relu_network
 
 _SW_REASON = (
@@ -403,3 +406,46 @@ def test_categorical_estimator_saves_and_loads(tmp_path):
     back = load(tmp_path / "clf.glassnet")
     np.testing.assert_array_equal(back.predict_proba(df), clf.predict_proba(df))
     assert back.network_.feature_groups == clf.network_.feature_groups
+
+
+# ---------------------------------------------------------------------- folding (hypothesis)
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), log_scale=st.floats(-3, 6), shift=st.floats(-1e5, 1e5))
+def test_folded_network_equals_network_on_standardised_inputs(seed, log_scale, shift):
+    """Exact to 1e-9 relative for means up to 1e5 standard deviations from 0 (the fold's
+    rounding grows like 1e-16 * |mean / scale|; see docs/training.md)."""
+    rng = np.random.default_rng(seed)
+    d, h = 4, (5, 3)
+    sizes = [d, *h, 1]
+    Ws = [rng.normal(size=(b, a)) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+    bs = [rng.normal(size=b) for b in sizes[1:]]
+    scale = 10.0 ** (log_scale + rng.uniform(-2, 2, d))
+    mean = (shift + rng.normal(size=d)) * scale  # |mean| / scale up to about 1e5
+    Z = rng.normal(size=(60, d))
+    # points on first-layer boundaries: move each row onto one neuron's hyperplane
+    for i in range(20):
+        k = i % h[0]
+        w, b0 = Ws[0][k], bs[0][k]
+        Z[i] -= (w @ Z[i] + b0) / (w @ w) * w
+    X = mean + Z * scale  # raw rows far from standardised
+    std_net = ReluNetwork(Ws, bs)
+    Wf, bf = fold_standardization(Ws, bs, mean, scale)
+    folded = ReluNetwork(Wf, bf)
+    ref = std_net.forward((X - mean) / scale)
+    out = folded.forward(X)
+    tol = 1e-9 * np.maximum(1.0, np.abs(ref))
+    assert (np.abs(out - ref) <= tol).all()
+    Wu, bu = unfold_standardization(Wf, bf, mean, scale)
+    np.testing.assert_allclose(Wu[0], Ws[0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(bu[0], bs[0], rtol=1e-9, atol=1e-9 * max(1.0, np.abs(bf[0]).max()))
+
+
+def test_standardization_is_weighted_by_sample_weight():
+    X, y = _raw_scaled_data(seed=3)
+    w = np.random.default_rng(0).uniform(0, 3, len(y))
+    clf = _fast(max_epochs=2).fit(X, y, sample_weight=w)
+    mean = np.average(X, axis=0, weights=w)
+    np.testing.assert_allclose(clf.input_mean_, mean, rtol=1e-12)
+    sd = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=w))
+    np.testing.assert_allclose(clf.input_scale_[[0, 1, 3]], sd[[0, 1, 3]], rtol=1e-10)
+    assert clf.input_scale_[2] == 1.0  # the constant column
