@@ -3,10 +3,10 @@
 :func:`region_stability` compares new rows with the reference rows the model was built on:
 
 * the population stability index (PSI) of every feature and of the model's score;
-* the PSI over the model's activation regions (the largest regions one by one, the rest of
-  the reference regions together, and the rows whose activation pattern never occurred in
-  the reference data; for the reference rows, those alone in their region, as they would be
-  unseen without themselves), and over merged regions when a fitted merger is given: a shift of
+* the PSI over the model's activation regions (the largest regions one by one, the other
+  reference regions together, and the rare regions: patterns that hold at most one reference
+  row, including those never seen), and over merged regions when a fitted merger is given:
+  a shift of
   rows between regions means the model now applies other local linear models than it did
   when validated, even when no single feature moved much;
 * the share of new rows in unseen regions, against the share expected with no shift (the
@@ -215,8 +215,9 @@ def region_stability(
         Features with fewer distinct values get fewer bins.
     max_regions : int, default 20
         The largest reference regions shown and tested one by one; the other reference
-        regions form one bucket and unseen patterns another. Bounds the work and the
-        table whatever the number of regions.
+        regions with two or more reference rows form one bucket, and the rare patterns
+        (at most one reference row, or never seen) another. Bounds the work and the table
+        whatever the number of regions.
     output : int, optional
         Which network output is the score (default: the only one, or the last class).
     chunk_size : int, default 100000
@@ -277,13 +278,14 @@ def region_stability(
     fine = _edges(sample[:, -1], 100)
 
     # pass 2 over the reference and one pass over the new rows: binned counts
-    # leave-one-out for the reference: a row alone in its region would be unseen without
-    # itself, so the unseen bucket's reference share is the Good-Turing estimate of the
-    # unseen share under no shift, not a structural zero that would inflate the PSI
-    acc_ref = _Accumulator(net, edges, fine, lookup, top, out_col, merger, loo_counts=cnt)
+    # rare bucket: patterns with at most one reference row, seen or not. Reference rows can
+    # never be unseen, so an "unseen" bucket alone would be empty on the reference side and
+    # inflate the PSI of any fresh sample; its reference share (singletons / rows) is the
+    # Good-Turing estimate of the unseen share, and an exact copy of the reference scores 0
+    acc_ref = _Accumulator(net, edges, fine, lookup, top, out_col, merger, counts=cnt)
     for Xc, yc in ref():
         acc_ref.add(Xc, yc)
-    acc_new = _Accumulator(net, edges, fine, lookup, top, out_col, merger)
+    acc_new = _Accumulator(net, edges, fine, lookup, top, out_col, merger, counts=cnt)
     for Xc, yc in new():
         acc_new.add(Xc, yc)
     if acc_new.n == 0:
@@ -299,8 +301,8 @@ def region_stability(
     features = pd.DataFrame(feats).sort_values("PSI", ascending=False, kind="stable")
     features = features.reset_index(drop=True)
 
-    labels = [f"region {r}" for r in range(top)] + ["other reference regions",
-                                                    "not seen in reference"]
+    labels = [f"region {r}" for r in range(top)] + [
+        "other reference regions", "rare: at most one reference row, or unseen"]
     regions = _bucket_table(labels, acc_ref, acc_new, acc_ref.reg, acc_new.reg,
                             acc_ref.reg_sums, acc_new.reg_sums)
     psi_regions = _metrics.psi_from_counts(acc_ref.reg, acc_new.reg)
@@ -316,7 +318,7 @@ def region_stability(
     cdf_n = np.cumsum(acc_new.fine) / acc_new.n
     ks_score = float(np.abs(cdf_r - cdf_n).max())
 
-    unseen = acc_new.reg[-1] / acc_new.n
+    unseen = acc_new.unseen / acc_new.n
     expected = singletons / n_ref
     se = np.sqrt(max(expected * (1 - expected), 1e-12) / acc_new.n)
     unseen_status = "act" if unseen > expected + 3 * se else "stable"
@@ -328,7 +330,8 @@ def region_stability(
          "largest gap between the score distributions, at 100 reference quantiles"),
         ("region PSI (raw activation regions)", psi_regions,
          psi_status(psi_regions, (lo, hi)),
-         f"{top} largest regions, other reference regions, unseen patterns"),
+         f"{top} largest regions, other reference regions, rare regions (at most one "
+         "reference row, or unseen)"),
     ]
     if merger is not None:
         rows.append(("region PSI (merged regions)", psi_merged,
@@ -404,9 +407,9 @@ def _pad2(a: np.ndarray, m: int) -> np.ndarray:
 class _Accumulator:
     """Binned counts of one data set, chunk by chunk."""
 
-    def __init__(self, net, edges, fine, lookup, top, out_col, merger, loo_counts=None) -> None:
+    def __init__(self, net, edges, fine, lookup, top, out_col, merger, counts) -> None:
         self.net, self.edges, self.fine_edges = net, edges, fine
-        self.loo_counts = loo_counts
+        self.counts, self.unseen = counts, 0
         self.lookup, self.top, self.out_col, self.merger = lookup, top, out_col, merger
         self.feat = [np.zeros(e.size + 1) for e in edges]
         self.fine = np.zeros(fine.size + 1)
@@ -428,9 +431,11 @@ class _Accumulator:
                                  minlength=self.fine_edges.size + 1)
         idx = self.lookup.lookup(packed)
         unseen = idx < 0
-        if self.loo_counts is not None:
-            unseen |= self.loo_counts[np.maximum(idx, 0)] == 1
-        bucket = np.where(unseen, self.top + 1, np.minimum(idx, self.top))
+        self.unseen += int(unseen.sum())
+        rare = unseen | (self.counts[np.maximum(idx, 0)] <= 1)
+        # a single-row region goes to the rare bucket even among the largest (a fragmented
+        # model's "largest" regions may hold one row each)
+        bucket = np.where(rare, self.top + 1, np.minimum(idx, self.top))
         yv = None if y is None else _numeric_y(np.asarray(y))
         self.reg += np.bincount(bucket, minlength=self.top + 2)
         self.reg_sums += _sums(bucket, self.top + 2, score, yv)

@@ -29,8 +29,10 @@ def add_report_options(parser: argparse.ArgumentParser, *, explain: bool = True)
                             "row) explained in the report's per-decision appendix")
 
 
-def parse_rows(text: str | None, n_rows: int) -> list[int]:
-    """Row numbers of ``--explain-rows``; CLIError naming the bad ones."""
+def parse_rows(text: str | None, X: Any) -> list[Any]:
+    """Rows of ``--explain-rows``: row numbers of DATA.csv (0: the first data row), which
+    are the labels of ``X.index`` (a command may score only the test rows); CLIError
+    naming the ones not among the rows scored."""
     if not text:
         return []
     try:
@@ -38,11 +40,14 @@ def parse_rows(text: str | None, n_rows: int) -> list[int]:
     except ValueError:
         raise CLIError(f"--explain-rows must be comma-separated row numbers; got {text!r}.") \
             from None
-    bad = [r for r in rows if not 0 <= r < n_rows]
-    if bad:
-        raise CLIError(f"--explain-rows {bad[:5]} are not rows of the data (0..{n_rows - 1}).")
     if len(rows) > 50:
         raise CLIError(f"--explain-rows lists {len(rows)} rows; at most 50 fit in a report.")
+    n = 0 if X is None else len(X)
+    index = X.index if hasattr(X, "index") else range(n)
+    bad = [r for r in rows if r not in index]
+    if bad:
+        raise CLIError(f"--explain-rows {bad[:5]} are not among the {n:,} rows this report "
+                       "scores (row numbers of DATA.csv; simplify scores its test rows only).")
     return rows
 
 
@@ -148,16 +153,15 @@ def validation_sections(
 
             report.add_fidelity(table, figure=FidelityDisplay.from_scores(net_score, surrogates),
                                 rows_note=rows_note)
-    rows = parse_rows(getattr(args, "explain_rows", None), 0 if X is None else len(X))
+    rows = parse_rows(getattr(args, "explain_rows", None), X)
     if rows:
-        labels = list(X.index[rows]) if hasattr(X, "index") else rows
         reasons = _reasons(net, X, rows, caveats)
-        report.add_explanations(net, X, labels, reasons=reasons)
+        report.add_explanations(net, X, rows, reasons=reasons)
     report.add_caveats(caveats)
     return caveats
 
 
-def _reasons(net: Any, X: Any, rows: list[int], caveats: list[str]) -> Any:
+def _reasons(net: Any, X: Any, rows: list[Any], caveats: list[str]) -> Any:
     """Reason codes of the chosen rows against the mean of the rows the model approves
     (class 0 favourable: in credit data 1 is the default event), when they apply."""
     if net.output == "identity":
@@ -166,7 +170,7 @@ def _reasons(net: Any, X: Any, rows: list[int], caveats: list[str]) -> Any:
         from glassnet.decisions import reason_codes
     except ImportError:
         return None
-    Xr = X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]
+    Xr = X.loc[rows] if hasattr(X, "loc") else np.asarray(X)[rows]
     try:
         rc = reason_codes(net, Xr, "approved_mean", population=X, favorable=0, top_k=4)
     except (ValueError, TypeError) as exc:

@@ -202,8 +202,8 @@ class ValidationSections:
         parts.append("<h3>Features</h3>" + self._table(result.features, max_rows=max_features))
         parts.append("<h3>Activation regions</h3>" + self._table(
             result.regions, f"The {st['regions shown']} largest reference regions, the other "
-            "reference regions together, and rows whose activation pattern is not a "
-            "reference region (for reference rows: those alone in their region)."))
+            "reference regions together, and the rare regions: activation patterns holding "
+            "at most one reference row, or never seen in the reference."))
         if result.merged is not None:
             parts.append("<h3>Merged regions</h3>" + self._table(result.merged))
         return self._add("stability", title, parts)
