@@ -6,9 +6,15 @@ trained network as a float64 :class:`~glassnet.ReluNetwork` in ``network_``, so 
 ``glassnet.unwrap(est.network_, X)`` gives the exact local linear models of the model that
 ``predict`` uses: every prediction is computed by ``network_`` in float64, not by torch.
 
-The training loop itself is :func:`train_relu_network`, a plain function on NumPy arrays that
-also accepts initial weights (used to fine-tune a given network, for example a flattened
-merged model).
+Raw data work as they are: inputs are standardised for training and the scaling is folded
+into the first layer of ``network_`` (``standardize=True``), so the network and every local
+linear model stay in the original units; categorical columns are one-hot encoded inside the
+estimator (``categorical_features``, :meth:`~ReluNetClassifier.transform_inputs`), and the
+network records which inputs encode which column (``network_.feature_groups``).
+
+The training loop itself is :func:`train_relu_network` (in :mod:`glassnet._training`), a
+plain function on NumPy arrays that also accepts initial weights (used to fine-tune a given
+network, for example a flattened merged model).
 
 Reproducibility
 ---------------

@@ -58,6 +58,18 @@ def fragmentation_caveat(regions: Any, X_new: Any = None) -> str | None:
     Stated when at least ``TINY_SHARE_CAVEAT`` of the rows sit in regions of fewer than
     ``TINY_REGION_SIZE`` rows, or (with ``X_new``) at least ``UNSEEN_SHARE_CAVEAT`` of the
     new rows fall in regions never seen in the rows the regions were built from.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet import ReluNetwork, unwrap
+    >>> from glassnet.fragmentation import fragmentation_caveat, tiny_region_share
+    >>> net = ReluNetwork([np.eye(2), np.ones((1, 2))], [np.zeros(2), np.zeros(1)])
+    >>> regions = unwrap(net, np.array([[1.0, 2.0], [3.0, -1.0], [-1.0, -1.0]]))
+    >>> tiny_region_share(regions)
+    1.0
+    >>> print(fragmentation_caveat(regions))
+    Fragmented: 100.0% of the 3 rows sit in regions of fewer than 5 rows (3 regions), so ...
     """
     n = int(np.asarray(regions.counts).sum())
     tiny = tiny_region_share(regions)
