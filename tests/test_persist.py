@@ -345,6 +345,9 @@ def _listed_sklearn_objects():
         (KMeans(3, n_init=1, random_state=0).fit(X), "predict", X),
         (GaussianMixture(2, random_state=0).fit(X), "predict_proba", X),
         (NearestNeighbors(n_neighbors=3, algorithm="brute").fit(X), "kneighbors", X),
+        (NearestNeighbors(n_neighbors=3).fit(X), "kneighbors", X),  # KD tree, rebuilt
+        (NearestNeighbors(n_neighbors=3, algorithm="ball_tree", metric="manhattan").fit(X),
+         "kneighbors", X),
         (OneHotEncoder(handle_unknown="ignore", sparse_output=False).fit(cats), "transform",
          cats),
         (LabelEncoder().fit(["b", "a", "c"]), "transform", ["a", "c"]),

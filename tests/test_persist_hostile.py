@@ -267,12 +267,21 @@ def test_pipeline_cache_folder_and_resource_parameters_are_refused(files, tmp_pa
 
     src = save(NearestNeighbors(n_neighbors=2, algorithm="brute").fit(files["X"]),
                tmp_path / "nn.glassnet")
-    for key, value in (("n_jobs", 10**6), ("_fit_method", "kd_tree")):
+    for key, value in (("n_jobs", 10**6), ("_fit_method", "cover_tree")):
         def e(m, key=key, value=value):
             _set(_state(m["object"], ":NearestNeighbors"), key, value)
 
         with pytest.raises(GlassnetFormatError, match=key):
             load(_craft(src, tmp_path / "c.glassnet", edit=e))
+    # a ball tree is rebuilt on loading: never with a metric that calls Python code
+    src = save(NearestNeighbors(n_neighbors=2, algorithm="ball_tree").fit(files["X"]),
+               tmp_path / "bt.glassnet")
+
+    def pyfunc(m):
+        _set(_state(m["object"], ":NearestNeighbors"), "effective_metric_", "pyfunc")
+
+    with pytest.raises(GlassnetFormatError, match="effective_metric_"):
+        load(_craft(src, tmp_path / "d.glassnet", edit=pyfunc))
 
 
 def test_saving_is_limited_to_the_same_list(tmp_path):

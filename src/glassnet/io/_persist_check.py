@@ -234,11 +234,29 @@ def _check_pipeline(p: Any) -> None:
 
 
 def _check_neighbors(nn: Any) -> None:
+    """Brute force, or a KD/ball tree rebuilt here from the stored rows (save drops it)."""
     d = vars(nn)
-    if "_fit_method" in d:
-        # only brute-force search can be saved (tree indexes are C structures)
-        _need(d["_fit_method"] == "brute" and d.get("_tree") is None,
-              "_fit_method must be 'brute' with no tree (tree indexes cannot be stored)")
+    if "_fit_method" not in d:
+        return
+    method = d["_fit_method"]
+    _need(method in ("brute", "kd_tree", "ball_tree"), "_fit_method is not a known method")
+    _need(d.get("_tree") is None, "_tree must not be stored")
+    if method == "brute":
+        return
+    from sklearn.neighbors import BallTree, KDTree
+
+    tree_cls = KDTree if method == "kd_tree" else BallTree
+    metric, params = d.get("effective_metric_"), d.get("effective_metric_params_") or {}
+    # 'pyfunc' would call a Python function given in the parameters
+    _need(isinstance(metric, str) and metric != "pyfunc" and metric in tree_cls.valid_metrics,
+          f"effective_metric_ {str(metric)[:40]!r} is not a {method} metric")
+    _need(isinstance(params, dict) and all(
+        isinstance(k, str) and (type(v) in (int, float) or isinstance(v, np.ndarray))
+        for k, v in params.items()), "effective_metric_params_ must hold numbers only")
+    X = _array(d.get("_fit_X"), "_fit_X", 2, "f")
+    leaf = d.get("leaf_size")
+    _need(type(leaf) is int and leaf >= 1, "leaf_size is not a positive integer")
+    nn._tree = tree_cls(X, leaf, metric=metric, **params)  # as NearestNeighbors.fit builds it
 
 
 _CHECKS: dict[str, Callable[[Any], None]] = {

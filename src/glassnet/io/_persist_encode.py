@@ -176,6 +176,9 @@ class Writer:
             if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
                 raise TypeError(f"Cannot save {where}: the state of a {path} object is not a "
                                 "dictionary of attributes.")
+            if path == _NEIGHBORS and state.get("_tree") is not None:
+                # a KD/ball tree is a C structure: loading rebuilds it from _fit_X
+                state = {**state, "_tree": None}
             if isinstance(state, dict) and any(_is_plot(x) for x in state.values()):
                 # figures and axes kept by Display-style objects are redrawn by .plot()
                 state = {k: x for k, x in state.items() if not _is_plot(x)}
@@ -188,6 +191,9 @@ class Writer:
             return {"__object__": path, "state": self.encode(state, f"{where}.{cls.__name__}")}
         finally:
             self._seen.discard(id(v))
+
+
+_NEIGHBORS = "sklearn.neighbors._unsupervised:NearestNeighbors"
 
 
 def _is_plot(x: Any) -> bool:
