@@ -154,6 +154,76 @@ def test_from_sklearn_fuzz(fitted_mlps, data):
     assert np.allclose(got[ok], ref[ok], rtol=1e-4, atol=1e-4 * scale)
 
 
+# ---------------------------------------------------------------------- ONNX weights
+@st.composite
+def onnx_models(draw):
+    from onnx import TensorProto, helper, numpy_helper
+
+    dtypes = {np.float32: TensorProto.FLOAT, np.float64: TensorProto.DOUBLE,
+              np.float16: TensorProto.FLOAT16}
+    dt = draw(st.sampled_from(list(dtypes)))
+    d = draw(st.integers(1, 4))
+    widths = [d, *draw(st.lists(st.integers(1, 4), max_size=2)), draw(st.integers(1, 2))]
+    seed = draw(st.integers(0, 2**16))
+    nodes, inits, value = [], [], "x"
+    for i in range(len(widths) - 1):
+        n_in = widths[i] + (draw(st.sampled_from([-1, 1])) if draw(st.integers(0, 9)) == 0 else 0)
+        with np.errstate(all="ignore"):  # huge values overflow float16/float32: intended
+            W = _values(draw, (max(n_in, 1), widths[i + 1]), seed + i).astype(dt)
+            b = _values(draw, (widths[i + 1],), seed + 1000 + i).astype(dt)
+        inits += [numpy_helper.from_array(W, f"W{i}"), numpy_helper.from_array(b, f"b{i}")]
+        op = draw(st.sampled_from(["Gemm", "MatMulAdd"]))
+        if op == "Gemm":
+            alpha = draw(st.sampled_from([1.0, 0.5, -2.0, 1e30]))
+            nodes.append(helper.make_node("Gemm", [value, f"W{i}", f"b{i}"], [f"z{i}"],
+                                          alpha=alpha))
+        else:
+            nodes += [helper.make_node("MatMul", [value, f"W{i}"], [f"m{i}"]),
+                      helper.make_node("Add", [f"m{i}", f"b{i}"], [f"z{i}"])]
+        value = f"z{i}"
+        if i < len(widths) - 2:
+            nodes.append(helper.make_node("Relu", [value], [f"a{i}"]))
+            value = f"a{i}"
+    nodes.append(helper.make_node("Identity", [value], ["y"]))
+    graph = helper.make_graph(
+        nodes, "fuzz", [helper.make_tensor_value_info("x", dtypes[dt], ["n", d])],
+        [helper.make_tensor_value_info("y", dtypes[dt], None)], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model.SerializeToString(), dt
+
+
+@FUZZ
+@given(onnx_models())
+def test_from_onnx_fuzz(case):
+    from glassnet.io import from_onnx
+
+    blob, dt = case
+    try:
+        net = from_onnx(blob)
+    except DOCUMENTED:
+        return
+    import onnxruntime as ort
+
+    X = np.random.default_rng(3).normal(size=(16, net.n_features))
+    try:
+        sess = ort.InferenceSession(blob, providers=["CPUExecutionProvider"])
+        ref = sess.run(None, {"x": X.astype(dt)})[0].astype(np.float64)
+    except Exception:  # noqa: BLE001 - no float16 kernel: the reference evaluator instead
+        import onnx
+        from onnx.reference import ReferenceEvaluator
+
+        with np.errstate(all="ignore"):
+            ref = ReferenceEvaluator(onnx.load_model_from_string(blob)).run(
+                None, {"x": X.astype(dt)})[0].astype(np.float64)
+    with np.errstate(all="ignore"):
+        got = net.forward(X)
+    ok = np.isfinite(ref).all(axis=1)
+    tol = {np.float64: 1e-9, np.float32: 1e-3, np.float16: 5e-2}[dt]
+    scale = 1.0 + np.abs(ref[ok]).max(initial=0.0)
+    assert np.allclose(got[ok], ref[ok], rtol=tol, atol=tol * scale)
+
+
 # ---------------------------------------------------------------------- ONNX in a child
 CHILD = textwrap.dedent(
     """
