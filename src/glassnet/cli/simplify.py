@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -116,24 +118,28 @@ def run(args: argparse.Namespace) -> int:
         bar(args.method)
         fitted: Any = None
         if args.method == "merge":
-            fitted = _fit_merger(net, X_tr, y_tr, n, args.seed)
+            with _one_line_warnings():
+                fitted = _fit_merger(net, X_tr, y_tr, n, args.seed, verbose=not args.quiet)
             score = score_proba(task, y_ev, _predict_scores(fitted, X_ev, task))
             rows.append({"model": "merged regions", "regions": fitted.n_regions_,
                          f"{where} {name}": score})
             simplification_section(report, rows, fitted)
             report.add_merged_regions(fitted, X_ev, y_ev, X_fit=X_tr, y_fit=y_tr)
         elif args.method == "prune":
-            fitted, cv_table = _fit_pruner(net, X_tr, y_tr, n, args.seed, task)
+            with _one_line_warnings():
+                fitted = _fit_pruner(net, X_tr, y_tr, n, args.seed, verbose=not args.quiet)
             score = score_proba(task, y_ev, _predict_scores(fitted, X_ev, task))
             rows.append({"model": "pruned regions (RegionPruner)", "regions": fitted.n_regions_,
                          f"{where} {name}": score})
             simplification_section(report, rows, None)
+            cv_table = _prune_cv_table(fitted, task)
             if cv_table is not None:
                 report.add_table(
                     "Pruning: number of kept regions", cv_table, key="prune-cv",
-                    caption=f"{_PRUNE_FOLDS}-fold cross-validation on the training rows "
-                    f"(score: {'AUC' if task == 'classification' else 'RMSE'}); kept "
-                    f"{fitted.n_regions_}, the count with the best mean score.",
+                    caption=f"{_PRUNE_FOLDS}-fold cross-validation on the "
+                    f"training rows (score: {'AUC' if task == 'classification' else '-RMSE'}); "
+                    f"kept {fitted.n_regions_}, the smallest count within one standard error "
+                    "of the best mean score.",
                 )
             report.add_merged_regions(fitted, X_ev, y_ev, X_fit=X_tr, y_fit=y_tr,
                                       title="Kept regions (pruning)")
@@ -145,17 +151,25 @@ def run(args: argparse.Namespace) -> int:
             simplification_section(report, rows, None)
             mlm_section(report, fitted, rows[-1])
         else:
-            fitted = _run_l1(args, model, net, X_tr, y_tr, X_te, y_te, task)
+            with _one_line_warnings():
+                fitted = _run_l1(args, model, net, X_tr, y_tr, X_te, y_te, task)
             table = fitted.table_
             best = table.loc[table["l1_reg"] == fitted.recommended_].iloc[0]
+            # the penalty is chosen on validation rows carved from the training rows; the
+            # held-out rows are only reported
+            shown = best["test_score"] if "test_score" in table else best["score"]
             rows.append({"model": f"L1 retrained, recommended l1_reg={fitted.recommended_:g}",
-                         "regions": int(best["n_regions"]), f"{where} {name}": best["score"]})
+                         "regions": int(best["n_regions"]), f"{where} {name}": shown})
             simplification_section(report, rows, None)
             report.add_table(
                 "L1 regularization path", table, key="l1-path",
-                caption=f"One network per penalty; score = {fitted.metric_.upper()} on the "
-                f"{fitted.score_on_} rows. Recommended: the largest penalty within "
-                f"{fitted.tolerance_:.0%} of the best score ({fitted.recommended_:g}).",
+                caption=f"One network per penalty, trained on the training rows less a "
+                f"validation share; score = {fitted.metric_.upper()} on those "
+                f"{fitted.score_on_} rows (the only score used to choose)"
+                + (", test_score on the held-out test rows (reported only)"
+                   if "test_score" in table else "")
+                + f". Recommended: the fewest regions within {fitted.tolerance_:.0%} of the "
+                f"best validation score ({fitted.recommended_:g}).",
             )
             report.add_figure("L1 path plot", fitted.plot().figure_, key="l1-path-plot")
         bar.done()
@@ -176,58 +190,46 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_PRUNE_CANDIDATES = (1, 2, 3, 5, 8, 10, 15, 20)
 _PRUNE_FOLDS = 3
 
 
 def _fit_pruner(net: Any, X: Any, y: Any, n_regions: Any, seed: int,
-                task: str) -> tuple[Any, Any]:
-    """A RegionPruner keeping ``n_regions`` regions; with ``"cv"``, the count of
-    ``_PRUNE_CANDIDATES`` with the best mean score in ``_PRUNE_FOLDS``-fold CV."""
+                verbose: bool = False) -> Any:
+    """A RegionPruner keeping ``n_regions`` regions; ``"cv"``: chosen by the pruner's own
+    ``_PRUNE_FOLDS``-fold cross-validation on these (training) rows."""
+    from glassnet import RegionPruner
+
+    return RegionPruner(net, n_regions=n_regions, cv=_PRUNE_FOLDS, random_state=seed,
+                        verbose=verbose).fit(X, y)
+
+
+def _prune_cv_table(pruner: Any, task: str) -> Any:
+    import pandas as pd
+
+    res = getattr(pruner, "cv_results_", None)
+    if res is None:
+        return None
+    metric = "AUC" if task == "classification" else "-RMSE"
+    return pd.DataFrame({"kept regions": res["n_regions"],
+                         f"mean CV {metric}": res["mean_test_score"],
+                         f"std CV {metric}": res["std_test_score"],
+                         "chosen": np.where(res["n_regions"] == pruner.cv_n_regions_, "yes", "")})
+
+
+@contextmanager
+def _one_line_warnings() -> Iterator[None]:
+    """Library warnings during a fit become ``glassnet: warning:`` lines on stderr."""
     import warnings
 
-    import pandas as pd
-    from sklearn.model_selection import KFold, StratifiedKFold
-
-    from glassnet import RegionPruner, unwrap
-
-    cv_table = None
-    if n_regions == "cv":
-        n_avail = len(unwrap(net, X))
-        cands = [k for k in _PRUNE_CANDIDATES if k <= n_avail] or [n_avail]
-        y = np.asarray(y)
-        strat = task == "classification" and np.unique(y, return_counts=True)[1].min() >= \
-            _PRUNE_FOLDS
-        cv = (StratifiedKFold if strat else KFold)(_PRUNE_FOLDS, shuffle=True, random_state=seed)
-        scores = np.full((len(cands), _PRUNE_FOLDS), np.nan)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # one-class regions, convergence on tiny folds
-            for f, (tr, va) in enumerate(cv.split(X, y)):
-                X_tr, X_va = _take(X, tr), _take(X, va)
-                for i, k in enumerate(cands):
-                    try:
-                        est = RegionPruner(net, n_regions=k).fit(X_tr, y[tr])
-                    except ValueError:  # fewer regions than k in this fold
-                        continue
-                    scores[i, f] = score_proba(task, y[va], _predict_scores(est, X_va, task))
-        sign = -1.0 if task == "regression" else 1.0  # RMSE: lower is better
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            mean = np.nanmean(scores, axis=1)
-        pick = int(np.nanargmax(sign * np.where(np.isnan(mean), -sign * np.inf, mean)))
-        n_regions = cands[pick]
-        metric = "AUC" if task == "classification" else "RMSE"
-        cv_table = pd.DataFrame({"kept regions": cands, f"mean CV {metric}": mean,
-                                 f"std CV {metric}": np.nanstd(scores, axis=1),
-                                 "chosen": ["yes" if i == pick else "" for i in
-                                            range(len(cands))]})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=UserWarning)
-        return RegionPruner(net, n_regions=n_regions).fit(X, y), cv_table
-
-
-def _take(X: Any, idx: Any) -> Any:
-    return X.iloc[idx] if hasattr(X, "iloc") else X[idx]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    seen = set()
+    for w in caught:
+        msg = str(w.message).removeprefix("glassnet: warning: ").splitlines()[0]
+        if msg not in seen:
+            seen.add(msg)
+            warn(msg)
 
 
 def _predict_scores(est: Any, X: Any, task: str) -> Any:
@@ -261,16 +263,20 @@ def _run_l1(args: argparse.Namespace, model: Any, net: Any, X_tr: Any, y_tr: Any
             )
     else:
         values = list(_DEFAULT_L1)
-    return l1_path(est, X_tr, y_tr, values, X_val=X_te, y_val=y_te)
+    # the penalty is chosen on validation rows carved from the training rows; the test rows
+    # are only scored (test_score)
+    return l1_path(est, X_tr, y_tr, values, X_test=X_te, y_test=y_te, random_state=args.seed,
+                   verbose=not args.quiet)
 
 
 _DEFAULT_L1 = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
 
 
-def _fit_merger(net: Any, X: Any, y: Any, n_regions: Any, seed: int, fast: bool = False) -> Any:
+def _fit_merger(net: Any, X: Any, y: Any, n_regions: Any, seed: int, fast: bool = False,
+                verbose: bool = False) -> Any:
     from glassnet import RegionMerger
 
-    kwargs: dict[str, Any] = {"n_regions": n_regions, "random_state": seed}
+    kwargs: dict[str, Any] = {"n_regions": n_regions, "random_state": seed, "verbose": verbose}
     if fast:
         kwargs.update(cv=3, candidates=range(1, 9))
     return RegionMerger(net, **kwargs).fit(X, y)

@@ -23,7 +23,6 @@ import warnings
 from typing import Any
 
 import numpy as np
-from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
@@ -49,15 +48,22 @@ __all__ = ["RegionPruner"]
 _DEFAULT_CANDIDATES = (1, 2, 3, 5, 8, 10, 15, 20)
 
 
-def _attach(centres: np.ndarray, k: int, scale: np.ndarray) -> tuple[np.ndarray, Any]:
-    """Kept region (0..k-1) of every region and the nearest-neighbour index of the kept
-    centres (in units of ``scale``). Regions ``0..k-1`` are the kept ones."""
-    nn = NearestNeighbors(n_neighbors=1).fit(centres[:k] / scale)
+def _nearest(points: np.ndarray, kept: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Index of the nearest kept centre to each point, in units of ``scale`` (first on
+    ties). A few kept centres: one distance matrix is cheaper than a search tree, and
+    nothing but arrays is stored on the estimator (safe to persist)."""
+    P, K = points / scale, kept / scale
+    d2 = (P**2).sum(1)[:, None] - 2.0 * P @ K.T + (K**2).sum(1)[None, :]
+    return np.argmin(d2, axis=1).astype(np.int64)
+
+
+def _attach(centres: np.ndarray, k: int, scale: np.ndarray) -> np.ndarray:
+    """Kept region (0..k-1) of every region; regions ``0..k-1`` are the kept ones."""
     mapping = np.empty(centres.shape[0], dtype=np.int64)
     mapping[:k] = np.arange(k)
     if centres.shape[0] > k:
-        mapping[k:] = nn.kneighbors(centres[k:] / scale)[1][:, 0]
-    return mapping, nn
+        mapping[k:] = _nearest(centres[k:], centres[:k], scale)
+    return mapping
 
 
 class RegionPruner(_PiecewiseGLM):
@@ -178,7 +184,7 @@ class RegionPruner(_PiecewiseGLM):
             _, centres = group_means(self.regions_.labels, Xa, R)
             self.kept_ = np.arange(k)  # regions are numbered by decreasing count
             self.centres_ = centres[:k].copy()
-            mapping, self._nn = _attach(centres, k, self._x_scale)
+            mapping = _attach(centres, k, self._x_scale)
             self.region_to_merged_ = mapping
             self.n_regions_ = k
             self.merged_labels_ = mapping[self.regions_.labels]
@@ -227,11 +233,11 @@ class RegionPruner(_PiecewiseGLM):
         out_scores: list[float] = []
         prev = prev_map = None
         for k in cand.tolist():
-            mapping, nn = _attach(centres, k, std.scale_)
+            mapping = _attach(centres, k, std.scale_)
             models = fitter.models(mapping, prev, prev_map)
             g_test = mapping[np.maximum(test_reg, 0)]
             if unseen.any():
-                g_test[unseen] = nn.kneighbors(Xte[unseen] / std.scale_)[1][:, 0]
+                g_test[unseen] = _nearest(Xte[unseen], centres[:k], std.scale_)
             out = fitter.predict(models, Z_test, g_test, self.n_targets_)
             out_scores.append(scorer(y[test], out))
             prev, prev_map = models, mapping
@@ -239,7 +245,7 @@ class RegionPruner(_PiecewiseGLM):
 
     def _assign_unseen(self, X: np.ndarray) -> np.ndarray:
         check_is_fitted(self, "kept_")
-        return self._nn.kneighbors(X / self._x_scale)[1][:, 0].astype(np.int64)
+        return _nearest(X, self.centres_, self._x_scale)
 
     def plot_cv(self, ax: Any = None) -> Any:
         """Plot the cross-validation curve (mean score +/- one std error per count)."""
