@@ -56,3 +56,24 @@ def test_diagnose_bad_input(files, capsys, monkeypatch):
     code = main(["diagnose", "m.glassnet", "d.csv", "--target", "y", "--protected", "zzz"])
     err = capsys.readouterr().err
     assert code == 2 and "zzz" in err
+
+
+def test_run_diagnostics_on_a_non_network_model(files):
+    from sklearn.linear_model import LogisticRegression
+
+    from glassnet.diagnose._report import SECTIONS, run_diagnostics
+
+    _, df, _ = files
+    X, y = df[["a", "b", "c"]], df["y"].to_numpy()
+    model = LogisticRegression().fit(X[:300], y[:300])
+    res = run_diagnostics(None, model, X[:300], y[:300], X[300:], y[300:], sections=SECTIONS,
+                          protected=df["sex"].to_numpy()[300:], exact_rows=0)
+    # no exact sections for a model that is not a ReLU network, everything else present
+    assert "weakspots_region" not in res and res["robustness"].exact is None
+    assert res["accuracy"].loc["auc", "test"] == pytest.approx(
+        roc_auc_score(y[300:], model.predict_proba(X[300:])[:, 1]))
+    assert set(res) >= {"accuracy", "weakspots", "overfit", "reliability", "robustness",
+                        "resilience", "fairness", "compare", "permutation_importance",
+                        "h_statistic"}
+    with pytest.raises(ValueError, match="unknown sections"):
+        run_diagnostics(None, model, X, y, X, y, sections=["accuracy", "x"])
