@@ -403,3 +403,19 @@ def test_train_and_demo_out_must_be_a_directory(files, capsys, tmp_path):
     assert_one_line_error(code, err, "is the input DATA.csv")
     code, _, err = run(capsys, "demo", "--out", d / "data.csv")
     assert_one_line_error(code, err, "--out is a directory")
+
+
+def test_library_warnings_are_one_glassnet_line(files, capsys, monkeypatch):
+    import warnings
+
+    import glassnet.cli.unwrap as unwrap_cmd
+
+    def noisy(args):
+        warnings.warn("a library\n  warning over two lines", RuntimeWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(unwrap_cmd, "run", noisy)
+    d, _, _ = files
+    code, _, err = run(capsys, "unwrap", d / "net.glassnet", d / "data.csv")
+    assert code == 0
+    assert err == "glassnet: warning: a library warning over two lines\n"

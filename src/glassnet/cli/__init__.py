@@ -30,6 +30,7 @@ import importlib
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -43,6 +44,13 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_BAD_INPUT, f"glassnet: error: {message} (see '{self.prog} --help')\n")
+
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> object:
+        # argparse drops a "--" value (``--top=--``) and hands the option an empty list
+        if action.nargs is None and action.option_strings and arg_strings == ["--"]:
+            self.error(f"argument {'/'.join(action.option_strings)}: expected one value, "
+                       "got '--'")
+        return super()._get_values(action, arg_strings)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
 _COMMAND_MODULES: tuple[str, ...] = ("demo", "train", "unwrap", "simplify", "diagnose")
 
 
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str,
+                      lineno: int, file: object = None, line: str | None = None) -> None:
+    print(f"glassnet: warning: {' '.join(str(message).split())}", file=sys.stderr)
+
+
 def _version() -> str:
     from glassnet import __version__
 
@@ -98,7 +111,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = getattr(args, "debug", False)
     args.quiet = getattr(args, "quiet", False)
     try:
-        return int(args.func(args))
+        with warnings.catch_warnings():
+            # library warnings (sklearn, torch, numpy) as one glassnet line each, not the
+            # multi-line "file:line: Category: message" form
+            warnings.showwarning = _one_line_warning
+            return int(args.func(args))
     except KeyboardInterrupt:
         print("glassnet: interrupted", file=sys.stderr)
         return 130
