@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import random_network
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.metrics import log_loss, roc_auc_score
 
 from glassnet import ReluNetwork
@@ -110,3 +112,23 @@ def test_resilience_worst_rows_and_psi_by_hand():
     row = r.shift.iloc[0]
     assert row["log_loss"] == pytest.approx(log_loss(y, net.predict_output(Z)[:, 0]))
     assert row["change"] == pytest.approx(row["log_loss"] - log_loss(y, p))
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(0, 10_000), st.booleans())
+def test_flip_radius_hypothesis_small_networks(seed, near_boundary):
+    rng = np.random.default_rng(seed)
+    net = random_network(rng, 2, (4,), 1, output="sigmoid")
+    X = rng.normal(size=(3, 2))
+    if near_boundary:
+        # move the first row onto a first-layer neuron's hyperplane, then 1e-9 off it
+        w, b = net.weights[0][0], net.biases[0][0]
+        X[0] = X[0] - (w @ X[0] + b) / (w @ w) * w + 1e-9 * w
+    s = X.std(axis=0)
+    d = D.worst_case_flip(net, X)
+    d_r = D.worst_case_flip(net, X, radius=0.5)
+    np.testing.assert_allclose(d_r, np.where(d <= 0.5, d, np.inf), rtol=1e-6, atol=1e-8)
+    for x0, r in zip(X, d, strict=True):
+        if np.isfinite(r) and r > 1e-9:
+            P = x0 + 0.999 * r * s * rng.uniform(-1, 1, size=(2000, 2))
+            assert np.all(_decision(net, P) == _decision(net, x0[None])[0])
