@@ -340,3 +340,19 @@ def test_random_scaler_pipelines_exact_near_region_boundaries(data):
     p_pipe = pipe.predict_proba(X)[:, 1]
     assert _rel_err(net.predict_output(X)[:, 0], p_pipe) <= 1e-9
     assert _rel_err(p_llm, p_pipe) <= 1e-9
+
+
+def test_streamed_unwrap_of_one_hot_pipeline_matches_in_memory(frame):
+    df, y = frame
+    ct = ColumnTransformer([("num", StandardScaler(), ["limit"]),
+                            ("cat", OneHotEncoder(handle_unknown="ignore"), ["edu", "sex"])])
+    pipe = _fit(make_pipeline(ct, _mlpc((6,), max_iter=80)), df, y)
+    ref = unwrap(pipe, df, y)
+    framed = df.assign(target=y)
+    by_name = unwrap(pipe, (framed.iloc[s : s + 70] for s in range(0, len(df), 70)), "target")
+    tuples = unwrap(pipe, ((df.iloc[s : s + 90], y[s : s + 90]) for s in range(0, len(df), 90)))
+    for streamed in (by_name, tuples):
+        assert streamed.counts.tolist() == ref.counts.tolist()
+        np.testing.assert_allclose(streamed.coef, ref.coef, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(streamed.y_sum, ref.y_sum)
+        assert streamed.max_abs_error < 1e-9

@@ -443,16 +443,22 @@ def local_models(net: ReluNetwork, X: Any) -> tuple[np.ndarray, np.ndarray]:
     return coef[codes], intercept[codes]
 
 
-def _encode_raw_rows(model: Any, X: Any) -> Any:
-    """Raw rows -> the network's (one-hot) inputs, for an estimator with categorical columns
-    or a pipeline with a OneHotEncoder (see :func:`glassnet.io.input_encoder`)."""
+def raw_row_encoder(model: Any) -> Any:
+    """The function turning raw rows into the network's (one-hot) inputs, or None: an
+    estimator's ``transform_inputs`` when it has categorical columns, a pipeline's one-hot
+    encoders (see :func:`glassnet.io.input_encoder`)."""
     if isinstance(model, ReluNetwork):
-        return X
+        return None
     if getattr(model, "feature_groups_", None):
-        return model.transform_inputs(X)
+        return model.transform_inputs
     from glassnet.io import input_encoder
 
-    encode = input_encoder(model)
+    return input_encoder(model)
+
+
+def _encode_raw_rows(model: Any, X: Any) -> Any:
+    """Raw rows -> the network's (one-hot) inputs (unchanged when the network reads raw rows)."""
+    encode = raw_row_encoder(model)
     return X if encode is None else encode(X)
 
 

@@ -37,6 +37,7 @@ from glassnet.regions import (
     _packed_forward,
     certificate,
     factorize_patterns,
+    raw_row_encoder,
     region_order,
 )
 
@@ -413,6 +414,7 @@ def unwrap_chunks(
     >>> streamed.counts.tolist() == unwrap(net, X).counts.tolist()
     True
     """
+    encode = raw_row_encoder(net)
     net = _as_network(net)
     if isinstance(chunks, (np.ndarray, str, bytes)) or hasattr(chunks, "columns"):
         raise TypeError(
@@ -424,6 +426,8 @@ def unwrap_chunks(
     names: list[str] | None = list(net.feature_names) if net.feature_names else None
     offset = 0
     y_width: int | None = None  # -1 without a target
+    if encode is not None:  # raw chunks of a one-hot model: encode each one, target apart
+        chunks, y = _encoded_chunks(chunks, encode, y), None
     for item in chunks:
         X, y_arr, chunk_names = split_chunk(net, item, y)
         if names is None and chunk_names is not None:
@@ -455,6 +459,23 @@ def unwrap_chunks(
         lookup = PatternLookup(regions.packed_patterns)
         regions.labels = np.concatenate([lookup.lookup(p)[c] for p, c in label_parts])
     return regions
+
+
+def _encoded_chunks(chunks: Iterable[Any], encode: Any, y: Any) -> Iterator[tuple]:
+    """``(encoded X, y)`` for raw chunks: ``X``, ``(X, y)`` or DataFrames holding ``y``."""
+    for item in chunks:
+        y_chunk = None
+        if isinstance(item, tuple) and len(item) == 2:
+            if y is not None:
+                raise ValueError("Give y either inside the (X, y) chunks or as y=, not both.")
+            item, y_chunk = item
+        elif y is not None and hasattr(item, "columns") and y in item.columns:
+            y_chunk, item = item[y], item.drop(columns=[y])
+        elif y is not None:
+            raise ValueError(f"A chunk has no target column {y!r}.")
+        if len(item) == 0:  # nothing to encode (unwrap_chunks skips empty chunks too)
+            continue
+        yield encode(item), y_chunk
 
 
 def unwrap_file(
