@@ -342,7 +342,7 @@ def test_random_scaler_pipelines_exact_near_region_boundaries(data):
     assert _rel_err(p_llm, p_pipe) <= 1e-9
 
 
-def test_streamed_unwrap_of_one_hot_pipeline_matches_in_memory(frame):
+def test_streamed_unwrap_of_one_hot_pipeline_matches_in_memory(frame, tmp_path):
     df, y = frame
     ct = ColumnTransformer([("num", StandardScaler(), ["limit"]),
                             ("cat", OneHotEncoder(handle_unknown="ignore"), ["edu", "sex"])])
@@ -351,7 +351,10 @@ def test_streamed_unwrap_of_one_hot_pipeline_matches_in_memory(frame):
     framed = df.assign(target=y)
     by_name = unwrap(pipe, (framed.iloc[s : s + 70] for s in range(0, len(df), 70)), "target")
     tuples = unwrap(pipe, ((df.iloc[s : s + 90], y[s : s + 90]) for s in range(0, len(df), 90)))
-    for streamed in (by_name, tuples):
+    path = tmp_path / "raw.csv"
+    framed.to_csv(path, index=False)  # raw text categories in the file
+    from_file = unwrap(pipe, path, "target", chunk_size=64)
+    for streamed in (by_name, tuples, from_file):
         assert streamed.counts.tolist() == ref.counts.tolist()
         np.testing.assert_allclose(streamed.coef, ref.coef, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(streamed.y_sum, ref.y_sum)

@@ -493,12 +493,17 @@ def unwrap_file(
     The feature columns are the network's feature names when it has them, else ``columns``,
     else every column but ``y``. See :func:`unwrap_chunks` for the other parameters.
     """
-    net = _as_network(net)
+    model, net = net, _as_network(net)
     step = check_chunk_size(chunk_size, net.default_chunk_size())
     if y is not None and not isinstance(y, str):
         raise TypeError("With a file, y must be the name of the target column.")
     cols = list(columns) if columns is not None else None
-    if cols is None and net.feature_names is not None:
+    if raw_row_encoder(model) is not None:  # the file holds raw columns: the model encodes
+        raw_names = getattr(model, "feature_names_in_", None)
+        if cols is None and raw_names is not None:
+            cols = [str(c) for c in raw_names]
+        net = model
+    elif cols is None and net.feature_names is not None:
         cols = list(net.feature_names)
     if cols is not None and y is not None and y not in cols:
         cols = [*cols, y]
