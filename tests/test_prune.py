@@ -118,3 +118,19 @@ def test_cv_bad_arguments(fitted):
         RegionPruner(net, n_regions="cv", candidates=[0, 2]).fit(X, y)
     with pytest.raises(ValueError, match="exceeds"):
         RegionPruner(net, n_regions="cv", candidates=[10_000]).fit(X, y)
+
+
+def test_raw_scale_data_no_warning_and_raw_unit_coefficients():
+    from test_merge import _raw_scale_problem
+
+    X, y, net = _raw_scale_problem(4, n=2000)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        p = RegionPruner(net, n_regions="cv", cv=3, candidates=[1, 2, 3],
+                         random_state=0).fit(X, y)
+        proba = p.predict_proba(X)[:, 1]
+    assert [str(w.message) for w in caught] == []
+    # the reported coefficients act on raw rows exactly as the standardised models do
+    g = p.merged_labels_
+    eta = np.einsum("nd,nd->n", X, p.coef_[g, 0]) + p.intercept_[g, 0]
+    np.testing.assert_allclose(proba, 1 / (1 + np.exp(-eta)), rtol=1e-10)
