@@ -441,6 +441,11 @@ def test_container_limits(files, tmp_path):
         zf.writestr("manifest.json", json.dumps(manifest))
     with pytest.raises(GlassnetFormatError, match="members"):
         load(tmp_path / "n.glassnet")
+    # more JSON values than the limit (decoding time), in a manifest under 16 MiB
+    m = dict(manifest, object={"__tuple__": [[0, 0]] * 400_000})
+    _write_manifest_text(tmp_path / "v.glassnet", json.dumps(m), arrays)
+    with pytest.raises(GlassnetFormatError, match="values"):
+        load(tmp_path / "v.glassnet")
     # a central directory above the limit is refused before zipfile parses it
     with pytest.raises(GlassnetFormatError, match="central directory"):
         read_manifest(files["net"], limits=Limits(max_central_directory=100))

@@ -62,8 +62,8 @@ from glassnet.io._persist_zip import (
     Limits,
     array_specs,
     check_central_directory,
-    depth_ok,
     members,
+    tree_size,
 )
 from glassnet.io._persist_zip import read_manifest as _read_manifest_member
 from glassnet.network import ReluNetwork
@@ -231,9 +231,11 @@ def save(obj: Any, path: str | os.PathLike[str]) -> Path:
         "arrays": arrays_meta,
     }
     limits = Limits()
-    if not depth_ok(tree, limits.max_depth - 2):
-        raise TypeError(f"Cannot save {type(obj).__name__}: it nests more than "
-                        f"{limits.max_depth - 2} levels deep.")
+    depth, nodes = tree_size(tree)
+    if depth > limits.max_depth - 2 or nodes > limits.max_nodes - 100:
+        raise TypeError(f"Cannot save {type(obj).__name__}: it nests {depth} levels deep and "
+                        f"holds {nodes} values outside arrays (at most {limits.max_depth - 2} "
+                        f"and {limits.max_nodes - 100}); store large data as arrays.")
     try:
         # O_EXCL with a random name in the target folder: nothing planted there is followed
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",

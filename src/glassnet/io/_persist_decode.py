@@ -85,6 +85,8 @@ class Reader:
         if v is None or isinstance(v, (bool, int, float, str)):
             return v
         if isinstance(v, list):
+            if not any(isinstance(x, (list, dict)) for x in v):
+                return list(v)  # a list of JSON scalars (a loss curve, names): as it is
             return [self.decode(x) for x in v]
         if not isinstance(v, dict) or not v:
             raise self.damaged(f"unexpected entry {str(v)[:60]!r} in the manifest.")

@@ -49,6 +49,9 @@ class Limits:
         Number of ZIP members (default 10,000).
     max_depth : int
         Nesting depth of the manifest's JSON (default 64).
+    max_nodes : int
+        Number of values in the manifest's JSON (default 1,000,000), which bounds the
+        time to decode it.
     max_central_directory : int
         Size of the ZIP central directory (default 4 MiB), checked before ``zipfile``
         parses it.
@@ -58,6 +61,7 @@ class Limits:
     max_manifest_bytes: int = 16 << 20
     max_members: int = 10_000
     max_depth: int = 64
+    max_nodes: int = 1_000_000
     max_central_directory: int = 4 << 20
 
 
@@ -142,18 +146,23 @@ def members(zf: zipfile.ZipFile, where: str, limits: Limits) -> dict[str, zipfil
     return by_name
 
 
-def depth_ok(tree: Any, max_depth: int) -> bool:
-    """Whether the JSON tree nests at most ``max_depth`` levels (iterative: no recursion)."""
+def tree_size(tree: Any) -> tuple[int, int]:
+    """Nesting depth and number of containers and scalars of a JSON tree (no recursion).
+
+    Lists of scalars (loss curves, category names) are counted in one step.
+    """
+    depth = nodes = 0
     stack = [(tree, 1)]
     while stack:
         v, d = stack.pop()
+        nodes += 1
         if isinstance(v, dict):
             v = list(v.values())
         if isinstance(v, list):
-            if d > max_depth:
-                return False
-            stack.extend((x, d + 1) for x in v)
-    return True
+            depth = max(depth, d)
+            nodes += len(v)
+            stack.extend((x, d + 1) for x in v if isinstance(x, (list, dict)))
+    return depth, nodes
 
 
 def _refuse_constant(name: str) -> float:
@@ -182,9 +191,15 @@ def read_manifest(zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], where:
         raise GlassnetFormatError(
             f"{where} is damaged: {MANIFEST} is not valid JSON ({exc})."
         ) from None
-    if not depth_ok(tree, limits.max_depth):
+    depth, nodes = tree_size(tree)
+    if depth > limits.max_depth:
         raise GlassnetFormatError(
             f"{where} is damaged: {MANIFEST} nests more than {limits.max_depth} levels deep."
+        )
+    if nodes > limits.max_nodes:
+        raise GlassnetFormatError(
+            f"{where}: {MANIFEST} holds {nodes} values, above the limit of {limits.max_nodes} "
+            "(large data belongs in arrays); refusing to decode it."
         )
     return tree
 
