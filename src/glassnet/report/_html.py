@@ -54,11 +54,12 @@ p,li,h1,h2,h3,figcaption{overflow-wrap:anywhere}
 pre{background:#f3f4f6;padding:.6em;font-size:.85em;white-space:pre-wrap;
  overflow-wrap:anywhere}
 ul.caveats li{margin:.25em 0}
+.gn-scroll{overflow-x:auto;max-width:100%} .gn-print-only{display:none}
 @page{size:A4;margin:12mm}
 @media print{
  body{background:#fff;font-size:10pt}
  header{background:#fff;color:#1d2330;padding:0 0 .4em 0;border-bottom:2px solid #1d2b45}
- nav{display:none}
+ nav{display:none} .gn-screen-only{display:none} .gn-print-only{display:block}
  main{max-width:none;padding:0}
  section{border:none;border-radius:0;padding:0;margin:0 0 1em 0}
  h2,h3{break-after:avoid} tr,figure{break-inside:avoid}
@@ -148,13 +149,9 @@ def table(frame: Any, caption: str | None = None, max_rows: int = 100,
     # identifiers (row labels, region numbers) print as they are: row 20553, not 20,553
     ident = [str(c).strip().lower() in _IDENTIFIERS for c in df.columns]
     ncol = df.shape[1]
-    blocks = [list(range(ncol))]
-    if ncol > max_columns:
-        step = max_columns - 1
-        blocks = [[0, *range(s, min(s + step, ncol))] for s in range(1, ncol, step)]
-    out = [f'<p class="note">{esc(caption)}</p>' if caption else ""]
     rows = list(df.itertuples(index=False, name=None))
-    for b, cols in enumerate(blocks):
+
+    def html_table(cols: list[int]) -> str:
         head = "".join(f'<th{" class=num" if numeric[j] else ""}>'
                        f"{wrappable(str(df.columns[j]))}</th>" for j in cols)
         body = "".join(
@@ -164,11 +161,25 @@ def table(frame: Any, caption: str | None = None, max_rows: int = 100,
                              for j in cols) + "</tr>"
             for row in rows
         )
-        if len(blocks) > 1:
+        return (f'<table class="gn-table"><thead><tr>{head}</tr></thead>'
+                f"<tbody>{body}</tbody></table>")
+
+    out = [f'<p class="note">{esc(caption)}</p>' if caption else ""]
+    if ncol <= max_columns:
+        out.append(html_table(list(range(ncol))))
+    else:
+        # on screen the whole table, scrolling sideways; in print, blocks of columns that
+        # each repeat the first (key) column, so no column is cut at the page edge
+        out.append('<div class="gn-screen-only gn-scroll">'
+                   f"{html_table(list(range(ncol)))}</div>")
+        step = max_columns - 1
+        blocks = [[0, *range(s, min(s + step, ncol))] for s in range(1, ncol, step)]
+        out.append('<div class="gn-print-only">')
+        for b, cols in enumerate(blocks):
             out.append(f'<p class="cont">Columns {cols[1] + 1}-{cols[-1] + 1} of {ncol} '
                        f"(part {b + 1} of {len(blocks)}; the first column repeats).</p>")
-        out.append(f'<table class="gn-table"><thead><tr>{head}</tr></thead>'
-                   f"<tbody>{body}</tbody></table>")
+            out.append(html_table(cols))
+        out.append("</div>")
     out.append(note)
     return "".join(out)
 
