@@ -320,8 +320,13 @@ def region_stability(
 
     unseen = acc_new.unseen / acc_new.n
     expected = singletons / n_ref
-    se = np.sqrt(max(expected * (1 - expected), 1e-12) / acc_new.n)
-    unseen_status = "act" if unseen > expected + 3 * se else "stable"
+    # standard error of (observed - expected): the new rows' binomial variance plus the
+    # Good-Turing estimator's own, Var ~ (n1 (1 - n1/N) + 2 n2) / N^2 (Esty 1983)
+    doubletons = int((cnt == 2).sum())
+    var_gt = (singletons * (1 - expected) + 2 * doubletons) / n_ref**2
+    se = float(np.sqrt(max(expected * (1 - expected), 1e-12) / acc_new.n + var_gt))
+    z = (unseen - expected) / se
+    unseen_status = "act" if z > 5 else ("watch" if z > 3 else "stable")
 
     rows = [
         ("score PSI", psi_score, psi_status(psi_score, (lo, hi)),
@@ -338,7 +343,7 @@ def region_stability(
                      psi_status(psi_merged, (lo, hi)), f"{merged_tab.shape[0]} merged regions"))
     rows.append(("share of new rows in unseen regions", unseen, unseen_status,
                  f"expected with no shift {expected:.4f} (reference patterns seen once / "
-                 "reference rows); act above expected + 3 standard errors"))
+                 f"reference rows), {z:+.1f} standard errors; watch above +3, act above +5"))
     worst = features.iloc[0]
     rows.append((f"largest feature PSI ({worst['feature']})", float(worst["PSI"]),
                  str(worst["status"]),
