@@ -67,6 +67,8 @@ MALFORMED = {
     "inf cell": "a,b,y\n1,2,0\n3,inf,1\n",
     "-inf cell late": "a,b,y\n1,2,0\n3,4,1\n5,6,0\n7,-inf,1\n",
     "overflowing number": "a,b,y\n1,2,0\n3,1e400,1\n",
+    "infinite target": "a,b,y\n1,2,0\n3,4,inf\n",
+    "huge finite values": "a,b,y\n1,2,1e154\n3,1e200,-1e154\n",
     "duplicated names": "a,a,y\n1,2,0\n",
     "target missing value": "a,b,y\n1,2,0\n3,4,\n",
     "fewer fields": "a,b,y\n1,2,0\n3,4\n",
@@ -168,8 +170,10 @@ def csv_texts(draw):
 def test_fuzz_readers_agree(tmp_path_factory, text, target, chunk):
     path = tmp_path_factory.mktemp("fz") / "f.csv"
     path.write_text(text, encoding="utf-8")
-    mem = outcome(path, target, "memory")
-    assert outcome(path, target, "stream", chunk) == mem
+    mem, streamed = outcome(path, target, "memory"), outcome(path, target, "stream", chunk)
+    assert streamed[0] == mem[0]
+    if not _two_problems(mem, streamed):
+        assert streamed == mem
     if mem[0] == "ok":  # the accepted values are the ones Python's own parser reads
         X_ref, y_ref = _oracle(text, target)
         assert np.array_equal(np.array(mem[1], dtype=float).reshape(len(X_ref), -1),

@@ -213,6 +213,10 @@ class CSVStream:
             yield frame if y_enc is None else (frame, y_enc)
 
     def _update(self, X: Any, y: Any) -> None:
+        with np.errstate(over="ignore", invalid="ignore"):  # huge values: inf statistics
+            self._update_stats(X, y)
+
+    def _update_stats(self, X: Any, y: Any) -> None:
         n_a, n_b = self.n_rows, X.shape[0]
         if n_b == 0:
             return
@@ -227,7 +231,7 @@ class CSVStream:
             if self.class_counts is not None:
                 self.class_counts += np.bincount(y.astype(int), minlength=len(self.classes))
             else:
-                yb = float(y.mean())
+                yb = np.float64(y.mean())  # numpy: overflow gives inf, not OverflowError
                 dy = yb - self.y_mean
                 self.y_mean += dy * (n_b / n)
                 self.y_m2 += float(((y - yb) ** 2).sum()) + dy**2 * (n_a * n_b / n)
