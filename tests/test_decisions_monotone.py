@@ -15,6 +15,7 @@ from scipy.optimize import linprog
 
 from glassnet import ReluNetwork
 from glassnet.decisions import certify_monotone, monotonicity_table, output_bounds
+from glassnet.decisions._milp import interval_bounds
 
 
 def random_net(seed, d=2, hidden=(3, 3), output="identity"):
@@ -87,7 +88,7 @@ def test_output_bounds_match_brute_force_and_sampling(seed):
     assert f.min() >= b.lower[0] - 1e-9 and f.max() <= b.upper[0] + 1e-9
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(seed=st.integers(0, 10_000), j=st.integers(0, 1))
 def test_certificates_agree_with_brute_force(seed, j):
     net = random_net(seed)
@@ -121,6 +122,26 @@ def test_monotone_network_is_certified_and_table_reports_both_sides():
     assert tab.loc["income", "worst_increase_violation"] == 0
     # the data-only summary: share of rows in regions where util's coefficient is negative
     np.testing.assert_allclose(tab.loc["util", "share_rows_negative"], np.mean(X[:, 2] > 1))
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), norm=st.sampled_from(["l1", "linf"]),
+       radius=st.floats(0.05, 3.0))
+def test_tightened_big_m_bounds_hold_at_sampled_points(seed, norm, radius):
+    """The MILP is exact only if its big-M bounds are valid: sample the box and the ball."""
+    net = random_net(seed, d=3, hidden=(6, 5, 4))
+    rng = np.random.default_rng(seed)
+    lo, hi = -np.ones(3) * 2, np.ones(3) * 2
+    x0, w = rng.uniform(-1, 1, size=3), rng.uniform(0.5, 2, size=3)
+    S = rng.uniform(-1, 1, size=(20000, 3))
+    S *= (radius / ((np.abs(S) * w).sum(1) if norm == "l1" else (np.abs(S) * w).max(1)))[:, None]
+    S *= rng.uniform(0, 1, size=(20000, 1))
+    P = np.clip(x0 + S, lo, hi)
+    for ball, pts in ((None, rng.uniform(lo, hi, size=(20000, 3))), ((x0, w, radius, norm), P)):
+        zs = net.pre_activations(pts)
+        for (zl, zu), z in zip(interval_bounds(net, lo, hi, tighten=True, ball=ball), zs,
+                               strict=True):
+            assert (z >= zl - 1e-9).all() and (z <= zu + 1e-9).all()
 
 
 def test_bad_arguments():

@@ -42,6 +42,8 @@ _LAZY = {
     "reason_codes": "glassnet.decisions.reasons",
     "certify_monotone": "glassnet.decisions.monotone",
     "output_bounds": "glassnet.decisions.monotone",
+    "counterfactual": "glassnet.decisions.recourse",
+    "recourse_audit": "glassnet.decisions.recourse",
     # product (F11, F12)
     "Report": "glassnet.report",
     "region_stability": "glassnet.monitor",

@@ -95,33 +95,11 @@ def add_target(m: Model, E: np.ndarray, e0: np.ndarray, target: int, level: floa
         m.add_expr_row(E[target] - E[j], e0[target] - e0[j], margin, np.inf)
 
 
-def add_distance(m: Model, x0: np.ndarray, weights: np.ndarray, norm: str) -> np.ndarray:
-    """Add ``weights``-scaled L1 or L-infinity distance from ``x0``; returns the cost vector.
-
-    Features with weight 0 move for free; features with infinite weight must not move (they
-    are fixed by the caller through their bounds instead).
-    """
-    d = x0.size
-    w = np.where(np.isfinite(weights), weights, 0.0)
-    if norm == "l1":
-        e = m.add_vars(np.zeros(d), np.full(d, np.inf))
-        for j in range(d):
-            # e_j >= |x_j - x0_j|
-            m.add_row([e[j], m.x[j]], [1.0, -1.0], -x0[j], np.inf)
-            m.add_row([e[j], m.x[j]], [1.0, 1.0], x0[j], np.inf)
-        c = np.zeros(m.n)
-        c[e] = w
-        return c
-    t = m.add_vars(0.0, np.inf)[0]
-    for j in range(d):
-        if w[j] == 0:
-            continue
-        # w_j |x_j - x0_j| <= t
-        m.add_row([t, m.x[j]], [1.0, -w[j]], -w[j] * x0[j], np.inf)
-        m.add_row([t, m.x[j]], [1.0, w[j]], w[j] * x0[j], np.inf)
-    c = np.zeros(m.n)
-    c[t] = 1.0
-    return c
+def add_distance(m: Model, x0: np.ndarray, weights: np.ndarray, norm: str,
+                 radius: float = np.inf) -> np.ndarray:
+    """Add ``weights``-scaled L1 or L-infinity distance from ``x0`` (and the budget
+    ``<= radius``); returns the cost vector. Weight-0 features move for free."""
+    return m.add_ball(x0, weights, radius, norm)
 
 
 def distance(x: np.ndarray, x0: np.ndarray, weights: np.ndarray, norm: str) -> np.ndarray:

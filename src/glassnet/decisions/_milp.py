@@ -73,7 +73,8 @@ def check_box(box: Any, d: int, name: str = "box") -> tuple[np.ndarray, np.ndarr
 
 # ---------------------------------------------------------------------- bounds
 def interval_bounds(
-    net: ReluNetwork, lo: np.ndarray, hi: np.ndarray, *, tighten: bool = True
+    net: ReluNetwork, lo: np.ndarray, hi: np.ndarray, *, tighten: bool = True,
+    ball: tuple[np.ndarray, np.ndarray, float, str] | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Lower and upper bounds of every hidden layer's pre-activations over the box.
 
@@ -84,6 +85,11 @@ def interval_bounds(
     tighten : bool
         Tighten the interval bounds of layers 2.. by LPs over the relaxation (see the module
         docstring). The first layer's interval bounds are already exact.
+    ball : (x0, weights, radius, norm), optional
+        Restrict the inputs further to ``||weights * (x - x0)||_norm <= radius`` (a
+        counterfactual's cost budget). The first layer then also gets the dual-norm bound
+        ``|w_i . (x - x0)| <= radius * ||w_i / weights||_dual``, and the tightening LPs
+        include the ball.
 
     Returns
     -------
@@ -96,23 +102,35 @@ def interval_bounds(
         Wp, Wn = np.maximum(W, 0.0), np.minimum(W, 0.0)
         zl = Wp @ a_lo + Wn @ a_hi + b
         zu = Wp @ a_hi + Wn @ a_lo + b
+        if ball is not None and layer == 0:
+            x0, wts, rad, norm = ball
+            inv = np.where(wts > 0, 1.0 / np.where(wts > 0, wts, 1.0), np.inf)
+            scaled = np.abs(W) * inv  # inf where a free feature has a nonzero weight
+            scaled = np.where(W == 0, 0.0, scaled)
+            dual = scaled.max(axis=1) if norm == "l1" else scaled.sum(axis=1)
+            centre = W @ x0 + b
+            zl = np.maximum(zl, centre - rad * dual)
+            zu = np.minimum(zu, centre + rad * dual)
         if tighten and layer > 0:
-            zl, zu = _lp_tighten(net, lo, hi, bounds, layer, zl, zu)
+            zl, zu = _lp_tighten(net, lo, hi, bounds, layer, zl, zu, ball)
         bounds.append((zl, zu))
         a_lo, a_hi = np.maximum(zl, 0.0), np.maximum(zu, 0.0)
     return bounds
 
 
-def _lp_tighten(net, lo, hi, bounds, layer, zl, zu):
+def _lp_tighten(net, lo, hi, bounds, layer, zl, zu, ball=None):
     """Minimise/maximise each unstable pre-activation of ``layer`` over the LP relaxation."""
     m = Model(lo, hi)
     acts = m.add_hidden(net, m.x, bounds, relax=True, n_layers=layer)
+    if ball is not None:
+        m.add_ball(*ball)
     W, b = net.weights[layer], net.biases[layer]
     A_ub, b_ub, A_eq, b_eq = m.dense_rows()
     zl, zu = zl.copy(), zu.copy()
     for i in np.flatnonzero((zl < 0) & (zu > 0)):
         c = np.zeros(m.n)
-        c[acts] = W[i]
+        keep = acts >= 0  # -1 marks a neuron fixed at 0: it drops out of the sum
+        c[acts[keep]] = W[i, keep]
         for sign in (1.0, -1.0):
             res = linprog(sign * c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq,
                           bounds=list(zip(m.lb, m.ub, strict=True)), method="highs")
@@ -239,6 +257,32 @@ class Model:
         keep = last >= 0
         E[:, last[keep]] = W[:, keep]
         return E, b.copy()
+
+    def add_ball(self, x0: np.ndarray, weights: np.ndarray, radius: float, norm: str
+                 ) -> np.ndarray:
+        """Add the cost ``||weights * (x - x0)||_norm`` (returned as a cost vector over the
+        variables) and, for a finite ``radius``, the budget ``cost <= radius``."""
+        d = x0.size
+        w = np.where(np.isfinite(weights), weights, 0.0)
+        c = np.zeros(0)
+        if norm == "l1":
+            e = self.add_vars(np.zeros(d), np.full(d, np.inf))
+            for j in range(d):  # e_j >= |x_j - x0_j|
+                self.add_row([e[j], self.x[j]], [1.0, -1.0], -x0[j], np.inf)
+                self.add_row([e[j], self.x[j]], [1.0, 1.0], x0[j], np.inf)
+            c = np.zeros(self.n)
+            c[e] = w
+        else:
+            t = self.add_vars(0.0, np.inf)[0]
+            for j in np.flatnonzero(w):  # w_j |x_j - x0_j| <= t
+                self.add_row([t, self.x[j]], [1.0, -w[j]], -w[j] * x0[j], np.inf)
+                self.add_row([t, self.x[j]], [1.0, w[j]], w[j] * x0[j], np.inf)
+            c = np.zeros(self.n)
+            c[t] = 1.0
+        if np.isfinite(radius):
+            nz = np.flatnonzero(c)
+            self.add_row(nz, c[nz], -np.inf, radius)
+        return c
 
     def add_expr_row(self, E: np.ndarray, e0: float, lo: float, hi: float) -> None:
         """Add ``lo <= E @ vars + e0 <= hi`` for a dense expression row ``E``."""
