@@ -386,5 +386,27 @@ def test_cli_carries_provenance_and_validation_sections(tmp_path):
                  "prune", "--n-regions", "2", "--report", str(rep2)]) == 0
     fid = _section_text(rep2.read_text(), "fidelity")
     assert "decision agreement" in fid and "pruned regions" in fid
+    assert "may include rows the network was trained on" in fid  # seed 0 here, 5 in train
+    assert "include its" not in _section_text(train_html, "outcomes")
     assert main(["unwrap", "-q", str(out), str(data), "--explain-rows", "300",
                  "--report", str(tmp_path / "x.html")]) == 2
+
+
+def test_data_overlap_messages(tmp_path):
+    from glassnet.provenance import data_overlap, file_sha256, read_provenance, write_provenance
+
+    f = tmp_path / "d.csv"
+    f.write_text("a,b\n1,2\n")
+    other = tmp_path / "e.csv"
+    other.write_text("a,b\n1,3\n")
+    prov = {"data": {"sha256": file_sha256(f)},
+            "split": {"seed": 4, "test share": 0.2, "training rows": 1}}
+    write_provenance(tmp_path, prov)
+    assert read_provenance(tmp_path / "model.glassnet") == prov
+    assert "include its 1 training rows" in data_overlap(prov, f)
+    assert "own test rows" in data_overlap(prov, f, split=(4, 0.2))
+    assert "may include rows" in data_overlap(prov, f, split=(0, 0.2))
+    assert data_overlap(prov, other) is None and data_overlap(None, f) is None
+    (tmp_path / "provenance.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="JSON object"):
+        read_provenance(tmp_path)

@@ -75,9 +75,15 @@ def read_provenance(model_path: str | os.PathLike[str] | None) -> dict[str, Any]
 
 
 def data_overlap(provenance: Mapping[str, Any] | None,
-                 data_path: str | os.PathLike[str]) -> str | None:
-    """A sentence when ``data_path`` is the file the model was trained on (same SHA-256):
-    metrics on it then include the training rows. None otherwise or when unknown."""
+                 data_path: str | os.PathLike[str], *,
+                 split: tuple[int, float] | None = None) -> str | None:
+    """A sentence when ``data_path`` is the file the model was trained on (same SHA-256),
+    None otherwise or when unknown.
+
+    Without ``split`` the rows scored are the whole file: its metrics include the training
+    rows. With ``split=(seed, test_share)`` only a test split is scored: the sentence says
+    whether it is the model's own test split (same seed and share) or may hold training
+    rows."""
     if not provenance:
         return None
     data = provenance.get("data") or {}
@@ -86,12 +92,25 @@ def data_overlap(provenance: Mapping[str, Any] | None,
         return None
     if file_sha256(data_path) != digest:
         return None
-    split = provenance.get("split") or {}
-    n_train = split.get("training rows") if isinstance(split, Mapping) else None
+    trained = provenance.get("split") or {}
+    if not isinstance(trained, Mapping):
+        trained = {}
+    name = Path(os.fspath(data_path)).name
+    if split is not None:
+        seed, share = split
+        if trained.get("seed") == seed and trained.get("test share") == share:
+            return (f"{name} is the file the model was trained on, split with the same seed "
+                    f"({seed}) and test share ({share:g}): the test rows here are the model's "
+                    "own test rows, never used to train it.")
+        return (f"{name} is the file the model was trained on, but split here with seed "
+                f"{seed} and test share {share:g} (the model: seed {trained.get('seed')}, "
+                f"share {trained.get('test share')}): these test rows may include rows the "
+                "network was trained on, so its test figures here are optimistic.")
+    n_train = trained.get("training rows")
     rows = f"its {n_train:,} training rows" if isinstance(n_train, int) else "its training rows"
-    return (f"{Path(os.fspath(data_path)).name} is the file the model was trained on (same "
-            f"SHA-256): metrics on all its rows include {rows}, so they are not test metrics. "
-            "The test metric is in the provenance section.")
+    return (f"{name} is the file the model was trained on (same SHA-256): metrics on all its "
+            f"rows include {rows}, so they are not test metrics. The test metric is in the "
+            "provenance section.")
 
 
 def _plain(v: Any) -> Any:

@@ -120,11 +120,14 @@ def validation_sections(
     from glassnet.provenance import data_overlap, read_provenance
 
     caveats = list(caveats or [])
-    prov = provenance if provenance is not None else _read(read_provenance, args)
+    own = provenance is not None  # glassnet train itself: its rows are its own split
+    prov = provenance if own else _read(read_provenance, args)
     if prov:
         report.add_provenance(prov)
         data = getattr(args, "data", None)
-        overlap = data_overlap(prov, data) if data else None
+        # simplify scores a test split of DATA.csv, unwrap every row of it
+        split = (args.seed, args.test_size) if hasattr(args, "test_size") else None
+        overlap = data_overlap(prov, data, split=split) if data and not own else None
         if overlap:
             caveats.append(overlap)
             rows_note = f"{rows_note} {overlap}" if rows_note else overlap
