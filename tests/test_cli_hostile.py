@@ -419,3 +419,42 @@ def test_library_warnings_are_one_glassnet_line(files, capsys, monkeypatch):
     code, _, err = run(capsys, "unwrap", d / "net.glassnet", d / "data.csv")
     assert code == 0
     assert err == "glassnet: warning: a library warning over two lines\n"
+
+
+@pytest.mark.parametrize("suffix", [".pt", ".skops", ".glassnet"])
+def test_byte_mutated_model_files_exit_2_never_1(files, capsys, tmp_path, suffix):
+    # damaged model files: one error line and exit 2 (or a clean load), never an internal
+    # error, and never code run (the mutations cannot add globals outside the lists)
+    import random
+
+    import skops.io as sio
+    from sklearn.neural_network import MLPRegressor
+
+    d, seq, X = files
+    src = tmp_path / f"m{suffix}"
+    if suffix == ".pt":
+        torch.save(seq, src)
+    elif suffix == ".skops":
+        y = X[:, 0] - X[:, 1]
+        sio.dump(MLPRegressor(hidden_layer_sizes=(3,), max_iter=50, random_state=0).fit(X, y),
+                 src)
+    else:
+        src.write_bytes((d / "net.glassnet").read_bytes())
+    data = src.read_bytes()
+    rng = random.Random(1)
+    codes = []
+    for k in range(25):
+        mutated = bytearray(data)
+        for _ in range(rng.randint(1, 8)):
+            mutated[rng.randrange(len(mutated))] = rng.randrange(256)
+        if k % 5 == 0:  # truncated files too
+            mutated = mutated[: rng.randrange(1, len(mutated))]
+        path = tmp_path / f"mut{k}{suffix}"
+        path.write_bytes(bytes(mutated))
+        code, _, err = run(capsys, "unwrap", path, d / "data.csv", "--target", "label",
+                           "--no-report", "-q")
+        assert code in (0, 2), err
+        if code == 2:
+            assert_one_line_error(code, err, f"mut{k}{suffix}")
+        codes.append(code)
+    assert codes.count(2) > 0
