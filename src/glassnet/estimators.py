@@ -37,18 +37,11 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
-)
+from sklearn.utils.validation import _check_sample_weight, column_or_1d
 
 from glassnet._estimator_inputs import (
-    InputEncoder,
-    categorical_columns,
+    InputsMixin,
     fold_standardization,
-    standardization,
     unfold_standardization,
 )
 from glassnet._training import TrainingResult, train_relu_network
@@ -67,7 +60,7 @@ def _make_network(Ws, bs, output, names, groups) -> ReluNetwork:
     return ReluNetwork(Ws, bs, output, names, feature_groups=groups or None)
 
 
-class _BaseReluNet(BaseEstimator):
+class _BaseReluNet(InputsMixin, BaseEstimator):
     """Shared parameters, validation and training of the two estimators."""
 
     def __init__(
@@ -151,129 +144,6 @@ class _BaseReluNet(BaseEstimator):
             raise ValueError(f"n_iter_no_change must be a positive integer or None; got {nic!r}.")
         return tuple(int(h) for h in sizes)
 
-    # ---- input checks
-    def _validate_fit(self, X: Any, y: Any) -> tuple[np.ndarray, Any]:
-        """Validate the training rows, fit the one-hot encoder, return encoded rows and y."""
-        cat = categorical_columns(X, self.categorical_features)
-        self.categorical_features_, self.categories_ = [], None
-        if not cat:
-            X, y = self._validate_numeric(X, reset=True, y=y)
-            return X, y
-        from sklearn.utils.validation import (
-            _check_feature_names,
-            _check_n_features,
-            check_consistent_length,
-        )
-
-        X = self._check_2d(X)
-        _check_feature_names(self, X, reset=True)
-        _check_n_features(self, X, reset=True)
-        if y is None:
-            raise ValueError("y is None; fit needs a target.")
-        check_consistent_length(X, y)
-        names = getattr(self, "feature_names_in_", None)
-        columns = [str(c) for c in names] if names is not None else [
-            f"x{j}" for j in range(X.shape[1])
-        ]
-        encoder = InputEncoder(columns, cat).fit(X)
-        # the encoding is kept as plain data (names, categories) and rebuilt on use, so a
-        # saved estimator (glassnet.io.save) holds no encoder object
-        self.categorical_features_ = [columns[j] for j in cat]
-        self.categories_ = encoder.categories
-        y = np.asarray(y)
-        if y.dtype.kind in "fc" and not np.isfinite(y).all():
-            raise ValueError("y contains NaN or infinity.")
-        return encoder.transform(X), y
-
-    def _input_encoder(self) -> InputEncoder | None:
-        """The fitted one-hot encoding, or None without categorical columns."""
-        cats = getattr(self, "categorical_features_", None)
-        if not cats:
-            return None
-        names = getattr(self, "feature_names_in_", None)
-        columns = [str(c) for c in names] if names is not None else [
-            f"x{j}" for j in range(self.n_features_in_)
-        ]
-        return InputEncoder(columns, [columns.index(c) for c in cats], self.categories_)
-
-    @staticmethod
-    def _check_2d(X: Any) -> Any:
-        if not hasattr(X, "shape"):
-            X = np.asarray(X, dtype=object)
-        if len(X.shape) != 2:
-            raise ValueError(
-                f"Expected a 2D array or DataFrame of shape (n_samples, n_features); got shape "
-                f"{X.shape}."
-            )
-        if X.shape[0] == 0:
-            raise ValueError("Found array with 0 sample(s) (shape=(0, ...)); X needs rows.")
-        return X
-
-    def _validate_numeric(self, X: Any, *, reset: bool, y: Any = None) -> Any:
-        try:
-            if reset:
-                return validate_data(self, X, y, dtype=np.float64, multi_output=True)
-            return validate_data(self, X, reset=False, dtype=np.float64)
-        except ValueError as exc:
-            if "could not convert string to float" in str(exc):
-                raise ValueError(
-                    f"X holds text ({exc}); pass a DataFrame (text columns are one-hot "
-                    "encoded) or list the columns in categorical_features."
-                ) from exc
-            raise
-
-    def transform_inputs(self, X: Any) -> np.ndarray:
-        """Raw rows -> the inputs of ``network_``: categorical columns one-hot encoded.
-
-        Standardisation is not applied here: it is folded into the first layer of
-        ``network_``, so ``network_.forward(est.transform_inputs(X))`` is the model's raw
-        output on the original units. Without categorical columns this only validates ``X``.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features_in_)
-            Raw rows with the columns seen in ``fit``.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, len(get_feature_names_out()))
-            float64, columns in the order of :meth:`get_feature_names_out`.
-        """
-        check_is_fitted(self, "network_")
-        encoder = self._input_encoder()
-        if encoder is None:
-            return self._validate_numeric(X, reset=False)
-        from sklearn.utils.validation import _check_feature_names, _check_n_features
-
-        X = self._check_2d(X)
-        _check_feature_names(self, X, reset=False)
-        _check_n_features(self, X, reset=False)
-        return encoder.transform(X)
-
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Names of the network's inputs: numeric columns, then ``<column>_<category>``.
-
-        Parameters
-        ----------
-        input_features : ignored
-            Accepted for scikit-learn compatibility; the names come from ``fit``.
-
-        Returns
-        -------
-        ndarray of str objects
-        """
-        check_is_fitted(self, "network_")
-        return np.asarray(self._input_names(), dtype=object)
-
-    def _input_names(self) -> list[str]:
-        encoder = self._input_encoder()
-        if encoder is not None:
-            return list(encoder.feature_names_out)
-        names = getattr(self, "feature_names_in_", None)
-        if names is not None:
-            return [str(f) for f in names]
-        return [f"x{j}" for j in range(self.n_features_in_)]
-
     def _n_threads(self) -> int:
         import os
 
@@ -344,15 +214,6 @@ class _BaseReluNet(BaseEstimator):
         self.best_loss_ = res.best_loss
         self.n_iter_ = res.n_epochs
         return res
-
-    def _set_standardization(self, X: np.ndarray, w: np.ndarray) -> None:
-        """``input_mean_``/``input_scale_`` of the network inputs (one-hot columns: 0 and 1)."""
-        encoder = self._input_encoder()
-        if not self.standardize:
-            self.input_mean_, self.input_scale_ = np.zeros(X.shape[1]), np.ones(X.shape[1])
-            return
-        cols = None if encoder is None else encoder.num_pos
-        self.input_mean_, self.input_scale_ = standardization(X, w, cols)
 
     def _check_init_network(self, net, n_features, n_outputs, out_scale):
         if not isinstance(net, ReluNetwork):
