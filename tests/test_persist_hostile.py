@@ -202,14 +202,21 @@ def test_every_listed_class_resolves_to_itself():
 def test_a_callable_cannot_reach_an_estimator_attribute(files, tmp_path):
     X = files["X"]
     # a listed type in place of a string the MLP dispatches on
-    for value in ({"__type__": "numpy:float64"}, "exp_but_not_an_activation",
-                  {"__object__": "sklearn.preprocessing._data:StandardScaler",
-                   "state": {"__dict__": []}}):
+    for value, match in (({"__type__": "numpy:float64"}, "out_activation_"),
+                         ("exp_but_not_an_activation", "out_activation_"),
+                         ({"__object__": "sklearn.preprocessing._data:StandardScaler",
+                           "state": {"__dict__": []}}, "StandardScaler")):
         def edit(m, value=value):
             _set(_state(m["object"], ":MLPClassifier"), "out_activation_", value)
 
-        with pytest.raises(GlassnetFormatError, match="out_activation_"):
+        with pytest.raises(GlassnetFormatError, match=match):
             load(_craft(files["mlp"], tmp_path / "x.glassnet", edit=edit))
+    # scikit-learn's own parameter validation runs on loading, as fit would run it
+    def alpha(m):
+        _set(_state(m["object"], ":MLPClassifier"), "alpha", -1.0)
+
+    with pytest.raises(GlassnetFormatError, match="alpha"):
+        load(_craft(files["mlp"], tmp_path / "x.glassnet", edit=alpha))
     # a type (callable) in the loss, or in any attribute that is not a dtype
     for key in ("loss", "solver"):
         def edit(m, key=key):
@@ -235,7 +242,7 @@ def test_a_callable_cannot_reach_an_estimator_attribute(files, tmp_path):
 
     def swap(m):
         _set(_state(m["object"], ":ReluNetClassifier"), "network_",
-             {"__object__": "sklearn.preprocessing._data:StandardScaler",
+             {"__object__": "sklearn.preprocessing._label:LabelEncoder",
               "state": {"__dict__": []}})
 
     with pytest.raises(GlassnetFormatError, match="network_ is not a ReluNetwork"):

@@ -295,3 +295,9 @@ def check_object(path: str, obj: Any) -> None:
     check = _CHECKS.get(path)
     if check is not None:
         check(obj)
+    # the class's own parameter validation, as fit would run it: scikit-learn's constraints,
+    # the mixture's checks (the networks' is left to fit: it imports torch for `device`)
+    if path.startswith("sklearn.") and hasattr(type(obj), "_parameter_constraints"):
+        obj._validate_params()  # InvalidParameterError is a ValueError
+    elif path == "glassnet.mlm:MixtureOfLinearModels":
+        obj._check_params()
