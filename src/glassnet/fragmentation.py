@@ -83,7 +83,9 @@ def fragmentation_caveat(regions: Any, X_new: Any = None) -> str | None:
         unseen = unseen_share(regions, X_new)
         m = int(np.shape(X_new)[0])
         if m and unseen >= UNSEEN_SHARE_CAVEAT:
-            parts.append(f"{unseen:.1%} of the {m:,} new rows fall in regions never seen in them")
+            parts.append(
+                f"{unseen:.1%} of the {m:,} new rows fall in regions never seen among these rows"
+            )
     if not parts:
         return None
     return (
