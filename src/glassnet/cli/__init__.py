@@ -83,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
 # Commands that live in their own module ``glassnet.cli.NAME``: each defines
 # ``add_parser(sub, common)``, which adds its sub-parser (``parents=[common]``) and sets
 # ``func`` to a ``run(args) -> int`` function.
-_COMMAND_MODULES: tuple[str, ...] = ("demo", "train", "unwrap", "simplify", "diagnose")
+_COMMAND_MODULES: tuple[str, ...] = ("demo", "train", "unwrap", "simplify", "diagnose",
+                                       "explain")
 
 
 def _one_line_warning(message: Warning | str, category: type[Warning], filename: str,
