@@ -3,8 +3,7 @@
 The neighbour graph of region centres is computed once per fit (:class:`NeighbourGraph`)
 and restricted to the regions present in each cross-validation fold, so one brute-force
 k-nearest-neighbour search serves every fold. The tree itself keeps one heap entry per
-cluster (its cheapest merge), which Ward's reducibility makes exact: merging two clusters
-never makes a third one closer to the result than it was to the nearer of the two.
+cluster (its cheapest live merge, from a list sorted once when the cluster is formed).
 """
 
 from __future__ import annotations
@@ -87,9 +86,11 @@ class NeighbourGraph:
     """The k-nearest-neighbour lists of all region centres, restricted on demand.
 
     ``n_neighbors=None`` means the complete graph. Restricted to a subset of regions (those
-    present in a training fold), each region keeps its ``k`` nearest *present* regions
-    among its ``3 k`` nearest overall; components left apart are then joined through their
-    closest points, as in :func:`connectivity_edges`.
+    present in a training fold), each region keeps the ``k`` present regions nearest to it
+    among its ``3 k`` nearest overall, ranked by the distances between the *fold's* centres
+    when they are given (a region's centre moves when some of its rows are held out);
+    components left apart are then joined through their closest points, as in
+    :func:`connectivity_edges`.
     """
 
     def __init__(self, centres: np.ndarray, n_neighbors: int | None) -> None:
@@ -101,8 +102,12 @@ class NeighbourGraph:
             m = min(3 * n_neighbors + 1, R)
             _, self._ind = NearestNeighbors(n_neighbors=m).fit(centres).kneighbors(centres)
 
-    def edges(self, present: np.ndarray) -> np.ndarray:
-        """Edges among ``present`` (indices into the centres), numbered ``0..len(present)-1``."""
+    def edges(self, present: np.ndarray, centres: np.ndarray | None = None) -> np.ndarray:
+        """Edges among ``present`` (indices into the centres), numbered ``0..len(present)-1``.
+
+        ``centres`` (``(len(present), d)``, same units as the graph's) rank the candidate
+        neighbours and join components; default: the graph's own centres.
+        """
         P = present.size
         if P < 2:
             return np.zeros((0, 2), dtype=np.int64)
@@ -118,8 +123,16 @@ class NeighbourGraph:
         pos = np.full(self.centres.shape[0], -1, dtype=np.int64)
         pos[present] = np.arange(P)
         local = pos[self._ind[present]]  # -1 where the neighbour is absent
+        if centres is None:
+            centres = self.centres[present]
+        else:
+            valid = (local >= 0) & (local != np.arange(P)[:, None])
+            d2 = ((centres[:, None, :] - centres[np.maximum(local, 0)]) ** 2).sum(axis=2)
+            d2[~valid] = np.inf
+            order = np.argsort(d2, axis=1, kind="stable")
+            local = np.take_along_axis(np.where(valid, local, -1), order, axis=1)
         edges = _edges_from_neighbours(local, min(self.k, P - 1))
-        return _join_components(self.centres[present], edges)
+        return _join_components(centres, edges)
 
 
 def weighted_ward_tree(
@@ -149,10 +162,10 @@ def weighted_ward_tree(
     The heap holds, per live cluster, its cheapest merge with a neighbour; every cluster
     also keeps its merge costs to the neighbours it had when it was formed, sorted. When
     the partner of a popped entry is gone, the next live partner of that sorted list is
-    pushed instead. This is exact because Ward's cost is reducible: a cluster formed later
-    (``a + b``) is never cheaper to merge with ``q`` than the cheaper of ``a`` and ``b``,
-    and its own entry covers its pairs, so the heap's smallest live entry is always the
-    cheapest merge of the whole graph.
+    pushed instead. This is exact: two clusters become neighbours only when the later one is
+    formed, so the later one's sorted list holds their pair, and its heap entry never costs
+    more than that pair; every live pair is thus bounded by some entry, and the smallest
+    live entry popped is the cheapest merge of the whole graph.
     """
     F = np.asarray(features, dtype=np.float64)
     R = F.shape[0]
@@ -336,13 +349,16 @@ class Hierarchy:
         F_all: np.ndarray,
         n_all: int,
         graph: NeighbourGraph,
+        centres: np.ndarray | None = None,
     ) -> None:
         counts = np.bincount(row_labels, minlength=n_all).astype(np.float64)
         self.present = np.flatnonzero(counts > 0)
         self.weights = counts[self.present]
         self.features = F_all[self.present]
         self.n_all = n_all
-        self.edges = graph.edges(self.present)
+        self.edges = graph.edges(
+            self.present, None if centres is None else centres[self.present]
+        )
         self.children, self.distances = weighted_ward_tree(
             self.features, self.weights, self.edges
         )

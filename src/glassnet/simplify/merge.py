@@ -125,7 +125,8 @@ def llm_features(
 
 def _cv_fold(
     *, X: np.ndarray, y: np.ndarray, labels: np.ndarray, F_all: np.ndarray, R: int,
-    graph: NeighbourGraph, train: np.ndarray, test: np.ndarray, cand: np.ndarray,
+    graph: NeighbourGraph, graph_scaler: Standardizer, train: np.ndarray, test: np.ndarray,
+    cand: np.ndarray,
     min_count: float, refit: Any, task: str, n_classes: int, n_targets: int, scorer: Any,
 ) -> tuple[list[float], list[int], list[tuple[str, str]]]:
     """Held-out scores of every candidate count on one fold (one tree, cached refits).
@@ -139,7 +140,9 @@ def _cv_fold(
         warnings.simplefilter("always")
         std = Standardizer(X[train])
         Z_train, Z_test = std.transform(X[train]), std.transform(X[test])
-        tree = Hierarchy(labels[train], F_all, R, graph)
+        # the fold's own region centres (its training rows only) rank the neighbours
+        _, fold_centres = group_means(labels[train], X[train], R)
+        tree = Hierarchy(labels[train], F_all, R, graph, graph_scaler.transform(fold_centres))
         pos = np.full(R, -1, dtype=np.int64)
         pos[tree.present] = np.arange(tree.n_leaves)
         fitter = FoldFitter(Z_train, y[train], pos[labels[train]], tree.n_leaves, refit,
@@ -417,7 +420,8 @@ class RegionMerger(_PiecewiseGLM):
         splits = list(self._splitter(y).split(X, y))
         max_ok = min(np.unique(labels[train]).size for train, _ in splits)
         cand = drop_large(cand, max_ok)
-        job = dict(X=X, y=y, labels=labels, F_all=F_all, R=R, graph=graph, cand=cand,
+        job = dict(X=X, y=y, labels=labels, F_all=F_all, R=R, graph=graph,
+                   graph_scaler=self._std, cand=cand,
                    min_count=min_count, refit=self._refit_estimator(), task=self.task_,
                    n_classes=self._n_classes, n_targets=self.n_targets_, scorer=scorer)
         n_splits = len(splits)
