@@ -70,6 +70,10 @@ def test_random_flip_rate_never_exceeds_the_exact_share():
     assert np.all(r.random["flip_rate"].to_numpy() <= r.exact["share_flippable"].to_numpy())
     np.testing.assert_allclose(r.exact["share_flippable"],
                                [np.mean(r.distances <= s) for s in sizes])
+    # nothing timed out: the bounds over all rows coincide with the share
+    assert r.exact["n_timed_out"].iloc[0] == 0
+    np.testing.assert_allclose(r.exact["share_flippable_lo"], r.exact["share_flippable"])
+    np.testing.assert_allclose(r.exact["share_flippable_hi"], r.exact["share_flippable"])
     assert r.random["auc_mean"].iloc[0] == pytest.approx(
         roc_auc_score(y, net.predict_output(X)[:, 0]))
     assert r.random["flip_rate"].iloc[0] == 0.0

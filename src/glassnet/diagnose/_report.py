@@ -136,13 +136,15 @@ def run_diagnostics(
                           random_state=random_state)
         out["robustness"] = rb
         frame = rb.random if rb.exact is None else rb.random.merge(
-            rb.exact[["size", "share_flippable"]], on="size")
+            rb.exact[["size", "share_flippable", "share_flippable_lo", "share_flippable_hi"]],
+            on="size")
         n_ok = 0 if rb.exact is None else int(rb.exact["n_rows"].iloc[0])
         n_late = 0 if rb.exact is None else int(rb.exact["n_timed_out"].iloc[0])
         table("Robustness", frame, "diag-robustness",
               "Random: Gaussian noise of sd = size x the feature's sd, 10 repeats. Exact: share"
               f" of {n_ok} test rows whose decision some perturbation within that L-inf radius"
-              f" (in sds) flips ({n_late} rows whose MILP hit the time limit left out).")
+              f" (in sds) flips ({n_late} rows whose MILP hit the time limit left out; _lo/_hi: "
+              "the share over all assessed rows with those counted as not / as flippable).")
         figure("Robustness curve", P.RobustnessDisplay.from_result(rb).figure_,
                "diag-robustness-fig")
     if "resilience" in sections:

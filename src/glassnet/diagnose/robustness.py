@@ -44,8 +44,10 @@ class RobustnessResult:
         of rows whose decision changed, mean over repeats; classification only).
     exact : DataFrame or None
         Per ``size``: ``share_flippable``, the exact share of the assessed rows whose decision
-        some perturbation within that radius changes (rows whose MILP timed out left out;
-        ``n_rows`` solved, ``n_timed_out``). None when not computed.
+        some perturbation within that radius changes, over the ``n_rows`` rows whose MILP was
+        solved; ``share_flippable_lo`` / ``_hi`` bound the share over all assessed rows,
+        counting the ``n_timed_out`` rows as not flippable / flippable (equal when none timed
+        out). None when not computed.
     distances : ndarray or None
         Exact flip radius of each assessed row (``inf``: no flip within the largest size;
         NaN: the MILP hit ``time_limit``).
@@ -251,9 +253,13 @@ def robustness(
         dist = worst_case_flip(net, A[take], scale=s, box=box, time_limit=time_limit,
                                radius=r_max if r_max > 0 else None)
         solved = ~np.isnan(dist)
+        flips = np.array([np.sum(dist[solved] <= r) for r in sizes], dtype=np.float64)
+        n_all, n_late = len(dist), int((~solved).sum())
         exact_table = pd.DataFrame({
             "size": sizes,
-            "share_flippable": [float(np.mean(dist[solved] <= r)) if solved.any() else np.nan
-                                for r in sizes],
-            "n_rows": int(solved.sum()), "n_timed_out": int((~solved).sum())})
+            "share_flippable": flips / solved.sum() if solved.any() else np.nan,
+            # bounds over all assessed rows: timed-out rows counted as not flippable / flippable
+            "share_flippable_lo": flips / n_all,
+            "share_flippable_hi": (flips + n_late) / n_all,
+            "n_rows": int(solved.sum()), "n_timed_out": n_late})
     return RobustnessResult(random_table, exact_table, dist, metric, noise)
