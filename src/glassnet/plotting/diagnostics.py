@@ -56,7 +56,7 @@ class RobustnessDisplay:
 
     def __init__(self, sizes: Any, metric_mean: Any, flip_rate: Any = None,
                  share_flippable: Any = None, metric: str = "score",
-                 noise: str = "normal") -> None:
+                 noise: str = "normal", share_bounds: Any = None) -> None:
         self.sizes = np.asarray(sizes, dtype=np.float64)
         self.metric_mean = np.asarray(metric_mean, dtype=np.float64)
         self.flip_rate = None if flip_rate is None else np.asarray(flip_rate, dtype=np.float64)
@@ -64,15 +64,21 @@ class RobustnessDisplay:
                                 else np.asarray(share_flippable, dtype=np.float64))
         self.metric = metric
         self.noise = noise
+        self.share_bounds = share_bounds
 
     @classmethod
     def from_result(cls, result: Any, ax: Any = None) -> RobustnessDisplay:
         """From a :class:`glassnet.diagnose.RobustnessResult`."""
         r = result.random
-        exact = None if result.exact is None else result.exact["share_flippable"]
+        exact = bounds = None
+        if result.exact is not None:
+            exact = result.exact["share_flippable"]
+            if result.exact["n_timed_out"].iloc[0] > 0:
+                bounds = (result.exact["share_flippable_lo"].to_numpy(),
+                          result.exact["share_flippable_hi"].to_numpy())
         flip = r["flip_rate"] if "flip_rate" in r else None
         return cls(r["size"], r[f"{result.metric}_mean"], flip, exact, result.metric,
-                   result.noise).plot(ax)
+                   result.noise, bounds).plot(ax)
 
     @classmethod
     def from_estimator(cls, model: Any, X: Any, y: Any, ax: Any = None,
@@ -91,6 +97,10 @@ class RobustnessDisplay:
         if self.share_flippable is not None:
             self.lines_ += ax.step(self.sizes, self.share_flippable, "s-", where="post",
                                    color="C3", label="exact: rows flippable within radius")
+        if self.share_bounds is not None:
+            # rows whose MILP timed out: the exact share over all rows lies in this band
+            ax.fill_between(self.sizes, *self.share_bounds, step="post", color="C3",
+                            alpha=0.15)
         ax.set_xlabel("perturbation size (standard deviations; L-inf radius)")
         ax.set_ylabel("share of rows")
         ax.set_ylim(-0.02, 1.02)
