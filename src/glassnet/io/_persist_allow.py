@@ -29,6 +29,7 @@ CLASSES: tuple[str, ...] = (
     "glassnet.simplify._common:ConstantModel",
     "glassnet.simplify.l1path:L1Path",
     "glassnet.mlm:MixtureOfLinearModels",
+    "glassnet.mlm.model:MixtureOfLinearModels",
     "glassnet.partition:Partition2D",
     # scikit-learn: the estimators glassnet keeps inside its own, and the usual
     # preprocessing + MLP pipelines users import from
@@ -52,6 +53,12 @@ CLASSES: tuple[str, ...] = (
     "sklearn.mixture._gaussian_mixture:GaussianMixture",
     "sklearn.neighbors._unsupervised:NearestNeighbors",
     "sklearn.utils._bunch:Bunch",
+)
+
+# One class under two exact names (it moved module): a file written under either name
+# loads wherever the class lives now. Both names are on CLASSES.
+SAME_CLASS: tuple[tuple[str, str], ...] = (
+    ("glassnet.mlm:MixtureOfLinearModels", "glassnet.mlm.model:MixtureOfLinearModels"),
 )
 
 # Types that may appear as values (``{"__type__": ...}``), e.g. an estimator's ``dtype``
@@ -106,10 +113,15 @@ def resolve_class(path: str) -> type:
         return _REGISTERED[path]
     if path not in CLASSES:  # callers check first; this keeps the function safe on its own
         raise LookupError(path)
-    cls = _lookup(path)
-    if cls is None:
-        raise LookupError(path)
-    return cls
+    for name in (path, *_partners(path)):
+        cls = _lookup(name)
+        if cls is not None:
+            return cls
+    raise LookupError(path)
+
+
+def _partners(path: str) -> list[str]:
+    return [b if a == path else a for a, b in SAME_CLASS if path in (a, b)]
 
 
 def _lookup(path: str) -> type | None:

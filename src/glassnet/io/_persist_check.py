@@ -267,6 +267,7 @@ _CHECKS: dict[str, Callable[[Any], None]] = {
     "glassnet.simplify.prune:RegionPruner": _check_piecewise,
     "glassnet.simplify._common:ConstantModel": _check_constant,
     "glassnet.mlm:MixtureOfLinearModels": _check_mlm,
+    "glassnet.mlm.model:MixtureOfLinearModels": _check_mlm,
     "glassnet.simplify.l1path:L1Path": _check_l1path,
     "glassnet.simplify._glm:Standardizer": _check_standardizer,
     "glassnet.partition:Partition2D": _check_partition,
@@ -279,6 +280,7 @@ _CHECKS: dict[str, Callable[[Any], None]] = {
 
 def check_object(path: str, obj: Any) -> None:
     """Run the generic bounds and the class's own consistency checks on a loaded object."""
+    path = f"{type(obj).__module__}:{type(obj).__qualname__}"  # where the class lives now
     d = getattr(obj, "__dict__", None)
     if isinstance(d, dict):
         for k, v in d.items():
@@ -299,5 +301,5 @@ def check_object(path: str, obj: Any) -> None:
     # the mixture's checks (the networks' is left to fit: it imports torch for `device`)
     if path.startswith("sklearn.") and hasattr(type(obj), "_parameter_constraints"):
         obj._validate_params()  # InvalidParameterError is a ValueError
-    elif path == "glassnet.mlm:MixtureOfLinearModels":
+    elif type(obj).__qualname__ == "MixtureOfLinearModels":
         obj._check_params()
