@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from glassnet import MixtureOfLinearModels, ReluNetRegressor
-from glassnet import _mlm_linear as lin
+from glassnet.mlm import _linear as lin
 from glassnet.datasets import load_bike_sharing
 
 torch.set_num_threads(1)

@@ -15,7 +15,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from glassnet import MixtureOfLinearModels, ReluNetwork
-from glassnet import _mlm_linear as lin
+from glassnet.mlm import _linear as lin
 from glassnet.mlm import MLMCoefficientDisplay
 
 
