@@ -440,3 +440,22 @@ def test_inference_drops_constant_and_collinear_columns(rng, task):
     net2 = random_network(rng, 2, (3,), 1, net.output)
     plain = region_inference(unwrap(net2, X[:, [0, 2]]), X[:, [0, 2]], y, rows, task=task)
     assert plain.attrs["note"] == "" and not plain.isna().any().any()
+
+
+def test_region_summary_group_contributions(rng):
+    net, X = _grouped_case(rng)
+    reg = unwrap(net, X)
+    df = region_summary(reg, X, by_group=True)
+    assert [c for c in df.columns if c.startswith("contrib_")] == [
+        "contrib_amount", "contrib_grade", "contrib_age"]
+    # oracle: per-row autograd gradients times x, summed over the group, averaged per region
+    grad = _autograd_coef(net, X)[:, 0, :]
+    gx = grad * X.to_numpy()
+    per_row = pd.DataFrame({"region": reg.labels, "grade": gx[:, 1:4].sum(axis=1),
+                            "eta": net.forward(X)[:, 0]})
+    means = per_row.groupby("region").mean().loc[df["region"]]
+    np.testing.assert_allclose(df["contrib_grade"], means["grade"], rtol=1e-9, atol=1e-9)
+    # additive: intercept + group contributions = the region's mean raw output
+    total = df["intercept"] + df[["contrib_amount", "contrib_grade", "contrib_age"]].sum(axis=1)
+    np.testing.assert_allclose(total, means["eta"], rtol=1e-9, atol=1e-9)
+    assert "contrib_amount" not in region_summary(reg, X).columns

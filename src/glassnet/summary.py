@@ -237,6 +237,8 @@ def region_summary(
     global_rows: int | None = 10_000,
     random_state: int = 0,
     X_new: Any = None,
+    by_group: bool = False,
+    groups: Any = None,
 ) -> pd.DataFrame:
     """One row per region, largest first: size, response, prediction, performance and LLM.
 
@@ -272,6 +274,13 @@ def region_summary(
     X_new : array-like, optional
         New rows (for example test rows); the share of them falling in regions none of
         ``X``'s rows occupy enters the fragmentation caveat.
+    by_group : bool, default False
+        Also report, per original column (``ReluNetwork.feature_groups``: the one-hot
+        columns of a categorical column form one group), the region's mean contribution
+        ``contrib_<group>`` = mean over the region's rows of ``sum_{j in G} coef_j x_j``.
+        Exact and additive: ``intercept + sum_G contrib_G`` is the region's mean raw output.
+    groups : mapping of str to list of str, optional
+        Own groups ``{name: [feature names]}`` (implies ``by_group``).
 
     Returns
     -------
@@ -377,6 +386,18 @@ def region_summary(
         cols[f"intercept{sfx}"] = regions.intercept[keep, j]
         for f, fname in enumerate(regions.feature_names):
             cols[f"coef_{fname}{sfx}"] = regions.coef[keep, j, f]
+    if by_group or groups is not None:
+        from glassnet.explain import feature_groups_index
+
+        index_of = feature_groups_index(net, list(regions.feature_names), groups)
+        # mean of x per region and feature: the group's mean contribution is then exact
+        xbar = np.column_stack(
+            [np.bincount(labels, weights=X[:, f], minlength=R) for f in range(X.shape[1])]
+        ) / counts[:, None]
+        for j, sfx in enumerate(_suffixes(k)):
+            for g, ix in index_of.items():
+                c = (regions.coef[:, j, ix] * xbar[:, ix]).sum(axis=1)
+                cols[f"contrib_{g}{sfx}"] = c[keep]
     df = pd.DataFrame(cols)
     df.attrs.update(attrs)
     return df
