@@ -156,7 +156,12 @@ def validation_sections(
 
             report.add_fidelity(table, figure=FidelityDisplay.from_scores(net_score, surrogates),
                                 rows_note=rows_note)
-    rows = parse_rows(getattr(args, "explain_rows", None), X)
+    text = getattr(args, "explain_rows", None)
+    if text and X is not None and not hasattr(X, "index"):  # a streamed sample: no row numbers
+        caveats.append("--explain-rows was ignored: streamed data keeps no row numbers; "
+                       "explain the rows with glassnet unwrap --chunk-size 0 on a smaller file.")
+        text = None
+    rows = parse_rows(text, X)
     if rows:
         reasons = _reasons(net, X, rows, caveats)
         report.add_explanations(net, X, rows, reasons=reasons)

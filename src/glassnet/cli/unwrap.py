@@ -185,8 +185,15 @@ def _unwrap_streamed(args: argparse.Namespace, model: Any, net: Any, desc: str,
                 pad = 0.05 * np.maximum(src.max - src.min, 1e-9)
                 lo, hi = src.min - pad, src.max + pad
                 report.add_partition_map(net, Xs, ys, bounds=((lo[0], hi[0]), (lo[1], hi[1])))
+            from glassnet.cli import _report
+
+            _report.validation_sections(
+                report, args, model=model, net=net, X=Xs, y_enc=ys,
+                rows_note=(f"A uniform sample of {len(Xs):,} of the {src.n_rows:,} streamed rows."
+                           if sampled else f"All {len(Xs):,} streamed rows."))
             report.add_versions(command=command_line(args._argv))
             report_path = report.save(args.report)
+            _report.finish(report, args, report_path)
         bar.done()
     return _print_unwrap_result(
         args, desc, net, regions, report_path,
