@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 # ``add_parser(sub, common)``, which adds its sub-parser (``parents=[common]``) and sets
 # ``func`` to a ``run(args) -> int`` function.
 _COMMAND_MODULES: tuple[str, ...] = ("demo", "train", "unwrap", "simplify", "diagnose",
-                                       "explain")
+                                       "monitor", "explain")
 
 
 def _one_line_warning(message: Warning | str, category: type[Warning], filename: str,

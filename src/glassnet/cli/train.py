@@ -62,6 +62,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     train.add_argument("--out", required=True, metavar="DIR", help="output directory")
     train.add_argument("--report", default=None, help="report path (default DIR/report.html)")
     train.add_argument("--no-report", action="store_true", help="do not write a report")
+    from glassnet.cli._report import add_report_options
+
+    add_report_options(train, explain=False)
     train.set_defaults(func=run)
 
 
@@ -125,6 +128,12 @@ def run(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         save(est, out / "model.glassnet")
         (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+        from glassnet.cli import _report
+        from glassnet.provenance import write_provenance
+
+        prov = _report.train_provenance(args, est, X, X_tr, X_te, metrics, task)
+        prov["caveats"] = metrics.get("caveats", [])
+        write_provenance(out, prov)
         bar("report")
         report_path = None
         if not args.no_report:
@@ -134,8 +143,14 @@ def run(args: argparse.Namespace) -> int:
                                 task=task, metrics={k: v for k, v in metrics.items()
                                                     if k.startswith(("train", "test"))})
             analysis_sections(report, net, regions, X_tr, y_tr_enc, top=args.top)
+            _report.validation_sections(
+                report, args, model=est, net=net, X=X_te,
+                y_enc=None if X_te is None else encode_target(y_te, net, classes, args.data),
+                rows_note="Test rows: held out before training, never used to fit the model.",
+                provenance=prov)
             report.add_versions(command=command_line(args._argv))
             report_path = report.save(args.report or out / "report.html")
+            _report.finish(report, args, report_path)
         bar.done()
     shown = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()
                       if k.startswith(("train", "test")))

@@ -70,6 +70,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                         metavar="MB",
                         help=f"file size above which DATA.csv is streamed when --chunk-size is "
                         f"not given (default {_STREAM_ABOVE_MB:g} MB)")
+    from glassnet.cli._report import add_report_options
+
+    add_report_options(unwrap)
     unwrap.set_defaults(func=run)
 
 
@@ -131,8 +134,13 @@ def run(args: argparse.Namespace) -> int:
                             subtitle=f"{desc} on {args.data}")
             report.add_overview(model, X, y, data_name=args.data, metrics=metrics)
             analysis_sections(report, net, regions, X, y_enc, top=args.top)
+            from glassnet.cli import _report
+
+            _report.validation_sections(report, args, model=model, net=net, X=X, y_enc=y_enc,
+                                        rows_note=f"All {len(X):,} rows of {args.data}.")
             report.add_versions(command=command_line(args._argv))
             report_path = report.save(args.report)
+            _report.finish(report, args, report_path)
         bar.done()
     return _print_unwrap_result(args, desc, net, regions, report_path)
 
