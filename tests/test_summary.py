@@ -459,3 +459,53 @@ def test_region_summary_group_contributions(rng):
     total = df["intercept"] + df[["contrib_amount", "contrib_grade", "contrib_age"]].sum(axis=1)
     np.testing.assert_allclose(total, means["eta"], rtol=1e-9, atol=1e-9)
     assert "contrib_amount" not in region_summary(reg, X).columns
+
+
+def test_auc_columns_with_ties_and_constant_columns_match_sklearn(rng):
+    from glassnet.summary import _auc_columns
+
+    m = 1500
+    yb = rng.random(m) < 0.35
+    score = np.column_stack([
+        rng.normal(size=m),                       # continuous
+        rng.integers(0, 4, size=m).astype(float),  # heavy ties
+        np.full(m, 2.5),                           # one run: AUC 0.5
+        -np.arange(m, dtype=float),                # strictly decreasing
+        np.round(rng.normal(size=m), 1),           # some ties
+    ])
+    auc = _auc_columns(score, yb)
+    ref = [roc_auc_score(yb, score[:, j]) for j in range(score.shape[1])]
+    np.testing.assert_allclose(auc, ref, rtol=1e-12)
+    assert np.isnan(_auc_columns(score, np.ones(m, dtype=bool))).all()
+
+
+def test_every_region_metric_matches_a_per_region_loop(rng):
+    """Classification and regression columns against a loop over regions with sklearn."""
+    from sklearn.metrics import accuracy_score, mean_squared_error
+
+    net = random_network(rng, 2, (6, 6), 1, "sigmoid")
+    X = np.round(rng.normal(size=(1200, 2)), 1)  # rounded rows: tied scores inside regions
+    y = (rng.random(1200) < net.predict_output(X)[:, 0]).astype(float)
+    reg = unwrap(net, X)
+    y[reg.labels == len(reg) - 1] = 1.0  # the smallest region holds one class only
+    df = region_summary(reg, X, y, global_top=None).set_index("region")
+    eta = net.forward(X)[:, 0]
+    for r in range(len(reg)):
+        m = reg.labels == r
+        assert df.loc[r, "local_auc"] == pytest.approx(_local_auc(eta[m], y[m]), rel=1e-12,
+                                                       nan_ok=True)
+        acc = accuracy_score(y[m], eta[m] > 0)
+        assert df.loc[r, "local_accuracy"] == pytest.approx(acc, rel=1e-12)
+        assert df.loc[r, "y_std"] == pytest.approx(np.std(y[m]), abs=1e-12)
+    assert np.isnan(df.loc[len(reg) - 1, "local_auc"])
+
+    netr = random_network(rng, 2, (6, 6), 1, "identity")
+    yr = rng.normal(size=1200)
+    regr = unwrap(netr, X)
+    dfr = region_summary(regr, X, yr).set_index("region")
+    out = netr.forward(X)[:, 0]
+    for r in range(len(regr)):
+        m = regr.labels == r
+        mse = mean_squared_error(yr[m], out[m])
+        assert dfr.loc[r, "local_rmse"] == pytest.approx(np.sqrt(mse), rel=1e-9, abs=1e-12)
+        assert dfr.loc[r, "pred_mean"] == pytest.approx(out[m].mean(), rel=1e-9, abs=1e-12)

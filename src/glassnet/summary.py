@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.special import log_softmax
-from scipy.stats import rankdata
 
 from glassnet._validation import check_y
 from glassnet.explain import (  # re-exported: these names import from glassnet.summary
@@ -214,13 +213,33 @@ def grouped_auc(groups: np.ndarray, score: np.ndarray, positive: np.ndarray, n_g
 
 
 def _auc_columns(score: np.ndarray, positive: np.ndarray) -> np.ndarray:
-    """AUC of every column of ``score`` (m, G) against one label vector (m,)."""
+    """AUC of every column of ``score`` (m, G) against one label vector (m,).
+
+    One contiguous sort per column (the scores are transposed to ``(G, m)`` first: sorting
+    along the fast axis is several times quicker than ``rankdata(axis=0)``), then tied
+    scores get their average rank from run sums over the flattened sorted matrix, so
+    the whole computation is a handful of vectorised passes whatever the number of
+    columns.
+    """
+    m, G = score.shape
     n1 = float(positive.sum())
-    n0 = positive.shape[0] - n1
-    if n1 == 0 or n0 == 0:
-        return np.full(score.shape[1], np.nan)
-    ranks = rankdata(score, axis=0)
-    return (positive.astype(np.float64) @ ranks - n1 * (n1 + 1) / 2.0) / (n1 * n0)
+    n0 = m - n1
+    if n1 == 0 or n0 == 0 or G == 0:
+        return np.full(G, np.nan)
+    st = np.ascontiguousarray(score.T)
+    order = np.argsort(st, axis=1)  # tied scores share a rank: their order is irrelevant
+    s = np.take_along_axis(st, order, axis=1).ravel()
+    pos = positive.astype(np.float64)[order].ravel()
+    # runs of equal scores inside one column; a column start always opens a run
+    new_run = np.empty(m * G, dtype=bool)
+    new_run[0] = True
+    np.not_equal(s[1:], s[:-1], out=new_run[1:])
+    new_run[::m] = True
+    run = np.cumsum(new_run) - 1
+    rank = np.tile(np.arange(1, m + 1, dtype=np.float64), G)
+    avg = np.bincount(run, weights=rank) / np.bincount(run)
+    pos_rank = (avg[run] * pos).reshape(G, m).sum(axis=1)
+    return (pos_rank - n1 * (n1 + 1) / 2.0) / (n1 * n0)
 
 
 # ---------------------------------------------------------------------- summary table
@@ -432,7 +451,10 @@ def _global_metrics(target, regions, X, sel, global_rows, random_state):
     # chunks of regions keep the (rows, regions, k) score tensor near 32 MB
     step = max(1, (4 << 20) // max(1, rows.shape[0] * coef.shape[1]))
     for s in range(0, len(sel), step):
-        eta = np.einsum("md,gkd->mgk", Xs, coef[s : s + step]) + intercept[s : s + step]
+        c = coef[s : s + step]
+        # one BLAS product for all regions of the chunk (einsum would not use BLAS here)
+        eta = (Xs @ c.reshape(-1, c.shape[2]).T).reshape(Xs.shape[0], c.shape[0], c.shape[1])
+        eta += intercept[s : s + step]
         if target.task == "regression":
             mse = sub.sq_error(eta, net.apply_link).mean(axis=0)
             out["mse"].append(mse)
