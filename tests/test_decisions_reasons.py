@@ -158,3 +158,22 @@ def test_bad_input_is_rejected():
         reason_codes(net, X, reference=np.zeros(3), favorable=2)
     with pytest.raises(ValueError, match="one profile"):
         reason_codes(net, X, reference=np.zeros((2, 3)))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_accepts_regions_and_sklearn_models():
+    from sklearn.neural_network import MLPClassifier
+
+    from glassnet import unwrap
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    y = (X[:, 0] + X[:, 1] ** 2 > 0.5).astype(int)
+    mlp = MLPClassifier(hidden_layer_sizes=(6,), max_iter=100, random_state=0).fit(X, y)
+    ref = np.zeros(3)
+    a = path_attributions(mlp, X[:4], reference=ref)
+    b = path_attributions(unwrap(mlp, X), X[:4], reference=ref)
+    np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
+    logit = np.log(mlp.predict_proba(X[:4])[:, 1] / mlp.predict_proba(X[:4])[:, 0])
+    logit0 = np.log(mlp.predict_proba(ref[None])[0, 1] / mlp.predict_proba(ref[None])[0, 0])
+    np.testing.assert_allclose(a.sum(axis=1), logit - logit0, atol=1e-9)

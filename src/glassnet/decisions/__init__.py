@@ -24,9 +24,15 @@ _LAZY = {
     "counterfactual": "glassnet.decisions.recourse",
     "recourse_audit": "glassnet.decisions.recourse",
     "Counterfactuals": "glassnet.decisions.recourse",
+    "RecourseAudit": "glassnet.decisions.recourse",
+    "Constraints": "glassnet.decisions.constraints",
+    "load_constraints": "glassnet.decisions.constraints",
     "certify_monotone": "glassnet.decisions.monotone",
     "monotonicity_table": "glassnet.decisions.monotone",
     "output_bounds": "glassnet.decisions.monotone",
+    "region_signs": "glassnet.decisions.monotone",
+    "MonotoneCertificate": "glassnet.decisions.monotone",
+    "OutputBounds": "glassnet.decisions.monotone",
 }
 
 __all__ = sorted(_LAZY)

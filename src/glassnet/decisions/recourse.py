@@ -74,8 +74,9 @@ class Counterfactuals:
     Attributes
     ----------
     frame : DataFrame
-        One row per input row: ``status`` ("found", "already" (already in the target
-        class), "infeasible", "time_limit"), ``target``, ``cost``, ``valid`` (the forward
+        One row per input row: ``status`` ("found": proved optimal; "already": already in
+        the target class; "infeasible"; "time_limit": the best point known when the
+        program stopped, not proved optimal), ``target``, ``cost``, ``valid`` (the forward
         pass at the counterfactual gives the target class), ``margin`` (raw-output margin
         into the target class there), ``gap`` (HiGHS's relative optimality gap; 0 means
         proved optimal), ``n_changed``, ``same_region`` (whether the counterfactual lies in
@@ -307,8 +308,8 @@ def _solve_row(net: ReluNetwork, x0, t, level, res: Resolved, lo, hi, gbounds, w
     # ball), else growing balls; the last budget covers the whole row box.
     full = float(distance(np.where(np.abs(rlo - x0) > np.abs(rhi - x0), rlo, rhi), x0, w,
                           norm)[0]) * (1 + 1e-9) + 1e-9
-    upper, _ = feasible_point(net, x0, t, level, margin, rlo, rhi, res, w, norm, pool,
-                              discrete)
+    upper, guess = feasible_point(net, x0, t, level, margin, rlo, rhi, res, w, norm, pool,
+                                  discrete)
     if np.isfinite(upper):
         budgets = [min(upper * (1 + 1e-6) + 1e-9, full)]
     else:
@@ -319,6 +320,12 @@ def _solve_row(net: ReluNetwork, x0, t, level, res: Resolved, lo, hi, gbounds, w
                                                     1e-3)
         p, info = _solve_budget(net, x0, t, level, res, rlo, rhi, gbounds, w, norm, margin,
                                 limit, budget, discrete)
+        if p is None and guess is not None:
+            # the program stopped without a point (time limit, or tolerances made the
+            # known point infeasible): the verified feasible point is still an answer,
+            # just not proved optimal
+            info.update(status="time_limit", gap=np.nan)
+            p = guess
         if p is not None or info["status"] != "infeasible" or last:
             info["seconds"] = time.perf_counter() - t0
             return p, info
