@@ -100,6 +100,8 @@ class DataMixin:
 
     def _layer_ks(self, n_layers: int, n_rows: int) -> list[int]:
         k = self.n_layer_clusters
+        if isinstance(k, str):  # "auto": see auto_layer_clusters
+            k = auto_layer_clusters(n_rows)
         ks = [int(k)] * n_layers if is_int(k) else [int(v) for v in k]
         if len(ks) != n_layers:
             raise ValueError(
@@ -178,6 +180,28 @@ class DataMixin:
                 return [str(self.classes_[1])]
             return [str(c) for c in self.classes_]
         return [f"y{i}" for i in range(self._n_outputs)]
+
+
+# The automatic number of clusters per hidden layer: about the square root of the rows, at
+# most this many (chosen on held-out rows of BikeSharing, TaiwanCredit and CoCircles; see
+# docs/mlm.md).
+MAX_AUTO_CLUSTERS = 100
+
+
+def auto_layer_clusters(n_rows: int) -> int:
+    """Clusters per hidden layer for ``n_layer_clusters="auto"``: ``min(100, ceil(sqrt(n)))``.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows the layers are clustered on.
+
+    Returns
+    -------
+    int
+        At least 1 and at most ``n_rows``.
+    """
+    return int(max(1, min(MAX_AUTO_CLUSTERS, np.ceil(np.sqrt(n_rows)), n_rows)))
 
 
 def _index_of(classes: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -37,11 +37,16 @@ def check_params(est: Any) -> None:
         The estimator whose parameters are checked (attributes as set by ``__init__``).
     """
     k = est.n_layer_clusters
-    ks = [k] if is_int(k) else (list(k) if isinstance(k, (Sequence, np.ndarray)) else None)
-    if not ks or not all(is_int(v) and v >= 1 for v in ks) or isinstance(k, str):
+    if isinstance(k, str):
+        ks = [1] if k == "auto" else None
+    elif is_int(k):
+        ks = [k]
+    else:
+        ks = list(k) if isinstance(k, (Sequence, np.ndarray)) else None
+    if not ks or not all(is_int(v) and v >= 1 for v in ks):
         raise ValueError(
-            "n_layer_clusters must be a positive integer or a sequence of positive integers "
-            f"(one per hidden layer); got {k!r}."
+            "n_layer_clusters must be 'auto', a positive integer or a sequence of positive "
+            f"integers (one per hidden layer); got {k!r}."
         )
     if est.clustering not in ("gmm", "kmeans"):
         raise ValueError(f"clustering must be 'gmm' or 'kmeans'; got {est.clustering!r}.")

@@ -242,22 +242,42 @@ class MixtureOfLinearModels(DataMixin, BaseEstimator):
         """
         t_start = time.perf_counter()
         self._check_params()
-        self.fit_times_ = {}
         adapter = network_adapter(_unfreeze(self.network))
         X, Y = self._validate_data(adapter, X, y)
         rng = check_random_state(self.random_state)
-        fit_idx, val_idx = np.arange(X.shape[0]), None
-        if self.n_epics == "auto":  # rows held out to choose the number of EPICs
-            fit_idx, val_idx = self._split(X.shape[0], y, rng)
+        self.fit_times_ = {}
+        n_epics, scores = self.n_epics, None
+        if n_epics == "auto":  # the four steps on part of the rows, scored on the rest
+            n_epics, scores = self._choose_n_epics(adapter, X, Y, y, rng)
+            self.fit_times_ = {"n_epics_selection": time.perf_counter() - t_start}
 
-        cell_of_row = self._cluster_layers(adapter, X[fit_idx], Y[fit_idx], rng)  # 1
-        aug = self._co_supervise(adapter, X[fit_idx], Y[fit_idx], cell_of_row, rng)  # 2
+        cell_of_row = self._cluster_layers(adapter, X, Y, rng)  # 1
+        aug = self._co_supervise(adapter, X, Y, cell_of_row, rng)  # 2
         B_cell = self._timed("cell_models", self._fit_models, aug.stats, aug.Z, aug.T,
                              aug.cell, aug.n_cells)  # 3
-        held_out = None if val_idx is None else (X[val_idx], Y[val_idx])
-        self._merge_into_epics(aug, B_cell, held_out)  # 4
+        self._merge_into_epics(aug, B_cell, n_epics)  # 4
+        self.epic_scores_ = scores
         self.fit_times_["total"] = time.perf_counter() - t_start
         return self
+
+    def _choose_n_epics(
+        self, adapter: NetworkAdapter, X: np.ndarray, Y: np.ndarray, y: Any, rng: Any
+    ) -> tuple[int, pd.DataFrame]:
+        """Run the four steps on ``1 - validation_fraction`` of the rows; pick ``n_epics``.
+
+        Every number of EPICs on a geometric grid is scored on the held-out rows, next to the
+        network's own held-out loss (see :meth:`_select_n_epics` for the rule).
+        """
+        fit_idx, val_idx = self._split(X.shape[0], y, rng)
+        cell_of_row = self._cluster_layers(adapter, X[fit_idx], Y[fit_idx], rng)
+        aug = self._co_supervise(adapter, X[fit_idx], Y[fit_idx], cell_of_row, rng)
+        B_cell = self._fit_models(aug.stats, aug.Z, aug.T, aug.cell, aug.n_cells)
+        _, link_matrix = self._cell_tree(aug, B_cell)
+        self._fit_soft_weights(aug)
+        Zv = (X[val_idx] - self.feature_mean_) / self.feature_scale_
+        _, net_v = adapter.run(X[val_idx], hidden=False, task=self.task_)
+        net_loss = mixture_loss(self._network_targets(net_v), Y[val_idx], self._kind)
+        return self._select_n_epics(link_matrix, aug, Zv, Y[val_idx], net_loss)
 
     def _timed(self, step: str, func: Any, *args: Any, **kwargs: Any) -> Any:
         t0 = time.perf_counter()
@@ -346,35 +366,35 @@ class MixtureOfLinearModels(DataMixin, BaseEstimator):
         self.fit_times_["perturbation"] = time.perf_counter() - t0
         return _Augmented(Z, T, cell, C, stats, stats_real)
 
-    def _merge_into_epics(
-        self, aug: _Augmented, B_cell: np.ndarray, held_out: tuple[np.ndarray, ...] | None
-    ) -> None:
-        """Step 4: disparity -> linkage tree -> EPICs and their models; soft-weight Gaussians."""
-        C, counts = aug.n_cells, self.cell_counts_
+    def _cell_tree(self, aug: _Augmented, B_cell: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Mutual prediction disparity of the cells and its hierarchical clustering."""
         if self._kind == "identity" and self.penalty is None:
             D = self._timed("disparity", lin.disparity_regression, aug.stats, B_cell)
         else:
             D = self._timed("disparity", lin.disparity_points, B_cell, aug.Z, aug.cell,
                             self._kind)
-        link_matrix = self._timed("linkage", linkage_matrix, D, self.linkage)
-        # soft-weight Gaussians of every cell (real rows or augmented points)
+        return D, self._timed("linkage", linkage_matrix, D, self.linkage)
+
+    def _fit_soft_weights(self, aug: _Augmented) -> None:
+        """Gaussian of every cell (its real rows or augmented points) for the soft weights."""
         self._cell_means, self._cell_prec = lin.gaussian_params(
             aug.stats_real if self.covariance_source == "real" else aug.stats,
             self.covariance_type, self.reg_covar, self.covariance_shrinkage,
         )
+
+    def _merge_into_epics(self, aug: _Augmented, B_cell: np.ndarray, n_epics: int) -> None:
+        """Step 4: disparity -> linkage tree -> EPICs and their models; soft weights."""
+        C, counts = aug.n_cells, self.cell_counts_
+        D, link_matrix = self._cell_tree(aug, B_cell)
+        self._fit_soft_weights(aug)
         t0 = time.perf_counter()
-        self.epic_scores_ = None
-        if held_out is not None:
-            Zv = (held_out[0] - self.feature_mean_) / self.feature_scale_
-            J, self.epic_scores_ = self._select_n_epics(link_matrix, aug, Zv, held_out[1])
-        else:
-            J = int(self.n_epics)
-            if J > C:
-                warnings.warn(
-                    f"n_epics={J} is larger than the number of cells ({C}); using {C} EPICs.",
-                    UserWarning, stacklevel=3,
-                )
-                J = C
+        J = int(n_epics)
+        if J > C:
+            warnings.warn(
+                f"n_epics={J} is larger than the number of cells ({C}); using {C} EPICs.",
+                UserWarning, stacklevel=3,
+            )
+            J = C
         epics = renumber_by_size(cut_tree(link_matrix, C, J), counts, J)
         B_epic = self._fit_models(lin.merge_stats(aug.stats, epics, J), aug.Z, aug.T,
                                   epics[aug.cell], J)
@@ -392,9 +412,16 @@ class MixtureOfLinearModels(DataMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ choosing J
     def _select_n_epics(
-        self, link_matrix: np.ndarray, aug: _Augmented, Zv: np.ndarray, Yv: np.ndarray
+        self, link_matrix: np.ndarray, aug: _Augmented, Zv: np.ndarray, Yv: np.ndarray,
+        network_loss: float,
     ) -> tuple[int, pd.DataFrame]:
-        """Held-out loss for a geometric grid of EPIC counts, and the count chosen."""
+        """Held-out loss for a geometric grid of EPIC counts, and the count chosen.
+
+        The rule keeps the mixture close to the network: with ``L_J`` the held-out loss of
+        ``J`` EPICs, ``L_net`` the network's and ``L_best = min_J L_J``, the smallest ``J``
+        with ``L_J - L_net <= (1 + selection_tol) * max(L_best - L_net, 0)`` is chosen (its
+        excess loss over the network is within ``selection_tol`` of the smallest reachable).
+        """
         C, counts = aug.n_cells, self.cell_counts_
         grid = np.unique(np.round(np.geomspace(1, C, num=min(C, 25))).astype(int))
         logdens = lin.gaussian_log_density(Zv, self._cell_means, self._cell_prec,
@@ -407,11 +434,12 @@ class MixtureOfLinearModels(DataMixin, BaseEstimator):
             resp = self._mix(Zv, logdens, B, epics, int(J), counts, self.weights)
             scores.append(mixture_loss(resp, Yv, self._kind))
         scores = np.asarray(scores)
-        best = scores.min()
-        # keep (1 - selection_tol) of the improvement a single model leaves to the best
-        ok = scores <= best + self.selection_tol * max(scores[0] - best, 0.0)
-        J = int(grid[np.argmax(ok)])
-        return J, pd.DataFrame({"n_epics": grid, "validation_loss": scores})
+        excess = scores - network_loss
+        best = max(float(excess.min()), 0.0)
+        J = int(grid[np.argmax(excess <= (1.0 + self.selection_tol) * best + 1e-12 * abs(
+            network_loss))])
+        return J, pd.DataFrame({"n_epics": grid, "validation_loss": scores,
+                                "network_loss": network_loss})
 
     # ------------------------------------------------------------------ prediction
     def _mix(
