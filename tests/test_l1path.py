@@ -173,3 +173,44 @@ def test_classifier_path_with_string_labels(n_classes):
     else:
         expected = roc_auc_score(labels[160:], proba, multi_class="ovr")
     assert path.table_["score"].iloc[0] == pytest.approx(expected)
+
+
+def test_standard_error_rule_and_its_se(cocircles_path):
+    from sklearn.metrics import roc_auc_score
+
+    path, X_tr, y_tr = cocircles_path
+    assert path.tolerance_ == "se"
+    # Hanley & McNeil (1982), written out here from the AUC and the class sizes
+    df = make_cocircles(n_samples=600)
+    _, X_va, _, y_va = train_test_split(df[["X0", "X1"]], df["target"], test_size=0.25,
+                                        random_state=0)
+    n1 = int((y_va == 1).sum())
+    n0 = int((y_va == 0).sum())
+    for est, se in zip(path.estimators_, path.table_["score_se"], strict=True):
+        a = roc_auc_score(y_va, est.predict_proba(X_va)[:, 1])
+        q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+        ref = np.sqrt((a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a))
+                      / (n1 * n0))
+        assert se == pytest.approx(ref, rel=1e-12)
+    table = pd.DataFrame({"l1_reg": [0.0, 1e-3, 2e-3], "n_regions": [90, 30, 9],
+                          "score": [0.775, 0.7700, 0.7662], "score_se": [0.009, 0.009, 0.009]})
+    p = L1Path(table, metric="auc", score_on="validation", tolerance="se")
+    assert p.recommended_ == 2e-3 and "one standard error (0.0090)" in p.rule_
+    tight = table.assign(score_se=0.005)
+    assert L1Path(tight, metric="auc", score_on="validation", tolerance="se").recommended_ == 1e-3
+    with pytest.raises(ValueError, match="score_se"):
+        L1Path(table.drop(columns="score_se"), metric="auc", score_on="validation",
+               tolerance="se")
+
+
+def test_rmse_standard_error_is_the_delta_method():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-1, 1, (300, 2))
+    y = np.abs(X[:, 0]) + X[:, 1] + rng.normal(0, 0.1, 300)
+    est = ReluNetRegressor((8,), learning_rate=0.02, max_epochs=20, random_state=0)
+    path = l1_path(est, X[:200], y[:200], [0.0], X[200:], y[200:])
+    e = (path.estimators_[0].predict(X[200:]) - y[200:]) ** 2
+    rmse = np.sqrt(e.mean())
+    assert path.table_["score"].iloc[0] == pytest.approx(rmse)
+    assert path.table_["score_se"].iloc[0] == pytest.approx(
+        e.std(ddof=1) / np.sqrt(100) / (2 * rmse))

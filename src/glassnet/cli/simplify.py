@@ -73,9 +73,6 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     simplify.add_argument("--no-report", action="store_true", help="do not write a report")
     simplify.add_argument("--out", default=None, metavar="FILE.glassnet",
                           help="save the fitted simplification")
-    from glassnet.cli._report import add_report_options
-
-    add_report_options(simplify)
     simplify.set_defaults(func=run)
 
 
@@ -171,24 +168,15 @@ def run(args: argparse.Namespace) -> int:
                 f"{fitted.score_on_} rows (the only score used to choose)"
                 + (", test_score on the held-out test rows (reported only)"
                    if "test_score" in table else "")
-                + f". Recommended: the fewest regions within {fitted.tolerance_:.0%} of the "
-                f"best validation score ({fitted.recommended_:g}).",
+                + f". Recommended ({fitted.recommended_:g}): {fitted.rule_}.",
             )
             report.add_figure("L1 path plot", fitted.plot().figure_, key="l1-path-plot")
         bar.done()
         bar("report")
         if args.out:
             save(fitted, args.out)
-        from glassnet.cli import _report
-
-        _report.validation_sections(
-            report, args, model=model, net=net, X=X_ev, y_enc=y_ev,
-            surrogates=_report.surrogate_scores(fitted, X_ev, rows[-1]["model"]),
-            rows_note=f"The {where} rows ({len(X_ev):,}); simplifications were fitted on the "
-            "other rows." if where == "test" else "The training rows (no test split).")
         report.add_versions(command=command_line(args._argv))
         report_path = None if args.no_report else report.save(args.report)
-        _report.finish(report, args, report_path)
         bar.done()
     print(f"model: {desc}, {net}")
     for row in rows:

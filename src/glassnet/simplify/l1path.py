@@ -9,10 +9,13 @@ table, recommends a penalty and plots the path.
 No test row takes part in the choice: the penalty is chosen on validation rows, given
 (``X_val``) or carved from the training rows (``validation_fraction``); test rows
 (``X_test``) are only scored and reported in their own column. The recommendation is the
-penalty giving the **fewest regions among those whose validation score is within
-``tolerance`` (relative) of the best**, so it simplifies as far as the score allows; the
-region count is not monotone in the penalty, which is why the rule looks at the counts and
-not at the largest penalty.
+penalty giving the **fewest regions among those whose validation score is within one
+standard error of the best** (``tolerance="se"``, the default; or within a relative
+``tolerance``), so it simplifies as far as the validation rows can tell the scores apart.
+The standard error is that of the best penalty's score on the validation rows: Hanley and
+McNeil's (1982) formula for an AUC (averaged over classes one-vs-rest for several
+classes), the delta method for an RMSE. The region count is not monotone in the penalty,
+which is why the rule looks at the counts and not at the largest penalty.
 """
 
 from __future__ import annotations
@@ -42,19 +45,24 @@ class L1Path:
         activation regions on the training rows), ``n_regions_95`` (regions covering 95%
         of the training rows), ``top10_share`` (share of training rows in the 10 largest
         regions), ``score`` (AUC for classifiers, RMSE for regressors, on the validation
-        rows: the only column used to choose), ``test_score`` (only when test rows were
+        rows: the only column used to choose), ``score_se`` (its standard error),
+        ``test_score`` (only when test rows were
         given; reported, never used), ``n_epochs`` and ``fit_time`` (seconds).
     metric_ : {"auc", "rmse"}
     score_on_ : {"validation", "training"}
         Whether ``score`` was computed on validation rows (given or carved from the
         training rows) or, with ``validation_fraction=None`` and no ``X_val``, on the
         training rows.
-    tolerance_ : float
+    tolerance_ : float or "se"
+    rule_ : str
+        The recommendation rule in words, with the band used.
     best_score_ : float
     recommended_ : float
-        Among the penalties whose score is within ``tolerance_`` (relative) of the best
-        (``score >= best * (1 - tolerance)`` for AUC, ``score <= best * (1 + tolerance)``
-        for RMSE), the one with the fewest regions (ties: the larger penalty).
+        Among the penalties whose score is within the band of the best, the one with the
+        fewest regions (ties: the larger penalty). Band: one standard error of the best
+        score (``score_se`` column) for ``tolerance="se"``; otherwise relative,
+        ``score >= best * (1 - tolerance)`` for AUC, ``score <= best * (1 + tolerance)``
+        for RMSE.
     simplifies_ : bool
         Whether the recommended network has fewer regions than the smallest penalty's.
     estimators_ : list
@@ -69,29 +77,40 @@ class L1Path:
         *,
         metric: str,
         score_on: str,
-        tolerance: float,
+        tolerance: float | str,
         estimators: Sequence[Any] = (),
     ) -> None:
         self.table_ = table.reset_index(drop=True)
         self.metric_ = metric
         self.score_on_ = score_on
-        self.tolerance_ = float(tolerance)
+        self.tolerance_ = tolerance if tolerance == "se" else float(tolerance)
         self.estimators_ = list(estimators)
         scores = self.table_["score"].to_numpy(dtype=np.float64)
         penalties = self.table_["l1_reg"].to_numpy(dtype=np.float64)
         regions = self.table_["n_regions"].to_numpy(dtype=np.float64)
         ok = np.isfinite(scores)
         self.simplifies_ = False
+        self.rule_ = ""
         if not ok.any():
             self.best_score_ = math.nan
             self.recommended_ = math.nan
             return
-        if metric == "auc":
-            self.best_score_ = float(scores[ok].max())
-            within = ok & (scores >= self.best_score_ * (1 - self.tolerance_) - 1e-12)
+        best = int(np.flatnonzero(ok)[np.argmax(scores[ok] if metric == "auc" else -scores[ok])])
+        self.best_score_ = float(scores[best])
+        if self.tolerance_ == "se":
+            if "score_se" not in self.table_:
+                raise ValueError('tolerance="se" needs a score_se column in the table.')
+            band = float(self.table_["score_se"].iloc[best])
+            what = f"one standard error ({band:.4f})"
         else:
-            self.best_score_ = float(scores[ok].min())
-            within = ok & (scores <= self.best_score_ * (1 + self.tolerance_) + 1e-12)
+            band = self.best_score_ * self.tolerance_
+            what = f"{self.tolerance_:.1%}"
+        if metric == "auc":
+            within = ok & (scores >= self.best_score_ - band - 1e-12)
+        else:
+            within = ok & (scores <= self.best_score_ + band + 1e-12)
+        self.rule_ = (f"the fewest regions among the penalties within {what} of the best "
+                      f"{score_on} {metric.upper()} ({self.best_score_:.4f})")
         idx = np.flatnonzero(within)
         pick = idx[np.lexsort((-penalties[idx], regions[idx]))[0]]
         self.recommended_ = float(penalties[pick])
@@ -176,7 +195,7 @@ def l1_path(
     validation_fraction: float | None = 0.2,
     X_test: Any = None,
     y_test: Any = None,
-    tolerance: float = 0.01,
+    tolerance: float | str = "se",
     sample_weight: Any = None,
     random_state: Any = 0,
     verbose: bool | int = False,
@@ -208,8 +227,9 @@ def l1_path(
     X_test, y_test : test data, optional
         Scored for every penalty into the ``test_score`` column, for reporting only: they
         never influence the recommendation.
-    tolerance : float, default=0.01
-        Relative slack for :attr:`L1Path.recommended_`.
+    tolerance : "se" or float, default="se"
+        Band around the best validation score for :attr:`L1Path.recommended_`: one
+        standard error of that score (``"se"``), or a relative slack (``0.01`` = 1%).
     sample_weight : array-like of shape (n_samples,), optional
         Passed to ``fit`` (split with the rows when validation rows are carved out).
     random_state : int, RandomState or None, default=0
@@ -246,8 +266,8 @@ def l1_path(
         raise ValueError("l1_values is empty; pass at least one penalty.")
     if not np.isfinite(values).all() or (values < 0).any():
         raise ValueError(f"l1_values must be finite and >= 0; got {values.tolist()}.")
-    if not (isinstance(tolerance, (int, float)) and tolerance >= 0):
-        raise ValueError(f"tolerance must be a number >= 0; got {tolerance!r}.")
+    if tolerance != "se" and not (isinstance(tolerance, (int, float)) and tolerance >= 0):
+        raise ValueError(f'tolerance must be "se" or a number >= 0; got {tolerance!r}.')
     if (X_val is None) != (y_val is None):
         raise ValueError("Pass both X_val and y_val, or neither.")
     if (X_test is None) != (y_test is None):
@@ -280,10 +300,10 @@ def l1_path(
             "n_regions": int(regions.n_regions),
             "n_regions_95": int(regions.n_regions_covering(0.95)),
             "top10_share": float(counts[:10].sum() / counts.sum()),
-            "score": _score(est, Xs, ys, classifier),
         }
+        row["score"], row["score_se"] = _score(est, Xs, ys, classifier, with_se=True)
         if X_test is not None:
-            row["test_score"] = _score(est, X_test, y_test, classifier)
+            row["test_score"] = _score(est, X_test, y_test, classifier)[0]
         row.update(n_epochs=int(getattr(est, "n_epochs_", -1)), fit_time=fit_time)
         rows.append(row)
         fitted.append(est)
@@ -298,9 +318,9 @@ def l1_path(
     )
     if len(values) > 1 and math.isfinite(path.recommended_) and not path.simplifies_:
         warnings.warn(
-            f"glassnet: warning: no penalty within {tolerance:.0%} of the best {score_on} "
-            "score gives fewer regions than the smallest penalty; try larger l1_values or a "
-            "larger tolerance.",
+            f"glassnet: warning: no penalty within the band of the best {score_on} score "
+            f"({path.rule_.split(' within ')[1].split(' of ')[0]}) gives fewer regions than "
+            "the smallest penalty; try larger l1_values or a larger tolerance.",
             UserWarning,
             stacklevel=2,
         )
@@ -337,17 +357,46 @@ def _carve(X: Any, y: Any, sample_weight: Any, fraction: float, classifier: bool
     return take(X, tr), take(X, va), take(y, tr), take(y, va), sw
 
 
-def _score(est: Any, X: Any, y: Any, classifier: bool) -> float:
-    from sklearn.metrics import mean_squared_error, roc_auc_score
+def _score(est: Any, X: Any, y: Any, classifier: bool,
+           with_se: bool = False) -> tuple[float, float]:
+    """The score (AUC or RMSE) and, with ``with_se``, its standard error on these rows."""
+    from sklearn.metrics import roc_auc_score
 
     if classifier:
         y_arr = np.asarray(y)
         if np.unique(y_arr).size < 2:
-            return math.nan  # AUC is undefined on one class
+            return math.nan, math.nan  # AUC is undefined on one class
         proba = est.predict_proba(X)
         if proba.shape[1] == 2:
-            return float(roc_auc_score(y_arr, proba[:, 1]))
-        return float(
+            auc = float(roc_auc_score(y_arr, proba[:, 1]))
+            pos = y_arr == est.classes_[1]
+            return auc, (_auc_se(auc, int(pos.sum()), int((~pos).sum())) if with_se else math.nan)
+        auc = float(
             roc_auc_score(y_arr, proba, multi_class="ovr", average="macro", labels=est.classes_)
         )
-    return float(np.sqrt(mean_squared_error(y, est.predict(X))))
+        if not with_se:
+            return auc, math.nan
+        ses = []
+        for c, cls in enumerate(est.classes_):
+            pos = y_arr == cls
+            if 0 < pos.sum() < pos.size:
+                a = float(roc_auc_score(pos, proba[:, c]))
+                ses.append(_auc_se(a, int(pos.sum()), int((~pos).sum())))
+        return auc, float(np.mean(ses)) if ses else math.nan
+    resid = np.asarray(est.predict(X), dtype=np.float64) - np.asarray(y, dtype=np.float64)
+    sq = (resid**2).reshape(resid.shape[0], -1).mean(axis=1)
+    rmse = float(np.sqrt(sq.mean()))
+    # delta method: se(MSE) = sd(squared errors) / sqrt(n), se(RMSE) = se(MSE) / (2 RMSE)
+    se = float(sq.std(ddof=1) / np.sqrt(sq.size) / (2 * rmse)) if sq.size > 1 and rmse > 0 \
+        else math.nan
+    return rmse, se
+
+
+def _auc_se(auc: float, n_pos: int, n_neg: int) -> float:
+    """Hanley and McNeil's (1982) standard error of an AUC from its value and class sizes."""
+    q1 = auc / (2.0 - auc)
+    q2 = 2.0 * auc**2 / (1.0 + auc)
+    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)) / (
+        n_pos * n_neg
+    )
+    return float(np.sqrt(max(var, 0.0)))
