@@ -73,6 +73,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     simplify.add_argument("--no-report", action="store_true", help="do not write a report")
     simplify.add_argument("--out", default=None, metavar="FILE.glassnet",
                           help="save the fitted simplification")
+    from glassnet.cli._report import add_report_options
+
+    add_report_options(simplify)
     simplify.set_defaults(func=run)
 
 
@@ -175,8 +178,16 @@ def run(args: argparse.Namespace) -> int:
         bar("report")
         if args.out:
             save(fitted, args.out)
+        from glassnet.cli import _report
+
+        _report.validation_sections(
+            report, args, model=model, net=net, X=X_ev, y_enc=y_ev,
+            surrogates=_report.surrogate_scores(fitted, X_ev, rows[-1]["model"]),
+            rows_note=f"The {where} rows ({len(X_ev):,}); simplifications were fitted on the "
+            "other rows." if where == "test" else "The training rows (no test split).")
         report.add_versions(command=command_line(args._argv))
         report_path = None if args.no_report else report.save(args.report)
+        _report.finish(report, args, report_path)
         bar.done()
     print(f"model: {desc}, {net}")
     for row in rows:
