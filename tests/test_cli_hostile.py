@@ -353,6 +353,8 @@ def test_outputs_never_replace_the_model(files, capsys, tmp_path):
 
 
 def test_foreign_files_need_force_glassnet_outputs_do_not(files, capsys, tmp_path):
+    from glassnet.cli._common import is_glassnet_output
+
     d, _, _ = files
     notes = tmp_path / "notes.html"
     notes.write_text("<html><body>my notes</body></html>")
@@ -363,20 +365,24 @@ def test_foreign_files_need_force_glassnet_outputs_do_not(files, capsys, tmp_pat
     assert_one_line_error(code, err, "notes.html", "--force")
     code, _, err = run(capsys, *base, "--no-report", "--summary-csv", table)
     assert_one_line_error(code, err, "table.csv", "--force")
-    assert "my notes" in notes.read_text() and table.read_text() == "x,y\n1,2\n"
-    # what glassnet wrote it replaces freely; --force replaces the rest
-    report = tmp_path / "r.html"
-    for _ in range(2):
-        code, _, err = run(capsys, *base, "--report", report, "--summary-csv",
-                           tmp_path / "s.csv", "--out", tmp_path / "r.glassnet")
-        assert code == 0, err
-    code, _, err = run(capsys, *base, "--report", notes, "--force")
-    assert code == 0, err
-    assert "my notes" not in notes.read_text()
     code, _, err = run(capsys, *base, "--no-report", "--out", table)  # --out over a CSV
     assert_one_line_error(code, err, "table.csv")
+    assert "my notes" in notes.read_text() and table.read_text() == "x,y\n1,2\n"
+    # what glassnet wrote it replaces freely (twice: the second run finds its own files)
+    outs = ["--summary-csv", tmp_path / "s.csv", "--out", tmp_path / "r.glassnet"]
+    for _ in range(2):
+        code, _, err = run(capsys, *base, "--no-report", *outs)
+        assert code == 0, err
+    # a report written by glassnet is recognised; a page that is not, is not
+    report = tmp_path / "r.html"
+    glassnet.Report("a glassnet report").save(report)
+    assert is_glassnet_output(report) and not is_glassnet_output(notes)
+    # --force replaces a foreign file, never an input
     code, _, err = run(capsys, "--force", *base, "--no-report", "--summary-csv", table)
     assert code == 0 and table.read_text().startswith("region,")
+    code, _, err = run(capsys, *base, "--force", "--no-report", "--summary-csv",
+                       d / "data.csv")
+    assert_one_line_error(code, err, "is the input DATA.csv")
 
 
 def test_default_report_names_differ_per_command(files, capsys, tmp_path, monkeypatch):

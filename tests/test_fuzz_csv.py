@@ -82,6 +82,10 @@ MALFORMED = {
     "regression target with text": "a,b,y\n1,2,0.5\n3,4,high\n",
     "unnamed column": ",b,y\n1,2,0\n3,4,1\n",
     "unicode name": "à,b,y\n1,2,0\n3,4,1\n",
+    "trailing delimiter": "a,b,y\n1,2,0,\n3,4,1,\n",
+    "trailing delimiter then short row": "a,b,y,c\n0,0,0,0,\n0,0,0\n0,0,0,0,0\n",
+    "trailing NA field on row 1": "a,y\n0,0,NA\n1,1\n",
+    "trailing empty field on row 2": "a,y\n1,1\n0,0,\n",
     "clean": "a,b,y\n1,2,0.5\n3,4,1.5\n5,6,2.5\n",
 }
 
@@ -165,7 +169,7 @@ def csv_texts(draw):
         st.sampled_from(["", "\n"]))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=csv_texts(), target=st.sampled_from(["y", None]), chunk=st.integers(1, 3))
 def test_fuzz_readers_agree(tmp_path_factory, text, target, chunk):
     path = tmp_path_factory.mktemp("fz") / "f.csv"

@@ -67,11 +67,16 @@ def read_header(path: str | os.PathLike[str]) -> list[str]:
         raise FileNotFoundError(f"data file not found: {p}")
     try:
         with _open_text(p) as handle:
-            first = next((row for row in _rows(handle.handle, p) if row), None)
+            rows = (row for row in _rows(handle.handle, p) if row)
+            first, second = next(rows, None), next(rows, None)
     except UnicodeDecodeError as exc:
         raise _not_utf8(p, exc) from exc
     if first is None:
         raise ValueError(f"{p.name} is empty: it has no header line with column names.")
+    if second is not None and len(second) > len(first):
+        # pandas would take the extra field as an index (or drop it, with index_col=False,
+        # when it is empty) on the first data row only: refuse it here, as on any other row
+        raise ValueError(msg_extra(p.name, 1, len(second), len(first)))
     names = [name if name != "" else f"Unnamed: {i}" for i, name in enumerate(first)]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
