@@ -476,6 +476,7 @@ def unwrap(
     y: Any = None,
     *,
     chunk_size: int | None = None,
+    screen: bool = False,
 ) -> Regions:
     """Find the activation regions of ``net`` on the rows of ``X`` and their exact LLMs.
 
@@ -496,6 +497,14 @@ def unwrap(
         Rows per chunk (default: about 32 MB of activations per chunk). The result does
         not depend on it, except that BLAS may round a pre-activation within a few ulps of
         zero differently for another chunk length.
+    screen : bool, default False
+        Compute the pre-activations in float32 and recompute in float64 only the rows
+        where one lies within a rigorous rounding-error bound of zero (see
+        docs/unwrapping.md): patterns and LLMs are identical to float64. The network
+        outputs behind ``pred_sum`` then come from the exact LLMs, and
+        ``max_abs_error`` is certified on the rows that were run in float64 (the
+        recomputed rows and every region's representative) instead of all rows.
+        In-memory arrays only (streams and Dask ignore it).
 
     Returns
     -------
@@ -529,7 +538,12 @@ def unwrap(
         if y_arr.ndim == 1:
             y_arr = y_arr[:, None]
 
-    packed, out = _packed_forward(net, X, chunk_size)
+    if screen:
+        from glassnet._engine import screened_packed_forward
+
+        packed, cert_rows, cert_out = screened_packed_forward(net, X, chunk_size)
+    else:
+        packed, out = _packed_forward(net, X, chunk_size)
     codes, first = factorize_patterns(packed)
     R = first.shape[0]
     counts = np.bincount(codes, minlength=R)
@@ -543,7 +557,20 @@ def unwrap(
     del packed, codes
 
     coef, intercept = net.local_linear_models_packed(packed_u)
-    max_err = certificate(X, out, labels, coef, intercept, chunk_size or net.default_chunk_size())
+    step = chunk_size or net.default_chunk_size()
+    if screen:
+        from glassnet._engine import llm_outputs
+
+        out = llm_outputs(X, labels, coef, intercept, step)
+        # certify on every row run in float64: the recomputed ones and the representatives
+        rows = np.concatenate([cert_rows, first])
+        with np.errstate(over="ignore", invalid="ignore"):
+            ref = np.concatenate([cert_out, net._forward_chunk(X[first])])
+        if not np.isfinite(ref).all():
+            raise_non_finite(net, X[rows], ref, 0)
+        max_err = certificate(X[rows], ref, labels[rows], coef, intercept, step)
+    else:
+        max_err = certificate(X, out, labels, coef, intercept, step)
     pred = net.apply_link(out)
     pred_sum, pred_sumsq = _group_sums(labels, pred, R)
     y_sum = y_sumsq = None

@@ -1,0 +1,106 @@
+"""Float32 screening (glassnet._engine): patterns identical to float64 on adversarial rows.
+
+The oracle is the float64 forward pass (``ReluNetwork.activation_patterns``), computed
+independently of the screening code; adversarial rows put pre-activations at exactly 0,
++-1 ulp of 0, and at scales where float32 overflows or underflows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import random_network
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from glassnet import ReluNetwork, unwrap
+from glassnet._engine import screened_packed_forward
+
+
+def _check_same_as_float64(net, X):
+    packed, rows, out = screened_packed_forward(net, X, None)
+    ref = net.activation_patterns(X)
+    got = np.unpackbits(packed, axis=1, count=net.n_hidden).astype(bool)
+    np.testing.assert_array_equal(got, ref)
+    if rows.size:
+        np.testing.assert_array_equal(out, net.forward(X[rows]))
+    return rows
+
+
+def test_preactivations_at_zero_and_one_ulp_are_recomputed_and_exact():
+    # neuron j computes x_j - 1: zero exactly at x_j = 1, +-1 ulp just beside it
+    d = 3
+    net = ReluNetwork([np.eye(d), np.ones((1, d))], [-np.ones(d), np.zeros(1)])
+    up, down = np.nextafter(1.0, 2.0), np.nextafter(1.0, 0.0)
+    X = np.array([
+        [1.0, 1.0, 1.0],
+        [up, down, 1.0],
+        [down, up, up],
+        [3.0, -2.0, 0.5],  # far from every boundary: never recomputed
+    ])
+    rows = _check_same_as_float64(net, X)
+    assert set(rows.tolist()) == {0, 1, 2}
+    pat = net.activation_patterns(X)
+    assert pat[1].tolist() == [True, False, False] and not pat[0].any()
+
+
+def test_subnormal_and_tiny_preactivations():
+    tiny = np.nextafter(0.0, 1.0)  # 5e-324: zero in float32
+    net = ReluNetwork([np.eye(2), np.ones((1, 2))], [np.zeros(2), np.zeros(1)])
+    X = np.array([[tiny, -tiny], [1e-40, -1e-40], [1e-300, 2.0], [0.0, 0.0]])
+    rows = _check_same_as_float64(net, X)
+    # exact zeros and values float32 flushes to zero are recomputed (1e-40 is a float32
+    # subnormal, still far above its bound: kept)
+    assert {0, 2, 3} <= set(rows.tolist())
+    r = unwrap(net, X, screen=True)
+    assert np.array_equal(r.labels, unwrap(net, X).labels)
+
+
+def test_huge_and_tiny_weight_scales(rng):
+    for scale, xscale in ((1e30, 1e10), (1e-30, 1e-20), (1.0, 1e200)):
+        base = random_network(rng, 4, (8, 8), 1)
+        net = ReluNetwork([base.weights[0] * scale, *base.weights[1:]],
+                          [base.biases[0] * scale, *base.biases[1:]])
+        X = rng.normal(size=(300, 4)) * xscale
+        with np.errstate(over="ignore"):
+            if not np.isfinite(net.forward(X)).all():
+                continue
+        _check_same_as_float64(net, X)
+
+
+def test_screened_unwrap_equals_float64_unwrap(rng):
+    net = random_network(rng, 3, (10, 10, 10), 2, "softmax")
+    X = rng.normal(size=(3000, 3))
+    a, b = unwrap(net, X), unwrap(net, X, screen=True)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    np.testing.assert_array_equal(a.packed_patterns, b.packed_patterns)
+    np.testing.assert_array_equal(a.coef, b.coef)
+    np.testing.assert_array_equal(a.intercept, b.intercept)
+    np.testing.assert_allclose(b.pred_sum, a.pred_sum, rtol=1e-12)
+    assert b.max_abs_error < 1e-12
+    _, rows, _ = screened_packed_forward(net, X, None)
+    assert rows.size < 0.05 * X.shape[0]  # the screen settles almost every row in float32
+
+
+def test_screening_refuses_layers_too_wide_for_its_bound():
+    net = ReluNetwork([np.ones((2, 300_000)), np.ones((1, 2))], [np.zeros(2), np.zeros(1)])
+    with pytest.raises(ValueError, match="too large for float32 screening"):
+        screened_packed_forward(net, np.ones((1, 300_000)), None)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**31 - 1), depth=st.integers(1, 3), width=st.integers(1, 12),
+       d=st.integers(1, 5), log_scale=st.floats(-6, 6))
+def test_random_networks_with_rows_on_boundaries(seed, depth, width, d, log_scale):
+    rng = np.random.default_rng(seed)
+    net = random_network(rng, d, (width,) * depth, 1)
+    X = rng.normal(size=(200, d)) * 10.0**log_scale
+    # move half of the rows onto a first-layer neuron's hyperplane (pre-activation ~ 0)
+    W, b = net.weights[0], net.biases[0]
+    j = rng.integers(0, width, size=100)
+    w = W[j]
+    t = (w * X[:100]).sum(axis=1) + b[j]
+    norm2 = (w**2).sum(axis=1)
+    ok = norm2 > 0
+    X[:100][ok] -= (t[ok] / norm2[ok])[:, None] * w[ok]
+    _check_same_as_float64(net, X)
