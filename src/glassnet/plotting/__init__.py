@@ -301,7 +301,11 @@ class LLMProfileDisplay:
         top, output = _check_top(top), _check_out(regions, output)
         j = int(_feature_indices(regions.feature_names, feature)[0])
         sel = np.arange(len(regions))[:top]
-        grouped = pd.Series(X[:, j]).groupby(np.asarray(regions.labels))
+        # only the rows of the regions drawn: a groupby over every region (one per row in a
+        # fragmented model) would cost far more than the few segments shown
+        labels = np.asarray(regions.labels)
+        keep = labels < sel.size
+        grouped = pd.Series(X[keep, j]).groupby(labels[keep])
         lo = grouped.min().reindex(sel).to_numpy()
         hi = grouped.max().reindex(sel).to_numpy()
         b = regions.coef[sel, output, j]

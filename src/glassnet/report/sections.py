@@ -218,7 +218,8 @@ class RegionSections:
         regions = _check_regions(regions)
         from glassnet.summary import feature_importance
 
-        table = feature_importance(regions, X, standardize=standardize)
+        Xs, used = self._row_sample(X)  # importance of X re-unwraps its rows: bounded
+        table = feature_importance(regions, Xs, standardize=standardize)
         col = "importance" if "importance" in table.columns else table.columns[-1]
         names = table["feature"].astype(str).to_numpy() if "feature" in table else table.index
         vals = table[col].to_numpy(dtype=float)
@@ -231,6 +232,7 @@ class RegionSections:
         caption = (
             "importance_j = Σ_r n_r Σ_o coef[r,o,j]², normalised to sum to 1: the row-weighted "
             "mean squared local effect of feature j."
+            + ("" if used is None else f" Over {used}.")
         )
         return self._add(
             "feature-importance", "Feature importance",
