@@ -19,7 +19,15 @@ from glassnet._validation import check_X, feature_names_of
 from glassnet.mlm import _linear as lin
 from glassnet.mlm._data import DataMixin
 from glassnet.mlm._display import MLMCoefficientDisplay
-from glassnet.mlm._epics import cut_tree, linkage_matrix, mixture_loss, renumber_by_size
+from glassnet.mlm._epics import (
+    cell_posterior_terms,
+    cut_tree,
+    linkage_matrix,
+    merged_posterior,
+    merged_start,
+    mixture_loss,
+    renumber_by_size,
+)
 from glassnet.mlm._network import NetworkAdapter, network_adapter
 from glassnet.mlm._params import check_params
 from glassnet.mlm.rules import coefficient_table, epic_rules, epic_summary
@@ -277,7 +285,7 @@ class MixtureOfLinearModels(DataMixin, BaseEstimator):
         Zv = (X[val_idx] - self.feature_mean_) / self.feature_scale_
         _, net_v = adapter.run(X[val_idx], hidden=False, task=self.task_)
         net_loss = mixture_loss(self._network_targets(net_v), Y[val_idx], self._kind)
-        return self._select_n_epics(link_matrix, aug, Zv, Y[val_idx], net_loss)
+        return self._select_n_epics(link_matrix, aug, B_cell, Zv, Y[val_idx], net_loss)
 
     def _timed(self, step: str, func: Any, *args: Any, **kwargs: Any) -> Any:
         t0 = time.perf_counter()
@@ -397,7 +405,7 @@ class MixtureOfLinearModels(DataMixin, BaseEstimator):
             J = C
         epics = renumber_by_size(cut_tree(link_matrix, C, J), counts, J)
         B_epic = self._fit_models(lin.merge_stats(aug.stats, epics, J), aug.Z, aug.T,
-                                  epics[aug.cell], J)
+                                  epics[aug.cell], J, merged_start(B_cell, epics, counts, J))
         self.fit_times_["epics"] = time.perf_counter() - t0
         self.disparity_, self.linkage_ = D, link_matrix
         self.epics_, self.n_epics_ = epics, J
@@ -412,8 +420,8 @@ class MixtureOfLinearModels(DataMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ choosing J
     def _select_n_epics(
-        self, link_matrix: np.ndarray, aug: _Augmented, Zv: np.ndarray, Yv: np.ndarray,
-        network_loss: float,
+        self, link_matrix: np.ndarray, aug: _Augmented, B_cell: np.ndarray, Zv: np.ndarray,
+        Yv: np.ndarray, network_loss: float,
     ) -> tuple[int, pd.DataFrame]:
         """Held-out loss for a geometric grid of EPIC counts, and the count chosen.
 
@@ -424,14 +432,20 @@ class MixtureOfLinearModels(DataMixin, BaseEstimator):
         """
         C, counts = aug.n_cells, self.cell_counts_
         grid = np.unique(np.round(np.geomspace(1, C, num=min(C, 25))).astype(int))
-        logdens = lin.gaussian_log_density(Zv, self._cell_means, self._cell_prec,
-                                           self.covariance_type)
+        terms = cell_posterior_terms(
+            lin.gaussian_log_density(Zv, self._cell_means, self._cell_prec,
+                                     self.covariance_type), counts)
         scores = []
-        for J in grid:
-            epics = cut_tree(link_matrix, C, int(J))
-            B = self._fit_models(lin.merge_stats(aug.stats, epics, int(J)), aug.Z, aug.T,
-                                 epics[aug.cell], int(J))
-            resp = self._mix(Zv, logdens, B, epics, int(J), counts, self.weights)
+        for J in map(int, grid):
+            epics = cut_tree(link_matrix, C, J)
+            B = self._fit_models(lin.merge_stats(aug.stats, epics, J), aug.Z, aug.T,
+                                 epics[aug.cell], J, merged_start(B_cell, epics, counts, J))
+            post = merged_posterior(terms, epics, J, counts, self.prior)
+            resp = lin.link(lin.predict_all(B, Zv), self._kind)  # (n, J, K)
+            if self.weights == "hard":
+                resp = resp[np.arange(Zv.shape[0]), post.argmax(axis=1)]
+            else:
+                resp = np.einsum("ng,ngk->nk", post, resp)
             scores.append(mixture_loss(resp, Yv, self._kind))
         scores = np.asarray(scores)
         excess = scores - network_loss
