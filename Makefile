@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.glassnet-installed
 
-.PHONY: install demo test lint bench bench-partition clean browser
+.PHONY: install demo test lint bench bench-partition clean browser mutation
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ bench-partition:
 	@test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
 	.venv-bench/bin/python -m pip install --quiet -c constraints.txt -e . regioncam
 	.venv-bench/bin/python benchmarks/partition_speed.py
+
+# Mutation testing (tools/mutation.py; docs/testing.md): a seeded sample per module, about 20 min
+# on 2 cores. Not part of `make test`. Full mode: make mutation MUTATION_ARGS=--full
+MUTATION_ARGS ?= --sample 20 --seed 0
+mutation: $(STAMP)
+	$(BIN)/python tools/mutation.py $(MUTATION_ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-bench build dist src/*.egg-info .pytest_cache .hypothesis

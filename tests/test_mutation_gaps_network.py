@@ -1,0 +1,89 @@
+"""Gaps found by mutation testing in glassnet.network (issue 19): assertions that were missing.
+
+Oracles: the forward pass and central finite differences (never the local-linear-model code itself).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import random_network
+
+from glassnet import ReluNetwork
+
+
+def _finite_difference_jacobian(net, x, eps=1e-6):
+    """(k, d) Jacobian of the raw output by central differences (exact inside one region)."""
+    d = x.shape[0]
+    cols = []
+    for j in range(d):
+        e = np.zeros(d)
+        e[j] = eps
+        cols.append((net.forward((x + e)[None]) - net.forward((x - e)[None]))[0] / (2 * eps))
+    return np.stack(cols, axis=1)
+
+
+@pytest.mark.parametrize("shape", [(3, 0), (0, 3)])
+def test_weight_matrix_with_an_empty_dimension_is_refused(shape):
+    W0 = np.zeros(shape)
+    with pytest.raises(ValueError, match="empty dimension"):
+        ReluNetwork([W0, np.ones((1, shape[0]))], [np.zeros(shape[0]), np.zeros(1)])
+
+
+def test_integer_01_patterns_give_the_same_exact_models_as_booleans(rng):
+    net = random_network(rng, 3, (5, 4), 2)
+    X = rng.normal(size=(30, 3))
+    P = net.activation_patterns(X)
+    coef_i, icpt_i = net.local_linear_models(P.astype(np.int64))
+    coef_u, icpt_u = net.local_linear_models(P.astype(np.uint8))
+    # oracle 1: the model reproduces the forward pass at the point that selected it
+    pred = np.einsum("rkd,rd->rk", coef_i, X) + icpt_i
+    np.testing.assert_allclose(pred, net.forward(X), rtol=1e-10, atol=1e-10)
+    # oracle 2: its slope is the finite-difference Jacobian (points far from any boundary)
+    for r in range(5):
+        np.testing.assert_allclose(coef_i[r], _finite_difference_jacobian(net, X[r]), atol=1e-5)
+    np.testing.assert_array_equal(coef_u, coef_i)
+    np.testing.assert_array_equal(icpt_u, icpt_i)
+
+
+def test_patterns_with_values_other_than_0_1_are_refused(rng):
+    net = random_network(rng, 2, (3,), 1)
+    with pytest.raises(ValueError, match="0/1"):
+        net.local_linear_models(np.array([[1, 2, 0]]))
+    with pytest.raises(ValueError, match=r"shape \(R, 3\)"):
+        net.local_linear_models(np.array([[1, 0]]))
+
+
+def test_feature_names_are_kept_as_a_tuple_of_strings():
+    net = ReluNetwork([np.eye(2), np.ones((1, 2))], [np.zeros(2), np.zeros(1)],
+                      feature_names=["age", 7])
+    assert net.feature_names == ("age", "7")
+    assert ReluNetwork([np.eye(2)], [np.zeros(2)]).feature_names is None
+
+
+@pytest.mark.parametrize("output", ["identity", "sigmoid", "softmax"])
+def test_apply_link_matches_the_textbook_formulas(rng, output):
+    k = 1 if output == "sigmoid" else 3
+    net = random_network(rng, 2, (4,), k, output)
+    eta = rng.normal(scale=3.0, size=(7, k))
+    expected = {"identity": eta,
+                "sigmoid": 1.0 / (1.0 + np.exp(-eta)),
+                "softmax": np.exp(eta) / np.exp(eta).sum(axis=1, keepdims=True)}[output]
+    got = net.apply_link(eta)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    X = rng.normal(size=(5, 2))
+    np.testing.assert_allclose(net.predict_output(X), net.apply_link(net.forward(X)), rtol=1e-12)
+
+
+def test_neuron_affine_maps_match_pre_activations_and_check_the_shape(rng):
+    net = random_network(rng, 3, (4, 3), 1)
+    X = rng.normal(size=(6, 3))
+    P = net.activation_patterns(X)
+    Z = np.concatenate(net.pre_activations(X), axis=1)  # oracle: the layer-by-layer forward pass
+    for r in range(6):
+        A, c = net.neuron_affine_maps(P[r])
+        np.testing.assert_allclose(A @ X[r] + c, Z[r], rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match=r"pattern must have shape \(7,\)"):
+        net.neuron_affine_maps(P[0, :6])
+    with pytest.raises(ValueError, match=r"pattern must have shape \(7,\)"):
+        net.neuron_affine_maps(P[:2])

@@ -1,0 +1,471 @@
+"""Mutation testing for glassnet: do the tests fail when the code is wrong?
+
+A small, dependency-free mutation runner (standard library ``ast`` only). It was chosen over
+mutmut/cosmic-ray because it must never touch the shared checkout, must run only the test
+files that cover a module, and must fit a seeded sample in about 20 minutes on two busy cores.
+
+How it works
+------------
+1. Each module is parsed with :mod:`ast` and every *mutation point* is listed: arithmetic
+   operators (``+``/``-``, ``*``/``/``, ``//``, ``%``, ``**``, also in ``+=``...),
+   comparisons (``<``/``<=``, ``>``/``>=``, ``==``/``!=``, ``is``/``is not``,
+   ``in``/``not in``), ``and``/``or``, ``not`` dropped, numeric constants ``k -> k + 1``
+   (``0 -> -1`` inside a subscript, so ``X.shape[0]`` becomes ``X.shape[-1]``),
+   ``True``/``False`` swapped, ``if`` conditions negated, ``raise`` replaced by ``pass`` and
+   ``return X`` replaced by ``return None``. Docstrings, strings, annotations and
+   ``TYPE_CHECKING`` blocks are never mutated.
+2. ``src/``, ``tests/`` and ``pyproject.toml`` are copied once into a temporary directory
+   (``../shared`` is linked beside it for the data sets). Each mutant is written into that
+   copy only (regenerated with ``ast.unparse``), the module's test files are run with
+   ``pytest -x -q -p no:cacheprovider -p no:randomly -m "not slow"`` under a timeout
+   (3x the unmutated run + 20 s), and the file is restored. ``PYTHONPATH`` points at the
+   copy; the runner checks that the copy, not the checkout, is what gets imported.
+3. A mutant is *killed* (tests fail), *timeout* (counted as killed) or *survived*. Mutants
+   listed in ``tools/mutation_equivalent.txt`` (``path:line:operator reason``) are
+   *equivalent* and left out of the score: score = killed / (mutants - equivalent).
+
+Usage
+-----
+``python tools/mutation.py --modules network geometry --sample 40 --seed 0`` (seeded sample)
+``python tools/mutation.py --modules network --full`` (every mutant)
+``python tools/mutation.py --modules network --match :158:`` (mutants whose key matches)
+``python tools/mutation.py --list`` (modules, mutant counts and test files)
+Results are appended as JSON lines to ``--out``
+(default ``$TMPDIR/glassnet-mutation-results.jsonl``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import glob
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EQUIVALENT_FILE = os.path.join(REPO, "tools", "mutation_equivalent.txt")
+
+# Module key -> (source files, test files): the test files that exercise the module
+# directly; the matching tests/test_mutation_gaps_<key>*.py files are added automatically.
+MODULES: dict[str, tuple[list[str], list[str]]] = {
+    "network": (["src/glassnet/network.py"], ["tests/test_network.py"]),
+    "geometry": (["src/glassnet/geometry.py"], ["tests/test_geometry.py"]),
+    "partition": (["src/glassnet/partition.py"], ["tests/test_partition.py"]),
+    "persist": (
+        sorted(glob.glob(os.path.join(REPO, "src/glassnet/io/_persist*.py"))),
+        ["tests/test_persist.py", "tests/test_persist_hostile.py"],
+    ),
+    "importers": (
+        ["src/glassnet/io/_sklearn.py", "src/glassnet/io/_torch.py"],
+        ["tests/test_importers.py", "tests/test_importers_hostile.py"],
+    ),
+    "summary": (
+        ["src/glassnet/summary.py", "src/glassnet/inference.py"],
+        ["tests/test_summary.py"],
+    ),
+    "explain": (
+        ["src/glassnet/explain.py"],
+        ["tests/test_mlm.py", "tests/test_decisions_reasons.py"],
+    ),
+    "regions": (["src/glassnet/regions.py"], ["tests/test_regions.py", "tests/test_streaming.py"]),
+    "merge": (
+        ["src/glassnet/simplify/merge.py", "src/glassnet/simplify/_ward.py"],
+        ["tests/test_merge.py"],
+    ),
+    "mlm": (["src/glassnet/mlm/model.py", "src/glassnet/mlm/_linear.py"], ["tests/test_mlm.py"]),
+    "decisions": (
+        sorted(glob.glob(os.path.join(REPO, "src/glassnet/decisions/*.py"))),
+        sorted(glob.glob(os.path.join(REPO, "tests/test_decisions_*.py"))),
+    ),
+}
+
+_BINOP_SWAP = {
+    ast.Add: ast.Sub,
+    ast.Sub: ast.Add,
+    ast.Mult: ast.Div,
+    ast.Div: ast.Mult,
+    ast.FloorDiv: ast.Div,
+    ast.Mod: ast.Mult,
+    ast.Pow: ast.Mult,
+}
+_CMP_SWAP = {
+    ast.Lt: ast.LtE,
+    ast.LtE: ast.Lt,
+    ast.Gt: ast.GtE,
+    ast.GtE: ast.Gt,
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.Is: ast.IsNot,
+    ast.IsNot: ast.Is,
+    ast.In: ast.NotIn,
+    ast.NotIn: ast.In,
+}
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """The ``index``-th mutation point of ``path`` (at ``line``), described by ``op``."""
+
+    path: str
+    index: int
+    line: int
+    op: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.path}:{self.line}:{self.op}"
+
+
+def _skip_nodes(tree: ast.AST) -> set[int]:
+    """ids of nodes never mutated: docstrings, annotations, ``if TYPE_CHECKING:`` blocks."""
+    skip: set[int] = set()
+
+    def mark(node: ast.AST | None) -> None:
+        if node is not None:
+            for sub in ast.walk(node):
+                skip.add(id(sub))
+
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                mark(body[0])
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            mark(node.returns)
+            for arg in ast.walk(node.args):
+                if isinstance(arg, ast.arg):
+                    mark(arg.annotation)
+        if isinstance(node, ast.AnnAssign):
+            mark(node.annotation)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            mark(node)
+    return skip
+
+
+def _points(tree: ast.AST) -> list[tuple[ast.AST, str, int]]:
+    """Every mutation point as (node, operator name, line), in a deterministic walk order."""
+    skip = _skip_nodes(tree)
+    subscript_slices = {id(n.slice) for n in ast.walk(tree) if isinstance(n, ast.Subscript)}
+    out: list[tuple[ast.AST, str, int]] = []
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        line = getattr(node, "lineno", 0)
+        if isinstance(node, (ast.BinOp, ast.AugAssign)) and type(node.op) in _BINOP_SWAP:
+            out.append(
+                (node, f"{type(node.op).__name__}->{_BINOP_SWAP[type(node.op)].__name__}", line)
+            )
+        elif isinstance(node, ast.Compare):
+            for i, cmp in enumerate(node.ops):
+                if type(cmp) in _CMP_SWAP:
+                    out.append(
+                        (
+                            node,
+                            f"cmp{i}:{type(cmp).__name__}->{_CMP_SWAP[type(cmp)].__name__}",
+                            line,
+                        )
+                    )
+        elif isinstance(node, ast.BoolOp):
+            out.append((node, "and->or" if isinstance(node.op, ast.And) else "or->and", line))
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            out.append((node, "drop-not", line))
+        elif isinstance(node, ast.Constant) and type(node.value) in (int, float, bool):
+            if isinstance(node.value, bool):
+                out.append((node, f"{node.value}->{not node.value}", line))
+            elif node.value == 0 and id(node) in subscript_slices:
+                out.append((node, "index0->-1", line))
+            else:
+                out.append((node, f"const{node.value!r}->+1", line))
+        elif isinstance(node, ast.If):
+            out.append((node, "negate-if", line))
+        elif isinstance(node, ast.Raise):
+            out.append((node, "raise->pass", line))
+        elif (
+            isinstance(node, ast.Return)
+            and node.value is not None
+            and not (isinstance(node.value, ast.Constant) and node.value.value is None)
+        ):
+            out.append((node, "return->None", line))
+    return out
+
+
+def list_mutants(path: str) -> list[Mutant]:
+    """All mutants of the file at ``path`` (relative to the repository)."""
+    with open(os.path.join(REPO, path), encoding="utf-8") as fh:
+        tree = ast.parse(fh.read())
+    return [Mutant(path, i, line, op) for i, (_, op, line) in enumerate(_points(tree))]
+
+
+def mutated_source(path: str, index: int) -> str:
+    """Source of ``path`` with its ``index``-th mutation point changed (via ``ast.unparse``)."""
+    with open(os.path.join(REPO, path), encoding="utf-8") as fh:
+        tree = ast.parse(fh.read())
+    node, op, _ = _points(tree)[index]
+    if isinstance(node, (ast.BinOp, ast.AugAssign)):
+        node.op = _BINOP_SWAP[type(node.op)]()
+    elif isinstance(node, ast.Compare):
+        i = int(op[3 : op.index(":")])
+        node.ops[i] = _CMP_SWAP[type(node.ops[i])]()
+    elif isinstance(node, ast.BoolOp):
+        node.op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+    elif isinstance(node, ast.UnaryOp):  # drop-not: `not x` -> `not not x`, i.e. bool(x)
+        node.operand = ast.UnaryOp(ast.Not(), node.operand)
+    elif isinstance(node, ast.Constant):
+        if isinstance(node.value, bool):
+            node.value = not node.value
+        elif op == "index0->-1":
+            node.value = -1
+        else:
+            node.value = node.value + 1
+    elif isinstance(node, ast.If):
+        node.test = ast.UnaryOp(ast.Not(), copy.deepcopy(node.test))
+    elif isinstance(node, ast.Raise):
+        node.__class__ = ast.Pass
+        del node.exc, node.cause
+    elif isinstance(node, ast.Return):
+        node.value = ast.Constant(None)
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+
+
+def load_equivalent() -> dict[str, str]:
+    """``path:line:operator -> reason`` from tools/mutation_equivalent.txt (``#``: comment)."""
+    out: dict[str, str] = {}
+    if os.path.exists(EQUIVALENT_FILE):
+        with open(EQUIVALENT_FILE, encoding="utf-8") as fh:
+            for raw in fh:
+                raw = raw.strip()
+                if raw and not raw.startswith("#"):
+                    key, _, reason = raw.partition(" ")
+                    out[key] = reason.strip()
+    return out
+
+
+def make_sandbox() -> str:
+    """Copy src/, tests/ and pyproject.toml to a temp dir; return the copy's root."""
+    base = tempfile.mkdtemp(prefix="glassnet-mutation-")
+    root = os.path.join(base, "main")
+    os.makedirs(root)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
+    shutil.copytree(os.path.join(REPO, "src"), os.path.join(root, "src"), ignore=ignore)
+    shutil.copytree(os.path.join(REPO, "tests"), os.path.join(root, "tests"), ignore=ignore)
+    shutil.copy(os.path.join(REPO, "pyproject.toml"), root)
+    shared = os.path.abspath(os.path.join(REPO, "..", "shared"))
+    if os.path.isdir(shared):
+        os.symlink(shared, os.path.join(base, "shared"))
+    return root
+
+
+def run_tests(root: str, tests: list[str], timeout: float) -> tuple[str, float]:
+    """Run ``tests`` inside the sandbox; return ('passed'|'failed'|'timeout', seconds)."""
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.path.join(root, "src"),
+        OMP_NUM_THREADS="1",
+        OPENBLAS_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-x",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:xdist",
+        "-m",
+        "not slow",
+        *tests,
+    ]
+    start = time.time()
+    try:
+        proc = subprocess.run(
+            cmd,
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return "timeout", time.time() - start
+    return ("passed" if proc.returncode == 0 else "failed"), time.time() - start
+
+
+def check_sandbox_import(root: str) -> None:
+    """Refuse to run if the sandbox's PYTHONPATH does not win over the editable install."""
+    env = dict(os.environ, PYTHONPATH=os.path.join(root, "src"))
+    out = subprocess.run(
+        [sys.executable, "-c", "import glassnet; print(glassnet.__file__)"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if not out.startswith(root):
+        raise SystemExit(f"the sandbox imports glassnet from {out}, not from {root}; aborting")
+
+
+def test_files(key: str) -> list[str]:
+    _, tests = MODULES[key]
+    extra = sorted(glob.glob(os.path.join(REPO, f"tests/test_mutation_gaps_{key}*.py")))
+    return [os.path.relpath(t, REPO) if os.path.isabs(t) else t for t in [*tests, *extra]]
+
+
+def run_module(
+    key: str,
+    root: str,
+    sample: int | None,
+    seed: int,
+    out,
+    equivalent: dict[str, str],
+    match: str | None = None,
+) -> dict:
+    """Run the chosen mutants of one module; return its counts and score."""
+    sources, _ = MODULES[key]
+    sources = [os.path.relpath(s, REPO) if os.path.isabs(s) else s for s in sources]
+    tests = test_files(key)
+    status, base_time = run_tests(root, tests, timeout=900)
+    if status != "passed":
+        print(f"[{key}] the unmutated tests do not pass ({status}); skipping", flush=True)
+        return {"module": key, "error": f"baseline {status}"}
+    timeout = 3 * base_time + 20
+    mutants = [m for s in sources for m in list_mutants(s)]
+    chosen = (
+        mutants
+        if sample is None or sample >= len(mutants)
+        else sorted(
+            random.Random(f"{seed}:{key}").sample(mutants, sample), key=lambda m: (m.path, m.index)
+        )
+    )
+    if match is not None:  # re-check named mutants (e.g. former survivors), no sampling
+        chosen = [m for m in mutants if match in m.key]
+    print(
+        f"[{key}] {len(chosen)}/{len(mutants)} mutants, tests {tests}, baseline {base_time:.1f}s",
+        flush=True,
+    )
+    counts = {"killed": 0, "timeout": 0, "survived": 0, "equivalent": 0}
+    for m in chosen:
+        if m.key in equivalent:
+            counts["equivalent"] += 1
+            out.write(json.dumps({"module": key, "mutant": m.key, "result": "equivalent"}) + "\n")
+            continue
+        target = os.path.join(root, m.path)
+        with open(target, encoding="utf-8") as fh:
+            original = fh.read()
+        try:
+            with open(target, "w", encoding="utf-8") as fh:
+                fh.write(mutated_source(m.path, m.index))
+            status, secs = run_tests(root, tests, timeout)
+        finally:
+            with open(target, "w", encoding="utf-8") as fh:
+                fh.write(original)
+        result = {"failed": "killed", "timeout": "timeout", "passed": "survived"}[status]
+        counts[result] += 1
+        out.write(
+            json.dumps(
+                {"module": key, "mutant": m.key, "result": result, "seconds": round(secs, 1)}
+            )
+            + "\n"
+        )
+        out.flush()
+        if result == "survived":
+            print(f"  SURVIVED {m.key}", flush=True)
+    denominator = len(chosen) - counts["equivalent"]
+    score = (counts["killed"] + counts["timeout"]) / denominator if denominator else float("nan")
+    summary = {
+        "module": key,
+        "mutants": len(chosen),
+        "population": len(mutants),
+        **counts,
+        "score": score,
+    }
+    print(
+        f"[{key}] killed {counts['killed'] + counts['timeout']}/{denominator} non-equivalent "
+        f"({100 * score:.1f}%), {counts['equivalent']} equivalent",
+        flush=True,
+    )
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--modules",
+        nargs="+",
+        default=["network", "geometry", "partition", "persist", "importers", "summary", "explain"],
+        choices=sorted(MODULES),
+        help="module keys (default: the stable ones)",
+    )
+    parser.add_argument(
+        "--sample", type=int, default=25, help="mutants per module (seeded); ignored by --full"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--full", action="store_true", help="every mutant of every chosen module")
+    parser.add_argument(
+        "--list", action="store_true", help="print modules, mutant counts and test files"
+    )
+    parser.add_argument(
+        "--match", default=None, help="only mutants whose path:line:operator contains this"
+    )
+    parser.add_argument("--out", default=None, help="JSON-lines results file")
+    args = parser.parse_args(argv)
+    if args.list:
+        for key in args.modules:
+            n = sum(
+                len(list_mutants(os.path.relpath(s, REPO) if os.path.isabs(s) else s))
+                for s in MODULES[key][0]
+            )
+            print(f"{key}: {n} mutants; tests {test_files(key)}")
+        return 0
+    root = make_sandbox()
+    check_sandbox_import(root)
+    out_path = args.out or os.path.join(tempfile.gettempdir(), "glassnet-mutation-results.jsonl")
+    equivalent = load_equivalent()
+    summaries = []
+    try:
+        with open(out_path, "a", encoding="utf-8") as out:
+            for key in args.modules:
+                summaries.append(
+                    run_module(
+                        key,
+                        root,
+                        None if args.full else args.sample,
+                        args.seed,
+                        out,
+                        equivalent,
+                        args.match,
+                    )
+                )
+    finally:
+        shutil.rmtree(os.path.dirname(root), ignore_errors=True)
+    print("\nmodule        killed/non-equivalent  score   equivalent")
+    for s in summaries:
+        if "error" in s:
+            print(f"{s['module']:<13} {s['error']}")
+        else:
+            nonequiv = s["mutants"] - s["equivalent"]
+            killed = s["killed"] + s["timeout"]
+            print(
+                f"{s['module']:<13} {killed:>6}/{nonequiv:<15} {100 * s['score']:5.1f}%  "
+                f"{s['equivalent']}"
+            )
+    print(f"results: {out_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
