@@ -229,7 +229,12 @@ def _auc_columns(score: np.ndarray, positive: np.ndarray) -> np.ndarray:
     st = np.ascontiguousarray(score.T)
     order = np.argsort(st, axis=1)  # tied scores share a rank: their order is irrelevant
     s = np.take_along_axis(st, order, axis=1).ravel()
-    pos = positive.astype(np.float64)[order].ravel()
+    pos = positive.astype(np.float64)[order]
+    s2 = s.reshape(G, m)
+    if not (s2[:, 1:] == s2[:, :-1]).any():  # no ties: ranks are the sorted positions
+        pos_rank = pos @ np.arange(1, m + 1, dtype=np.float64)
+        return (pos_rank - n1 * (n1 + 1) / 2.0) / (n1 * n0)
+    pos = pos.ravel()
     # runs of equal scores inside one column; a column start always opens a run
     new_run = np.empty(m * G, dtype=bool)
     new_run[0] = True
@@ -452,9 +457,12 @@ def _global_metrics(target, regions, X, sel, global_rows, random_state):
     step = max(1, (4 << 20) // max(1, rows.shape[0] * coef.shape[1]))
     for s in range(0, len(sel), step):
         c = coef[s : s + step]
-        # one BLAS product for all regions of the chunk (einsum would not use BLAS here)
-        eta = (Xs @ c.reshape(-1, c.shape[2]).T).reshape(Xs.shape[0], c.shape[0], c.shape[1])
-        eta += intercept[s : s + step]
+        # one BLAS product for all regions of the chunk (einsum would not use BLAS here),
+        # laid out (regions, outputs, rows) so that each region's scores are contiguous
+        # for the sorts of the AUC; eta is a (rows, regions, outputs) view of it
+        buf = (c.reshape(-1, c.shape[2]) @ Xs.T).reshape(c.shape[0], c.shape[1], -1)
+        buf += intercept[s : s + step, :, None]
+        eta = buf.transpose(2, 0, 1)
         if target.task == "regression":
             mse = sub.sq_error(eta, net.apply_link).mean(axis=0)
             out["mse"].append(mse)
