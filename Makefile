@@ -30,9 +30,15 @@ browser:
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
 
+# Every script's output also goes to build/bench.log; the lines starting "issue 17 |" (ratios
+# measured in this run, peers in their own venvs) are printed again at the end as one table.
 bench: $(STAMP)
+	@mkdir -p build && : > build/bench.log
 	for f in $(filter-out benchmarks/partition_speed.py benchmarks/_%.py,$(wildcard benchmarks/*.py)); do \
-	  echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	  echo "== $$f" | tee -a build/bench.log; \
+	  $(BIN)/python $$f > build/bench.part 2>&1; rc=$$?; cat build/bench.part | tee -a build/bench.log; \
+	  test $$rc -eq 0 || exit 1; done
+	@echo "== issue 17: ratios measured in this run"; grep '^issue 17 |' build/bench.log || true
 
 # regioncam (the compiled tool partition_2d is compared with) lives in its own venv, never
 # in glassnet's dependencies.
