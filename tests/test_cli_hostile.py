@@ -427,7 +427,8 @@ def test_library_warnings_are_one_glassnet_line(files, capsys, monkeypatch):
     assert err == "glassnet: warning: a library warning over two lines\n"
 
 
-@pytest.mark.parametrize("suffix", [".pt", ".skops", ".glassnet"])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("suffix", [".pt", ".skops", ".glassnet", ".onnx"])
 def test_byte_mutated_model_files_exit_2_never_1(files, capsys, tmp_path, suffix):
     # damaged model files: one error line and exit 2 (or a clean load), never an internal
     # error, and never code run (the mutations cannot add globals outside the lists)
@@ -444,6 +445,12 @@ def test_byte_mutated_model_files_exit_2_never_1(files, capsys, tmp_path, suffix
         y = X[:, 0] - X[:, 1]
         sio.dump(MLPRegressor(hidden_layer_sizes=(3,), max_iter=50, random_state=0).fit(X, y),
                  src)
+    elif suffix == ".onnx":
+        from skl2onnx import to_onnx
+
+        y = X[:, 0] - X[:, 1]
+        mlp = MLPRegressor(hidden_layer_sizes=(3,), max_iter=50, random_state=0).fit(X, y)
+        src.write_bytes(to_onnx(mlp, X[:1].astype(np.float32)).SerializeToString())
     else:
         src.write_bytes((d / "net.glassnet").read_bytes())
     data = src.read_bytes()
