@@ -66,20 +66,25 @@ class MixtureOfLinearModels(DataMixin, BaseEstimator):
         ``nn.Tanh``, ...), in execution order; a final ``nn.Sigmoid``/``nn.Softmax`` is taken as
         the output link. A scikit-learn model may be wrapped in
         ``sklearn.frozen.FrozenEstimator`` so that :func:`sklearn.base.clone` keeps it fitted.
-    n_layer_clusters : int or sequence of int, default=10
-        Clusters per hidden layer (one value for all layers, or one per layer).
-    clustering : {"gmm", "kmeans"}, default="gmm"
-        Gaussian mixture (full covariance, as in the reference) or the faster k-means.
+    n_layer_clusters : "auto", int or sequence of int, default="auto"
+        Clusters per hidden layer (one value for all layers, or one per layer). ``"auto"``:
+        ``min(cap, ceil(sqrt(n)))`` for ``n`` rows clustered, ``cap`` 100 for regression and
+        16 for classification (chosen on held-out rows, see docs/mlm.md).
+    clustering : {"kmeans", "gmm"}, default="kmeans"
+        k-means, or a Gaussian mixture (full covariance, as in the reference; on held-out
+        rows it was no better and 15 times slower).
     n_perturb : int, default=100
         Perturbed points ``m`` drawn around each cell mean (0 disables co-supervision).
-    perturb_var : float, default=1e-3
-        Variance ``eps`` of the perturbations, on standardised inputs.
+    perturb_var : float, default=1e-2
+        Variance ``eps`` of the perturbations, on standardised inputs (1e-2 was best on
+        held-out rows of the three study data sets among 1e-3, 3e-3, 1e-2 and 3e-2).
     n_epics : "auto" or int, default="auto"
-        Number of EPICs. ``"auto"`` holds out ``validation_fraction`` of the rows, fits on the
-        rest, and picks the smallest number of EPICs whose held-out loss (mean squared error,
-        or log-loss for classification) is close to the best (see ``selection_tol``) over a
-        geometric grid from 1 to the number of cells. An integer larger than the number of
-        cells is reduced to it (with a warning).
+        Number of EPICs. ``"auto"`` holds out ``validation_fraction`` of the rows, runs the
+        four steps on the rest, scores a geometric grid of EPIC counts from 1 to the number of
+        cells on the held-out rows (mean squared error, or log-loss) next to the network's own
+        held-out loss, picks a count by the rule of ``selection_tol``, then fits the mixture
+        on all rows with that many EPICs. An integer larger than the number of cells is
+        reduced to it (with a warning).
     linkage : {"ward", "average", "complete", "single", "weighted"}, default="ward"
         Hierarchical clustering method applied to the disparity matrix.
     weights : {"soft", "hard"}, default="soft"
@@ -115,11 +120,11 @@ class MixtureOfLinearModels(DataMixin, BaseEstimator):
         ``y`` is binary or multi-class (its outputs are then logits), a regressor otherwise.
     validation_fraction : float, default=0.2
         Share of the rows held out to choose ``n_epics="auto"`` (stratified for classifiers).
-    selection_tol : float, default=0.05
-        Tolerance of the automatic choice: the smallest number of EPICs whose held-out loss is
-        at most ``best + selection_tol * (loss of one EPIC - best)`` is kept, i.e. the mixture
-        keeps 95% (by default) of the improvement over a single linear model with as few
-        EPICs as possible (fewer, larger EPICs are easier to validate).
+    selection_tol : float, default=0.2
+        Rule of ``n_epics="auto"``, which keeps the mixture close to the network: the smallest
+        number of EPICs whose held-out excess loss over the network, ``L_J - L_net``, is at
+        most ``(1 + selection_tol)`` times the smallest excess any count reaches (0: the best
+        count; larger values give fewer, larger EPICs, easier to validate).
     max_iter : int, default=100
         Newton iterations of the logistic models.
     random_state : int, RandomState or None, default=None
@@ -142,8 +147,8 @@ class MixtureOfLinearModels(DataMixin, BaseEstimator):
         The observed tuples of layer cluster labels, one row per cell (sorted).
     cell_counts_ : ndarray of shape (n_cells,)
         Training rows per cell.
-    cell_labels_ : ndarray of shape (n_fit_rows,)
-        Cell of each training row used for fitting.
+    cell_labels_ : ndarray of shape (n_samples,)
+        Cell of each training row.
     cell_coef_, cell_intercept_ : ndarray
         Cell models in the original input units, shapes ``(n_cells, n_features)`` and
         ``(n_cells,)`` for one output, ``(n_cells, n_outputs, n_features)`` and
@@ -160,14 +165,17 @@ class MixtureOfLinearModels(DataMixin, BaseEstimator):
     coef_, intercept_ : ndarray
         EPIC models in the original input units (shapes as ``cell_coef_``).
     epic_scores_ : DataFrame or None
-        The held-out loss of every candidate number of EPICs (``n_epics="auto"``).
+        With ``n_epics="auto"``: the held-out loss of every candidate number of EPICs
+        (``n_epics``, ``validation_loss``) and the network's on the same rows
+        (``network_loss``), from the fit on ``1 - validation_fraction`` of the rows.
     augmented_X_, augmented_y_, augmented_cell_, augmented_is_real_ : ndarray
         The co-supervision data: every training row and perturbed point (original units),
         its target (true label, or the network's prediction: values or probabilities), its
         cell, and whether it is a real row. Lets a validator audit what the models were fitted
         on.
     fit_times_ : dict
-        Seconds spent in each step of :meth:`fit`.
+        Seconds spent in each step of :meth:`fit` (``n_epics_selection``: the whole
+        held-out fit of ``n_epics="auto"``).
 
     Examples
     --------
@@ -187,10 +195,10 @@ class MixtureOfLinearModels(DataMixin, BaseEstimator):
     def __init__(
         self,
         network: Any,
-        n_layer_clusters: int | Sequence[int] = 10,
-        clustering: str = "gmm",
+        n_layer_clusters: int | str | Sequence[int] = "auto",
+        clustering: str = "kmeans",
         n_perturb: int = 100,
-        perturb_var: float = 1e-3,
+        perturb_var: float = 1e-2,
         n_epics: int | str = "auto",
         linkage: str = "ward",
         weights: str = "soft",
@@ -203,7 +211,7 @@ class MixtureOfLinearModels(DataMixin, BaseEstimator):
         alpha: float = 1e-3,
         task: str = "auto",
         validation_fraction: float = 0.2,
-        selection_tol: float = 0.05,
+        selection_tol: float = 0.2,
         max_iter: int = 100,
         random_state: Any = None,
     ) -> None:
@@ -456,59 +464,6 @@ class MixtureOfLinearModels(DataMixin, BaseEstimator):
                                 "network_loss": network_loss})
 
     # ------------------------------------------------------------------ prediction
-    def _mix(
-        self,
-        Z: np.ndarray,
-        logdens: np.ndarray,
-        B: np.ndarray,
-        groups: np.ndarray,
-        G: int,
-        counts: np.ndarray,
-        weights: str,
-    ) -> np.ndarray:
-        """Mixture response (values or probabilities) for standardised rows ``Z``."""
-        post = lin.group_posterior(logdens, self._log_weights(groups, G, counts), groups, G)
-        resp = lin.link(lin.predict_all(B, Z), self._kind)  # (n, G, K)
-        if weights == "hard":
-            return resp[np.arange(Z.shape[0]), post.argmax(axis=1)]
-        return np.einsum("ng,ngk->nk", post, resp)
-
-    def _log_weights(self, groups: np.ndarray, G: int, counts: np.ndarray) -> np.ndarray:
-        """log(pi_j * n_k / n_j) for every cell k (pi_j = n_j / N or 1 / G)."""
-        n_group = np.bincount(groups, weights=counts, minlength=G)
-        if self.prior == "size":
-            return np.log(counts) - np.log(counts.sum())
-        return np.log(counts) - np.log(n_group[groups]) - np.log(G)
-
-    def _prepare(self, X: Any) -> np.ndarray:
-        check_is_fitted(self, "epics_")
-        names = getattr(self, "feature_names_in_", None)
-        X = check_X(X, n_features=self.n_features_in_,
-                    feature_names=list(names) if names is not None and
-                    feature_names_of(X) is not None else None)
-        return (X - self.feature_mean_) / self.feature_scale_
-
-    def _response(self, X: Any, level: str, weights: str | None) -> np.ndarray:
-        if level not in ("epic", "cell"):
-            raise ValueError(f"level must be 'epic' or 'cell'; got {level!r}.")
-        weights = self.weights if weights is None else weights
-        if weights not in ("soft", "hard"):
-            raise ValueError(f"weights must be 'soft' or 'hard'; got {weights!r}.")
-        Z = self._prepare(X)
-        C = self.cells_.shape[0]
-        if level == "epic":
-            B, groups, G = self._B_epic, self.epics_, self.n_epics_
-        else:
-            B, groups, G = self._B_cell, np.arange(C), C
-        out = np.empty((Z.shape[0], B.shape[1]))
-        step = max(1, lin._CHUNK_VALUES // max(1, C * Z.shape[1]))
-        for s in range(0, Z.shape[0], step):
-            z = Z[s : s + step]
-            ld = lin.gaussian_log_density(z, self._cell_means, self._cell_prec,
-                                          self.covariance_type)
-            out[s : s + step] = self._mix(z, ld, B, groups, G, self.cell_counts_, weights)
-        return out
-
     def predict(self, X: Any, *, level: str = "epic", weights: str | None = None) -> np.ndarray:
         """Predict with the mixture.
 
@@ -541,9 +496,6 @@ class MixtureOfLinearModels(DataMixin, BaseEstimator):
         if self.task_ != "classification":
             raise AttributeError("predict_proba is only available for classification.")
         return self._proba(self._response(X, level, weights))
-
-    def _proba(self, R: np.ndarray) -> np.ndarray:
-        return np.column_stack([1 - R[:, 0], R[:, 0]]) if self._kind == "sigmoid" else R
 
     def posterior(self, X: Any, *, level: str = "epic") -> np.ndarray:
         """Soft weights ``gamma`` of every EPIC (or cell) for each row; rows sum to 1."""
