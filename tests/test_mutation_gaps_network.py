@@ -55,10 +55,14 @@ def test_patterns_with_values_other_than_0_1_are_refused(rng):
 
 
 def test_feature_names_are_kept_as_a_tuple_of_strings():
-    net = ReluNetwork([np.eye(2), np.ones((1, 2))], [np.zeros(2), np.zeros(1)],
+    # hidden width 3 differs from the 2 inputs: names are counted against the inputs
+    net = ReluNetwork([np.ones((3, 2)), np.ones((1, 3))], [np.zeros(3), np.zeros(1)],
                       feature_names=["age", 7])
     assert net.feature_names == ("age", "7")
     assert ReluNetwork([np.eye(2)], [np.zeros(2)]).feature_names is None
+    with pytest.raises(ValueError, match="3 feature names for 2 input features"):
+        ReluNetwork([np.ones((3, 2)), np.ones((1, 3))], [np.zeros(3), np.zeros(1)],
+                    feature_names=["a", "b", "c"])
 
 
 @pytest.mark.parametrize("output", ["identity", "sigmoid", "softmax"])

@@ -52,6 +52,7 @@ from dataclasses import dataclass
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EQUIVALENT_FILE = os.path.join(REPO, "tools", "mutation_equivalent.txt")
+LAST_OUTPUT = [""]  # output of the latest pytest run, shown when the unmutated run fails
 
 # Module key -> (source files, test files): the test files that exercise the module
 # directly; the matching tests/test_mutation_gaps_<key>*.py files are added automatically.
@@ -257,6 +258,14 @@ def make_sandbox() -> str:
     shutil.copytree(os.path.join(REPO, "src"), os.path.join(root, "src"), ignore=ignore)
     shutil.copytree(os.path.join(REPO, "tests"), os.path.join(root, "tests"), ignore=ignore)
     shutil.copy(os.path.join(REPO, "pyproject.toml"), root)
+    # the copy only: no hypothesis deadline, so a slow run on a busy machine is never
+    # mistaken for a killed mutant
+    with open(os.path.join(root, "conftest.py"), "w", encoding="utf-8") as fh:
+        fh.write(
+            "from hypothesis import settings\n"
+            "settings.register_profile('mutation', deadline=None)\n"
+            "settings.load_profile('mutation')\n"
+        )
     shared = os.path.abspath(os.path.join(REPO, "..", "shared"))
     if os.path.isdir(shared):
         os.symlink(shared, os.path.join(base, "shared"))
@@ -301,6 +310,7 @@ def run_tests(root: str, tests: list[str], timeout: float) -> tuple[str, float]:
         )
     except subprocess.TimeoutExpired:
         return "timeout", time.time() - start
+    LAST_OUTPUT[0] = proc.stdout.decode(errors="replace")
     return ("passed" if proc.returncode == 0 else "failed"), time.time() - start
 
 
@@ -343,6 +353,7 @@ def run_module(
     status, base_time = run_tests(root, tests, timeout=900)
     if status != "passed":
         print(f"[{key}] the unmutated tests do not pass ({status}); skipping", flush=True)
+        print("\n".join(LAST_OUTPUT[0].splitlines()[-15:]), flush=True)
         return {"module": key, "error": f"baseline {status}"}
     timeout = 3 * base_time + 20
     mutants = [m for s in sources for m in list_mutants(s)]

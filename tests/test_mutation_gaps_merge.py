@@ -1,0 +1,79 @@
+"""Gaps found by mutation testing in glassnet.simplify.merge (issue 19).
+
+Oracles: scikit-learn's LinearRegression refitted here on the rows of each (known) merged
+region, networks whose regions are known by hand, and the documented default candidates.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from conftest import random_network
+from sklearn.linear_model import LinearRegression
+
+from glassnet import ReluNetwork
+from glassnet.simplify.merge import RegionMerger
+
+
+def test_merger_on_data_with_a_single_region_is_one_global_glm(rng):
+    X = rng.normal(size=(300, 2))
+    # every hidden neuron is on for all rows: a single activation region
+    net = ReluNetwork([rng.normal(size=(3, 2)), rng.normal(size=(1, 3))],
+                      [np.full(3, 50.0), np.zeros(1)])
+    y = X @ [1.0, -2.0] + 0.3 + rng.normal(scale=0.1, size=300)
+    with pytest.warns(UserWarning, match="exceed the 1 regions"):
+        m = RegionMerger(net, random_state=0).fit(X, y)
+    assert m.n_regions_ == 1 and len(m.regions_) == 1
+    assert (m.merged_labels_ == 0).all()
+    assert m.cv_results_["n_regions"].tolist() == [1]
+    assert m.linkage_matrix().shape == (0, 4)
+    X_new = rng.normal(size=(20, 2))
+    ols = LinearRegression().fit(X, y)
+    np.testing.assert_allclose(m.predict(X_new), ols.predict(X_new), rtol=1e-7, atol=1e-8)
+
+
+def _two_region_problem(rng):
+    X = rng.normal(size=(400, 2))
+    net = ReluNetwork([np.array([[1.0, 0.0]]), np.array([[2.0]])], [np.zeros(1), np.zeros(1)])
+    y = np.where(X[:, 0] > 0, 2.0 * X[:, 0] + 1.0, -0.5 * X[:, 1]) + rng.normal(0, 0.05, 400)
+    return net, X, y
+
+
+def test_ward_tree_with_exactly_two_regions(rng):
+    net, X, y = _two_region_problem(rng)
+    side = X[:, 0] > 0
+    X_new = rng.normal(size=(50, 2))
+    two = RegionMerger(net, n_regions=2, min_count=1).fit(X, y)
+    assert two.n_regions_ == 2
+    # the merged regions are exactly the two sides of x0 = 0, each with its own OLS fit
+    labels = two.merged_labels_
+    assert len(set(labels[side])) == 1 and len(set(labels[~side])) == 1
+    assert labels[side][0] != labels[~side][0]
+    new_side = X_new[:, 0] > 0
+    expected = np.where(new_side, LinearRegression().fit(X[side], y[side]).predict(X_new),
+                        LinearRegression().fit(X[~side], y[~side]).predict(X_new))
+    np.testing.assert_allclose(two.predict(X_new), expected, rtol=1e-7, atol=1e-8)
+    # one merge joins the two leaves 0 and 1 into a cluster of size 2 (SciPy's format)
+    Z = two.linkage_matrix()
+    assert Z.shape == (1, 4)
+    assert sorted(Z[0, :2].tolist()) == [0.0, 1.0] and Z[0, 3] == 2 and Z[0, 2] > 0
+    one = RegionMerger(net, n_regions=1, min_count=1).fit(X, y)
+    assert one.n_regions_ == 1
+    np.testing.assert_allclose(one.predict(X_new), LinearRegression().fit(X, y).predict(X_new),
+                               rtol=1e-7, atol=1e-8)
+    with pytest.raises(ValueError, match="n_regions=3 is larger than the 2"):
+        RegionMerger(net, n_regions=3, min_count=1).fit(X, y)
+
+
+def test_default_candidates_are_1_to_20(rng):
+    net = random_network(rng, 2, (12, 12), 1)
+    X = rng.normal(size=(1500, 2))
+    y = net.forward(X)[:, 0] + rng.normal(0, 0.1, 1500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no candidate may be dropped on this data
+        m = RegionMerger(net, cv=2, min_count=1, random_state=0).fit(X, y)
+    assert len(m.regions_) > 40
+    assert m.cv_results_["n_regions"].tolist() == list(range(1, 21))
+    assert 1 <= m.n_regions_ <= 20
