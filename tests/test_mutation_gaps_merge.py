@@ -77,3 +77,46 @@ def test_default_candidates_are_1_to_20(rng):
     assert len(m.regions_) > 40
     assert m.cv_results_["n_regions"].tolist() == list(range(1, 21))
     assert 1 <= m.n_regions_ <= 20
+
+
+def _neg_rmse(y, pred):
+    return -float(np.sqrt(np.mean((y - pred) ** 2)))
+
+
+def test_cv_scores_and_their_plot_match_a_hand_made_cross_validation(rng):
+    from sklearn.model_selection import KFold
+
+    net, X, y = _two_region_problem(rng)
+    folds = KFold(4, shuffle=True, random_state=1)
+    m = RegionMerger(net, cv=folds, candidates=[1, 2], min_count=1, selection="best").fit(X, y)
+    side = X[:, 0] > 0
+    expected = {1: [], 2: []}
+    for train, test in folds.split(X):
+        glob_fit = LinearRegression().fit(X[train], y[train])
+        expected[1].append(_neg_rmse(y[test], glob_fit.predict(X[test])))
+        pred = np.empty(len(test))
+        for s in (True, False):
+            tr, te = train[side[train] == s], test[side[test] == s]
+            pred[side[test] == s] = LinearRegression().fit(X[tr], y[tr]).predict(X[te])
+        expected[2].append(_neg_rmse(y[test], pred))
+    res = m.cv_results_
+    assert res["n_regions"].tolist() == [1, 2]
+    for i, k in enumerate((1, 2)):
+        np.testing.assert_allclose([res[f"split{j}_test_score"][i] for j in range(4)],
+                                   expected[k], rtol=1e-7)
+        assert res["mean_test_score"][i] == pytest.approx(np.mean(expected[k]), rel=1e-7)
+    # two regions fit the kinked target far better: "best" picks 2
+    assert m.cv_n_regions_ == 2 and m.n_regions_ == 2
+    import matplotlib
+
+    matplotlib.use("Agg")
+    disp = m.plot_cv()
+    line = disp.ax_.lines[0]
+    np.testing.assert_allclose(line.get_xdata(), [1, 2])
+    np.testing.assert_allclose(line.get_ydata(), res["mean_test_score"])
+    chosen = [ln for ln in disp.ax_.lines if "chosen" in str(ln.get_label())]
+    assert len(chosen) == 1 and chosen[0].get_xdata()[0] == 2
+    assert disp.figure_ is disp.ax_.figure
+    import matplotlib.pyplot as plt
+
+    plt.close(disp.figure_)
