@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import random_network
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from glassnet import ReluNetwork
 
@@ -91,3 +93,24 @@ def test_neuron_affine_maps_match_pre_activations_and_check_the_shape(rng):
         net.neuron_affine_maps(P[0, :6])
     with pytest.raises(ValueError, match=r"pattern must have shape \(7,\)"):
         net.neuron_affine_maps(P[:2])
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), near=st.booleans())
+def test_integer_patterns_are_exact_on_random_networks_near_boundaries(seed, near):
+    rng = np.random.default_rng(seed)
+    net = random_network(rng, 3, (4, 3), 2)
+    x = rng.normal(size=3)
+    if near:  # slide x onto the hyperplane of first-layer neuron 0, then just off it
+        w, b = net.weights[0][0], net.biases[0][0]
+        x = x - (w @ x + b) / (w @ w) * w + rng.choice([-1e-9, 1e-9]) * w
+    p = net.activation_patterns(x[None])[0].astype(np.int8)
+    coef, icpt = net.local_linear_models(p)
+    np.testing.assert_allclose(coef[0] @ x + icpt[0], _numpy_forward(net, x), atol=1e-9)
+
+
+def _numpy_forward(net, x):
+    a = x
+    for W, b in zip(net.weights[:-1], net.biases[:-1], strict=True):
+        a = np.maximum(W @ a + b, 0.0)
+    return net.weights[-1] @ a + net.biases[-1]
