@@ -84,3 +84,76 @@ def test_region_inference_on_a_two_output_softmax_network(rng):
     np.testing.assert_allclose(df["coef"].to_numpy(), np.r_[sk.intercept_, sk.coef_[0]],
                                rtol=1e-5, atol=1e-6)
     assert df.attrs["model"] == "logit" and df.attrs["n_obs"] == 400
+
+
+def _row_slopes(net, X, eps=1e-6):
+    """(n, k, d) exact slopes of every row by central finite differences of the forward pass."""
+    n, d = X.shape
+    out = np.empty((n, net.n_outputs, d))
+    for j in range(d):
+        e = np.zeros(d)
+        e[j] = eps
+        out[:, :, j] = (net.forward(X + e) - net.forward(X - e)) / (2 * eps)
+    return out
+
+
+def _interior_rows(net, X, eps=1e-6):
+    """Rows whose pattern does not change within eps (finite differences stay in one region)."""
+    P = net.activation_patterns(X)
+    ok = np.ones(len(X), dtype=bool)
+    for j in range(X.shape[1]):
+        e = np.zeros(X.shape[1])
+        e[j] = eps
+        ok &= (net.activation_patterns(X + e) == P).all(1)
+        ok &= (net.activation_patterns(X - e) == P).all(1)
+    return X[ok]
+
+
+def test_feature_importance_std_and_raw_match_a_row_by_row_formula(rng):
+    from glassnet import feature_importance
+
+    net = random_network(rng, 3, (6,), 1)
+    X = _interior_rows(net, rng.normal(size=(120, 3)) * [1.0, 5.0, 0.2])
+    reg = unwrap(net, X)
+    slopes = _row_slopes(net, X)[:, 0, :]
+    for scale, s in (("std", X.std(axis=0)), ("raw", np.ones(3))):
+        fi = feature_importance(reg, X, scale=scale)
+        mean_abs = np.abs(slopes * s).mean(axis=0)
+        got = fi.loc[["x0", "x1", "x2"]]
+        np.testing.assert_allclose(got["mean_abs_effect"], mean_abs, rtol=1e-5)
+        np.testing.assert_allclose(got["importance"], mean_abs / mean_abs.sum(), rtol=1e-5)
+        np.testing.assert_allclose(got["mean_effect"], (slopes * s).mean(axis=0), rtol=1e-5,
+                                   atol=1e-9)
+        assert list(fi.index) == list(got.sort_values("importance", ascending=False).index)
+    # a group's effect: the row-wise standard deviation of its linear contribution
+    g = feature_importance(reg, X, groups={"g": ["x0", "x1"]})
+    cov = np.cov(X[:, :2], rowvar=False, ddof=0)
+    eff = np.sqrt(np.einsum("nm,mk,nk->n", slopes[:, :2], cov, slopes[:, :2])).mean()
+    assert g.loc["g", "mean_abs_effect"] == pytest.approx(eff, rel=1e-5)
+
+
+def test_output_index_is_checked_at_both_ends(rng):
+    net = random_network(rng, 2, (4,), 3, "softmax")
+    X = rng.normal(size=(10, 2))
+    for bad in (-1, 3):
+        with pytest.raises(ValueError, match=r"output must be in 0\.\.2"):
+            local_contributions(net, X, output=bad)
+    with pytest.raises(TypeError, match="output must be an integer"):
+        local_contributions(net, X, output=True)
+    got = local_contributions(net, X, output=2)  # the last valid output is output 2
+    np.testing.assert_allclose(got["output"], net.forward(X)[:, 2], atol=1e-10)
+
+
+def test_coefficient_distribution_defaults_output_0_and_five_quantiles(rng):
+    net = random_network(rng, 2, (6,), 2)
+    X = rng.normal(size=(150, 2))
+    reg = unwrap(net, X)
+    dist = coefficient_distribution(reg)
+    assert [c for c in dist.columns if c.startswith("q")] == [
+        "q0.05", "q0.25", "q0.5", "q0.75", "q0.95"]
+    w = reg.counts / reg.counts.sum()
+    np.testing.assert_allclose(dist.loc[["x0", "x1"], "mean"], w @ reg.coef[:, 0, :], atol=1e-12)
+    assert dist.loc["intercept", "mean"] == pytest.approx(w @ reg.intercept[:, 0])
+    # weighted median by expanding every region to its rows (brute force)
+    rows = np.repeat(reg.coef[:, 0, 0], reg.counts)
+    assert dist.loc["x0", "q0.5"] == np.sort(rows)[int(np.ceil(0.5 * len(rows))) - 1]
