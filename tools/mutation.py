@@ -198,17 +198,19 @@ def _points(tree: ast.AST) -> list[tuple[ast.AST, str, int]]:
     return out
 
 
-def list_mutants(path: str) -> list[Mutant]:
-    """All mutants of the file at ``path`` (relative to the repository)."""
-    with open(os.path.join(REPO, path), encoding="utf-8") as fh:
+def list_mutants(path: str, root: str = REPO) -> list[Mutant]:
+    """All mutants of the file at ``path`` (relative to the repository root ``root``)."""
+    with open(os.path.join(root, path), encoding="utf-8") as fh:
         tree = ast.parse(fh.read())
     return [Mutant(path, i, line, op) for i, (_, op, line) in enumerate(_points(tree))]
 
 
-def mutated_source(path: str, index: int) -> str:
+def mutated_source(path: str, index: int, source: str | None = None) -> str:
     """Source of ``path`` with its ``index``-th mutation point changed (via ``ast.unparse``)."""
-    with open(os.path.join(REPO, path), encoding="utf-8") as fh:
-        tree = ast.parse(fh.read())
+    if source is None:
+        with open(os.path.join(REPO, path), encoding="utf-8") as fh:
+            source = fh.read()
+    tree = ast.parse(source)
     node, op, _ = _points(tree)[index]
     if isinstance(node, (ast.BinOp, ast.AugAssign)):
         node.op = _BINOP_SWAP[type(node.op)]()
@@ -356,7 +358,7 @@ def run_module(
         print("\n".join(LAST_OUTPUT[0].splitlines()[-15:]), flush=True)
         return {"module": key, "error": f"baseline {status}"}
     timeout = 3 * base_time + 20
-    mutants = [m for s in sources for m in list_mutants(s)]
+    mutants = [m for s in sources for m in list_mutants(s, root)]  # the copy: a fixed snapshot
     chosen = (
         mutants
         if sample is None or sample >= len(mutants)
@@ -381,7 +383,7 @@ def run_module(
             original = fh.read()
         try:
             with open(target, "w", encoding="utf-8") as fh:
-                fh.write(mutated_source(m.path, m.index))
+                fh.write(mutated_source(m.path, m.index, original))
             status, secs = run_tests(root, tests, timeout)
         finally:
             with open(target, "w", encoding="utf-8") as fh:
