@@ -244,3 +244,33 @@ def test_feature_groups_need_feature_names(rng):
     net = random_network(rng, 2, (3,), 1)
     with pytest.raises(ValueError, match="feature_names"):
         ReluNetwork(net.weights, net.biases, feature_groups={"g": ["x0"]})
+
+
+def test_task_from_the_output_link_matches_sklearn_estimator_types(rng):
+    # oracle: scikit-learn's own MLPs, whose type (regressor/classifier) fixes the task,
+    # imported through the one coercion glassnet.io.as_network
+    from sklearn.base import is_classifier
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    from glassnet.io import as_network
+
+    X = rng.normal(size=(60, 3))
+    y_bin = (X[:, 0] > 0).astype(int)
+    models = [
+        MLPRegressor(hidden_layer_sizes=(4,), max_iter=30, random_state=0).fit(X, X[:, 0]),
+        MLPClassifier(hidden_layer_sizes=(4,), max_iter=30, random_state=0).fit(X, y_bin),
+        MLPClassifier(hidden_layer_sizes=(4,), max_iter=30, random_state=0).fit(
+            X, np.digitize(X[:, 0], [-0.5, 0.5])),
+    ]
+    import warnings
+
+    for model in models:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            net = as_network(FrozenEstimator(model))
+        expected = "classification" if is_classifier(model) else "regression"
+        assert net.task == expected, (type(model).__name__, net.output)
+    one = ReluNetwork([np.ones((1, 2))], [np.zeros(1)], output="sigmoid")
+    assert one.task == "classification"
+    assert ReluNetwork([np.ones((1, 2))], [np.zeros(1)]).task == "regression"

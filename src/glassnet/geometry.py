@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linprog
 
+from glassnet.io import as_network
 from glassnet.network import ReluNetwork
 from glassnet.regions import Regions, factorize_patterns
 
@@ -38,16 +39,6 @@ __all__ = ["region_halfspaces", "boundary_distance", "neuron_affine_maps_batched
 
 # elements per chunk of the (patterns, H, d) tensor of affine maps
 _CHUNK_ELEMS = 1 << 22
-
-
-def _network(net: Any) -> ReluNetwork:
-    if isinstance(net, ReluNetwork):
-        return net
-    if isinstance(net, Regions):
-        return net.network
-    from glassnet.io import as_network
-
-    return as_network(net)
 
 
 def neuron_affine_maps_batched(
@@ -190,7 +181,7 @@ def region_halfspaces(
            [ 0.,  1.]]), array([0., 0.]))
     """
     regions = net if isinstance(net, Regions) else None
-    net = _network(net)
+    net = as_network(net)
     d, H = net.n_features, net.n_hidden
     P = _pattern_of(net, pattern_or_x, regions)
     if not tol > 0:
@@ -341,7 +332,7 @@ def boundary_distance(
     >>> boundary_distance(net, np.array([[3.0, -1.0], [0.5, 2.0]]))
     array([1. , 0.5])
     """
-    net = _network(net)
+    net = as_network(net)
     X = net.check_input(X)
     n, H, d = X.shape[0], net.n_hidden, net.n_features
     dist = np.full(n, np.inf)

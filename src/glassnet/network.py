@@ -154,6 +154,15 @@ class ReluNetwork:
         return self._output
 
     @property
+    def task(self) -> str:
+        """``"regression"`` for an identity output link, else ``"classification"``.
+
+        The one place the task is read from the output link: sigmoid and softmax outputs
+        are probabilities of classes, an identity output is a value.
+        """
+        return "regression" if self._output == "identity" else "classification"
+
+    @property
     def feature_names(self) -> tuple[str, ...] | None:
         return self._feature_names
 

@@ -28,29 +28,19 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from glassnet._validation import check_y, feature_names_of
+from glassnet.io import as_network
 from glassnet.network import ReluNetwork
 
 TASKS = ("auto", "classification", "regression")
 
 
 # ---------------------------------------------------------------------- small helpers
-def as_relu_network(network: Any) -> ReluNetwork:
-    """The :class:`ReluNetwork` behind ``network`` (ReluNetwork, glassnet/sklearn/torch)."""
-    if isinstance(network, ReluNetwork):
-        return network
-    if type(network).__name__ == "FrozenEstimator":  # sklearn.frozen: survives clone()
-        network = network.estimator
-    from glassnet.io import as_network
-
-    return as_network(network)
-
-
 def resolve_task(task: str, net: ReluNetwork) -> str:
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}; got {task!r}.")
     if task != "auto":
         return task
-    return "regression" if net.output == "identity" else "classification"
+    return net.task
 
 
 def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
@@ -265,7 +255,7 @@ class _PiecewiseGLM(BaseEstimator):
 
     # -------------------------------------------------------------- fit helpers
     def _validate_fit_input(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-        self.network_ = as_relu_network(self.network)
+        self.network_ = as_network(self.network)
         names = feature_names_of(X)
         Xa = self.network_.check_input(X)
         if names is not None:
