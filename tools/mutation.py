@@ -59,7 +59,11 @@ LAST_OUTPUT = [""]  # output of the latest pytest run, shown when the unmutated 
 MODULES: dict[str, tuple[list[str], list[str]]] = {
     "network": (["src/glassnet/network.py"], ["tests/test_network.py"]),
     "geometry": (["src/glassnet/geometry.py"], ["tests/test_geometry.py"]),
-    "partition": (["src/glassnet/partition.py"], ["tests/test_partition.py"]),
+    "partition": (  # a module, or a package since the architecture refactor
+        sorted(glob.glob(os.path.join(REPO, "src/glassnet/partition.py")))
+        + sorted(glob.glob(os.path.join(REPO, "src/glassnet/partition/*.py"))),
+        ["tests/test_partition.py"],
+    ),
     "persist": (
         sorted(glob.glob(os.path.join(REPO, "src/glassnet/io/_persist*.py"))),
         ["tests/test_persist.py", "tests/test_persist_hostile.py"],
