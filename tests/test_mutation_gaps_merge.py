@@ -120,3 +120,29 @@ def test_cv_scores_and_their_plot_match_a_hand_made_cross_validation(rng):
     import matplotlib.pyplot as plt
 
     plt.close(disp.figure_)
+
+
+def test_centroids_are_count_weighted_means_of_the_regions_llm_features(rng):
+    # oracle built here from the definition (issue 19: a test took its expected value from
+    # the merger's own centroids_): per region, the slopes times the feature's standard
+    # deviation and the LLM's value at the region's mean row; a merged region's centroid is
+    # the count-weighted mean of its regions' vectors
+    net = random_network(rng, 2, (6,), 1)
+    X = rng.normal(size=(500, 2))
+    y = net.forward(X)[:, 0] + rng.normal(0, 0.1, 500)
+    m = RegionMerger(net, n_regions=3, min_count=1).fit(X, y)
+    reg = m.regions_
+    P = net.activation_patterns(X)
+    sd = X.std(axis=0)
+    expected = np.zeros((m.n_regions_, 3))
+    weight = np.zeros(m.n_regions_)
+    for r in range(len(reg)):
+        rows = (P == reg.patterns[r]).all(axis=1)
+        centre = X[rows].mean(axis=0)
+        vec = np.r_[reg.coef[r, 0] * sd, reg.intercept[r, 0] + reg.coef[r, 0] @ centre]
+        g = m.region_to_merged_[r]
+        expected[g] += rows.sum() * vec
+        weight[g] += rows.sum()
+    np.testing.assert_allclose(m.centroids_, expected / weight[:, None], rtol=1e-9, atol=1e-12)
+    # and every region's merged label is what merged_labels_ gives its rows
+    np.testing.assert_array_equal(m.merged_labels_, m.region_to_merged_[reg.labels])
