@@ -146,3 +146,30 @@ def test_centroids_are_count_weighted_means_of_the_regions_llm_features(rng):
     np.testing.assert_allclose(m.centroids_, expected / weight[:, None], rtol=1e-9, atol=1e-12)
     # and every region's merged label is what merged_labels_ gives its rows
     np.testing.assert_array_equal(m.merged_labels_, m.region_to_merged_[reg.labels])
+
+
+def test_multiclass_merge_probabilities_match_per_region_logistic_refits(rng):
+    from sklearn.linear_model import LogisticRegression
+
+    net = random_network(rng, 2, (5,), 3, "softmax")
+    X = rng.normal(size=(600, 2))
+    p = net.predict_output(X)
+    y = np.array([rng.choice(3, p=row) for row in p])
+    m = RegionMerger(net, n_regions=2, min_count=1).fit(X, y)
+    assert m.n_regions_ == 2
+    mu, sd = X.mean(axis=0), X.std(axis=0)
+    X_new = X[:40] + rng.normal(0, 0.01, size=(40, 2))
+    ids = m.regions_.assign(X_new)
+    seen = ids >= 0
+    groups_new = np.where(seen, m.region_to_merged_[ids], -1)
+    expected = np.empty((40, 3))
+    for g in range(2):
+        rows = m.merged_labels_ == g
+        lr = LogisticRegression(C=100.0, max_iter=2000).fit((X[rows] - mu) / sd, y[rows])
+        sel = groups_new == g
+        expected[sel] = lr.predict_proba((X_new[sel] - mu) / sd)
+    got = m.predict_proba(X_new)
+    assert seen.sum() > 30
+    assert got.shape == (40, 3)
+    np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-12)
+    np.testing.assert_allclose(got[seen], expected[seen], atol=2e-4)
