@@ -64,6 +64,12 @@ class MLMCoefficientDisplay:
             Coefficients per standard deviation (comparable across features).
         max_models : int or None, default=30
             Show only the largest models (None: all).
+        ax : matplotlib Axes, optional
+        cmap : str, default="RdBu_r"
+
+        Returns
+        -------
+        MLMCoefficientDisplay
         """
         check_is_fitted(mlm, "epics_")
         if level not in ("epic", "cell"):
@@ -83,6 +89,20 @@ class MLMCoefficientDisplay:
         return disp.plot(ax=ax, cmap=cmap)
 
     def plot(self, ax: Any = None, *, cmap: str = "RdBu_r") -> MLMCoefficientDisplay:
+        """Draw the heatmap.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw (default: a new figure sized to the table).
+        cmap : str, default="RdBu_r"
+            Diverging colour map, centred on 0.
+
+        Returns
+        -------
+        self
+            With ``figure_``, ``ax_`` and ``image_`` set.
+        """
         import matplotlib.pyplot as plt
 
         if ax is None:
