@@ -535,3 +535,31 @@ def test_display_plane_projects_points(rng):
     with pytest.raises(ValueError, match="X must have shape"):
         PartitionDisplay.from_network(net, BOX, plane=(origin, u, v), X=np.zeros((4, 5)))
     plt.close("all")
+
+
+# ---------------------------------------------------------------------- layout (issue 13)
+def test_display_lives_in_plotting_and_old_path_is_the_same_class():
+    from glassnet.plotting import PartitionDisplay as FromPackage
+    from glassnet.plotting.partition import PartitionDisplay as FromModule
+
+    assert PartitionDisplay is FromModule is FromPackage
+
+
+@pytest.mark.parametrize("output", ["identity", "sigmoid", "softmax"])
+def test_centroid_outputs_and_to_plane_against_the_forward_pass(output):
+    # oracle: the network's own forward pass at the centroids mapped back to input space,
+    # and points built on the plane from known coordinates
+    rng = np.random.default_rng(5)
+    k = 3 if output == "softmax" else 1
+    net = random_network(rng, 4, (6, 5), k, output=output)
+    origin, u, v = rng.normal(size=4), rng.normal(size=4), rng.normal(size=4)
+    part = partition_2d(net, BOX, plane=(origin, u, v))
+    xs = origin + part.centroids[:, :1] * u + part.centroids[:, 1:] * v
+    np.testing.assert_allclose(part.centroid_outputs(), net.predict_output(xs),
+                               rtol=1e-9, atol=1e-12)
+    ab = _random_inside(rng, BOX, 20)
+    np.testing.assert_allclose(part.to_plane(origin + ab[:, :1] * u + ab[:, 1:] * v), ab,
+                               atol=1e-10)
+    np.testing.assert_array_equal(part.to_plane(ab), ab)
+    with pytest.raises(ValueError, match="plane coordinates"):
+        part.to_plane(np.zeros((3, 3)))

@@ -21,7 +21,7 @@ Display                            shows
 :class:`LocalGlobalPerformanceDisplay`  per region, performance on its own rows vs on
                                    all rows
 :class:`PartitionDisplay`          the exact partition of a 2-D box (or a 2-D slice) into
-                                   polygons; defined in :mod:`glassnet.partition`
+                                   polygons; defined in :mod:`glassnet.plotting.partition`
 =================================  ===================================================
 """
 
@@ -36,7 +36,7 @@ import pandas as pd
 from matplotlib.collections import LineCollection
 from scipy.stats import gaussian_kde
 
-from glassnet.partition import PartitionDisplay
+from glassnet.plotting.partition import PartitionDisplay
 from glassnet.regions import Regions
 from glassnet.summary import (
     _check_regions,
