@@ -173,3 +173,33 @@ def test_multiclass_merge_probabilities_match_per_region_logistic_refits(rng):
     assert got.shape == (40, 3)
     np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-12)
     np.testing.assert_allclose(got[seen], expected[seen], atol=2e-4)
+
+
+def test_merger_region_inference_matches_textbook_ols_formulas(rng):
+    from scipy import stats
+
+    net, X, y = _two_region_problem(rng)
+    m = RegionMerger(net, n_regions=2, min_count=1).fit(X, y)
+    g = int(m.merged_labels_[np.argmax(X[:, 0])])  # the merged region of the x0 > 0 side
+    df = m.region_inference(X, y, g, alpha=0.1)
+    rows = X[:, 0] > 0
+    Z = np.column_stack([np.ones(rows.sum()), X[rows]])
+    beta, *_ = np.linalg.lstsq(Z, y[rows], rcond=None)
+    n, p = Z.shape
+    sigma2 = np.sum((y[rows] - Z @ beta) ** 2) / (n - p)
+    se = np.sqrt(np.diag(sigma2 * np.linalg.inv(Z.T @ Z)))
+    t = beta / se
+    q = stats.t.ppf(0.95, n - p)
+    assert list(df.index) == ["intercept", "x0", "x1"]
+    np.testing.assert_allclose(df["coef"], beta, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(df["std_err"], se, rtol=1e-8)
+    np.testing.assert_allclose(df["t"], t, rtol=1e-8)
+    np.testing.assert_allclose(df["p_value"], 2 * stats.t.sf(np.abs(t), n - p), rtol=1e-6,
+                               atol=1e-300)
+    np.testing.assert_allclose(df["ci_low"], beta - q * se, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(df["ci_high"], beta + q * se, rtol=1e-8, atol=1e-10)
+    assert df.attrs["n_obs"] == n
+    # the target's true slope on x0 there is 2 and x1 has no effect: the 90 % CIs say so
+    assert df.loc["x0", "ci_low"] < 2.0 < df.loc["x0", "ci_high"]
+    with pytest.raises(ValueError, match=r"region must be in 0\.\.1"):
+        m.region_inference(X, y, 2)
