@@ -1,0 +1,31 @@
+"""Gaps found by mutation testing in glassnet.partition (issue 19).
+
+Oracle: point-in-convex-polygon by the sign of cross products, written here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet import ReluNetwork, partition_2d
+
+
+def _contains(poly, p, tol=1e-12):
+    e = np.roll(poly, -1, axis=0) - poly
+    w = p[None, :] - poly
+    cross = e[:, 0] * w[:, 1] - e[:, 1] * w[:, 0]
+    return (cross >= -tol).all() or (cross <= tol).all()
+
+
+def test_locate_a_point_whose_pattern_is_no_2d_region():
+    # neurons x0 and -x0: on the line x0 = 0 both are exactly 0 ("off", "off"), a pattern
+    # that only exists on that line; such points go to a polygon that contains them
+    net = ReluNetwork([np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]]), np.ones((1, 3))],
+                      [np.zeros(3), np.zeros(1)])
+    part = partition_2d(net, [(-1.0, 1.0), (-1.0, 1.0)])
+    assert len(part.vertices) == 4  # the four quadrants
+    pts = np.array([[0.0, -0.7], [0.0, 0.4], [0.0, 0.0], [0.5, 0.5], [-0.3, -0.9]])
+    got = part.locate(pts)
+    for p, r in zip(pts, got, strict=True):
+        assert r >= 0 and _contains(np.asarray(part.vertices[r]), p)
+    assert part.locate(np.array([[1.5, 0.0]])).tolist() == [-1]
