@@ -94,5 +94,20 @@ def test_a_newer_format_version_asks_to_upgrade(tmp_path):
 
 
 def test_a_manifest_of_another_format_is_not_a_glassnet_file(tmp_path):
-    with pytest.raises(GlassnetFormatError, match="not a glassnet file"):
+    # the specific message, not the generic "is damaged or not a glassnet file" one
+    with pytest.raises(GlassnetFormatError, match=r"is not a glassnet file \(unknown manifest\)"):
         load(_with_manifest(tmp_path, format="pickle"))
+
+
+def test_each_foreign_file_gets_its_own_reason(tmp_path):
+    # issue 19: the older test's regex "not a glassnet file" also matched the generic
+    # message, so a wrong branch went unnoticed; each case here names its own cause
+    text = tmp_path / "x.glassnet"
+    text.write_text("hello")
+    with pytest.raises(GlassnetFormatError, match=r"\(not a readable ZIP archive\)"):
+        load(text)
+    other = tmp_path / "z.zip"
+    with zipfile.ZipFile(other, "w") as zf:
+        zf.writestr("other.txt", "x")
+    with pytest.raises(GlassnetFormatError, match=r"is not a glassnet file \(no manifest\.json\)"):
+        load(other)
