@@ -205,7 +205,10 @@ def fit_logistic(
     A = np.concatenate([np.ones((N, 1)), Z], axis=1)
     active = counts > 0
     iters = np.zeros(n_groups, dtype=int)
-    step_rows = max(1, _CHUNK_VALUES // max(1, P * P))
+    # rows sorted by group, so each group's Hessian is a few dense products of its own rows
+    order = np.argsort(groups, kind="stable")
+    bounds = np.searchsorted(groups[order], np.arange(n_groups + 1))
+    A_sorted = A[order]
 
     def objective(Bc: np.ndarray) -> np.ndarray:
         eta = predict_groups(Bc, Z, groups)
@@ -221,18 +224,7 @@ def fit_logistic(
         R = mu - Y  # (N, K)
         grad = np.asarray(S @ (R[:, :, None] * A[:, None, :]).reshape(N, P))
         grad += pen_g * B.reshape(n_groups, P)
-        H = np.zeros((n_groups, P * P))
-        for s in range(0, N, step_rows):
-            m = mu[s : s + step_rows]
-            if kind == "sigmoid":
-                Wn = (m * (1 - m))[:, :, None] * np.eye(K)[None]
-            else:
-                Wn = m[:, :, None] * np.eye(K)[None] - m[:, :, None] * m[:, None, :]
-            a = A[s : s + step_rows]
-            aa = a[:, None, :, None, None] * a[:, None, None, None, :]
-            blk = (Wn[:, :, None, :, None] * aa).reshape(len(a), P * P)
-            H += S[:, s : s + step_rows] @ blk
-        H = H.reshape(n_groups, P, P)
+        H = _group_hessians(A_sorted, mu[order], bounds, active, kind, K)
         H[:, np.arange(P), np.arange(P)] += pen_g
         idx = np.flatnonzero(active)
         step = np.zeros((n_groups, P))
@@ -260,6 +252,33 @@ def fit_logistic(
         # saturating towards 0 or 1, where the parameters drift without changing predictions)
         active &= (change > tol) & (decrease > tol * np.maximum(1.0, np.abs(obj)))
     return B, iters
+
+
+def _group_hessians(
+    A: np.ndarray, mu: np.ndarray, bounds: np.ndarray, active: np.ndarray, kind: str, K: int
+) -> np.ndarray:
+    """Cross-entropy Hessian of every active group, shape (G, K p, K p).
+
+    ``A`` (rows sorted by group, with the leading 1) and ``mu`` (their fitted probabilities)
+    hold group ``g`` in rows ``bounds[g]:bounds[g + 1]``. Block ``(k, l)`` of a group's Hessian
+    is ``A_g^T diag(w_kl) A_g`` with ``w_kl = mu_k (delta_kl - mu_l)`` (``mu (1 - mu)`` for a
+    sigmoid): one BLAS product per block, with no per-row outer products in memory.
+    """
+    G = bounds.size - 1
+    p = A.shape[1]
+    H = np.zeros((G, K, p, K, p))
+    for g in np.flatnonzero(active):
+        a, m = A[bounds[g] : bounds[g + 1]], mu[bounds[g] : bounds[g + 1]]
+        if kind == "sigmoid":
+            H[g, 0, :, 0, :] = a.T @ ((m[:, 0] * (1.0 - m[:, 0]))[:, None] * a)
+            continue
+        for k in range(K):
+            for j in range(k, K):
+                w = m[:, k] * ((k == j) - m[:, j])
+                blk = a.T @ (w[:, None] * a)
+                H[g, k, :, j, :] = blk
+                H[g, j, :, k, :] = blk.T
+    return H.reshape(G, K * p, K * p)
 
 
 def fit_l1_loop(
