@@ -5,22 +5,23 @@ estimator) and data, and returns DataFrames (or a small result object holding Da
 the Displays in :mod:`glassnet.plotting.diagnostics` draw them. Scores come from
 :mod:`glassnet._metrics`, so they agree with the report and monitoring.
 
-==========================  =============================================================
-function                    what it measures
-==========================  =============================================================
-:func:`accuracy_table`      scores on train and test and their gap; per (merged) region
-:func:`weakspots`           slices (histogram, tree, or the network's own regions) that
-                            score worse than overall by a relative threshold
-:func:`overfit`             slices whose test score falls behind the training score
-:func:`reliability`         split-conformal sets / intervals: coverage and bandwidth, by
-                            slice; calibration curve and Brier decomposition
-:func:`robustness`          score under random noise; exact worst-case flip radius (MILP)
-:func:`resilience`          score on the worst rows, PSI of those rows, simulated shifts
-:func:`fairness`            AIR, SMD, equal-opportunity and calibration gaps by group
-:func:`compare`             one table over the network, its challengers and a GLM
-:func:`permutation_importance`, :func:`partial_dependence`  scikit-learn's
-:func:`ale`, :func:`h_statistic`  accumulated local effects; Friedman's H
-==========================  =============================================================
+==================================  =============================================================
+function                            what it measures
+==================================  =============================================================
+:func:`accuracy_table`              scores on train and test and their gap; per (merged) region
+:func:`weakspots`                   slices (histogram, tree, or the network's own regions) that
+                                    score worse than overall by a relative threshold
+:func:`overfit`                     slices whose test score falls behind the training score
+:func:`reliability`                 split-conformal sets / intervals: coverage and bandwidth, by
+                                    slice; calibration curve and Brier decomposition
+:func:`robustness`                  score under random noise; exact worst-case flip radius (MILP)
+:func:`resilience`                  score on the worst rows, PSI of those rows, simulated shifts
+:func:`fairness`                    AIR, SMD, equal-opportunity and calibration gaps by group
+:func:`compare`                     one table over the network, its challengers and a GLM
+:func:`permutation_importance`      scikit-learn's permutation importance
+:func:`partial_dependence`          scikit-learn's partial dependence and ICE
+:func:`ale`, :func:`h_statistic`    accumulated local effects; Friedman's H
+==================================  =============================================================
 """
 
 from __future__ import annotations
