@@ -203,3 +203,18 @@ def test_merger_region_inference_matches_textbook_ols_formulas(rng):
     assert df.loc["x0", "ci_low"] < 2.0 < df.loc["x0", "ci_high"]
     with pytest.raises(ValueError, match=r"region must be in 0\.\.1"):
         m.region_inference(X, y, 2)
+
+
+def test_absorption_uses_the_receiving_clusters_updated_centroid():
+    from glassnet.simplify.merge import absorb_small
+
+    # four one-leaf clusters on a line (weight, feature): A (1, 10), B (2, 4), C (2.5, 0),
+    # D (10, -3.5); min_count 2.8; no graph edges, so any cluster may receive.
+    # Step 1, the lightest A: Ward costs 1*2/3*6^2 = 24 (B), 71 (C), 165 (D) -> B, whose
+    # mean becomes (10 + 8) / 3 = 6 with mass 3 (>= 2.8).
+    # Step 2, C (2.5): to B 2.5*3/5.5*(6-0)^2 = 49.1, to D 2.5*10/12.5*3.5^2 = 24.5 -> D.
+    # With B's stale mean 4 the cost to B would be 21.8 and C would wrongly join B.
+    labels = absorb_small(np.arange(4), np.array([1.0, 2.0, 2.5, 10.0]),
+                          np.array([[10.0], [4.0], [0.0], [-3.5]]), np.zeros((0, 2), int), 2.8)
+    assert labels[0] == labels[1] and labels[2] == labels[3] and labels[0] != labels[2]
+    assert labels[2] == 0  # numbered by decreasing weight: {C, D} weighs 12.5, {A, B} 3
