@@ -148,3 +148,46 @@ def test_displays_draw_on_given_axes(case):
     # plot() again on a new axes re-draws from the stored values
     fig2, ax2 = plt.subplots()
     assert b.plot(ax=ax2).ax_ is ax2 and len(ax2.lines) >= len(b.lines_)
+
+
+# ---------------------------------------------------------------------- simplify Displays
+def test_simplify_displays_live_in_plotting_and_old_paths_are_the_same_classes():
+    import glassnet.simplify as simplify
+    from glassnet.plotting import simplify as module
+    from glassnet.simplify.merge import MergeCVDisplay, MergeDendrogramDisplay
+
+    assert MergeCVDisplay is module.MergeCVDisplay is simplify.MergeCVDisplay
+    assert MergeDendrogramDisplay is module.MergeDendrogramDisplay
+
+
+def test_l1path_display_draws_the_values_it_stores():
+    from glassnet.plotting.simplify import L1PathDisplay
+
+    pen = np.array([0.0, 1e-3, 1e-2])
+    regions, score = np.array([40, 12, 3]), np.array([0.81, 0.80, 0.70])
+    d = L1PathDisplay(pen, regions, score, metric="auc", score_on="validation",
+                      recommended=1e-3)
+    assert not hasattr(d, "ax_")  # __init__ only stores
+    fig, ax = plt.subplots()
+    assert d.plot(ax=ax).ax_ is ax and d.figure_ is fig
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), pen)
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), regions)
+    np.testing.assert_array_equal(d.score_ax_.lines[0].get_ydata(), score)
+    assert ax.lines[-1].get_xdata()[0] == 1e-3  # the recommended penalty
+    assert d.score_ax_.get_ylabel() == "AUC (validation)"
+    nan = L1PathDisplay(pen, regions, score, metric="rmse", score_on="training",
+                        recommended=float("nan")).plot()
+    assert len(nan.ax_.lines) == 1  # no recommendation line without a recommendation
+    plt.close("all")
+
+
+def test_merge_cv_display_draws_the_values_it_stores():
+    from glassnet.plotting.simplify import MergeCVDisplay
+
+    d = MergeCVDisplay([1, 2, 4], [0.5, 0.7, 0.69], [0.01, 0.02, 0.02], 2, "roc_auc",
+                       xlabel="number of kept regions").plot()
+    line = d.ax_.lines[0]
+    np.testing.assert_array_equal(line.get_xdata(), [1, 2, 4])
+    np.testing.assert_array_equal(line.get_ydata(), [0.5, 0.7, 0.69])
+    assert d.ax_.get_xlabel() == "number of kept regions" and d.ax_.get_ylabel() == "roc_auc"
+    plt.close("all")

@@ -16,8 +16,8 @@ from typing import Any
 
 _LAZY = {
     "RegionMerger": "glassnet.simplify.merge",
-    "MergeCVDisplay": "glassnet.simplify.merge",
-    "MergeDendrogramDisplay": "glassnet.simplify.merge",
+    "MergeCVDisplay": "glassnet.plotting.simplify",
+    "MergeDendrogramDisplay": "glassnet.plotting.simplify",
     "RegionPruner": "glassnet.simplify.prune",
     "flatten": "glassnet.simplify.flatten",
     "l1_path": "glassnet.simplify.l1path",

@@ -127,6 +127,8 @@ class L1Path:
     def plot(self, ax: Any = None, *, log_regions: bool = True) -> L1Path:
         """Plot the number of regions (left axis) and the score (right axis) vs the penalty.
 
+        Draws with :class:`glassnet.plotting.simplify.L1PathDisplay` and keeps its axes.
+
         The penalty axis is symmetric-log so that 0 can be shown; the recommended penalty
         is marked by a dashed vertical line.
 
@@ -141,29 +143,10 @@ class L1Path:
         -------
         self
         """
-        import matplotlib.pyplot as plt
+        from glassnet.plotting.simplify import L1PathDisplay
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
-        t = self.table_
-        x = t["l1_reg"].to_numpy(dtype=np.float64)
-        ax.plot(x, t["n_regions"], "o-", color="C0", label="regions (training rows)")
-        ax.set_xlabel("L1 penalty (l1_reg)")
-        ax.set_ylabel("number of regions", color="C0")
-        positive = x[x > 0]
-        ax.set_xscale("symlog", linthresh=float(positive.min()) if positive.size else 1e-6)
-        if log_regions:
-            ax.set_yscale("log")
-        score_ax = ax.twinx()
-        label = f"{self.metric_.upper()} ({self.score_on_})"
-        score_ax.plot(x, t["score"], "s--", color="C1", label=label)
-        score_ax.set_ylabel(label, color="C1")
-        if math.isfinite(self.recommended_):
-            ax.axvline(self.recommended_, color="0.4", linestyle=":", linewidth=1)
-        ax.set_title("L1 path: regions and score against the penalty")
-        self.ax_ = ax
-        self.score_ax_ = score_ax
-        self.figure_ = ax.figure
+        disp = L1PathDisplay.from_path(self, ax=ax, log_regions=log_regions)
+        self.ax_, self.score_ax_, self.figure_ = disp.ax_, disp.score_ax_, disp.figure_
         return self
 
     def _repr_html_(self) -> str:

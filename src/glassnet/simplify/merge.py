@@ -94,8 +94,6 @@ from glassnet.simplify._ward import (
 )
 
 __all__ = [
-    "MergeCVDisplay",
-    "MergeDendrogramDisplay",
     "RegionMerger",
     "absorb_small",
     "connectivity_edges",
@@ -106,6 +104,16 @@ __all__ = [
     "weighted_centroids",
     "weighted_ward_tree",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # the merger's Displays moved to glassnet.plotting.simplify (every Display lives in
+    # plotting/); their old import path resolves on first use, without matplotlib before.
+    if name in ("MergeCVDisplay", "MergeDendrogramDisplay"):
+        from glassnet.plotting import simplify
+
+        return getattr(simplify, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---------------------------------------------------------------------- clustering core
@@ -252,13 +260,13 @@ class RegionMerger(_PiecewiseGLM):
         Seconds taken by ``fit``.
     constant_regions_ : ndarray
         Merged regions predicting a constant.
-    coef_ : ndarray of shape (n_regions_, n_outputs, n_features)
-    intercept_ : ndarray of shape (n_regions_, n_outputs)
+    coef_ : ndarray of shape (``n_regions_``, n_outputs, n_features)
+    intercept_ : ndarray of shape (``n_regions_``, n_outputs)
         Each merged region's GLM on the link scale (log-odds of ``classes_[1]`` for binary
         classification; one row per class for multi-class), in the ORIGINAL units of ``X``:
         the standardised fit folded back (``coef / x_scale_``, intercept adjusted), so
         ``X @ coef_[g].T + intercept_[g]`` is the region's linear predictor.
-    centroids_ : ndarray of shape (n_regions_, n_llm_features)
+    centroids_ : ndarray of shape (``n_regions_``, n_llm_features)
         Count-weighted mean LLM feature vector of each merged region.
     children_, distances_ : ndarray
         The Ward tree of all training regions (see :func:`weighted_ward_tree`).
@@ -457,13 +465,17 @@ class RegionMerger(_PiecewiseGLM):
         return nearest_centroid(F, self.centroids_)
 
     # -------------------------------------------------------------- plots
-    def plot_cv(self, ax: Any = None) -> MergeCVDisplay:
+    def plot_cv(self, ax: Any = None) -> Any:
         """Plot the cross-validation curve (mean score +/- one std error per count)."""
-        return MergeCVDisplay.from_merger(self).plot(ax=ax)
+        from glassnet.plotting.simplify import MergeCVDisplay
 
-    def plot_dendrogram(self, ax: Any = None, *, p: int = 30) -> MergeDendrogramDisplay:
+        return MergeCVDisplay.from_merger(self, ax=ax)
+
+    def plot_dendrogram(self, ax: Any = None, *, p: int = 30) -> Any:
         """Plot the top ``p`` clusters of the Ward tree, coloured by merged region."""
-        return MergeDendrogramDisplay.from_merger(self, p=p).plot(ax=ax)
+        from glassnet.plotting.simplify import MergeDendrogramDisplay
+
+        return MergeDendrogramDisplay.from_merger(self, p=p, ax=ax)
 
     def linkage_matrix(self) -> np.ndarray:
         """The Ward tree in SciPy's linkage format ``(R - 1, 4)``.
@@ -479,100 +491,3 @@ class RegionMerger(_PiecewiseGLM):
             size[R + m] = size[a] + size[b]
         heights = np.maximum.accumulate(self.distances_) if R > 1 else self.distances_
         return np.column_stack([self.children_.astype(np.float64), heights, size[R:]])
-
-
-# ---------------------------------------------------------------------- displays
-class MergeCVDisplay:
-    """Cross-validation curve of a :class:`RegionMerger`: score against merged-region count.
-
-    Parameters
-    ----------
-    n_regions, mean_score, sem_score : ndarray
-        Candidate counts, mean held-out score and its standard error.
-    chosen : int
-        The count chosen.
-    scoring : str
-    """
-
-    def __init__(
-        self,
-        n_regions: np.ndarray,
-        mean_score: np.ndarray,
-        sem_score: np.ndarray,
-        chosen: int,
-        scoring: str = "score",
-    ) -> None:
-        self.n_regions = np.asarray(n_regions)
-        self.mean_score = np.asarray(mean_score)
-        self.sem_score = np.asarray(sem_score)
-        self.chosen = chosen
-        self.scoring = scoring
-
-    @classmethod
-    def from_merger(cls, merger: RegionMerger) -> MergeCVDisplay:
-        check_is_fitted(merger, "models_")
-        if not hasattr(merger, "cv_results_"):
-            raise ValueError("The merger was fitted with an integer n_regions: no CV curve.")
-        r = merger.cv_results_
-        return cls(r["n_regions"], r["mean_test_score"], r["sem_test_score"],
-                   merger.cv_n_regions_, merger.scoring_name_)
-
-    def plot(self, ax: Any = None) -> MergeCVDisplay:
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 4))
-        ax.errorbar(self.n_regions, self.mean_score, yerr=self.sem_score, marker="o",
-                    capsize=3, label="mean held-out score +/- 1 s.e.")
-        ax.axvline(self.chosen, color="C3", ls="--", label=f"chosen: {self.chosen}")
-        ax.set_xlabel("number of merged regions")
-        ax.set_ylabel(self.scoring)
-        ax.legend(loc="best")
-        self.ax_ = ax
-        self.figure_ = ax.figure
-        return self
-
-
-class MergeDendrogramDisplay:
-    """Dendrogram of the count-weighted Ward tree of a :class:`RegionMerger`.
-
-    Parameters
-    ----------
-    linkage : ndarray of shape (R - 1, 4)
-        SciPy linkage matrix (see :meth:`RegionMerger.linkage_matrix`).
-    n_clusters : int
-        The cut to colour.
-    p : int
-        Number of clusters shown at the bottom (``truncate_mode="lastp"``).
-    """
-
-    def __init__(self, linkage: np.ndarray, n_clusters: int, p: int = 30) -> None:
-        self.linkage = np.asarray(linkage)
-        self.n_clusters = int(n_clusters)
-        self.p = int(p)
-
-    @classmethod
-    def from_merger(cls, merger: RegionMerger, p: int = 30) -> MergeDendrogramDisplay:
-        return cls(merger.linkage_matrix(), merger.cv_n_regions_, p)
-
-    def plot(self, ax: Any = None) -> MergeDendrogramDisplay:
-        import matplotlib.pyplot as plt
-        from scipy.cluster.hierarchy import dendrogram
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(8, 4))
-        Z = self.linkage
-        m = Z.shape[0] + 1 - self.n_clusters  # merges applied at the cut
-        if 0 < m < Z.shape[0]:
-            thr = 0.5 * (Z[m - 1, 2] + Z[m, 2])
-        else:
-            thr = 0.0 if m <= 0 else Z[-1, 2] * 1.01
-        self.dendrogram_ = dendrogram(
-            Z, p=self.p, truncate_mode="lastp", color_threshold=thr, ax=ax, no_labels=False
-        )
-        ax.set_xlabel("regions (count of regions in a cluster in brackets)")
-        ax.set_ylabel("Ward distance")
-        ax.set_title(f"count-weighted Ward tree, cut at {self.n_clusters}")
-        self.ax_ = ax
-        self.figure_ = ax.figure
-        return self

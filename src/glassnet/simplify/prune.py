@@ -100,9 +100,9 @@ class RegionPruner(_PiecewiseGLM):
     models_, constant_regions_, coef_, intercept_, x_mean_, x_scale_, n_features_in_,
     feature_names_in_
         As for :class:`RegionMerger`; merged region ``j`` is kept region ``kept_[j]``.
-    kept_ : ndarray of shape (n_regions_,)
+    kept_ : ndarray of shape (``n_regions_``,)
         Indices (in ``regions_``) of the kept regions.
-    centres_ : ndarray of shape (n_regions_, n_features)
+    centres_ : ndarray of shape (``n_regions_``, n_features)
         Mean training row of each kept region (before attaching the others).
     cv_results_ : dict of ndarray
         With ``n_regions="cv"``: as for :class:`RegionMerger` (``n_regions`` holds the
@@ -249,14 +249,6 @@ class RegionPruner(_PiecewiseGLM):
 
     def plot_cv(self, ax: Any = None) -> Any:
         """Plot the cross-validation curve (mean score +/- one std error per count)."""
-        from glassnet.simplify.merge import MergeCVDisplay
+        from glassnet.plotting.simplify import MergeCVDisplay
 
-        check_is_fitted(self, "models_")
-        if not hasattr(self, "cv_results_"):
-            raise ValueError("The pruner was fitted with an integer n_regions: no CV curve.")
-        r = self.cv_results_
-        disp = MergeCVDisplay(r["n_regions"], r["mean_test_score"], r["sem_test_score"],
-                              self.cv_n_regions_, self.scoring_name_)
-        disp.plot(ax=ax)
-        disp.ax_.set_xlabel("number of kept regions")
-        return disp
+        return MergeCVDisplay.from_pruner(self, ax=ax)
