@@ -29,25 +29,85 @@ def one_line(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-def read_csv(path: str | os.PathLike[str], target: str | None = None) -> tuple[Any, Any]:
-    """Read a whole CSV into numeric features and an optional target column.
+def read_csv(path: str | os.PathLike[str], target: str | None = None,
+             text_columns: Any = ()) -> tuple[Any, Any]:
+    """Read a whole CSV into features and an optional target column.
 
-    Every column but ``target`` is a feature and must hold finite numbers. Refuses (with
-    ``ValueError`` naming the file, the column and the first data row at fault) exactly
-    the files :class:`CSVStream` refuses, with the same messages: see
-    :mod:`glassnet._csv_read`.
+    Every column but ``target`` is a feature and must hold finite numbers, except the
+    columns in ``text_columns`` (categorical features), read as text and refused only when
+    a value is missing. Refuses (with ``ValueError`` naming the file, the column and the
+    first data row at fault) exactly the files :class:`CSVStream` refuses, with the same
+    messages: see :mod:`glassnet._csv_read`.
+
+    Parameters
+    ----------
+    path : path-like
+    target : str, optional
+        The target column.
+    text_columns : collection of str
+        Feature columns read as text (names absent from the file are ignored here; the
+        caller says which it needs).
 
     Returns
     -------
     X : DataFrame
-        The feature columns, float64.
+        The feature columns: float64, the text columns as Python strings.
     y : Series or None
         The target: numbers when every value is one, else the labels.
     """
     p = Path(path)
     names = _checked_names(p, target)
-    X, y = next(iter_chunks(p, names, target, None))
+    X, y = next(iter_chunks(p, names, target, None, text_columns))
     return X, y
+
+
+def categorical_columns(model: Any) -> list[str]:
+    """The raw columns ``model`` one-hot encodes itself (a glassnet estimator trained with
+    ``categorical_features``), read as text by :func:`read_csv`; empty otherwise."""
+    if not getattr(model, "feature_groups_", None):
+        return []
+    return [str(c) for c in getattr(model, "categorical_features_", None) or []]
+
+
+def as_categories(col: Any, categories: Any, data_name: str) -> Any:
+    """Text values of a categorical column in the type of the model's categories.
+
+    A model trained on integer codes (``1, 2``) has numeric categories: the text ``"2"``
+    (or ``"2.0"``) must become the number 2 to match. Text categories stay text. A value
+    that is no number for a numeric category list is refused, naming column and data row.
+    """
+    import pandas as pd
+
+    cats = list(categories)
+    if not cats or any(isinstance(c, (str, bool)) or not isinstance(c, (int, float, np.number))
+                       for c in cats):
+        return col.astype(str) if col.dtype != object else col
+    num = pd.to_numeric(col, errors="coerce")
+    if num.isna().any():
+        i = int(np.argmax(num.isna().to_numpy()))
+        raise ValueError(
+            f"column {col.name!r} of {data_name} must hold the model's numeric category codes "
+            f"({format_columns(cats)}): data row {int(col.index[i]) + 1} holds "
+            f"{str(col.iloc[i])[:30]!r}."
+        )
+    vals = num.to_numpy(dtype=np.float64)
+    if all(isinstance(c, (int, np.integer)) for c in cats) and np.all(vals == np.round(vals)):
+        return pd.Series(vals.astype(np.int64), index=col.index, name=col.name)
+    return pd.Series(vals, index=col.index, name=col.name)
+
+
+def text_as_codes(col: Any) -> Any:
+    """A text column read for training: whole numbers become int64 codes (so categories are
+    named ``1``, not ``'1'``), other numbers float64, anything else stays text."""
+    import pandas as pd
+
+    num = pd.to_numeric(col, errors="coerce")
+    if num.notna().all():
+        vals = num.to_numpy(dtype=np.float64)
+        if np.all(np.abs(vals) < 2**53) and np.all(vals == np.round(vals)):
+            return pd.Series(vals.astype(np.int64), index=col.index, name=col.name)
+        return pd.Series(vals, index=col.index, name=col.name)
+    return col
 
 
 def _checked_names(p: Path, target: str | None) -> list[str]:

@@ -2,7 +2,9 @@
 
 :func:`read_header` reads the column names; :func:`iter_chunks` yields validated chunks
 (``chunk_size=None``: the whole file as one chunk). Every value that is not the target is
-a feature: it must be a finite number. A file is refused, with one ``ValueError`` naming the
+a feature: it must be a finite number, except in the columns the caller names as text
+(categorical features, read as written; only a missing value is refused there). A file is
+refused, with one ``ValueError`` naming the
 file, for: no header (empty file), duplicated column names, no data rows, a row with more
 fields than the header, a non-numeric, missing or infinite feature value, a missing target
 value, or bytes that are not UTF-8. Row problems name the column and the first data row at
@@ -126,20 +128,26 @@ def msg_infinite(name: str, col: str, row: int) -> str:
 
 # ---------------------------------------------------------------------- reading
 def iter_chunks(path: str | os.PathLike[str], names: list[str], target: str | None,
-                chunk_size: int | None) -> Iterator[tuple[Any, Any]]:
-    """Yield ``(X, y)``: X a float64 DataFrame of every column but ``target``, y the target
-    as a Series of numbers (or labels, when not every value is a number), or None.
+                chunk_size: int | None,
+                text_columns: Any = ()) -> Iterator[tuple[Any, Any]]:
+    """Yield ``(X, y)``: X a DataFrame of every column but ``target``, y the target as a
+    Series of numbers (or labels, when not every value is a number), or None.
 
     ``names`` is :func:`read_header`'s result; ``chunk_size=None`` reads the whole file as
-    one chunk. The index continues across chunks (data row = index + 1).
+    one chunk. The index continues across chunks (data row = index + 1). Columns named in
+    ``text_columns`` (categorical features) are read as text, exactly as written, and only
+    a missing value is refused there; every other feature column is float64 and must hold
+    finite numbers.
     """
     p = Path(path)
     features = [c for c in names if c != target]
+    text = frozenset(c for c in text_columns if c in features)
     done = 0  # data rows already yielded
     for slow in (False, True):
         try:
-            for df in _parsed(p, names, features, target, chunk_size, slow, skip=done):
-                problem = _chunk_problem(p.name, df, features, target)
+            for df in _parsed(p, names, features, target, chunk_size, slow, skip=done,
+                              text=text):
+                problem = _chunk_problem(p.name, df, features, target, text)
                 if problem:
                     raise ValueError(problem)
                 if chunk_size is None and len(df) == 0:
@@ -150,7 +158,7 @@ def iter_chunks(path: str | os.PathLike[str], names: list[str], target: str | No
                     return
             break
         except _Refused as exc:  # pandas refused a chunk: find the first bad row ourselves
-            problem = _first_problem(p, names, target)
+            problem = _first_problem(p, names, target, text)
             if problem or slow:
                 raise ValueError(problem or f"cannot read {p.name} as CSV: {exc}") from exc
             # no bad row: a chunk mixing True/False with numbers; read the rest as text
@@ -166,20 +174,22 @@ _BOOL = {"True": "1", "TRUE": "1", "true": "1", "False": "0", "FALSE": "0", "fal
 
 
 def _parsed(p: Path, names: list[str], features: list[str], target: str | None,
-            chunk_size: int | None, slow: bool, skip: int) -> Iterator[Any]:
+            chunk_size: int | None, slow: bool, skip: int,
+            text: frozenset[str] = frozenset()) -> Iterator[Any]:
     """DataFrame chunks with float64 features: parsed by pandas (fast), or read as text and
     converted cell by cell (slow: True/False read as 1/0, as pandas reads an all-boolean
     chunk), skipping the first ``skip`` data rows."""
     # fast: pandas infers the feature types (asking it for float64 is 1.6x slower); a
     # column it cannot read as numbers sends the chunk to the row-by-row rescan
-    dtype: dict[str, Any] = {c: str for c in features} if slow else {}
+    dtype: dict[str, Any] = {c: str for c in features} if slow else {c: str for c in text}
     if target is not None:
         dtype[target] = str
+    numeric = [c for c in features if c not in text]
     for df in _frames(p, names, chunk_size, dtype=dtype):
         if len(df) and int(df.index[-1]) < skip:
             continue
-        yield _as_numbers(p.name, df[df.index >= skip], features) if slow else _numeric(df,
-                                                                                      features)
+        yield _as_numbers(p.name, df[df.index >= skip], numeric) if slow else _numeric(df,
+                                                                                     numeric)
 
 
 def _numeric(df: Any, features: list[str]) -> Any:
@@ -271,7 +281,8 @@ def _short(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
-def _chunk_problem(name: str, df: Any, features: list[str], target: str | None) -> str | None:
+def _chunk_problem(name: str, df: Any, features: list[str], target: str | None,
+                   text: frozenset[str] = frozenset()) -> str | None:
     """The first problem, in file order, of a parsed chunk (None when it is clean)."""
     import pandas as pd
 
@@ -283,7 +294,11 @@ def _chunk_problem(name: str, df: Any, features: list[str], target: str | None) 
         if bad_t.any():
             first_t = int(np.argmax(bad_t))
             t_inf = bool(infinite[first_t])
-    X = df[features].to_numpy(dtype=np.float64)
+    # text columns: only a missing value is a problem (read as NaN, like a missing number)
+    X = np.column_stack([
+        np.where(df[c].isna().to_numpy(), np.nan, 0.0) if c in text
+        else df[c].to_numpy(dtype=np.float64) for c in features
+    ]) if features else np.zeros((len(df), 0))
     bad = ~np.isfinite(X)
     rows = bad.any(axis=1)
     first_x = int(np.argmax(rows)) if rows.any() else None
@@ -313,7 +328,8 @@ def _target_values(y: Any) -> Any:
     return y
 
 
-def _first_problem(p: Path, names: list[str], target: str | None) -> str | None:
+def _first_problem(p: Path, names: list[str], target: str | None,
+                   text: frozenset[str] = frozenset()) -> str | None:
     """Rescan the file row by row for the first problem pandas refused in bulk."""
     n = len(names)
     t = names.index(target) if target is not None else -1
@@ -335,6 +351,10 @@ def _first_problem(p: Path, names: list[str], target: str | None) -> str | None:
                     return msg_infinite(p.name, names[t], row)
                 for j, cell in enumerate(fields):
                     if j == t:
+                        continue
+                    if names[j] in text:
+                        if cell in NA_VALUES:
+                            return msg_missing(p.name, names[j], row)
                         continue
                     problem = _cell_problem(p.name, names[j], row, cell)
                     if problem:

@@ -71,6 +71,62 @@ def align(net: Any, X: Any, data_name: str) -> Any:
     return X if cols == list(X.columns) else X[cols]
 
 
+def read_inputs(model: Any, net: Any, data: Any, target: str | None) -> tuple[Any, Any]:
+    """Read DATA.csv for ``model``: ``(X, y)`` with X the network's inputs.
+
+    The model's categorical columns are read as text (any labels, or integer codes), every
+    other feature as numbers; see :func:`network_inputs` for the encoding.
+    """
+    from glassnet._csv import categorical_columns, read_csv
+
+    X, y = read_csv(data, target, text_columns=categorical_columns(model))
+    return network_inputs(model, net, X, Path(data).name), y
+
+
+def network_inputs(model: Any, net: Any, X: Any, data_name: str) -> Any:
+    """Raw feature columns of ``X`` -> the network's inputs, as a DataFrame.
+
+    Without an input encoder (``glassnet.io.input_encoder(model)`` is None) this selects
+    and orders the network's columns (:func:`align`). With one (a model that one-hot encodes
+    categorical columns) the model's raw columns are picked by name, categorical values
+    converted to the type of the model's categories, and the encoder applied, so a model
+    trained with ``--categorical`` reads the same raw CSV it was trained on.
+    """
+    import warnings
+
+    import pandas as pd
+
+    from glassnet._csv import as_categories, format_columns
+    from glassnet.io import input_encoder
+
+    encode = input_encoder(model)
+    if encode is None:
+        return align(net, X, data_name)
+    raw = getattr(model, "feature_names_in_", None)
+    if raw is not None:
+        raw = [str(c) for c in raw]
+        missing = [c for c in raw if c not in X.columns]
+        if missing:
+            raise ValueError(
+                f"the model expects column(s) {format_columns(missing)}, which {data_name} "
+                f"lacks (the model reads {len(raw)} raw columns: {format_columns(raw)})."
+            )
+        warn_ignored([c for c in X.columns if c not in set(raw)], data_name)
+        X = X[raw]
+    cats = getattr(model, "categorical_features_", None) or []
+    if cats and getattr(model, "categories_", None) is not None:
+        X = X.copy()
+        for col, values in zip(cats, model.categories_, strict=True):
+            X[col] = as_categories(X[col], values, data_name)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        encoded = encode(X)
+    for w in caught:  # unseen categories: one warning line of ours, not Python's format
+        warn(str(w.message).removeprefix("glassnet: warning: ") + f" ({data_name})")
+    names = net.feature_names
+    return pd.DataFrame(encoded, columns=None if names is None else list(names), index=X.index)
+
+
 def warn_ignored(extra: Sequence[str], data_name: str) -> None:
     """One warning line naming the data columns the model does not use."""
     if extra:

@@ -10,19 +10,19 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._csv import encode_target, read_csv, task_of
+from glassnet._csv import categorical_columns, encode_target, read_csv, task_of
 from glassnet.cli._common import (
     EXIT_OK,
     SEED,
     TEST_SIZE,
     CLIError,
     add_model_argument,
-    align,
     check_fraction,
     check_outputs,
     command_line,
     data_stem,
     model_file,
+    network_inputs,
     split,
     warn,
 )
@@ -93,16 +93,18 @@ def run(args: argparse.Namespace) -> int:
     if args.test_size <= 0:
         raise CLIError("--test-size must be > 0: the diagnostics need held-out rows.")
     model, net, desc = load_model(args.model, trust_pickle=args.trust_pickle, warn=warn)
-    X, y = read_csv(args.data, args.target)
+    X, y = read_csv(args.data, args.target, text_columns=categorical_columns(model))
     groups = None
     if args.protected is not None:
         if args.protected not in X.columns:
             raise CLIError(f"--protected {args.protected!r} is not a column of {args.data}.")
         groups = X[args.protected].to_numpy()
-        used = set(net.feature_names or ())
+        # a raw column the model reads (one-hot encoded ones included) stays in X
+        used = set(net.feature_names or ()) | set(map(str, getattr(model, "feature_names_in_",
+                                                                    ())))
         if args.protected not in used:
             X = X.drop(columns=[args.protected])
-    X = align(net, X, Path(args.data).name)
+    X = network_inputs(model, net, X, Path(args.data).name)
     task = task_of(net)
     y_enc = encode_target(y, net, classes_of(model), Path(args.data).name)
     idx = np.arange(len(X))

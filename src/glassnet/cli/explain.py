@@ -12,16 +12,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from glassnet._csv import read_csv
 from glassnet.cli._common import (
     EXIT_OK,
     CLIError,
     add_model_argument,
-    align,
     check_outputs,
     command_line,
     data_stem,
     model_file,
+    read_inputs,
     warn,
 )
 from glassnet.io._files import load_model
@@ -103,9 +102,8 @@ def run(args: argparse.Namespace) -> int:
     do_reasons = args.reasons or not args.counterfactual
     do_cf = args.counterfactual or not args.reasons
     constraints = load_constraints(args.constraints) if args.constraints else None
-    _, net, desc = load_model(args.model, trust_pickle=args.trust_pickle, warn=warn)
-    X, _ = read_csv(args.data, args.target)
-    X = align(net, X, Path(args.data).name)
+    model, net, desc = load_model(args.model, trust_pickle=args.trust_pickle, warn=warn)
+    X, _ = read_inputs(model, net, args.data, args.target)
     rows = _rows(args.rows, X)
     Xr = X.loc[rows]
     report = Report(f"glassnet explain: {Path(args.model).name}",

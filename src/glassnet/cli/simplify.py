@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._csv import encode_target, read_csv, task_of
+from glassnet._csv import encode_target, task_of
 from glassnet.cli._common import (
     EPOCHS,
     EXIT_OK,
@@ -22,7 +22,6 @@ from glassnet.cli._common import (
     CLIError,
     Steps,
     add_model_argument,
-    align,
     analysis_sections,
     check_fraction,
     check_outputs,
@@ -33,6 +32,7 @@ from glassnet.cli._common import (
     metric,
     mlm_section,
     model_file,
+    read_inputs,
     score_proba,
     simplification_section,
     split,
@@ -93,8 +93,7 @@ def run(args: argparse.Namespace) -> int:
         force=getattr(args, "force", False),
     )
     model, net, desc = load_model(args.model, trust_pickle=args.trust_pickle, warn=warn)
-    X, y = read_csv(args.data, args.target)
-    X = align(net, X, Path(args.data).name)
+    X, y = read_inputs(model, net, args.data, args.target)
     task = task_of(net)
     y_enc = encode_target(y, net, classes_of(model), Path(args.data).name)
     check_fraction(args.test_size, "--test-size")

@@ -12,14 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._csv import DEFAULT_CHUNK, SAMPLE_ROWS, CSVStream, encode_target, read_csv
+from glassnet._csv import DEFAULT_CHUNK, SAMPLE_ROWS, CSVStream, encode_target
 from glassnet.cli._common import (
     EXIT_OK,
     TOP,
     CLIError,
     Steps,
     add_model_argument,
-    align,
     analysis_sections,
     check_outputs,
     command_line,
@@ -29,6 +28,7 @@ from glassnet.cli._common import (
     metric,
     model_file,
     print_regions,
+    read_inputs,
     warn,
     warn_ignored,
 )
@@ -110,8 +110,7 @@ def run(args: argparse.Namespace) -> int:
     chunk_size = _stream_chunk_size(args)
     if chunk_size is not None:
         return _unwrap_streamed(args, model, net, desc, chunk_size)
-    X, y = read_csv(args.data, args.target)
-    X = align(net, X, Path(args.data).name)
+    X, y = read_inputs(model, net, args.data, args.target)
     y_enc = encode_target(y, net, classes_of(model), Path(args.data).name)
     with Steps(["unwrap", "report"], args.quiet) as bar:
         bar("unwrap")
