@@ -4,11 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.glassnet-installed
 
-.PHONY: install demo test lint bench bench-partition clean browser mutation
+.PHONY: install demo test lint bench bench-partition clean browser mutation docs
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dask,test]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dask,test,docs]"
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -26,6 +26,11 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || (command -v sudo >/dev/null && echo "sudo -n") ); \
 	  ( $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium ) >/dev/null 2>&1 \
 	  || echo "note: could not install chromium; the browser test will be skipped"; }
+
+# API reference from the docstrings (Sphinx + numpydoc) into docs/_build/html; warnings are
+# errors, as in tests/test_docs_build.py.
+docs: $(STAMP)
+	OMP_NUM_THREADS=1 $(BIN)/python -m sphinx -b html -W --keep-going -j 1 docs docs/_build/html -d docs/_build/doctrees
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
@@ -54,4 +59,4 @@ mutation: $(STAMP)
 	$(BIN)/python tools/mutation.py $(MUTATION_ARGS)
 
 clean:
-	rm -rf $(VENV) .venv-bench build dist src/*.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-bench build dist docs/_build docs/api/generated src/*.egg-info .pytest_cache .hypothesis

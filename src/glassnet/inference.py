@@ -73,17 +73,21 @@ def region_inference(
 
     Returns
     -------
-    DataFrame indexed by ``intercept`` and the feature names with ``coef``, ``std_err``,
-    ``z`` (logistic) or ``t`` (OLS), ``p_value``, ``ci_low``, ``ci_high``; for a single
-    region of a one-output network also ``llm_coef``, the network's exact local
-    coefficient (raw/logit scale) for comparison. ``attrs`` holds ``n_obs``, ``model``,
-    ``region`` and ``statistic``.
+    table : DataFrame
+        Indexed by ``intercept`` and the feature names with ``coef``, ``std_err``,
+        ``z`` (logistic) or ``t`` (OLS), ``p_value``, ``ci_low``, ``ci_high``; for a single
+        region of a one-output network also ``llm_coef``, the network's exact local
+        coefficient (raw/logit scale) for comparison. ``attrs`` holds ``n_obs``, ``model``,
+        ``region`` and ``statistic``.
 
-    Columns that are constant within the rows, or linear combinations of the intercept and
-    earlier columns (for example one one-hot column per complete category group), are not
-    identified: they are dropped from the fit (see :func:`identified_columns`), their rows
-    in the table are NaN, and ``attrs["dropped"]`` (``{"constant": [...], "collinear":
-    [...]}``) and ``attrs["note"]`` (one sentence, empty when nothing was dropped) say so.
+        Columns that are constant within the rows, or linear combinations of the intercept
+        and earlier columns (for example one one-hot column per complete category group),
+        are not identified: they are dropped from the fit (see :func:`identified_columns`),
+        their rows in the table are NaN, and ``attrs["dropped"]``
+        (``{"constant": [...], "collinear": [...]}``) and ``attrs["note"]`` (one sentence,
+        empty when nothing was dropped) say so.
+    result : statsmodels results
+        The fitted results object, only with ``return_result=True``.
 
     Raises
     ------

@@ -5,24 +5,24 @@ Each Display holds the values it draws (computed by its ``from_...`` constructor
 ``plot(ax=None)`` and then exposes ``ax_``, ``figure_`` and the artists it made. Coefficients
 are on the network's raw output scale (log-odds for a sigmoid output).
 
-=================================  ===================================================
-Display                            shows
-=================================  ===================================================
-:class:`CoefficientParallelDisplay`  parallel coordinates of the LLM coefficients, one line
-                                   per region
-:class:`CoefficientViolinDisplay`  each feature's coefficient distribution over rows
-                                   (regions weighted by their counts)
-:class:`LLMProfileDisplay`         for one feature, each region's linear effect
-                                   ``coef * x`` over the region's own range of ``x``
-:class:`TwoFeatureDisplay`         rows in two features, coloured by region, with each
-                                   region's LLM gradient as an arrow
-:class:`RegionSizeDisplay`         bar chart of region sizes with the cumulative share
-:class:`ContributionDisplay`       exact contributions ``coef * x`` of one row
-:class:`LocalGlobalPerformanceDisplay`  per region, performance on its own rows vs on
-                                   all rows
-:class:`PartitionDisplay`          the exact partition of a 2-D box (or a 2-D slice) into
-                                   polygons; defined in :mod:`glassnet.plotting.partition`
-=================================  ===================================================
+========================================  ===================================================
+Display                                   shows
+========================================  ===================================================
+:class:`CoefficientParallelDisplay`       parallel coordinates of the LLM coefficients, one line
+                                          per region
+:class:`CoefficientViolinDisplay`         each feature's coefficient distribution over rows
+                                          (regions weighted by their counts)
+:class:`LLMProfileDisplay`                for one feature, each region's linear effect
+                                          ``coef * x`` over the region's own range of ``x``
+:class:`TwoFeatureDisplay`                rows in two features, coloured by region, with each
+                                          region's LLM gradient as an arrow
+:class:`RegionSizeDisplay`                bar chart of region sizes with the cumulative share
+:class:`ContributionDisplay`              exact contributions ``coef * x`` of one row
+:class:`LocalGlobalPerformanceDisplay`    per region, performance on its own rows vs on
+                                          all rows
+:class:`PartitionDisplay`                 the exact partition of a 2-D box (or a 2-D slice) into
+                                          polygons; defined in :mod:`glassnet.plotting.partition`
+========================================  ===================================================
 """
 
 from __future__ import annotations

@@ -109,7 +109,7 @@ class RegionSections:
         return self._add("overview", "Data and model", parts)
 
     def add_certificate(self, regions: Regions, *, tolerance: float = 1e-8) -> Report:
-        """Exactness certificate: max |LLM output - network output| over the unwrapped rows."""
+        """Exactness certificate: max ``|LLM output - network output|`` over the unwrapped rows."""
         regions = _check_regions(regions)
         err = regions.max_abs_error
         ok = err <= tolerance
