@@ -119,7 +119,7 @@ def _numpy_forward(net, x):
 def test_default_chunk_keeps_one_activation_buffer_near_32_mib():
     # documented budget: one float64 buffer of (rows x widest layer) stays near 32 MiB
     wide = ReluNetwork([np.zeros((500, 3)), np.zeros((1, 500))], [np.zeros(500), np.zeros(1)])
-    assert wide.default_chunk_size == (32 * 2**20) // (500 * 8)  # 8388 rows of 500 floats
+    assert wide.default_chunk_size() == (32 * 2**20) // (500 * 8)  # 8388 rows of 500 floats
     huge = ReluNetwork([np.zeros((40000, 2)), np.zeros((1, 40000))],
                        [np.zeros(40000), np.zeros(1)])
-    assert huge.default_chunk_size == 1024  # never fewer rows than 1024 per chunk
+    assert huge.default_chunk_size() == 1024  # never fewer rows than 1024 per chunk
