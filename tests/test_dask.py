@@ -143,6 +143,24 @@ def test_partition_counts_do_not_matter(client, setup, partitions):
         glassnet.dask.unwrap(net, Xd, partitions=0)
 
 
+@pytest.mark.parametrize("per_part", [10**9, 50])
+def test_default_partitions_follow_the_number_of_patterns(client, setup, monkeypatch, per_part):
+    """By default: one partition when patterns repeat, several when they do not (here made
+    'many' by lowering the threshold); the result is the single-machine one either way."""
+    import glassnet.dask as gd
+
+    net, X, y, ref = setup
+    monkeypatch.setattr(gd, "_PATTERNS_PER_PART", per_part)
+    seen = []
+    real = gd._auto_partitions
+    monkeypatch.setattr(gd, "_auto_partitions", lambda n, most: seen.append(real(n, most))
+                        or seen[-1])
+    regions = gd.unwrap(net, da.from_array(X, chunks=(500, 4)), y)
+    assert_same_regions(regions, ref)
+    np.testing.assert_array_equal(regions.labels.compute(), ref.labels)
+    assert seen == [1] if per_part == 10**9 else seen[0] > 1
+
+
 def test_few_regions_and_skewed_blocks(client, rng):
     """Few regions with many distinct counts, blocks in sorted order (unrepresentative
     samples), and empty DataFrame partitions."""

@@ -55,6 +55,8 @@ __all__ = ["unwrap"]
 _BLOCK_SHIFT = 40  # representative key: block index << 40 | row within the block
 _MAX_RUNS = 256  # runs of equal counts placed by slices on the client; more: one scatter
 _SAMPLES_PER_PART = 16  # first words sampled per block and partition for the split points
+# default partitions: one per this many block-level distinct patterns (summed over blocks)
+_PATTERNS_PER_PART = 100_000
 
 
 def _require_dask():
@@ -102,9 +104,11 @@ def unwrap(
     partitions : int, optional
         Into how many ranges of activation patterns the statistics are split; each range is
         merged, sorted and sent to the client on its own, so this sets the parallelism of
-        the reduction and the client's working memory (one partition). Default: twice the
-        threads of the active distributed cluster (at least 8, at most 64), at most the
-        number of blocks.
+        the reduction and the client's working memory (one partition). Default: one per
+        100,000 distinct patterns (summed over the blocks, counted once the block
+        statistics are computed), at most twice the threads of the active distributed
+        cluster (at least 8, at most 64) and at most the number of blocks; so one
+        partition where patterns repeat.
     split_every : int, optional
         How many blocks' pieces of a partition one merge task takes (a tree when fewer than
         the blocks). Default: all of them in one task per partition (a partition holds
@@ -162,6 +166,13 @@ def unwrap(
         delayed(_block_stats, pure=True)(net_d, xb, yb, ycol, i, certify)
         for i, (xb, yb) in enumerate(zip(x_blocks, y_blocks, strict=True))
     ]
+    if partitions is None and n_parts > 1:
+        # The split points need every block's statistics anyway; computing them first
+        # lets the partition count follow the number of distinct patterns: where patterns
+        # repeat, one partition (no sampling, splitting or per-partition round trips).
+        stats = list(dask.persist(*stats))
+        n_pat = dask.compute(*[delayed(_n_regions, pure=True)(st) for st in stats])
+        n_parts = _auto_partitions(int(sum(n_pat)), n_parts)
     if n_parts == 1:
         pieces = [[st] for st in stats]
     else:
@@ -221,6 +232,15 @@ def _default_partitions() -> int:
     except Exception:  # no distributed client: the local scheduler
         threads = os.cpu_count() or 1
     return int(min(64, max(8, 2 * threads)))
+
+
+def _auto_partitions(n_patterns: int, most: int) -> int:
+    """One partition per ``_PATTERNS_PER_PART`` block-level patterns, 1 to ``most``."""
+    return max(1, min(most, -(-n_patterns // _PATTERNS_PER_PART)))
+
+
+def _n_regions(stats: PatternStats) -> int:
+    return stats.n_regions
 
 
 def _first_words(packed: np.ndarray) -> np.ndarray:
