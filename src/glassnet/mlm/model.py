@@ -122,9 +122,10 @@ class MixtureOfLinearModels(DataMixin, BaseEstimator):
         Share of the rows held out to choose ``n_epics="auto"`` (stratified for classifiers).
     selection_tol : float, default=0.2
         Rule of ``n_epics="auto"``, which keeps the mixture close to the network: the smallest
-        number of EPICs whose held-out excess loss over the network, ``L_J - L_net``, is at
-        most ``(1 + selection_tol)`` times the smallest excess any count reaches (0: the best
-        count; larger values give fewer, larger EPICs, easier to validate).
+        number of EPICs whose held-out excess loss over the network, ``E_J = L_J - L_net``, is
+        at most ``E + selection_tol * max(E, 0.05 L_net)``, ``E`` the smallest excess any count
+        reaches (0: the best count; larger values give fewer, larger EPICs, easier to
+        validate).
     max_iter : int, default=100
         Newton iterations of the logistic models.
     random_state : int, RandomState or None, default=None
@@ -143,7 +144,7 @@ class MixtureOfLinearModels(DataMixin, BaseEstimator):
         Number of hidden layers clustered.
     layer_clusterers_ : list
         The fitted ``GaussianMixture``/``KMeans`` of each hidden layer.
-    cells_ : ndarray of shape (n_cells, n_layers_)
+    cells_ : ndarray of shape (n_cells, ``n_layers_``)
         The observed tuples of layer cluster labels, one row per cell (sorted).
     cell_counts_ : ndarray of shape (n_cells,)
         Training rows per cell.
@@ -161,7 +162,7 @@ class MixtureOfLinearModels(DataMixin, BaseEstimator):
     epics_ : ndarray of shape (n_cells,)
         EPIC of each cell. EPICs are numbered by decreasing number of training rows.
     n_epics_ : int
-    epic_counts_ : ndarray of shape (n_epics_,)
+    epic_counts_ : ndarray of shape (``n_epics_``,)
     coef_, intercept_ : ndarray
         EPIC models in the original input units (shapes as ``cell_coef_``).
     epic_scores_ : DataFrame or None
@@ -434,9 +435,10 @@ class MixtureOfLinearModels(DataMixin, BaseEstimator):
         """Held-out loss for a geometric grid of EPIC counts, and the count chosen.
 
         The rule keeps the mixture close to the network: with ``L_J`` the held-out loss of
-        ``J`` EPICs, ``L_net`` the network's and ``L_best = min_J L_J``, the smallest ``J``
-        with ``L_J - L_net <= (1 + selection_tol) * max(L_best - L_net, 0)`` is chosen (its
-        excess loss over the network is within ``selection_tol`` of the smallest reachable).
+        ``J`` EPICs, ``L_net`` the network's, ``E_J = L_J - L_net`` and ``E = min_J E_J``, the
+        smallest ``J`` with ``E_J <= E + selection_tol * max(E, 0.05 L_net)`` is chosen: its
+        excess over the network is within ``selection_tol`` of the smallest reachable, an
+        excess under 5% of the network's loss counting as 5%.
         """
         C, counts = aug.n_cells, self.cell_counts_
         grid = np.unique(np.round(np.geomspace(1, C, num=min(C, 25))).astype(int))
@@ -457,9 +459,11 @@ class MixtureOfLinearModels(DataMixin, BaseEstimator):
             scores.append(mixture_loss(resp, Yv, self._kind))
         scores = np.asarray(scores)
         excess = scores - network_loss
-        best = max(float(excess.min()), 0.0)
-        J = int(grid[np.argmax(excess <= (1.0 + self.selection_tol) * best + 1e-12 * abs(
-            network_loss))])
+        best = float(excess.min())
+        # an excess below 5% of the network's own loss counts as 5% of it: a mixture that
+        # (nearly) matches the network keeps a little room to merge instead of every cell
+        allowed = best + self.selection_tol * max(best, 0.05 * abs(network_loss))
+        J = int(grid[np.argmax(excess <= allowed + 1e-12 * abs(network_loss))])
         return J, pd.DataFrame({"n_epics": grid, "validation_loss": scores,
                                 "network_loss": network_loss})
 
