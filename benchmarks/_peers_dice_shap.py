@@ -2,7 +2,8 @@
 shap). Reads the network's weights, the training rows and the rows to explain from an .npz
 file, runs DiCE (counterfactuals) and SHAP's KernelExplainer (attributions) on the same
 network (a NumPy forward pass, so both peers see exactly glassnet's function) and writes
-their outputs and wall times to an .npz file.
+their outputs and CPU times (process time: on a shared machine wall time measures the
+other jobs) to an .npz file.
 
 usage: python _peers_dice_shap.py IN.npz OUT.npz
 """
@@ -53,6 +54,7 @@ def main(src: str, dst: str) -> None:
     train = pd.DataFrame(z["X_train"], columns=names)
     train["y"] = net.predict(z["X_train"])  # DiCE needs an outcome column; the model's own
     rows = pd.DataFrame(z["X_rows"], columns=names)
+    n_cf = int(z["n_cf"])  # rows given counterfactuals and the 100-row-background SHAP
     favorable = int(z["favorable"])
     seed = int(z["seed"])
 
@@ -62,10 +64,10 @@ def main(src: str, dst: str) -> None:
     out = {}
     for method in ("random", "genetic"):
         exp = dice_ml.Dice(data, model, method=method)
-        cfs = np.full(rows.shape, np.nan)
-        secs = np.zeros(len(rows))
-        for i in range(len(rows)):
-            t = time.perf_counter()
+        cfs = np.full((n_cf, rows.shape[1]), np.nan)
+        secs = np.zeros(n_cf)
+        for i in range(n_cf):
+            t = time.process_time()
             try:
                 kw = {"random_seed": seed} if method == "random" else {}
                 r = exp.generate_counterfactuals(rows.iloc[[i]], total_CFs=1,
@@ -75,7 +77,7 @@ def main(src: str, dst: str) -> None:
                     cfs[i] = df[names].to_numpy(dtype=np.float64)[0]
             except Exception as exc:  # DiCE raises when it finds none
                 print(f"DiCE {method} row {i}: {type(exc).__name__}: {exc}"[:200])
-            secs[i] = time.perf_counter() - t
+            secs[i] = time.process_time() - t
         out[f"dice_{method}_cf"] = cfs
         out[f"dice_{method}_seconds"] = secs
 
@@ -83,17 +85,18 @@ def main(src: str, dst: str) -> None:
     sign = 1.0 if favorable == 1 else -1.0
     f = lambda X: sign * net.logit(X)  # noqa: E731
     ref = z["reference"][None, :]
-    for name, background in (("shap_ref", ref), ("shap_bg100", z["background"])):
+    for name, background, n in (("shap_ref", ref, len(rows)),
+                                ("shap_bg100", z["background"], n_cf)):
         expl = shap.KernelExplainer(f, background)
-        vals = np.zeros(rows.shape)
-        vals2 = np.zeros(rows.shape)
-        secs = np.zeros(len(rows))
-        for i in range(len(rows)):
-            t = time.perf_counter()
+        vals = np.zeros((n, rows.shape[1]))
+        vals2 = np.zeros((n, rows.shape[1]))
+        secs = np.zeros(n)
+        for i in range(n):
+            t = time.process_time()
             # KernelSHAP draws its coalitions from NumPy's global generator
             np.random.seed(seed)  # noqa: NPY002
             vals[i] = expl.shap_values(rows.iloc[[i]].to_numpy(), silent=True)[0]
-            secs[i] = time.perf_counter() - t
+            secs[i] = time.process_time() - t
             if i < _RERUN_ROWS:  # a second run with other coalitions on the first rows
                 np.random.seed(seed + 1)  # noqa: NPY002
                 vals2[i] = expl.shap_values(rows.iloc[[i]].to_numpy(), silent=True)[0]
