@@ -123,3 +123,15 @@ def test_default_chunk_keeps_one_activation_buffer_near_32_mib():
     huge = ReluNetwork([np.zeros((40000, 2)), np.zeros((1, 40000))],
                        [np.zeros(40000), np.zeros(1)])
     assert huge.default_chunk_size() == 1024  # never fewer rows than 1024 per chunk
+
+
+def test_softmax_needs_two_outputs_and_accepts_exactly_two(rng):
+    two = ReluNetwork([np.ones((3, 2)), rng.normal(size=(2, 3))], [np.zeros(3), np.zeros(2)],
+                      output="softmax")
+    X = rng.normal(size=(4, 2))
+    eta = two.forward(X)
+    np.testing.assert_allclose(two.predict_output(X)[:, 1], 1 / (1 + np.exp(eta[:, 0] - eta[:, 1])),
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match="softmax output needs at least 2 outputs"):
+        ReluNetwork([np.ones((3, 2)), np.ones((1, 3))], [np.zeros(3), np.zeros(1)],
+                    output="softmax")
