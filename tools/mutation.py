@@ -350,7 +350,7 @@ def run_module(
     seed: int,
     out,
     equivalent: dict[str, str],
-    match: str | None = None,
+    match: list[str] | None = None,
 ) -> dict:
     """Run the chosen mutants of one module; return its counts and score."""
     sources, _ = MODULES[key]
@@ -371,7 +371,7 @@ def run_module(
         )
     )
     if match is not None:  # re-check named mutants (e.g. former survivors), no sampling
-        chosen = [m for m in mutants if match in m.key]
+        chosen = [m for m in mutants if any(part in m.key for part in match)]
     print(
         f"[{key}] {len(chosen)}/{len(mutants)} mutants, tests {tests}, baseline {base_time:.1f}s",
         flush=True,
@@ -438,7 +438,10 @@ def main(argv: list[str] | None = None) -> int:
         "--list", action="store_true", help="print modules, mutant counts and test files"
     )
     parser.add_argument(
-        "--match", default=None, help="only mutants whose path:line:operator contains this"
+        "--match",
+        nargs="+",
+        default=None,
+        help="only mutants whose path:line:operator contains one of these (no sampling)",
     )
     parser.add_argument("--out", default=None, help="JSON-lines results file")
     args = parser.parse_args(argv)
