@@ -98,6 +98,7 @@ ALLOWED_ENTRY_POINTS: set[tuple[str, str, str]] = {
     # old import paths of Displays moved into plotting/ (lazy, so no matplotlib on import)
     ("glassnet.partition", "__getattr__", "glassnet.plotting.partition"),
     ("glassnet.simplify.merge", "__getattr__", "glassnet.plotting.simplify"),
+    ("glassnet.simplify", "__getattr__", "glassnet.plotting.simplify"),
     # simplifiers' plot methods delegate to their Displays
     ("glassnet.simplify.merge", "RegionMerger.plot_cv", "glassnet.plotting.simplify"),
     ("glassnet.simplify.merge", "RegionMerger.plot_dendrogram", "glassnet.plotting.simplify"),
@@ -212,6 +213,18 @@ class _Collector(ast.NodeVisitor):
 
     def _function(self) -> str:
         return ".".join(self.scope)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        # a package's ``_LAZY = {"Name": "glassnet.module"}`` is an import done by its
+        # ``__getattr__`` on first use: judge it as one
+        if (not self.scope and isinstance(node.value, ast.Dict)
+                and any(getattr(t, "id", "") == "_LAZY" for t in node.targets)):
+            for key, value in zip(node.value.keys, node.value.values, strict=True):
+                if (isinstance(key, ast.Constant) and isinstance(value, ast.Constant)
+                        and str(value.value).split(".")[0] == "glassnet"):
+                    self.found.append(Import(self.module, "__getattr__", value.value,
+                                             key.value, node.lineno))
+        self.generic_visit(node)
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
@@ -375,13 +388,15 @@ def test_collector_sees_function_level_and_relative_imports(tmp_path):
         "    def f(self):\n"
         "        from glassnet.summary import _private\n"
         "        import glassnet.report\n"
+        "_LAZY = {'Report': 'glassnet.report'}\n"
     )
     collector = _Collector("glassnet.regions")
     collector.visit(ast.parse(code))
     got = {(i.function, i.target, i.name) for i in collector.found}
     assert got == {("", "glassnet.network", "ReluNetwork"),
                    ("A.f", "glassnet.summary", "_private"),
-                   ("A.f", "glassnet.report", "")}
+                   ("A.f", "glassnet.report", ""),
+                   ("__getattr__", "glassnet.report", "Report")}
 
 
 def test_no_new_layer_or_privacy_violations():
