@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._csv import SAMPLE_ROWS, format_columns, one_line, select_columns, task_of
+from glassnet._csv import SAMPLE_ROWS, format_columns, one_line, select_columns
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "CLIError", "one_line"]
 
@@ -83,14 +83,16 @@ def read_inputs(model: Any, net: Any, data: Any, target: str | None) -> tuple[An
     return network_inputs(model, net, X, Path(data).name), y
 
 
-def network_inputs(model: Any, net: Any, X: Any, data_name: str) -> Any:
+def network_inputs(model: Any, net: Any, X: Any, data_name: str,
+                   warn_extra: bool = True) -> Any:
     """Raw feature columns of ``X`` -> the network's inputs, as a DataFrame.
 
     Without an input encoder (``glassnet.io.input_encoder(model)`` is None) this selects
     and orders the network's columns (:func:`align`). With one (a model that one-hot encodes
     categorical columns) the model's raw columns are picked by name, categorical values
     converted to the type of the model's categories, and the encoder applied, so a model
-    trained with ``--categorical`` reads the same raw CSV it was trained on.
+    trained with ``--categorical`` reads the same raw CSV it was trained on. ``warn_extra``
+    False: no warning about columns the model does not read (streamed chunks).
     """
     import warnings
 
@@ -111,7 +113,8 @@ def network_inputs(model: Any, net: Any, X: Any, data_name: str) -> Any:
                 f"the model expects column(s) {format_columns(missing)}, which {data_name} "
                 f"lacks (the model reads {len(raw)} raw columns: {format_columns(raw)})."
             )
-        warn_ignored([c for c in X.columns if c not in set(raw)], data_name)
+        if warn_extra:
+            warn_ignored([c for c in X.columns if c not in set(raw)], data_name)
         X = X[raw]
     cats = getattr(model, "categorical_features_", None) or []
     if cats and getattr(model, "categories_", None) is not None:
@@ -137,37 +140,33 @@ def warn_ignored(extra: Sequence[str], data_name: str) -> None:
 # ---------------------------------------------------------------------- metrics
 def metric(net: Any, X: Any, y_enc: Any) -> tuple[str, float]:
     """AUC (one-vs-rest for softmax) for classifiers, RMSE for regressors, on the network."""
-    from sklearn.metrics import mean_squared_error, roc_auc_score
-
     out = net.predict_output(X)
-    if task_of(net) == "regression":
-        return "RMSE", float(np.sqrt(mean_squared_error(y_enc, out[:, 0] if out.shape[1] == 1
-                                                        else out)))
-    if out.shape[1] == 1:
-        if np.unique(y_enc).size < 2:
-            return "AUC", float("nan")
-        return "AUC", float(roc_auc_score(y_enc, out[:, 0]))
-    present = np.unique(y_enc).astype(int)
-    if present.size < 2:
-        return "AUC", float("nan")
-    return "AUC", float(roc_auc_score(y_enc.astype(int), out, multi_class="ovr",
-                                      labels=np.arange(out.shape[1])))
+    task = net.task
+    scores = out[:, 0] if out.shape[1] == 1 else out
+    return ("RMSE" if task == "regression" else "AUC"), score_proba(task, y_enc, scores)
 
 
 def score_proba(task: str, y_enc: Any, scores: Any) -> float:
-    from sklearn.metrics import mean_squared_error, roc_auc_score
+    """RMSE for regression, else the AUC of ``scores`` (a column per class, or one column).
+
+    The scores come from :mod:`glassnet._metrics` (its one-class rule: NaN when ``y_enc``
+    holds one class); with more than two columns the AUC is NaN unless every class occurs,
+    as a one-vs-rest average over the classes is otherwise undefined.
+    """
+    from glassnet._metrics import auc, rmse
 
     scores = np.asarray(scores)
     if task == "regression":
-        return float(np.sqrt(mean_squared_error(y_enc, scores)))
-    if scores.ndim == 2 and scores.shape[1] == 2:
-        scores = scores[:, 1]
-    if np.unique(y_enc).size < 2:
-        return float("nan")
-    if scores.ndim == 1:
-        return float(roc_auc_score(y_enc, scores))
-    return float(roc_auc_score(y_enc.astype(int), scores, multi_class="ovr",
-                               labels=np.arange(scores.shape[1])))
+        if scores.ndim == 1:
+            return rmse(y_enc, scores)
+        # several outputs: the square root of the MSE averaged over outputs
+        err = np.asarray(y_enc, dtype=np.float64).reshape(scores.shape) - scores
+        return float(np.sqrt(np.mean(err**2)))
+    if scores.ndim == 2 and scores.shape[1] > 2:
+        if np.unique(y_enc).size < scores.shape[1]:
+            return float("nan")
+        return auc(np.asarray(y_enc).astype(int), scores, labels=np.arange(scores.shape[1]))
+    return auc(y_enc, scores)
 
 
 # ---------------------------------------------------------------------- report helpers

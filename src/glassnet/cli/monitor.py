@@ -103,11 +103,13 @@ def run(args: argparse.Namespace) -> int:
             raise CLIError(f"--merger {args.merger} holds a {type(merger).__name__}, not a "
                            "RegionMerger or RegionPruner.")
     transform = None
-    if hasattr(model, "transform_inputs") and hasattr(model, "get_feature_names_out"):
-        import pandas as pd
+    from glassnet.io import input_encoder
+
+    if input_encoder(model) is not None:  # raw columns (text categories too) -> network inputs
+        from glassnet.cli._common import network_inputs
 
         def transform(df: Any) -> Any:
-            return pd.DataFrame(model.transform_inputs(df), columns=model.get_feature_names_out())
+            return network_inputs(model, net, df, "the monitored files", warn_extra=False)
     res = region_stability(net, args.reference, args.new, target=args.target, merger=merger,
                            thresholds=thresholds, n_bins=args.bins, max_regions=args.max_regions,
                            chunk_size=args.chunk_size, random_state=args.seed,

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._csv import encode_target, read_csv
+from glassnet._csv import encode_target, read_csv, text_as_codes
 from glassnet.cli._common import (
     EPOCHS,
     EXIT_OK,
@@ -62,6 +62,13 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     train.add_argument("--out", required=True, metavar="DIR", help="output directory")
     train.add_argument("--report", default=None, help="report path (default DIR/report.html)")
     train.add_argument("--no-report", action="store_true", help="do not write a report")
+    train.add_argument("--categorical", default=None, metavar="COLS",
+                       help="comma-separated feature columns to one-hot encode, e.g. integer-"
+                       "coded categories (default: none)")
+    train.add_argument("--no-standardize", action="store_true",
+                       help="train on the raw feature scales (default: standardise, folded into "
+                       "the network so it stays in the original units)")
+    _estimator_defaults(train)
     from glassnet.cli._report import add_report_options
 
     add_report_options(train, explain=False)
@@ -76,7 +83,15 @@ def run(args: argparse.Namespace) -> int:
     from glassnet.io import save
 
     hidden = _parse_hidden(args.hidden)
-    X, y = read_csv(args.data, args.target)
+    # categorical columns are read as text (labels or codes), the rest strictly numeric
+    named = [c.strip() for c in (args.categorical or "").split(",") if c.strip()]
+    try:
+        X, y = read_csv(args.data, args.target, text_columns=named)
+    except ValueError as exc:
+        if " is not numeric: " not in str(exc):
+            raise
+        raise CLIError(f"{exc} A categorical column can instead be named in --categorical "
+                       "(read as text, one-hot encoded).") from exc
     n_out = max(int(y.nunique()), 1) if args.task != "regression" else 1
     check_memory(X.shape[1], hidden, n_out, args.batch_size, X.shape[0])
     task = args.task
@@ -103,8 +118,14 @@ def run(args: argparse.Namespace) -> int:
             f"target {args.target!r} has {n_classes} distinct values, too many for classes; "
             "use --task regression."
         )
+    categorical = _categorical_columns(args.categorical, X)
+    for part in (X_tr, X_te):  # whole-number codes become int64: categories 1, not '1'
+        if part is not None:
+            for c in categorical:
+                part[c] = text_as_codes(X[c]).loc[part.index]
     est = cls(hidden, l1_reg=args.l1, learning_rate=args.lr, batch_size=args.batch_size,
               max_epochs=args.epochs, random_state=args.seed,
+              standardize=not args.no_standardize, categorical_features=categorical or None,
               verbose=not args.quiet and sys.stderr.isatty())
     with Steps(["train", "unwrap", "report"], args.quiet) as bar:
         bar("train")
@@ -114,16 +135,25 @@ def run(args: argparse.Namespace) -> int:
         classes = getattr(est, "classes_", None)
         y_tr_enc = encode_target(y_tr, net, classes, args.data)
         metrics: dict[str, Any] = {"task": task, "hidden": list(hidden), "l1": args.l1,
-                                   "epochs": int(getattr(est, "n_epochs_", 0))}
-        name, val = metric(net, X_tr, y_tr_enc)
+                                   "epochs": int(getattr(est, "n_epochs_", 0)),
+                                   "preprocessing": preprocessing(est)}
+        # the network's inputs: categorical columns one-hot encoded (identity otherwise)
+        X_tr_in = pd.DataFrame(est.transform_inputs(X_tr), columns=est.get_feature_names_out())
+        X_te_in = None if X_te is None else pd.DataFrame(
+            est.transform_inputs(X_te), columns=est.get_feature_names_out())
+        name, val = metric(net, X_tr_in, y_tr_enc)
         metrics[f"train {name}"] = val
         if X_te is not None:
-            name, val = metric(net, X_te, encode_target(y_te, net, classes, args.data))
+            name, val = metric(net, X_te_in, encode_target(y_te, net, classes, args.data))
             metrics[f"test {name}"] = val
         bar("unwrap")
-        regions = unwrap(net, X_tr, y_tr_enc)
+        regions = unwrap(net, X_tr_in, y_tr_enc)
         metrics["regions"] = len(regions)
         metrics["max_abs_error"] = regions.max_abs_error
+        from glassnet.fragmentation import fragmentation_caveat
+
+        caveat = fragmentation_caveat(regions, X_te_in)
+        metrics["caveats"] = [] if caveat is None else [caveat]
         bar.done()
         out.mkdir(parents=True, exist_ok=True)
         save(est, out / "model.glassnet")
@@ -132,19 +162,19 @@ def run(args: argparse.Namespace) -> int:
         from glassnet.provenance import write_provenance
 
         prov = _report.train_provenance(args, est, X, X_tr, X_te, metrics, task)
-        prov["caveats"] = metrics.get("caveats", [])
+        prov["caveats"] = metrics["caveats"]
         write_provenance(out, prov)
         bar("report")
         report_path = None
         if not args.no_report:
             report = Report(f"glassnet train: {Path(args.data).name}",
                             subtitle=f"target {args.target!r}, {task}")
-            report.add_overview(est, X_tr, y_tr, data_name=f"{args.data} (training rows)",
+            report.add_overview(est, X_tr_in, y_tr, data_name=f"{args.data} (training rows)",
                                 task=task, metrics={k: v for k, v in metrics.items()
                                                     if k.startswith(("train", "test"))})
-            analysis_sections(report, net, regions, X_tr, y_tr_enc, top=args.top)
+            analysis_sections(report, net, regions, X_tr_in, y_tr_enc, top=args.top)
             _report.validation_sections(
-                report, args, model=est, net=net, X=X_te,
+                report, args, model=est, net=net, X=X_te_in,
                 y_enc=None if X_te is None else encode_target(y_te, net, classes, args.data),
                 rows_note="Test rows: held out before training, never used to fit the model.",
                 provenance=prov)
@@ -156,6 +186,8 @@ def run(args: argparse.Namespace) -> int:
                       if k.startswith(("train", "test")))
     print(f"trained {type(est).__name__} {'x'.join(map(str, hidden))}: {shown}")
     print_regions(regions, top=5)
+    if caveat is not None:
+        print(f"caveat: {caveat}")
     print(f"model:  {out / 'model.glassnet'}")
     if report_path is not None:
         print(f"report: {report_path}")
