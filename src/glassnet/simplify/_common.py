@@ -22,11 +22,11 @@ from sklearn.metrics import (
     mean_absolute_error,
     mean_squared_error,
     r2_score,
-    roc_auc_score,
 )
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from glassnet._metrics import auc
 from glassnet._validation import check_y, feature_names_of
 from glassnet.io import as_network
 from glassnet.network import ReluNetwork
@@ -216,14 +216,7 @@ def resolve_scoring(scoring: Any, task: str, classes: np.ndarray | None) -> tupl
 
     def named(y_true: np.ndarray, out: np.ndarray) -> float:
         if scoring == "roc_auc":
-            if np.unique(y_true).size < 2:
-                return np.nan
-            if n_cls == 2:
-                return float(roc_auc_score(y_true, out[:, 1]))
-            present = np.unique(y_true)
-            if present.size < n_cls:
-                return np.nan
-            return float(roc_auc_score(y_true, out, multi_class="ovr", labels=np.arange(n_cls)))
+            return _auc(y_true, out, n_cls)
         if scoring == "neg_log_loss":
             return -float(log_loss(y_true, np.clip(out, 1e-15, 1.0), labels=np.arange(n_cls)))
         if scoring == "accuracy":
@@ -540,26 +533,17 @@ class _PiecewiseGLM(BaseEstimator):
             return [str(f) for f in self.feature_names_in_]
         return [f"x{j}" for j in range(self.n_features_in_)]
 
-    def coef_frame(self) -> pd.DataFrame:
-        """The merged regions' GLM coefficients (link scale), one row per region and output."""
-        check_is_fitted(self, "models_")
-        K, k, _ = self.coef_.shape
-        names = self._feature_names()
-        df = pd.DataFrame(self.coef_.reshape(K * k, -1), columns=names)
-        df.insert(0, "intercept", self.intercept_.reshape(K * k))
-        df.insert(0, "output", np.tile(np.arange(k), K))
-        df.insert(0, "region", np.repeat(np.arange(K), k))
-        return df
-
 
 def _auc(y_codes: np.ndarray, proba: np.ndarray, n_classes: int) -> float:
-    if y_codes.size == 0 or np.unique(y_codes).size < 2:
+    """AUC of class codes against a probability matrix, by :func:`glassnet._metrics.auc`.
+
+    NaN on no rows, on one class (the one-class rule of ``_metrics``) and, with more than two
+    classes, unless every class occurs (a one-vs-rest average is then undefined).
+    """
+    present = np.unique(y_codes).size
+    if present < 2 or n_classes > 2 and present < n_classes:
         return np.nan
-    if n_classes == 2:
-        return float(roc_auc_score(y_codes, proba[:, 1]))
-    if np.unique(y_codes).size < n_classes:
-        return np.nan
-    return float(roc_auc_score(y_codes, proba, multi_class="ovr", labels=np.arange(n_classes)))
+    return auc(y_codes, proba, labels=np.arange(n_classes))
 
 
 def group_means(labels: np.ndarray, X: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:

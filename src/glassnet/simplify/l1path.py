@@ -343,27 +343,28 @@ def _carve(X: Any, y: Any, sample_weight: Any, fraction: float, classifier: bool
 def _score(est: Any, X: Any, y: Any, classifier: bool,
            with_se: bool = False) -> tuple[float, float]:
     """The score (AUC or RMSE) and, with ``with_se``, its standard error on these rows."""
-    from sklearn.metrics import roc_auc_score
+    from glassnet._metrics import auc as auc_of
 
     if classifier:
         y_arr = np.asarray(y)
-        if np.unique(y_arr).size < 2:
+        present = np.unique(y_arr).size
+        if present < 2:
             return math.nan, math.nan  # AUC is undefined on one class
         proba = est.predict_proba(X)
         if proba.shape[1] == 2:
-            auc = float(roc_auc_score(y_arr, proba[:, 1]))
+            auc = auc_of(y_arr, proba[:, 1], pos_label=est.classes_[1])
             pos = y_arr == est.classes_[1]
             return auc, (_auc_se(auc, int(pos.sum()), int((~pos).sum())) if with_se else math.nan)
-        auc = float(
-            roc_auc_score(y_arr, proba, multi_class="ovr", average="macro", labels=est.classes_)
-        )
+        # the one-vs-rest mean is undefined unless every class occurs
+        auc = auc_of(y_arr, proba, labels=est.classes_) if present == proba.shape[1] \
+            else math.nan
         if not with_se:
             return auc, math.nan
         ses = []
         for c, cls in enumerate(est.classes_):
             pos = y_arr == cls
             if 0 < pos.sum() < pos.size:
-                a = float(roc_auc_score(pos, proba[:, c]))
+                a = auc_of(pos, proba[:, c])
                 ses.append(_auc_se(a, int(pos.sum()), int((~pos).sum())))
         return auc, float(np.mean(ses)) if ses else math.nan
     resid = np.asarray(est.predict(X), dtype=np.float64) - np.asarray(y, dtype=np.float64)
