@@ -351,11 +351,12 @@ def run_module(
     out,
     equivalent: dict[str, str],
     match: list[str] | None = None,
+    tests: list[str] | None = None,
 ) -> dict:
     """Run the chosen mutants of one module; return its counts and score."""
     sources, _ = MODULES[key]
     sources = [os.path.relpath(s, REPO) if os.path.isabs(s) else s for s in sources]
-    tests = test_files(key)
+    tests = tests or test_files(key)
     status, base_time = run_tests(root, tests, timeout=900)
     if status != "passed":
         print(f"[{key}] the unmutated tests do not pass ({status}); skipping", flush=True)
@@ -443,6 +444,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="only mutants whose path:line:operator contains one of these (no sampling)",
     )
+    parser.add_argument(
+        "--tests",
+        nargs="+",
+        default=None,
+        help="run these test files instead of the module's (e.g. re-check survivors quickly)",
+    )
     parser.add_argument("--out", default=None, help="JSON-lines results file")
     args = parser.parse_args(argv)
     if args.list:
@@ -470,6 +477,7 @@ def main(argv: list[str] | None = None) -> int:
                         out,
                         equivalent,
                         args.match,
+                        args.tests,
                     )
                 )
     finally:
