@@ -176,3 +176,31 @@ def test_train_non_numeric_without_categorical_names_the_option(files, capsys):
     assert rc == 2
     err = capsys.readouterr().err
     assert "column 'SEX' of text.csv is not numeric" in err and "--categorical" in err
+
+
+# ---------------------------------------------------------------------- report importance
+def test_report_importance_defaults_to_standardised_scale():
+    """With rows, the report's importance is the mean over rows of |d logit / d x_j| * sd_j
+    (gradients by hand from each row's ReLU pattern), normalised; the caption says so."""
+    import re
+
+    import glassnet
+    from glassnet import ReluNetwork, Report
+
+    rng = np.random.default_rng(3)
+    W1, b1, W2, b2 = (rng.normal(size=(6, 3)), rng.normal(size=6), rng.normal(size=(1, 6)),
+                      rng.normal(size=1))
+    net = ReluNetwork([W1, W2], [b1, b2], output="sigmoid", feature_names=["a", "b", "c"])
+    X = pd.DataFrame(rng.normal(size=(300, 3)) * [1.0, 1000.0, 0.001], columns=["a", "b", "c"])
+    html = Report("t").add_feature_importance(glassnet.unwrap(net, X), X).to_html()
+    section = html.split('data-section="feature-importance"')[1].split("</section>")[0]
+    assert "one-standard-deviation" in section and "standard deviation of feature j" in section
+    table = section.split("<table")[1]
+    cells = re.findall(r"<tr><td>(\w+)</td><td class=num>([^<]+)</td>", table)
+    got = {name: float(v) for name, v in cells}
+    active = (X.to_numpy() @ W1.T + b1) > 0
+    grads = (active * W2[0]) @ W1  # row i: W2 diag(active_i) W1
+    effect = np.abs(grads).mean(axis=0) * X.to_numpy().std(axis=0)
+    expected = effect / effect.sum()
+    for j, name in enumerate(["a", "b", "c"]):
+        assert got[name] == pytest.approx(expected[j], rel=2e-3, abs=1e-6)

@@ -212,9 +212,15 @@ class RegionSections:
         )
 
     def add_feature_importance(
-        self, regions: Regions, X: Any = None, *, standardize: bool = False
+        self, regions: Regions, X: Any = None, *, standardize: bool | None = None
     ) -> Report:
-        """Global feature importance from the exact LLMs, every feature, with a bar chart."""
+        """Global feature importance from the exact LLMs, every feature, with a bar chart.
+
+        ``standardize=None`` follows :func:`glassnet.feature_importance`: the effect of a
+        one-standard-deviation change when rows ``X`` are given (features in different
+        units compare fairly), of a one-unit change without them. The caption states the
+        scale and formula the table was computed with.
+        """
         regions = _check_regions(regions)
         from glassnet.summary import feature_importance
 
@@ -227,11 +233,14 @@ class RegionSections:
         fig = _new_figure(7, max(2.2, 0.28 * len(vals) + 0.8))
         ax = fig.add_subplot()
         ax.barh(np.asarray(names)[order], vals[order], color="#3d6fb6")
-        ax.set_xlabel("share of importance")
+        scale = table.attrs.get("scale", "raw")
+        ax.set_xlabel("share of importance (" + ("one-standard-deviation effects)"
+                                                  if scale == "std" else "one-unit effects)"))
         fig.tight_layout()
         caption = (
-            "importance_j = Σ_r n_r Σ_o coef[r,o,j]², normalised to sum to 1: the row-weighted "
-            "mean squared local effect of feature j."
+            ("Effect of a one-standard-deviation change of each feature" if scale == "std"
+             else "Effect of a one-unit change of each feature (raw units)")
+            + f": {table.attrs.get('formula', '')}."
             + ("" if used is None else f" Over {used}.")
         )
         return self._add(
