@@ -45,6 +45,7 @@ from glassnet._estimator_inputs import (
     unfold_standardization,
 )
 from glassnet._training import TrainingResult, train_relu_network
+from glassnet.io import as_network
 from glassnet.network import ReluNetwork
 
 __all__ = [
@@ -216,10 +217,7 @@ class _BaseReluNet(InputsMixin, BaseEstimator):
         return res
 
     def _check_init_network(self, net, n_features, n_outputs, out_scale):
-        if not isinstance(net, ReluNetwork):
-            from glassnet.io import as_network
-
-            net = as_network(net)
+        net = as_network(net)
         if net.n_features != n_features:
             raise ValueError(
                 f"init_network has {net.n_features} inputs but X has {n_features} features."
