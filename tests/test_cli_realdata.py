@@ -147,6 +147,11 @@ def test_unwrap_simplify_explain_on_raw_csv(trained, capsys):
     regions = load(d / "regions.glassnet")
     assert int(regions.counts.sum()) == N_ROWS
     assert regions.max_abs_error < 1e-9
+    # streamed in chunks of 150 rows: the same regions with the same counts
+    assert main(["unwrap", str(d / "m"), data, "--target", "FlagDefault", "--no-report",
+                 "--chunk-size", "150", "--out", str(d / "streamed.glassnet"), "-q"]) == 0
+    streamed = load(d / "streamed.glassnet")
+    assert sorted(streamed.counts.tolist()) == sorted(regions.counts.tolist())
     assert main(["simplify", str(d / "m"), data, "--target", "FlagDefault", "--method",
                  "merge", "--no-report", "-q"]) == 0
     capsys.readouterr()

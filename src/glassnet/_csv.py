@@ -10,6 +10,7 @@ command line and :mod:`glassnet.streaming` behave alike whichever path a file ta
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -222,13 +223,28 @@ class CSVStream:
 
     def __init__(self, path: str | os.PathLike[str], net: Any, target: str | None,
                  classes: Any, chunk_size: int, sample_rows: int = SAMPLE_ROWS,
-                 seed: int = 0) -> None:
+                 seed: int = 0, model: Any = None,
+                 encode: Callable[[Any], Any] | None = None) -> None:
         p = Path(path)
         columns = _checked_names(p, target)
         self.names = columns
         others = [c for c in columns if c != target]
         self.path, self.name, self.net, self.target = p, p.name, net, target
-        self.features, self.ignored = select_columns(net, others, p.name)
+        # a model that one-hot encodes columns: raw columns in, ``encode`` (raw chunk ->
+        # DataFrame of network inputs) applied to every chunk, categorical columns as text
+        self.encode, self.text_columns = encode, categorical_columns(model)
+        if encode is None:
+            self.features, self.ignored = select_columns(net, others, p.name)
+        else:
+            raw = [str(c) for c in getattr(model, "feature_names_in_", others)]
+            missing = [c for c in raw if c not in others]
+            if missing:
+                raise ValueError(
+                    f"the model expects column(s) {format_columns(missing)}, which {p.name} "
+                    f"lacks (the model reads {len(raw)} raw columns: {format_columns(raw)})."
+                )
+            self.features = [str(c) for c in net.feature_names]
+            self.ignored = [c for c in others if c not in set(raw)]
         self.chunk_size, self.sample_rows = chunk_size, sample_rows
         self.task = task_of(net)
         self.classes = classes
@@ -249,7 +265,8 @@ class CSVStream:
 
     def _read(self) -> Any:
         """Validated ``(X, y)`` chunks of every column (see :func:`iter_chunks`)."""
-        return iter_chunks(self.path, self.names, self.target, self.chunk_size)
+        return iter_chunks(self.path, self.names, self.target, self.chunk_size,
+                           self.text_columns)
 
     def _scan_classes(self) -> Any:
         """One validating pass over the file: the target's distinct labels."""
@@ -264,7 +281,8 @@ class CSVStream:
         import pandas as pd
 
         for X_all, y in self._read():
-            X = X_all[self.features].to_numpy(dtype=np.float64)
+            X = (X_all[self.features] if self.encode is None else self.encode(X_all)).to_numpy(
+                dtype=np.float64)
             y_enc = None if y is None else encode_target(y, self.net, self.classes, self.name)
             self._update(X, y_enc)
             if progress is not None:

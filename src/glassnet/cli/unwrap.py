@@ -27,6 +27,7 @@ from glassnet.cli._common import (
     int_in,
     metric,
     model_file,
+    network_inputs,
     print_regions,
     read_inputs,
     warn,
@@ -148,10 +149,15 @@ def _unwrap_streamed(args: argparse.Namespace, model: Any, net: Any, desc: str,
                      chunk_size: int) -> int:
     """``glassnet unwrap`` on a CSV read ``chunk_size`` rows at a time."""
     from glassnet import Report
-    from glassnet.io import save
+    from glassnet.io import input_encoder, save
     from glassnet.streaming import unwrap_chunks
 
-    src = CSVStream(args.data, net, args.target, classes_of(model), chunk_size)
+    encode = None
+    if input_encoder(model) is not None:  # raw chunks (text categories) -> network inputs
+        def encode(X: Any) -> Any:
+            return network_inputs(model, net, X, Path(args.data).name, warn_extra=False)
+    src = CSVStream(args.data, net, args.target, classes_of(model), chunk_size, model=model,
+                    encode=encode)
     warn_ignored(src.ignored, src.name)
     with Steps(["unwrap", "report"], args.quiet) as bar:
         bar("unwrap")
