@@ -72,7 +72,7 @@ def brute_monotone(net, j, lo, hi):
     return np.array(signs)
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(seed=st.integers(0, 10_000))
 def test_output_bounds_match_brute_force_and_sampling(seed):
     net = random_net(seed)
@@ -88,7 +88,7 @@ def test_output_bounds_match_brute_force_and_sampling(seed):
     assert f.min() >= b.lower[0] - 1e-9 and f.max() <= b.upper[0] + 1e-9
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(seed=st.integers(0, 10_000), j=st.integers(0, 1))
 def test_certificates_agree_with_brute_force(seed, j):
     net = random_net(seed)

@@ -82,7 +82,7 @@ def polygon_optimum(net, x0, target, w, norm, bounds):
     return best
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(seed=st.integers(0, 10_000), norm=st.sampled_from(["l1", "linf"]))
 def test_optimal_against_partition_polygons(seed, norm):
     net = random_net(seed)
