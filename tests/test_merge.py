@@ -482,3 +482,37 @@ def test_parallel_folds_and_verbose(moons, capsys):
     np.testing.assert_array_equal(one.cv_results_["mean_test_score"],
                                   two.cv_results_["mean_test_score"])
     assert "glassnet: RegionMerger:" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- parameter constraints
+@pytest.mark.parametrize("kwargs, exc", [
+    ({"n_regions": "auto"}, ValueError), ({"n_regions": 2.5}, TypeError),
+    ({"n_regions": 0}, ValueError), ({"n_regions": True}, TypeError),
+    ({"selection": "min"}, ValueError), ({"selection": 1}, TypeError),
+    ({"connectivity": 0}, ValueError), ({"connectivity": "a"}, TypeError),
+    ({"min_count": -1}, ValueError), ({"min_count": 1.5}, TypeError),
+])
+def test_declared_constraints_reject_bad_parameters(kwargs, exc):
+    # the same declarative constraints and helper check the merger and (where the parameter
+    # exists) the pruner, before any unwrapping
+    from conftest import random_network
+
+    from glassnet.simplify import RegionPruner
+
+    rng = np.random.default_rng(0)
+    net = random_network(rng, 2, (4,), 1)
+    X = rng.normal(size=(40, 2))
+    y = X.sum(axis=1)
+    name = next(iter(kwargs))
+    for cls in (RegionMerger, RegionPruner):
+        if name not in cls(net).get_params():
+            continue
+        with pytest.raises(exc, match=f"^{name} must be"):
+            cls(net, **kwargs).fit(X, y)
+
+
+def test_declared_constraints_name_real_parameters():
+    from glassnet.simplify import RegionPruner
+
+    for cls in (RegionMerger, RegionPruner):
+        assert set(cls._parameter_constraints) <= set(cls(None).get_params())

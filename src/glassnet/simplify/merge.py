@@ -66,10 +66,12 @@ from threadpoolctl import threadpool_limits
 
 from glassnet.regions import local_models, unwrap
 from glassnet.simplify._common import (
+    Integer,
+    Options,
     _PiecewiseGLM,
-    check_positive_int,
     group_means,
     resolve_scoring,
+    validate_params,
 )
 from glassnet.simplify._cv import (
     check_candidates,
@@ -318,20 +320,16 @@ class RegionMerger(_PiecewiseGLM):
         self.verbose = verbose
 
     # -------------------------------------------------------------- validation
+    _parameter_constraints: dict[str, list[Any]] = {
+        "n_regions": [Options("cv"), Integer(1)],
+        "selection": [Options("one_se", "best")],
+        "min_count": [None, Integer(1)],
+        "connectivity": [None, Integer(1)],
+    }
+
     def _check_params(self, n_features: int) -> tuple[float, int | None]:
-        if self.selection not in ("one_se", "best"):
-            raise ValueError(f"selection must be 'one_se' or 'best'; got {self.selection!r}.")
-        if self.connectivity is not None:
-            check_positive_int(self.connectivity, "connectivity")
-        if self.min_count is None:
-            min_count = 5 * (n_features + 1)
-        else:
-            min_count = check_positive_int(self.min_count, "min_count")
-        if isinstance(self.n_regions, str):
-            if self.n_regions != "cv":
-                raise ValueError(f"n_regions must be 'cv' or an integer; got {self.n_regions!r}.")
-        else:
-            check_positive_int(self.n_regions, "n_regions")
+        validate_params(self)
+        min_count = 5 * (n_features + 1) if self.min_count is None else int(self.min_count)
         return float(min_count), self.connectivity
 
     def _candidates(self) -> np.ndarray:

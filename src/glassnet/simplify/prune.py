@@ -28,10 +28,12 @@ from threadpoolctl import threadpool_limits
 
 from glassnet.regions import unwrap
 from glassnet.simplify._common import (
+    Integer,
+    Options,
     _PiecewiseGLM,
-    check_positive_int,
     group_means,
     resolve_scoring,
+    validate_params,
 )
 from glassnet.simplify._cv import (
     check_candidates,
@@ -147,6 +149,11 @@ class RegionPruner(_PiecewiseGLM):
         self.random_state = random_state
         self.verbose = verbose
 
+    _parameter_constraints: dict[str, list[Any]] = {
+        "n_regions": [Options("cv"), Integer(1)],
+        "selection": [Options("one_se", "best")],
+    }
+
     def fit(self, X: Any, y: Any) -> RegionPruner:
         """Unwrap ``X``, choose the count (``"cv"``), keep the largest regions, refit.
 
@@ -156,13 +163,7 @@ class RegionPruner(_PiecewiseGLM):
         """
         t0 = time.perf_counter()
         Xa, yv = self._validate_fit_input(X, y)
-        if self.selection not in ("one_se", "best"):
-            raise ValueError(f"selection must be 'one_se' or 'best'; got {self.selection!r}.")
-        if isinstance(self.n_regions, str):
-            if self.n_regions != "cv":
-                raise ValueError(f"n_regions must be 'cv' or an integer; got {self.n_regions!r}.")
-        else:
-            check_positive_int(self.n_regions, "n_regions")
+        validate_params(self)
         self.regions_ = unwrap(self.network_, Xa)
         R = len(self.regions_)
         with threadpool_limits(limits=1, user_api="blas"):
