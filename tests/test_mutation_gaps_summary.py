@@ -157,3 +157,25 @@ def test_coefficient_distribution_defaults_output_0_and_five_quantiles(rng):
     # weighted median by expanding every region to its rows (brute force)
     rows = np.repeat(reg.coef[:, 0, 0], reg.counts)
     assert dist.loc["x0", "q0.5"] == np.sort(rows)[int(np.ceil(0.5 * len(rows))) - 1]
+
+
+def test_three_class_softmax_auc_is_the_macro_one_vs_rest_auc(rng):
+    from sklearn.metrics import roc_auc_score
+
+    net = random_network(rng, 2, (5,), 3, "softmax")
+    X = rng.normal(size=(300, 2))
+    prob = net.predict_output(X)
+    y = np.array([rng.choice(3, p=row) for row in prob])
+    reg = unwrap(net, X)
+    df = region_summary(reg, X, y)
+    assert df.attrs["network_auc"] == pytest.approx(
+        roc_auc_score(y, prob, multi_class="ovr", average="macro"), rel=1e-9)
+    checked = 0
+    for r in range(len(reg)):
+        rows = reg.labels == r
+        aucs = [roc_auc_score(y[rows] == j, prob[rows, j]) for j in range(3)
+                if 0 < (y[rows] == j).sum() < rows.sum()]
+        if aucs:
+            assert df.loc[df["region"] == r, "local_auc"].item() == pytest.approx(np.mean(aucs))
+            checked += 1
+    assert checked >= 3
