@@ -167,9 +167,6 @@ LARGE_MODULES: set[str] = {
     "glassnet.mlm.model",
     "glassnet.regions",
     "glassnet.report.sections",
-    # grew past 600 with the parameter-constraint helper (035d146); that helper belongs in
-    # _validation, shared by every estimator
-    "glassnet.simplify._common",
 }
 
 

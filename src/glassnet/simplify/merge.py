@@ -66,12 +66,9 @@ from threadpoolctl import threadpool_limits
 
 from glassnet.regions import local_models, unwrap
 from glassnet.simplify._common import (
-    Integer,
-    Options,
     _PiecewiseGLM,
     group_means,
     resolve_scoring,
-    validate_params,
 )
 from glassnet.simplify._cv import (
     check_candidates,
@@ -82,6 +79,7 @@ from glassnet.simplify._cv import (
     report_caught,
 )
 from glassnet.simplify._glm import FoldFitter, Standardizer, progress
+from glassnet.simplify._params import Integer, Options, validate_params
 from glassnet.simplify._ward import (
     _MAX_FULL_GRAPH,
     Hierarchy,

@@ -28,12 +28,9 @@ from threadpoolctl import threadpool_limits
 
 from glassnet.regions import unwrap
 from glassnet.simplify._common import (
-    Integer,
-    Options,
     _PiecewiseGLM,
     group_means,
     resolve_scoring,
-    validate_params,
 )
 from glassnet.simplify._cv import (
     check_candidates,
@@ -44,6 +41,7 @@ from glassnet.simplify._cv import (
     report_caught,
 )
 from glassnet.simplify._glm import FoldFitter, Standardizer, progress
+from glassnet.simplify._params import Integer, Options, validate_params
 
 __all__ = ["RegionPruner"]
 
