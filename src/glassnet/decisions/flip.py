@@ -25,6 +25,8 @@ __all__ = ["min_flip_distance"]
 # strictly inside it (then no point outside can be closer), at most _MAX_GROW times.
 _GROW = 4.0
 _MAX_GROW = 10
+# With a box, the search starts at 1/_GROW**_SHRINK of the box's reach from the row.
+_SHRINK = 4
 # Margins (raw-output units) tried when the optimum, which lies on the decision boundary,
 # has to be pushed just across it for the forward-pass check.
 _NUDGES = (1e-12, 1e-10, 1e-8, 1e-6, 1e-4)
@@ -101,7 +103,8 @@ def min_flip_distance(
     points = np.full(X.shape, np.nan)
     for i, x0 in enumerate(X):
         if fixed_box is not None:
-            res = _flip_in_box(net, x0, cls[i], *fixed_box, norm, weights, tighten, time_limit)
+            res = _flip_within(net, x0, cls[i], *fixed_box, norm, weights, tighten,
+                               time_limit)
         else:
             res = None
             radius = max(1.0, float(np.abs(x0).max()))
@@ -118,6 +121,27 @@ def min_flip_distance(
             continue
         dist[i], points[i] = res
     return (dist, points) if return_points else dist
+
+
+def _flip_within(net: ReluNetwork, x0, c, lo, hi, norm, weights, tighten, time_limit):
+    """Nearest flip in the box [lo, hi], searched in growing boxes around ``x0``.
+
+    Over a wide box nearly every neuron is unstable and the MILP is hard; inside a small box
+    around the row most neurons are stable. A flip found at distance below the search
+    radius is the optimum over the whole box (every point outside the search box is
+    farther), so the search grows (x4 from 1/256 of the box's reach) only until then.
+    """
+    reach = float(np.max(np.maximum(hi - x0, x0 - lo)))
+    radius = reach / _GROW**_SHRINK
+    while True:
+        full = radius >= reach
+        slo = lo if full else np.maximum(lo, x0 - radius)
+        shi = hi if full else np.minimum(hi, x0 + radius)
+        if full or (slo <= shi).all():
+            res = _flip_in_box(net, x0, c, slo, shi, norm, weights, tighten, time_limit)
+            if full or np.isnan(res[0]) or res[0] < radius * (1 - 1e-9):
+                return res
+        radius *= _GROW
 
 
 def _flip_in_box(net: ReluNetwork, x0, c, lo, hi, norm, weights, tighten, time_limit):
