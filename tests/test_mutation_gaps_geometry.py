@@ -60,3 +60,30 @@ def test_non_positive_tolerance_is_refused(tol):
     net = ReluNetwork([np.eye(2), np.ones((1, 2))], [np.zeros(2), np.zeros(1)])
     with pytest.raises(ValueError, match="tol must be positive"):
         region_halfspaces(net, np.array([1.0, 1.0]), tol=tol)
+
+
+def test_a_region_without_constraints_is_the_whole_space():
+    # the only hidden neuron has zero weights and bias 1: on everywhere, so the region of
+    # "on" has no half-space at all
+    net = ReluNetwork([np.zeros((1, 2)), np.ones((1, 1))], [np.ones(1), np.zeros(1)])
+    A, c = region_halfspaces(net, np.array([True]))
+    assert A.shape == (0, 2) and c.shape == (0,)
+
+
+def test_duplicated_neurons_give_one_facet():
+    # two identical first-layer neurons x0 > 0: the same hyperplane twice, kept once
+    net = ReluNetwork([np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]), np.ones((1, 3))],
+                      [np.zeros(3), np.zeros(1)])
+    A, c, src = region_halfspaces(net, np.array([2.0, 3.0]), return_source=True)
+    assert sorted(map(tuple, np.round(A, 12).tolist())) == [(-1.0, 0.0), (0.0, -1.0)]
+    np.testing.assert_allclose(c, [0.0, 0.0])
+    assert len(set(src.tolist()) & {0, 1}) == 1 and 2 in src
+
+
+@pytest.mark.parametrize("bad", [-1, 2.5, True, "10"])
+def test_boundary_distance_refuses_a_bad_chunk_size(rng, bad):
+    from glassnet import boundary_distance
+
+    net = random_network(rng, 2, (4,), 1)
+    with pytest.raises(ValueError, match="chunk_size must be a positive integer or None"):
+        boundary_distance(net, rng.normal(size=(3, 2)), chunk_size=bad)

@@ -179,3 +179,30 @@ def test_three_class_softmax_auc_is_the_macro_one_vs_rest_auc(rng):
             assert df.loc[df["region"] == r, "local_auc"].item() == pytest.approx(np.mean(aucs))
             checked += 1
     assert checked >= 3
+
+
+def test_binary_y_with_the_wrong_number_of_columns_is_a_value_error(rng):
+    net = random_network(rng, 2, (4,), 1, "sigmoid")
+    X = rng.normal(size=(20, 2))
+    reg = unwrap(net, X)
+    y2 = rng.integers(0, 2, size=(20, 2)).astype(float)
+    with pytest.raises(ValueError, match=r"y has 2 column\(s\) but the network has 1 output"):
+        region_summary(reg, X, y2)
+
+
+def test_explanations_of_a_scikit_learn_model_equal_those_of_its_network(rng):
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPRegressor
+
+    X = rng.normal(size=(80, 3))
+    y = X[:, 0] - 2 * X[:, 1] ** 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp = MLPRegressor(hidden_layer_sizes=(6,), max_iter=50, random_state=0).fit(X, y)
+    got = local_contributions(mlp, X[:10])
+    # the contributions add up to the model's own prediction (scikit-learn's forward pass)
+    np.testing.assert_allclose(got["output"], mlp.predict(X[:10]), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(got.drop(columns="output").sum(axis=1), mlp.predict(X[:10]),
+                               rtol=1e-9, atol=1e-9)
