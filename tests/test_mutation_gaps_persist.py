@@ -111,3 +111,16 @@ def test_each_foreign_file_gets_its_own_reason(tmp_path):
         zf.writestr("other.txt", "x")
     with pytest.raises(GlassnetFormatError, match=r"is not a glassnet file \(no manifest\.json\)"):
         load(other)
+
+
+def test_a_zip64_locator_without_its_record_is_damaged(tmp_path):
+    import struct
+
+    data = save({"a": 1}, tmp_path / "ok.glassnet").read_bytes()
+    pos = data.rfind(b"PK\x05\x06")
+    # a ZIP64 end-of-central-directory locator pointing at offset 0, where no ZIP64 record is
+    locator = b"PK\x06\x07" + struct.pack("<LQL", 0, 0, 1)
+    bad = tmp_path / "zip64.glassnet"
+    bad.write_bytes(data[:pos] + locator + data[pos:])
+    with pytest.raises(GlassnetFormatError, match="is damaged: bad ZIP64 end record"):
+        load(bad)
