@@ -10,8 +10,10 @@ them this script shows:
   ``PAY_2..PAY_6`` is immutable, the latest status ``PAY_1`` and the bills can only go down,
   payments only up),
 * the recourse audit of 40 declined rows, by whether the latest status is a delay,
-* the exact robustness radius (min_flip_distance), and
+* the exact robustness radius (min_flip_distance) of two of them, and
 * the monotonicity table of three features (proved, or a verified counterexample).
+
+It runs in about 5 minutes on one core (training about 30 s).
 
 Run from the repository root::
 
@@ -84,13 +86,13 @@ def main(path: str | None = None) -> None:
     print("\nRecourse audit (40 declined rows):")
     print(audit.summary.round(3).to_string())
 
-    radius = min_flip_distance(net, rows, box=(ds.X_train.min(), ds.X_train.max()))
+    radius = min_flip_distance(net, rows.iloc[:2], box=(ds.X_train.min(), ds.X_train.max()))
     print("\nExact L-inf distance to the decision boundary (min-max units):",
           np.round(radius, 4))
 
     t = time.perf_counter()
     mono = monotonicity_table(net, ds.X_train, features=["PAY_1", "PAY_AMT1", "BILL_AMT1"],
-                              time_limit=30)
+                              time_limit=20)
     print(f"\nMonotonicity of the default log-odds ({time.perf_counter() - t:.0f} s):")
     print(mono[["data_sign", "n_regions", "n_negative", "certified",
                 "worst_increase_violation", "worst_decrease_violation"]].to_string())

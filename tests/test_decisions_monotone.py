@@ -120,6 +120,13 @@ def test_monotone_network_is_certified_and_table_reports_both_sides():
     assert "util" in tab.loc["util", "counterexample"]
     assert tab.loc["util", "worst_increase_violation"] < 0
     assert tab.loc["income", "worst_increase_violation"] == 0
+    # from the data's regions (no MILP): a verified pair inside the data box
+    c = certify_monotone(net, "util", X)
+    xa, xb = c.counterexample
+    assert c.status == "violated" and xb[2] > xa[2] and np.array_equal(xa[:2], xb[:2])
+    assert ((xb >= X.min(0)) & (xb <= X.max(0))).all()
+    fa, fb = net.forward(np.vstack([xa, xb]))[:, 0]
+    assert fb < fa and (fa, fb) == c.outputs
     # the data-only summary: share of rows in regions where util's coefficient is negative
     np.testing.assert_allclose(tab.loc["util", "share_rows_negative"], np.mean(X[:, 2] > 1))
 

@@ -172,7 +172,9 @@ class MonotoneCertificate:
         verified pair; ``unknown``: the MILP stopped at its time limit first.
     worst_change : float
         The optimum of ``f(x') - f(x)`` (minimum for increasing, maximum for decreasing):
-        the largest violation in raw-output units (0 or the wrong sign means none).
+        the largest violation in raw-output units (0 or the wrong sign means none). When
+        the counterexample comes from the data (see :func:`certify_monotone`), it is that
+        pair's change, a violation but not necessarily the largest.
     counterexample : tuple of ndarray or None
         ``(x, x_prime)``: equal except in the feature, ``x_prime`` larger there, and
         ``f(x_prime) < f(x)`` (increasing) or ``>`` (decreasing) in a float64 forward pass.
@@ -235,6 +237,13 @@ def certify_monotone(
     -------
     MonotoneCertificate
 
+    Notes
+    -----
+    With ``X``, the data's regions are checked first: a row whose region's coefficient has
+    the wrong sign gives a counterexample at once (a step along the feature inside that
+    region, verified by forward passes), without a MILP. The MILP (two network copies)
+    is needed for a proof, and for counterexamples the data do not show.
+
     Examples
     --------
     >>> import numpy as np
@@ -255,6 +264,16 @@ def certify_monotone(
     j = _feature_index(net, feature)
     o = _check_output(net, output)
     lo, hi = _box_of(net, X, box)
+    sign = 1.0 if direction == "increasing" else -1.0
+    name = input_names(net)[j]
+    if X is not None:
+        # cheap first: a data row whose region has the wrong-signed coefficient gives a
+        # counterexample by a small step along the feature inside that region
+        found = _data_counterexample(net, net.check_input(X), j, o, sign, lo, hi)
+        if found is not None:
+            xa, xb, fa, fb = found
+            return MonotoneCertificate(name, direction, "violated", float(fb - fa), (xa, xb),
+                                       (float(fa), float(fb)), np.nan, 0.0, 0)
     bounds = interval_bounds(net, lo, hi, tighten=tighten)
     m = Model(lo, hi)
     E1, _ = m.add_network(net, m.x, bounds)
@@ -267,9 +286,7 @@ def certify_monotone(
     diff = np.zeros(m.n)
     diff[: E1.shape[1]] -= E1[o]
     diff[: E2.shape[1]] += E2[o]
-    sign = 1.0 if direction == "increasing" else -1.0
     sol = m.solve(sign * diff, time_limit=time_limit)
-    name = input_names(net)[j]
     if sol.x is None:
         return MonotoneCertificate(name, direction, "unknown", np.nan, None, None, np.nan,
                                    sol.seconds, m.n_binary)
@@ -291,6 +308,35 @@ def certify_monotone(
         else "unknown"
     return MonotoneCertificate(name, direction, status, float(worst), None, None, sol.gap,
                                sol.seconds, m.n_binary)
+
+
+def _data_counterexample(net, Xa, j, o, sign, lo, hi, max_tries: int = 50):
+    """A verified pair from the data's regions with a wrong-signed coefficient, or None."""
+    inside = ((Xa >= lo) & (Xa <= hi)).all(axis=1)
+    Xa = Xa[inside]
+    if Xa.shape[0] == 0:
+        return None
+    pats = net.activation_patterns(Xa)
+    coef, _ = net.local_linear_models(pats)
+    wrong = np.flatnonzero(sign * coef[:, o, j] < 0)
+    # the most wrong-signed first: the largest violation per unit step
+    for i in wrong[np.argsort(sign * coef[wrong, o, j])][:max_tries]:
+        x = Xa[i]
+        A, c = net.neuron_affine_maps(pats[i])
+        z, dz = A @ x + c, A[:, j]
+        # largest step t >= 0 along e_j keeping every neuron's sign (the region)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t_cross = np.where(pats[i] & (dz < 0), -z / dz,
+                               np.where(~pats[i] & (dz > 0), -z / dz, np.inf))
+        step = min(float(np.min(t_cross, initial=np.inf)), hi[j] - x[j])
+        if not np.isfinite(step) or step <= 0:
+            continue
+        xb = x.copy()
+        xb[j] = x[j] + 0.5 * step
+        fa, fb = net.forward(np.vstack([x, xb]))[:, o]
+        if sign * (fb - fa) < -_CERT_TOL * (1.0 + abs(fa) + abs(fb)):
+            return x.copy(), xb, fa, fb
+    return None
 
 
 def region_signs(model: Any, X: Any, output: int = 0) -> pd.DataFrame:
