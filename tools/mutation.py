@@ -21,14 +21,14 @@ How it works
    (3x the unmutated run + 20 s), and the file is restored. ``PYTHONPATH`` points at the
    copy; the runner checks that the copy, not the checkout, is what gets imported.
 3. A mutant is *killed* (tests fail), *timeout* (counted as killed) or *survived*. Mutants
-   listed in ``tools/mutation_equivalent.txt`` (``path:line:operator reason``) are
+   listed in ``tools/mutation_equivalent.txt`` (``path:line:col:operator reason``) are
    *equivalent* and left out of the score: score = killed / (mutants - equivalent).
 
 Usage
 -----
 ``python tools/mutation.py --modules network geometry --sample 40 --seed 0`` (seeded sample)
 ``python tools/mutation.py --modules network --full`` (every mutant)
-``python tools/mutation.py --modules network --match :158:`` (mutants whose key matches)
+``python tools/mutation.py --modules network --match network.py:158:`` (keys that match)
 ``python tools/mutation.py --list`` (modules, mutant counts and test files)
 Results are appended as JSON lines to ``--out``
 (default ``$TMPDIR/glassnet-mutation-results.jsonl``).
@@ -123,10 +123,12 @@ class Mutant:
     index: int
     line: int
     op: str
+    col: int = 0
 
     @property
     def key(self) -> str:
-        return f"{self.path}:{self.line}:{self.op}"
+        # the column tells apart two mutants of one kind on one line (a == b and c == d)
+        return f"{self.path}:{self.line}:{self.col}:{self.op}"
 
 
 def _skip_nodes(tree: ast.AST) -> set[int]:
@@ -206,7 +208,10 @@ def list_mutants(path: str, root: str = REPO) -> list[Mutant]:
     """All mutants of the file at ``path`` (relative to the repository root ``root``)."""
     with open(os.path.join(root, path), encoding="utf-8") as fh:
         tree = ast.parse(fh.read())
-    return [Mutant(path, i, line, op) for i, (_, op, line) in enumerate(_points(tree))]
+    return [
+        Mutant(path, i, line, op, getattr(node, "col_offset", 0))
+        for i, (node, op, line) in enumerate(_points(tree))
+    ]
 
 
 def mutated_source(path: str, index: int, source: str | None = None) -> str:
@@ -243,7 +248,7 @@ def mutated_source(path: str, index: int, source: str | None = None) -> str:
 
 
 def load_equivalent() -> dict[str, str]:
-    """``path:line:operator -> reason`` from tools/mutation_equivalent.txt (``#``: comment)."""
+    """``path:line:col:operator -> reason`` from tools/mutation_equivalent.txt (``#``: comment)."""
     out: dict[str, str] = {}
     if os.path.exists(EQUIVALENT_FILE):
         with open(EQUIVALENT_FILE, encoding="utf-8") as fh:
@@ -442,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
         "--match",
         nargs="+",
         default=None,
-        help="only mutants whose path:line:operator contains one of these (no sampling)",
+        help="only mutants whose path:line:col:operator contains one of these (no sampling)",
     )
     parser.add_argument(
         "--tests",
