@@ -9,7 +9,7 @@ from conftest import random_network
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import glassnet.regions as regions_mod
+import glassnet._engine as engine_mod
 from glassnet import Regions, ReluNetwork, unwrap
 
 
@@ -167,7 +167,7 @@ def test_assign_and_unseen_patterns(rng):
 
 def test_hash_collision_falls_back_to_exact_grouping(rng, monkeypatch):
     # every pattern hashes to the same key: grouping must still be exact
-    monkeypatch.setattr(regions_mod, "_hash_words",
+    monkeypatch.setattr(engine_mod, "_hash_words",
                         lambda words: np.zeros(words.shape[0], dtype=np.uint64))
     net = random_network(rng, 3, (40, 40), 1)  # 80 neurons -> two 64-bit words
     X = rng.normal(size=(300, 3))
@@ -182,9 +182,9 @@ def test_hash_collision_falls_back_to_exact_grouping(rng, monkeypatch):
 
 def test_factorize_exact_matches_hash_path(rng):
     packed = np.packbits(rng.random((500, 70)) < 0.02, axis=1)
-    codes, first = regions_mod.factorize_patterns(packed)
-    words = regions_mod.pattern_words(packed)
-    codes2, first2 = regions_mod._factorize_exact(words)
+    codes, first = engine_mod.factorize_patterns(packed)
+    words = engine_mod.pattern_words(packed)
+    codes2, first2 = engine_mod._factorize_exact(words)
     np.testing.assert_array_equal(codes, codes2)
     np.testing.assert_array_equal(first, first2)
 

@@ -168,12 +168,12 @@ def test_certify_off_and_errors(setup, tmp_path):
 
 def test_hash_collisions_fall_back_to_exact_grouping(setup, monkeypatch):
     """With a hash that collides everywhere, merging still groups patterns exactly."""
-    import glassnet.regions as regions_mod
+    import glassnet._engine as engine_mod
 
     net, X, y, ref = setup
     parts = [chunk_stats(net, X[s:s + 300], y[s:s + 300], first_key=s) for s in range(0, 1500, 300)]
     honest = merge_stats(parts)
-    monkeypatch.setattr(regions_mod, "_mix", lambda x: x & np.uint64(1))
+    monkeypatch.setattr(engine_mod, "_mix", lambda x: x & np.uint64(1))
     forced = merge_stats(parts[::-1])
     for name in ("packed", "counts", "first", "representatives"):
         np.testing.assert_array_equal(getattr(forced, name), getattr(honest, name), err_msg=name)

@@ -34,21 +34,17 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.network import ReluNetwork
-from glassnet.regions import (
+from glassnet._engine import (
     PatternLookup,
-    Regions,
-    _as_network,
-    _packed_forward,
+    PatternStats,
+    chunk_stats_codes,
+    packed_forward,
     pattern_words,
 )
-from glassnet.streaming import (
-    PatternStats,
-    _chunk_stats,
-    merge_sorted,
-    merge_stats,
-    split_chunk,
-)
+from glassnet.io import as_network
+from glassnet.network import ReluNetwork
+from glassnet.regions import Regions
+from glassnet.streaming import merge_sorted, merge_stats, split_chunk
 
 __all__ = ["unwrap"]
 
@@ -123,7 +119,7 @@ def unwrap(
         patterns (persist it if you use it several times).
     """
     dask, da = _require_dask()
-    net = _as_network(net)
+    net = as_network(net)
     if split_every is not None and (
         not isinstance(split_every, (int, np.integer)) or isinstance(split_every, bool)
         or split_every < 2
@@ -407,10 +403,10 @@ def _block_stats(
     if X.shape[0] >= 1 << _BLOCK_SHIFT:  # pragma: no cover - a trillion-row block
         raise ValueError("A block has more than 2**40 rows; use smaller chunks.")
     # the certificate needs the block's LLMs: keep them, so they are not computed twice
-    return _chunk_stats(net, X, y, index << _BLOCK_SHIFT, certify, keep_llm=certify)[0]
+    return chunk_stats_codes(net, X, y, index << _BLOCK_SHIFT, certify, keep_llm=certify)[0]
 
 
 def _block_labels(net: ReluNetwork, xb: Any, ycol: str | None, table: np.ndarray) -> np.ndarray:
     X, _, _ = _block_rows(net, xb, ycol)
-    packed, _ = _packed_forward(net, X, None)
+    packed, _ = packed_forward(net, X, None)
     return PatternLookup(table).lookup(packed)

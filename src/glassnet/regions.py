@@ -20,132 +20,38 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from glassnet._validation import check_chunk_size, check_y, feature_names_of
+from glassnet._engine import (  # re-exported: these names import from glassnet.regions too
+    NonFiniteError,
+    PatternLookup,
+    certificate,
+    factorize_patterns,
+    group_sums,
+    llm_outputs,
+    packed_forward,
+    pattern_words,
+    raise_non_finite,
+    region_order,
+    screened_packed_forward,
+)
+from glassnet._validation import check_y, feature_names_of
 from glassnet.network import ReluNetwork
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
+__all__ = [
+    "NonFiniteError",
+    "PatternLookup",
+    "Regions",
+    "certificate",
+    "factorize_patterns",
+    "local_models",
+    "pattern_words",
+    "raise_non_finite",
+    "raw_row_encoder",
+    "region_order",
+    "unwrap",
+]
 
-
-# ---------------------------------------------------------------------- pattern grouping
-def pattern_words(packed: np.ndarray) -> np.ndarray:
-    """View packed patterns ``(n, B)`` uint8 as ``(n, W)`` uint64 words.
-
-    Bytes are read big-endian, so comparing words in order compares the patterns
-    lexicographically (first neuron most significant).
-    """
-    packed = np.ascontiguousarray(packed, dtype=np.uint8)
-    n, B = packed.shape
-    W = -(-B // 8)
-    if B != 8 * W:
-        padded = np.zeros((n, 8 * W), dtype=np.uint8)
-        padded[:, :B] = packed
-        packed = padded
-    return packed.view(">u8").astype(np.uint64).reshape(n, W)
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser: every input bit affects every output bit."""
-    x = x ^ (x >> np.uint64(30))
-    x *= _MIX1
-    x ^= x >> np.uint64(27)
-    x *= _MIX2
-    x ^= x >> np.uint64(31)
-    return x
-
-
-def _hash_words(words: np.ndarray) -> np.ndarray:
-    """64-bit hash of each row of words; each word is mixed on its own before combining.
-
-    Mixing every word first matters: patterns that differ in one word only must not
-    cancel out. Collisions remain possible and are handled by the callers' exact checks.
-    """
-    with np.errstate(over="ignore"):
-        h = _mix(words[:, 0] + _GOLDEN)
-        for j in range(1, words.shape[1]):
-            h = _mix(h ^ _mix(words[:, j] + _GOLDEN * np.uint64(j + 1)))
-    return h
-
-
-def factorize_patterns(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Group equal packed patterns.
-
-    Returns ``codes`` (n,) with values 0..R-1 in order of first appearance and ``first``
-    (R,), the row index where each distinct pattern first occurs. Exact: patterns are
-    grouped by a 64-bit hash, then every row is compared word by word with its group's
-    first row; on a hash collision the grouping falls back to an exact sort.
-    """
-    n = packed.shape[0]
-    if n == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    words = pattern_words(packed)
-    if words.shape[1] == 0:
-        return np.zeros(n, dtype=np.int64), np.zeros(1, dtype=np.int64)
-    key = words[:, 0] if words.shape[1] == 1 else _hash_words(words)
-    codes, _ = pd.factorize(key, sort=False)
-    codes = codes.astype(np.int64, copy=False)
-    running = np.maximum.accumulate(codes)
-    is_first = np.empty(n, dtype=bool)
-    is_first[0] = True
-    np.greater(running[1:], running[:-1], out=is_first[1:])
-    first = np.flatnonzero(is_first)
-    if words.shape[1] > 1 and not np.array_equal(words, words[first[codes]]):
-        return _factorize_exact(words)
-    return codes, first
-
-
-def _factorize_exact(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Exact grouping by sorting, used only after a hash collision."""
-    void = np.ascontiguousarray(words).view(np.dtype((np.void, words.shape[1] * 8))).ravel()
-    _, first_sorted, inverse = np.unique(void, return_index=True, return_inverse=True)
-    # renumber groups by first appearance, as the hash path does
-    order = np.argsort(first_sorted, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.size)
-    return rank[inverse.ravel()].astype(np.int64), first_sorted[order].astype(np.int64)
-
-
-def region_order(packed_unique: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Permutation sorting regions by decreasing count, ties by lexicographic pattern."""
-    words = pattern_words(packed_unique)
-    keys = [words[:, j] for j in range(words.shape[1] - 1, -1, -1)]
-    return np.lexsort((*keys, -np.asarray(counts, dtype=np.int64)))
-
-
-class PatternLookup:
-    """Find rows' packed patterns among a fixed table of patterns (``-1`` when absent)."""
-
-    def __init__(self, packed_table: np.ndarray) -> None:
-        self._words = pattern_words(packed_table)
-        self._n = packed_table.shape[0]
-        if self._words.shape[1] == 0:
-            self._index = None
-            return
-        keys = self._key(self._words)
-        index = pd.Index(keys)
-        self._index = index if index.is_unique else None
-        if self._index is None:  # hash collision inside the table: exact dictionary
-            self._dict = {w.tobytes(): i for i, w in enumerate(self._words)}
-
-    @staticmethod
-    def _key(words: np.ndarray) -> np.ndarray:
-        return words[:, 0] if words.shape[1] == 1 else _hash_words(words)
-
-    def lookup(self, packed: np.ndarray) -> np.ndarray:
-        words = pattern_words(packed)
-        n = words.shape[0]
-        if words.shape[1] == 0:
-            return np.zeros(n, dtype=np.int64) if self._n else np.full(n, -1, dtype=np.int64)
-        if self._index is None:
-            return np.array([self._dict.get(w.tobytes(), -1) for w in words], dtype=np.int64)
-        idx = self._index.get_indexer(self._key(words)).astype(np.int64)
-        found = idx >= 0
-        same = np.zeros(n, dtype=bool)
-        same[found] = (self._words[idx[found]] == words[found]).all(axis=1)
-        idx[~same] = -1
-        return idx
-
+# old private name, still imported by glassnet.monitor (a known debt of issue 13)
+_packed_forward = packed_forward
 
 # ---------------------------------------------------------------------- Regions
 class Regions:
@@ -261,7 +167,7 @@ class Regions:
     def assign(self, X: Any) -> np.ndarray:
         """Region index of each row of ``X``, or ``-1`` where its pattern is not a region here."""
         X = self.network.check_input(X)
-        packed, _ = _packed_forward(self.network, X, None)
+        packed, _ = packed_forward(self.network, X, None)
         if self._lookup is None:
             self._lookup = PatternLookup(self.packed_patterns)
         return self._lookup.lookup(packed)
@@ -379,65 +285,13 @@ def _std(s: np.ndarray, ss: np.ndarray, n: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- engine
-def _packed_forward(
-    net: ReluNetwork, X: np.ndarray, chunk_size: int | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Chunked forward pass returning packed patterns ``(n, B)`` and raw outputs ``(n, k)``."""
-    n = X.shape[0]
-    step = check_chunk_size(chunk_size, net.default_chunk_size())
-    H = net.n_hidden
-    packed = np.empty((n, -(-H // 8)), dtype=np.uint8)
-    out = np.empty((n, net.n_outputs))
-    buf = np.empty((min(step, n), H), dtype=bool)
-    for s in range(0, n, step):
-        e = min(s + step, n)
-        pat = buf[: e - s]
-        with np.errstate(over="ignore", invalid="ignore"):
-            out[s:e] = net._forward_chunk(X[s:e], pat)
-        if not np.isfinite(out[s:e]).all():
-            raise_non_finite(net, X[s:e], out[s:e], s)
-        packed[s:e] = np.packbits(pat, axis=1)
-    return packed, out
-
-
-class NonFiniteError(ValueError):
-    """The network's output (or an exact local linear model) is not finite in float64."""
-
-
-def raise_non_finite(net: ReluNetwork, X: np.ndarray, out: np.ndarray, offset: int) -> None:
-    """Raise :class:`NonFiniteError` naming the first row and the layer that overflowed.
-
-    Finite weights can still overflow float64 in their products (weights of 1e200 in
-    two layers); a certificate computed over such outputs would compare inf with inf and
-    claim exactness, so unwrapping refuses instead.
-    """
-    bad = np.flatnonzero(~np.isfinite(out).all(axis=1))[0]
-    a = X[bad : bad + 1]
-    L = len(net.weights) - 1
-    where = f"the output layer (weights[{L}])"
-    with np.errstate(over="ignore", invalid="ignore"):
-        for i, (W, b) in enumerate(zip(net.weights, net.biases, strict=True)):
-            z = a @ W.T + b
-            if not np.isfinite(z).all():
-                where = (f"hidden layer {i + 1} (weights[{i}])" if i < L
-                         else f"the output layer (weights[{L}])")
-                break
-            a = np.maximum(z, 0.0)
-    raise NonFiniteError(
-        f"The network output of row {offset + bad} is not finite: values overflow float64 "
-        f"first in {where}. Exact local linear models and their certificate do not exist "
-        "there; rescale the weights or the inputs (the activation regions do not change "
-        "when a whole layer is multiplied by a positive constant)."
-    )
-
-
 def local_models(net: ReluNetwork, X: Any) -> tuple[np.ndarray, np.ndarray]:
     """Exact LLM (coef ``(n, k, d)``, intercept ``(n, k)``) of every row of ``X``.
 
     Each distinct pattern among the rows is computed once.
     """
     X = net.check_input(X)
-    packed, _ = _packed_forward(net, X, None)
+    packed, _ = packed_forward(net, X, None)
     codes, first = factorize_patterns(packed)
     coef, intercept = net.local_linear_models_packed(packed[first])
     return coef[codes], intercept[codes]
@@ -539,11 +393,9 @@ def unwrap(
             y_arr = y_arr[:, None]
 
     if screen:
-        from glassnet._engine import screened_packed_forward
-
         packed, cert_rows, cert_out = screened_packed_forward(net, X, chunk_size)
     else:
-        packed, out = _packed_forward(net, X, chunk_size)
+        packed, out = packed_forward(net, X, chunk_size)
     codes, first = factorize_patterns(packed)
     R = first.shape[0]
     counts = np.bincount(codes, minlength=R)
@@ -559,8 +411,6 @@ def unwrap(
     coef, intercept = net.local_linear_models_packed(packed_u)
     step = chunk_size or net.default_chunk_size()
     if screen:
-        from glassnet._engine import llm_outputs
-
         out = llm_outputs(X, labels, coef, intercept, step)
         # certify on every row run in float64: the recomputed ones and the representatives
         rows = np.concatenate([cert_rows, first])
@@ -572,10 +422,10 @@ def unwrap(
     else:
         max_err = certificate(X, out, labels, coef, intercept, step)
     pred = net.apply_link(out)
-    pred_sum, pred_sumsq = _group_sums(labels, pred, R)
+    pred_sum, pred_sumsq = group_sums(labels, pred, R)
     y_sum = y_sumsq = None
     if y_arr is not None:
-        y_sum, y_sumsq = _group_sums(labels, y_arr, R)
+        y_sum, y_sumsq = group_sums(labels, y_arr, R)
     return Regions(
         net,
         labels=labels,
@@ -591,49 +441,3 @@ def unwrap(
         y_sumsq=y_sumsq,
         feature_names=names,
     )
-
-
-def certificate(
-    X: np.ndarray,
-    out: np.ndarray,
-    labels: np.ndarray,
-    coef: np.ndarray,
-    intercept: np.ndarray,
-    chunk_size: int,
-) -> float:
-    """Largest ``|coef[label] @ x + intercept[label] - out|`` over rows and outputs.
-
-    NaN/inf aware: a non-finite network output, local linear model or difference raises
-    :class:`NonFiniteError` (naming the row and region) instead of being lost in a ``max``,
-    so a certificate is either a finite bound over every row or an error.
-    """
-    err = 0.0
-    for s in range(0, X.shape[0], chunk_size):
-        lab = labels[s : s + chunk_size]
-        with np.errstate(over="ignore", invalid="ignore"):
-            llm = np.einsum("nkd,nd->nk", coef[lab], X[s : s + chunk_size])
-            llm += intercept[lab]
-            llm -= out[s : s + chunk_size]
-        if not llm.size:
-            continue
-        diff = np.abs(llm)
-        if not np.isfinite(diff).all():
-            row = int(np.flatnonzero(~np.isfinite(diff).all(axis=1))[0])
-            what = ("network output" if not np.isfinite(out[s + row]).all()
-                    else "local linear model")
-            raise NonFiniteError(
-                f"The certificate is not finite at row {s + row} (region {int(lab[row])}): "
-                f"its {what} overflows float64 (products of the weight matrices exceed "
-                "1.8e308). Rescale the weights or the inputs."
-            )
-        err = max(err, float(diff.max()))
-    return err
-
-
-def _group_sums(labels: np.ndarray, values: np.ndarray, R: int) -> tuple[np.ndarray, np.ndarray]:
-    s = np.empty((R, values.shape[1]))
-    ss = np.empty((R, values.shape[1]))
-    for j in range(values.shape[1]):
-        s[:, j] = np.bincount(labels, weights=values[:, j], minlength=R)
-        ss[:, j] = np.bincount(labels, weights=values[:, j] ** 2, minlength=R)
-    return s, ss

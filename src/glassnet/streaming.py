@@ -22,24 +22,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from glassnet._validation import check_chunk_size, check_y, feature_names_of
-from glassnet.network import ReluNetwork
-from glassnet.regions import (
+from glassnet._engine import (
     PatternLookup,
-    Regions,
-    _as_network,
-    _group_sums,
-    _packed_forward,
-    certificate,
+    PatternStats,
+    chunk_stats_codes,
     factorize_patterns,
-    raw_row_encoder,
     region_order,
 )
+from glassnet._validation import check_chunk_size, check_y, feature_names_of
+from glassnet.io import as_network
+from glassnet.network import ReluNetwork
+from glassnet.regions import Regions, raw_row_encoder
 
 __all__ = [
     "PatternStats",
@@ -55,49 +52,6 @@ __all__ = [
 
 _CSV = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".txt", ".tsv")
 _PARQUET = (".parquet", ".pq")
-
-
-@dataclass
-class PatternStats:
-    """Per-pattern partial statistics of some rows; see the module docstring.
-
-    Attributes
-    ----------
-    packed : ndarray (R, B) uint8
-        Distinct packed activation patterns.
-    counts : ndarray (R,) int64
-    first : ndarray (R,) int64
-        Sort key of each pattern's earliest row (a global row index, or for Dask
-        ``block << 40 | row in block``); the smallest key wins on merging.
-    representatives : ndarray (R, n_features)
-    pred_sum, pred_sumsq : ndarray (R, n_outputs)
-    y_sum, y_sumsq : ndarray (R, n_targets) or None
-    max_abs_error : float
-        Certificate over the rows seen (NaN when not certified).
-    coef, intercept : ndarray (R, n_outputs, n_features) and (R, n_outputs), or None
-        The LLM of each pattern when it was kept (``keep_llm=True``: computed anyway for the
-        certificate, carried through merges so it is not computed twice); else None.
-    """
-
-    packed: np.ndarray
-    counts: np.ndarray
-    first: np.ndarray
-    representatives: np.ndarray
-    pred_sum: np.ndarray
-    pred_sumsq: np.ndarray
-    y_sum: np.ndarray | None
-    y_sumsq: np.ndarray | None
-    max_abs_error: float
-    coef: np.ndarray | None = None
-    intercept: np.ndarray | None = None
-
-    @property
-    def n_regions(self) -> int:
-        return int(self.counts.shape[0])
-
-    @property
-    def n_rows(self) -> int:
-        return int(self.counts.sum())
 
 
 def chunk_stats(
@@ -124,52 +78,7 @@ def chunk_stats(
         Keep the LLM of each distinct pattern in the statistics (``coef``, ``intercept``),
         so that it need not be computed again after merging.
     """
-    return _chunk_stats(net, X, y, first_key, certify, keep_llm)[0]
-
-
-def _chunk_stats(
-    net: ReluNetwork,
-    X: np.ndarray,
-    y: np.ndarray | None,
-    first_key: int,
-    certify: bool,
-    keep_llm: bool = False,
-) -> tuple[PatternStats, np.ndarray]:
-    """:func:`chunk_stats` and each row's index into the chunk's distinct patterns."""
-    packed, out = _packed_forward(net, X, None)
-    codes, first = factorize_patterns(packed)
-    R = first.shape[0]
-    pred_sum, pred_sumsq = _group_sums(codes, net.apply_link(out), R)
-    y_sum = y_sumsq = None
-    if y is not None:
-        y2 = y.reshape(y.shape[0], -1)
-        y_sum, y_sumsq = _group_sums(codes, y2, R)
-    err = float("nan")
-    coef = intercept = None
-    packed_u = np.take(packed, first, axis=0)
-    del packed
-    if certify or keep_llm:
-        coef, intercept = net.local_linear_models_packed(packed_u)
-    if certify:
-        err = 0.0
-        if R:
-            err = certificate(X, out, codes, coef, intercept, net.default_chunk_size())
-    if not keep_llm:
-        coef = intercept = None
-    stats = PatternStats(
-        packed=packed_u,
-        counts=np.bincount(codes, minlength=R).astype(np.int64),
-        first=first.astype(np.int64) + np.int64(first_key),
-        representatives=np.take(X, first, axis=0),
-        pred_sum=pred_sum,
-        pred_sumsq=pred_sumsq,
-        y_sum=y_sum,
-        y_sumsq=y_sumsq,
-        max_abs_error=err,
-        coef=coef,
-        intercept=intercept,
-    )
-    return stats, codes
+    return chunk_stats_codes(net, X, y, first_key, certify, keep_llm)[0]
 
 
 def merge_stats(parts: Sequence[PatternStats]) -> PatternStats:
@@ -415,7 +324,7 @@ def unwrap_chunks(
     True
     """
     encode = raw_row_encoder(net)
-    net = _as_network(net)
+    net = as_network(net)
     if isinstance(chunks, (np.ndarray, str, bytes)) or hasattr(chunks, "columns"):
         raise TypeError(
             "chunks must be an iterable of arrays/DataFrames (or (X, y) tuples); pass a single "
@@ -442,7 +351,7 @@ def unwrap_chunks(
             )
         if X.shape[0] == 0:
             continue
-        part, codes = _chunk_stats(net, X, y_arr, offset, certify)
+        part, codes = chunk_stats_codes(net, X, y_arr, offset, certify)
         offset += X.shape[0]
         if keep_labels:
             label_parts.append((part.packed, codes))
@@ -493,7 +402,7 @@ def unwrap_file(
     The feature columns are the network's feature names when it has them, else ``columns``,
     else every column but ``y``. See :func:`unwrap_chunks` for the other parameters.
     """
-    model, net = net, _as_network(net)
+    model, net = net, as_network(net)
     step = check_chunk_size(chunk_size, net.default_chunk_size())
     if y is not None and not isinstance(y, str):
         raise TypeError("With a file, y must be the name of the target column.")
