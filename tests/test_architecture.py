@@ -125,10 +125,8 @@ KNOWN_DEBTS: dict[tuple[str, str], str] = {
         "the loader's checks read a private module of simplify (give it a public check)",
     # analyses share private helpers of explain/summary
     ("glassnet.summary", "glassnet.explain"):
-        "_check_regions, _infer_task, _unwrapped_rows are private names of explain "
-        "(move to a shared public helper; _infer_task is ReluNetwork.task's job)",
-    ("glassnet.inference", "glassnet.explain"):
-        "_check_regions, _infer_task, _unwrapped_rows are private names of explain",
+        "_check_regions, _infer_task, _unwrapped_rows are old private aliases in explain "
+        "(import check_regions, check_task, unwrapped_rows)",
     ("glassnet.plotting", "glassnet.summary"):
         "_check_regions, _unwrapped_rows are private names of summary/explain",
     # computation and display not yet apart

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from glassnet.io import as_network
 from glassnet.network import ReluNetwork
 from glassnet.regions import Regions, local_models, unwrap
 
@@ -27,7 +28,8 @@ __all__ = ["local_contributions", "feature_importance", "coefficient_distributio
 
 
 # ---------------------------------------------------------------------- helpers
-def _check_regions(regions: Any) -> Regions:
+def check_regions(regions: Any) -> Regions:
+    """Return ``regions`` if it is a :class:`Regions` object, else raise ``TypeError``."""
     if not isinstance(regions, Regions):
         raise TypeError(
             f"Expected a Regions object (from glassnet.unwrap); got {type(regions).__name__}."
@@ -35,15 +37,16 @@ def _check_regions(regions: Any) -> Regions:
     return regions
 
 
-def _infer_task(net: ReluNetwork, task: str | None) -> str:
+def check_task(net: ReluNetwork, task: str | None) -> str:
+    """The task asked for, or the network's own (:attr:`ReluNetwork.task`) when None."""
     if task is None:
-        return "classification" if net.output in ("sigmoid", "softmax") else "regression"
+        return net.task
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS} or None; got {task!r}.")
     return task
 
 
-def _unwrapped_rows(regions: Regions, X: Any) -> np.ndarray:
+def unwrapped_rows(regions: Regions, X: Any) -> np.ndarray:
     """Validate ``X`` as the very rows ``regions`` was built from."""
     X = regions.network.check_input(X)
     labels = regions.labels
@@ -56,17 +59,11 @@ def _unwrapped_rows(regions: Regions, X: Any) -> np.ndarray:
     return X
 
 
+# old private names, still imported by glassnet.summary and glassnet.plotting (known debts)
+_check_regions, _infer_task, _unwrapped_rows = check_regions, check_task, unwrapped_rows
+
+
 # ---------------------------------------------------------------------- explanations
-def _network_of(model: Any) -> ReluNetwork:
-    if isinstance(model, Regions):
-        return model.network
-    if isinstance(model, ReluNetwork):
-        return model
-    from glassnet.io import as_network
-
-    return as_network(model)
-
-
 def _feature_names(model: Any, net: ReluNetwork, X: Any) -> list[str]:
     if isinstance(model, Regions):
         return list(model.feature_names)
@@ -193,7 +190,7 @@ def local_contributions(
         x0   x1  base  output
     0  2.0 -3.0   1.0     0.0
     """
-    net = _network_of(model)
+    net = as_network(model)
     index = X.index if hasattr(X, "index") and hasattr(X, "columns") else None
     X = _encode_for(model, X)
     names = _feature_names(model, net, X)
@@ -246,7 +243,7 @@ def local_contributions(
 
 
 def _weighted_coefs(regions: Regions, X: Any) -> tuple[Regions, np.ndarray]:
-    regions = _check_regions(regions)
+    regions = check_regions(regions)
     if X is not None:
         # the regions (and counts) of the given rows; unseen patterns get their exact LLM too
         regions = unwrap(regions.network, X)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from glassnet._validation import check_y
-from glassnet.explain import _check_regions, _infer_task, _unwrapped_rows
+from glassnet.explain import check_regions, check_task, unwrapped_rows
 from glassnet.regions import Regions
 
 __all__ = ["region_inference"]
@@ -102,10 +102,10 @@ def region_inference(
         PerfectSeparationWarning,
     )
 
-    regions = _check_regions(regions)
+    regions = check_regions(regions)
     net = regions.network
-    task = _infer_task(net, task)
-    X = _unwrapped_rows(regions, X)
+    task = check_task(net, task)
+    X = unwrapped_rows(regions, X)
     n, d = X.shape
     yv = check_y(y, n)
     if yv.ndim != 1:

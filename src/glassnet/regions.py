@@ -316,14 +316,6 @@ def _encode_raw_rows(model: Any, X: Any) -> Any:
     return X if encode is None else encode(X)
 
 
-def _as_network(model: Any) -> ReluNetwork:
-    if isinstance(model, ReluNetwork):
-        return model
-    from glassnet.io import as_network
-
-    return as_network(model)
-
-
 def unwrap(
     net: Any,
     X: Any,
@@ -381,8 +373,11 @@ def unwrap(
         from glassnet.streaming import unwrap_streamed
 
         return unwrap_streamed(net, X, y, chunk_size=chunk_size)
+    # io imports Regions (for as_network and persistence), so it cannot load at the top
+    from glassnet.io import as_network
+
     X = _encode_raw_rows(net, X)
-    net = _as_network(net)
+    net = as_network(net)
     names = feature_names_of(X) if net.feature_names is None else list(net.feature_names)
     X = net.check_input(X)
     n = X.shape[0]
