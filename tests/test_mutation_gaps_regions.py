@@ -82,3 +82,19 @@ def test_n_regions_covering_matches_brute_force(rng):
         brute = next(k for k in range(1, len(counts) + 1) if counts[:k].sum() >= share * 300)
         assert reg.n_regions_covering(share) == brute
     assert reg.n_regions_covering(1.0) == len(counts)
+
+
+def test_per_region_prediction_and_target_moments_match_pandas(rng):
+    net = random_network(rng, 2, (6,), 2, "sigmoid")
+    X = rng.normal(size=(250, 2))
+    y = rng.integers(0, 2, size=(250, 2)).astype(float)
+    reg = unwrap(net, X, y)
+    P = net.activation_patterns(X)
+    prob = 1 / (1 + np.exp(-_numpy_forward(net, X)))
+    for r in range(len(reg)):
+        rows = (P == reg.patterns[r]).all(axis=1)
+        frame = pd.DataFrame(prob[rows])
+        np.testing.assert_allclose(reg.pred_mean[r], frame.mean(), rtol=1e-10)
+        np.testing.assert_allclose(reg.pred_std[r], frame.std(ddof=0), rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(reg.y_mean[r], y[rows].mean(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(reg.y_std[r], y[rows].std(axis=0), rtol=1e-6, atol=1e-9)
