@@ -280,3 +280,21 @@ def test_no_caveat_for_few_large_regions(rng):
     assert "\n" not in repr(reg) and "Fragmented" not in repr(reg)
     assert region_summary(reg, X).attrs["caveats"] == []
     assert reg.unseen_share(X) == 0.0
+
+
+@pytest.mark.parametrize("kind", ["csr_matrix", "csc_array", "coo_matrix"])
+def test_sparse_input_is_refused_by_name(rng, kind):
+    # a sparse matrix used to be reported as "non-numeric values (object)", which sends the
+    # user hunting for strings in a numeric matrix; the message must say sparse and the fix
+    import scipy.sparse as sp
+
+    net = random_network(rng, 3, (5,), 1)
+    X = rng.normal(size=(20, 3))
+    Xs = getattr(sp, kind)(X)
+    regions = unwrap(net, X)
+    msg = r"sparse input is not supported; convert with X\.toarray\(\)"
+    for call in (lambda: unwrap(net, Xs), lambda: regions.assign(Xs), lambda: net.forward(Xs)):
+        with pytest.raises(TypeError, match=msg):
+            call()
+    # the advertised fix works: the dense copy unwraps to the same regions
+    np.testing.assert_array_equal(unwrap(net, Xs.toarray()).labels, regions.labels)

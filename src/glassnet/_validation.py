@@ -49,7 +49,7 @@ def check_X(
     Raises
     ------
     TypeError
-        If ``X`` holds non-numeric values.
+        If ``X`` holds non-numeric values or is a SciPy sparse matrix.
     ValueError
         If ``X`` is not 2-D, is empty, holds NaN or infinity, or has the wrong columns.
     """
@@ -79,6 +79,11 @@ def check_X(
             )
         arr = X.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
+        if _is_sparse(X):  # np.asarray would wrap it in a 0-d object array: say what it is
+            raise TypeError(
+                f"{name} is a sparse matrix ({type(X).__name__}): sparse input is not "
+                f"supported; convert with {name}.toarray()."
+            )
         try:
             arr = np.asarray(X)
         except Exception as exc:  # ragged lists and the like
@@ -118,6 +123,11 @@ def check_X(
             "impute or drop them first."
         )
     return arr
+
+
+def _is_sparse(X: Any) -> bool:
+    """Whether ``X`` is a SciPy sparse matrix or array (without importing SciPy)."""
+    return type(X).__module__.startswith("scipy.sparse") and hasattr(X, "toarray")
 
 
 def _numeric_dtype(dt: Any) -> bool:
