@@ -104,3 +104,53 @@ def test_random_networks_with_rows_on_boundaries(seed, depth, width, d, log_scal
     ok = norm2 > 0
     X[:100][ok] -= (t[ok] / norm2[ok])[:, None] * w[ok]
     _check_same_as_float64(net, X)
+
+
+# ---------------------------------------------------------------------- the shared engine
+# The back-ends (regions, streaming, dask) all build on these; each is checked against an
+# oracle that does not use the engine: NumPy's unique over unpacked patterns, pandas groupby,
+# and the network's own float64 forward pass row by row.
+def test_engine_all_names_exist():
+    import glassnet._engine as engine
+
+    missing = [n for n in engine.__all__ if not hasattr(engine, n)]
+    assert not missing and not any(n.startswith("_") for n in engine.__all__)
+
+
+def test_chunk_stats_codes_against_unique_and_groupby(rng):
+    import pandas as pd
+
+    from glassnet._engine import chunk_stats_codes, group_sums
+
+    net = random_network(rng, 3, (12, 9), 1)  # 21 neurons: patterns span three bytes
+    X = rng.normal(size=(400, 3))
+    y = rng.normal(size=400)
+    stats, codes = chunk_stats_codes(net, X, y, 1000, True, keep_llm=True)
+    pats = net.activation_patterns(X)
+    # codes group exactly the rows with equal patterns, numbered by first appearance
+    np.testing.assert_array_equal(pats, np.unpackbits(stats.packed, axis=1,
+                                                      count=net.n_hidden)[codes].astype(bool))
+    _, first_np = np.unique(pats, axis=0, return_index=True)
+    np.testing.assert_array_equal(stats.first, np.sort(first_np) + 1000)
+    np.testing.assert_array_equal(stats.counts, np.bincount(codes))
+    out = net.forward(X)
+    ref = pd.DataFrame({"c": codes, "p": out[:, 0], "y": y}).groupby("c")
+    np.testing.assert_allclose(stats.pred_sum[:, 0], ref["p"].sum(), rtol=1e-12)
+    np.testing.assert_allclose(stats.y_sum[:, 0], ref["y"].sum(), rtol=1e-12, atol=1e-12)
+    s, ss = group_sums(codes, y[:, None], stats.n_regions)
+    np.testing.assert_allclose(ss[:, 0], (pd.Series(y**2).groupby(codes).sum()), rtol=1e-12)
+    np.testing.assert_allclose(s[:, 0], ref["y"].sum(), rtol=1e-12, atol=1e-12)
+    # certificate: the LLM of each row's pattern reproduces the forward pass row by row
+    llm = np.einsum("nkd,nd->nk", stats.coef[codes], X) + stats.intercept[codes]
+    assert stats.max_abs_error == pytest.approx(np.abs(llm - out).max(), abs=1e-15)
+    assert stats.max_abs_error < 1e-12
+
+
+def test_certificate_refuses_non_finite_outputs():
+    from glassnet._engine import NonFiniteError, certificate
+
+    X = np.ones((3, 2))
+    coef = np.ones((1, 1, 2))
+    out = np.array([[2.0], [np.inf], [2.0]])
+    with pytest.raises(NonFiniteError, match="row 1"):
+        certificate(X, out, np.zeros(3, dtype=np.int64), coef, np.zeros((1, 1)), 2)
