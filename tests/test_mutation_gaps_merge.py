@@ -218,3 +218,16 @@ def test_absorption_uses_the_receiving_clusters_updated_centroid():
                           np.array([[10.0], [4.0], [0.0], [-3.5]]), np.zeros((0, 2), int), 2.8)
     assert labels[0] == labels[1] and labels[2] == labels[3] and labels[0] != labels[2]
     assert labels[2] == 0  # numbered by decreasing weight: {C, D} weighs 12.5, {A, B} 3
+
+
+def test_unit_weight_ward_tree_on_a_complete_graph_matches_scipy(rng):
+    from scipy.cluster.hierarchy import linkage
+
+    from glassnet.simplify.merge import weighted_ward_tree
+
+    F = rng.normal(size=(9, 3))
+    i, j = np.triu_indices(9, k=1)
+    children, distances = weighted_ward_tree(F, np.ones(9), np.column_stack([i, j]))
+    Z = linkage(F, method="ward")
+    np.testing.assert_allclose(np.sort(distances), np.sort(Z[:, 2]), rtol=1e-10)
+    assert len(children) == 8
