@@ -109,9 +109,6 @@ ALLOWED_ENTRY_POINTS: set[tuple[str, str, str]] = {
 # Current violations, by (importer, target) module pair, with what is wrong. The test fails
 # on any violation not listed here, and on any listed pair that no longer occurs.
 KNOWN_DEBTS: dict[tuple[str, str], str] = {
-    # an analysis still reaches the engine through regions' old private alias
-    ("glassnet.monitor", "glassnet.regions"):
-        "_packed_forward is an old private alias in regions (import _engine.packed_forward)",
     # the one coercion reaches up to the container it unwraps
     ("glassnet.io", "glassnet.regions"):
         "as_network accepts Regions by importing the class (duck-type on .network instead)",

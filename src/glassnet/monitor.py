@@ -33,8 +33,9 @@ import numpy as np
 import pandas as pd
 
 from glassnet import _metrics
+from glassnet._engine import packed_forward
 from glassnet.network import ReluNetwork
-from glassnet.regions import PatternLookup, Regions, _packed_forward, region_order
+from glassnet.regions import PatternLookup, Regions, region_order
 
 __all__ = ["StabilityResult", "region_stability", "psi_status"]
 
@@ -254,7 +255,7 @@ def region_stability(
     packed_parts: list[tuple[np.ndarray, np.ndarray]] = []
     n_ref = 0
     for Xc, _ in ref():
-        packed, raw = _packed_forward(net, Xc, None)
+        packed, raw = packed_forward(net, Xc, None)
         score = net.apply_link(raw)[:, out_col]
         packed_parts.append(_count_patterns(packed))
         if len(packed_parts) > 8:
@@ -426,7 +427,7 @@ class _Accumulator:
         self.n, self.s_sum, self.y_sum, self.has_y = 0, 0.0, 0.0, False
 
     def add(self, X: np.ndarray, y: np.ndarray | None) -> None:
-        packed, raw = _packed_forward(self.net, X, None)
+        packed, raw = packed_forward(self.net, X, None)
         score = self.net.apply_link(raw)[:, self.out_col]
         cols = np.column_stack([X, score])
         for j, e in enumerate(self.edges):

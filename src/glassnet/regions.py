@@ -50,9 +50,6 @@ __all__ = [
     "unwrap",
 ]
 
-# old private name, still imported by glassnet.monitor (a known debt of issue 13)
-_packed_forward = packed_forward
-
 # ---------------------------------------------------------------------- Regions
 class Regions:
     """The activation regions found in a data set, with their exact local linear models.
