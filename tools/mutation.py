@@ -436,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
         help="module keys (default: the stable ones)",
     )
     parser.add_argument(
-        "--sample", type=int, default=25, help="mutants per module (seeded); ignored by --full"
+        "--sample", type=int, default=10, help="mutants per module (seeded); ignored by --full"
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--full", action="store_true", help="every mutant of every chosen module")
