@@ -58,12 +58,12 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                    help=f"comma-separated subset of {','.join(_SECTIONS)} (default all)")
     p.add_argument("--slice-features", default=None,
                    help="comma-separated features sliced for weak spots/overfit (default all)")
-    p.add_argument("--exact-rows", type=int, default=50,
+    p.add_argument("--exact-rows", type=int, default=20,
                    help="held-out rows given the exact worst-case flip radius (one MILP each; "
-                   "0 to skip; default 50)")
-    p.add_argument("--exact-time-limit", type=float, default=20.0,
+                   "0 to skip; default 20, so the section takes at most rows x time limit)")
+    p.add_argument("--exact-time-limit", type=float, default=5.0,
                    help="seconds per exact MILP; rows that run out are left out and counted "
-                   "(default 20)")
+                   "(default 5)")
     p.add_argument("--test-size", type=TEST_SIZE, default=0.2,
                    help="share of rows held out (default 0.2)")
     p.add_argument("--seed", type=SEED, default=0, help="random seed (default 0)")
