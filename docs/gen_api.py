@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import types
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
@@ -43,8 +42,6 @@ def public(module: str) -> list[tuple[str, object]]:
         if name == "__version__":
             continue
         obj = getattr(mod, name)
-        if isinstance(obj, types.ModuleType):  # simplify.flatten: the module shadows the function
-            obj = getattr(obj, name, obj)
         out.append((name, obj))
     return out
 

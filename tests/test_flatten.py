@@ -12,7 +12,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.neural_network import MLPClassifier
 
 from glassnet import RegionMerger, ReluNetClassifier, ReluNetRegressor, flatten, unwrap
-from glassnet.simplify.flatten import flatten_init_network
+from glassnet.simplify._flatten import flatten_init_network
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +68,16 @@ def test_flatten_regression_and_errors():
         flatten(object(), X, y)
     with pytest.raises(Exception, match="not fitted"):
         flatten(RegionMerger(net), X, y)
+
+
+def test_flatten_stays_the_function_after_any_import_order():
+    # the implementation module is private, so importing it can never shadow the public
+    # function on the package (it used to: glassnet.simplify.flatten became the module)
+    import importlib
+
+    import glassnet
+    import glassnet.simplify as simplify
+
+    importlib.import_module("glassnet.simplify._flatten")
+    assert callable(glassnet.flatten) and callable(simplify.flatten)
+    assert simplify.flatten is glassnet.flatten

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, random_state=args.seed)
     steps = ["train", "unwrap"]
     have_merge, have_mlm = has_module("glassnet.simplify.merge"), has_module("glassnet.mlm")
-    have_flatten = have_merge and has_module("glassnet.simplify.flatten")
+    have_flatten = have_merge and has_module("glassnet.simplify._flatten")
     steps += ["merge"] * have_merge + ["mlm"] * have_mlm + ["report"]
     summary: dict[str, Any] = {}
     arch = "x".join(str(h) for h in hidden)

@@ -19,7 +19,7 @@ _LAZY = {
     "MergeCVDisplay": "glassnet.plotting.simplify",
     "MergeDendrogramDisplay": "glassnet.plotting.simplify",
     "RegionPruner": "glassnet.simplify.prune",
-    "flatten": "glassnet.simplify.flatten",
+    "flatten": "glassnet.simplify._flatten",
     "l1_path": "glassnet.simplify.l1path",
     "L1Path": "glassnet.simplify.l1path",
 }
