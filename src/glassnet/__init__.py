@@ -35,7 +35,7 @@ _LAZY = {
     # simplification (F8)
     "RegionMerger": "glassnet.simplify.merge",
     "RegionPruner": "glassnet.simplify.prune",
-    "flatten": "glassnet.simplify._flatten",
+    "flatten": "glassnet.simplify",
     # mixture of linear models (F10)
     "MixtureOfLinearModels": "glassnet.mlm",
     # single decisions (issue 16)
