@@ -111,3 +111,25 @@ def test_package_layout_and_public_path():
     # saved files and pickles name the public package, as before the split
     assert MixtureOfLinearModels.__module__ == "glassnet.mlm"
     assert pickle.loads(pickle.dumps(MixtureOfLinearModels)) is MixtureOfLinearModels
+
+
+def test_heatmap_colour_scale_follows_the_models_that_hold_the_rows():
+    # one 15-row model with huge coefficients next to models holding 985 rows: the colour
+    # limit is the row-weighted 98% quantile of |coef| (computed here by repeating rows),
+    # so the large models stay visible and the outlier is clipped (arrow on the colour bar)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from glassnet.mlm import MLMCoefficientDisplay
+
+    rng = np.random.default_rng(0)
+    coef = rng.normal(size=(4, 3))
+    coef[3] = [400.0, -350.0, 500.0]
+    sizes = np.array([500, 300, 185, 15])
+    d = MLMCoefficientDisplay(coef, ["a", "b", "c"], sizes).plot()
+    expanded = np.abs(np.repeat(coef, sizes, axis=0)).ravel()
+    expected = np.sort(expanded)[int(np.ceil(0.98 * expanded.size)) - 1]
+    lo, hi = d.image_.get_clim()
+    assert hi == pytest.approx(expected) and lo == pytest.approx(-expected)
+    assert hi < 5  # not the outlier's 500
+    assert d.figure_.axes[-1].get_label() == "<colorbar>"

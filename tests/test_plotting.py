@@ -189,5 +189,5 @@ def test_merge_cv_display_draws_the_values_it_stores():
     line = d.ax_.lines[0]
     np.testing.assert_array_equal(line.get_xdata(), [1, 2, 4])
     np.testing.assert_array_equal(line.get_ydata(), [0.5, 0.7, 0.69])
-    assert d.ax_.get_xlabel() == "number of kept regions" and d.ax_.get_ylabel() == "roc_auc"
+    assert d.ax_.get_xlabel() == "number of kept regions" and d.ax_.get_ylabel() == "ROC AUC"
     plt.close("all")

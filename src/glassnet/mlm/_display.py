@@ -111,7 +111,7 @@ class MLMCoefficientDisplay:
             fig, ax = plt.subplots(figsize=(w, h))
         else:
             fig = ax.figure
-        vmax = float(np.abs(self.coef).max()) or 1.0
+        vmax = _robust_limit(self.coef, self.model_sizes)
         im = ax.imshow(self.coef, aspect="auto", cmap=cmap, vmin=-vmax, vmax=vmax)
         ids = getattr(self, "_ids", np.arange(self.coef.shape[0]))
         ax.set_yticks(np.arange(self.coef.shape[0]))
@@ -120,7 +120,27 @@ class MLMCoefficientDisplay:
         ax.set_xticks(np.arange(len(self.feature_names)))
         ax.set_xticklabels(self.feature_names, rotation=60, ha="right")
         label = "coefficient per std. dev." if self.standardized else "coefficient"
-        fig.colorbar(im, ax=ax, label=label)
+        extend = "both" if float(np.abs(self.coef).max()) > vmax else "neither"
+        fig.colorbar(im, ax=ax, label=label, extend=extend)
         ax.set_title(f"{self.level.upper()} coefficients")
         self.figure_, self.ax_, self.image_ = fig, ax, im
         return self
+
+
+def _robust_limit(coef: np.ndarray, sizes: Any, q: float = 0.98) -> float:
+    """Colour limit: the row-weighted ``q`` quantile of |coefficient|.
+
+    One tiny model with huge coefficients must not wash out the models that hold most rows,
+    so each model's coefficients weigh by its row count; larger values are clipped (the
+    colour bar shows an arrow then).
+    """
+    a = np.abs(np.asarray(coef, dtype=float))
+    w = np.repeat(np.asarray(sizes, dtype=float).reshape(-1, 1), a.shape[1], axis=1)
+    a, w = a.ravel(), w.ravel()
+    keep = np.isfinite(a) & (w > 0)
+    if not keep.any():
+        return 1.0
+    order = np.argsort(a[keep])
+    vals, cum = a[keep][order], np.cumsum(w[keep][order])
+    limit = float(vals[np.searchsorted(cum, q * cum[-1])])
+    return limit if limit > 0 else (float(vals[-1]) or 1.0)

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from glassnet.plotting import _metric_name
+
 __all__ = ["L1PathDisplay", "MergeCVDisplay", "MergeDendrogramDisplay"]
 
 
@@ -123,7 +125,7 @@ class MergeCVDisplay:
                     capsize=3, label="mean held-out score +/- 1 s.e.")
         ax.axvline(self.chosen, color="C3", ls="--", label=f"chosen: {self.chosen}")
         ax.set_xlabel(self.xlabel)
-        ax.set_ylabel(self.scoring)
+        ax.set_ylabel(_metric_name(self.scoring))
         ax.legend(loc="best")
         self.ax_ = ax
         self.figure_ = ax.figure
