@@ -24,8 +24,9 @@ _STYLE = (
 
 
 def fmt_value(v: Any) -> str:
-    """A number as a person reads it: integers with thousands separators, 4 significant
-    digits otherwise, small magnitudes in scientific notation."""
+    """A number as a reader expects it (reports and notebooks alike): integers (and integral
+    floats such as counts) with thousands separators, 4 significant digits otherwise,
+    scientific only for magnitudes below 0.001 or above 10^15."""
     if isinstance(v, (bool, np.bool_)):
         return str(bool(v))
     if isinstance(v, (int, np.integer)):
@@ -34,9 +35,16 @@ def fmt_value(v: Any) -> str:
         v = float(v)
         if not np.isfinite(v):
             return str(v)
-        if v.is_integer() and abs(v) < 1e15:
+        if v == 0:
+            return "0"
+        a = abs(v)
+        if v.is_integer() and a < 1e15:  # counts held as floats: 2,154 like the integers
             return f"{int(v):,}"
-        return f"{v:.4g}" if (abs(v) >= 1e-3 or v == 0) else f"{v:.3e}"
+        if a >= 1e15 or a < 1e-3:
+            return f"{v:.3e}"
+        if a >= 1e4:
+            return f"{v:,.1f}"
+        return f"{v:.4g}"
     return str(v)
 
 

@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from glassnet._repr import fmt_value as fmt  # one number format for reports and notebooks
+
 # A4 is 210 mm wide; with 12 mm margins the printed body is 186 mm, about 703 CSS pixels.
 A4_CONTENT_PX = 703
 # Columns per printed table block: wider tables are split into blocks of this many columns,
@@ -70,31 +72,6 @@ ul.caveats li{margin:.25em 0}
 
 def esc(x: Any) -> str:
     return html.escape(str(x), quote=True)
-
-
-def fmt(v: Any) -> str:
-    """A number as a reader expects it: integers (and integral floats such as counts) with
-    thousands separators, 4 significant digits otherwise, scientific only for magnitudes
-    below 0.001 or above 10^15."""
-    if isinstance(v, (bool, np.bool_)):
-        return str(bool(v))
-    if isinstance(v, (int, np.integer)):
-        return f"{int(v):,}"
-    if isinstance(v, (float, np.floating)):
-        v = float(v)
-        if not np.isfinite(v):
-            return str(v)
-        if v == 0:
-            return "0"
-        a = abs(v)
-        if v.is_integer() and a < 1e15:  # counts held as floats: 2,154 like the integers
-            return f"{int(v):,}"
-        if a >= 1e15 or a < 1e-3:
-            return f"{v:.3e}"
-        if a >= 1e4:
-            return f"{v:,.1f}"
-        return f"{v:.4g}"
-    return str(v)
 
 
 def cell(v: Any) -> str:
