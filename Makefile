@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.glassnet-installed
 
-.PHONY: install demo test lint bench bench-partition clean browser mutation docs
+.PHONY: install demo test fuzz lint bench bench-partition clean browser mutation docs
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,12 @@ demo: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -n 2 -q
+
+# The property tests with fresh random examples (`make test` draws the same ones every run, so
+# CI judges the code, not the day's draw): run it before a release; turn each find into a test.
+fuzz: $(STAMP)
+	GLASSNET_HYPOTHESIS=explore $(BIN)/python -m pytest -n 2 -q -m "not browser" \
+	  $$(grep -l "@given" tests/*.py)
 
 # The report's browser test needs Debian's chromium; install it when we may (root or sudo),
 # otherwise that one test is skipped and says why.

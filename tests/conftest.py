@@ -7,8 +7,15 @@ import os
 import matplotlib
 import numpy as np
 import pytest
+from hypothesis import settings
 
 matplotlib.use("Agg")
+
+# `make test` (and CI) draws the same hypothesis examples on every run, so a result depends
+# on the code, not on the day's random draw; `make fuzz` explores fresh examples, more of them.
+settings.register_profile("default", derandomize=True)
+settings.register_profile("explore", derandomize=False, max_examples=1000)
+settings.load_profile(os.environ.get("GLASSNET_HYPOTHESIS", "default"))
 
 SHARED_DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
 

@@ -127,12 +127,16 @@ def test_messages_name_column_and_first_bad_row(tmp_path):
             assert f in msg, (name, msg)
 
 
+# the spellings docs/cli.md promises to read as 1/0 (pandas' own boolean spellings)
+BOOLEANS = {"True": 1, "TRUE": 1, "true": 1, "False": 0, "FALSE": 0, "false": 0}
+
+
 def _oracle(text, target):
     """Accepted data by Python's csv module and float(): the independent reading."""
     rows = [r for r in csv.reader(io.StringIO(text)) if r]
     names = rows[0]
     t = names.index(target) if target else -1
-    X = [[float(c) if c not in ("True", "False") else float(c == "True")
+    X = [[float(c) if c not in BOOLEANS else float(BOOLEANS[c])
           for j, c in enumerate(r) if j != t] for r in rows[1:]]
     y = [float(r[t]) for r in rows[1:]] if target else None
     return X, y
