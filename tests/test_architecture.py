@@ -150,7 +150,6 @@ MAX_LINES = 600
 LARGE_MODULES: set[str] = {
     "glassnet._metrics",
     "glassnet.io._onnx",
-    "glassnet.mlm.model",
     "glassnet.report.sections",
 }
 

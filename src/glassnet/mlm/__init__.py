@@ -34,11 +34,12 @@ from each cell's mean and scatter matrix in a few matrix products; for classifie
 is evaluated on every augmented point in chunks (one matrix product per chunk) and the squared
 probability differences are summed per cell with a sparse indicator matrix.
 
-Layout: :mod:`glassnet.mlm.model` (the estimator; ``fit`` runs the four steps in order),
-:mod:`glassnet.mlm.rules` (coefficient tables, EPIC summary, readable rules), and private
-modules for the network adapter (``_network``), the batched linear algebra (``_linear``), the
-linkage tree (``_epics``), targets and splits (``_data``), parameter checks (``_params``) and
-the coefficient heatmap (``_display``).
+Layout: :mod:`glassnet.mlm.model` (the estimator's interface; ``fit`` calls the four steps in
+order), :mod:`glassnet.mlm.rules` (coefficient tables, EPIC summary, readable rules), and
+private modules for the four steps and the choice of ``n_epics`` (``_steps``), the network
+adapter (``_network``), the batched linear algebra (``_linear``), the linkage tree
+(``_epics``), targets and splits (``_data``), parameter constraints (``_params``) and the
+coefficient heatmap (``_display``).
 """
 
 from glassnet.mlm._display import MLMCoefficientDisplay
