@@ -246,6 +246,19 @@ class _PiecewiseGLM(BaseEstimator):
     implement ``_assign_unseen(X_unseen)``.
     """
 
+    def check_fitted_consistency(self) -> None:
+        """Raise ``ValueError`` unless ``models_`` holds one model per merged region.
+
+        Each must be a ``ConstantModel``, ``LogisticRegression`` or ``LinearRegression``
+        (what ``fit`` makes); :func:`glassnet.load` runs this on a rebuilt object.
+        """
+        k, models = getattr(self, "n_regions_", None), getattr(self, "models_", None)
+        if not (isinstance(models, list) and len(models) == k):
+            raise ValueError(f"models_ does not hold {k} models")
+        for m in models:
+            if not isinstance(m, (ConstantModel, LogisticRegression, LinearRegression)):
+                raise ValueError(f"models_ holds a {type(m).__name__}")
+
     # -------------------------------------------------------------- fit helpers
     def _validate_fit_input(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
         self.network_ = as_network(self.network)
@@ -540,10 +553,35 @@ def _auc(y_codes: np.ndarray, proba: np.ndarray, n_classes: int) -> float:
     NaN on no rows, on one class (the one-class rule of ``_metrics``) and, with more than two
     classes, unless every class occurs (a one-vs-rest average is then undefined).
     """
+    if n_classes == 2 and proba.ndim == 2 and y_codes.size:
+        return binary_auc(y_codes == 1, proba[:, 1])
     present = np.unique(y_codes).size
     if present < 2 or n_classes > 2 and present < n_classes:
         return np.nan
     return auc(y_codes, proba, labels=np.arange(n_classes))
+
+
+def binary_auc(positive: np.ndarray, score: np.ndarray) -> float:
+    """AUC of boolean labels against scores by ranks (Mann-Whitney, ties at mid-rank).
+
+    The same number as :func:`glassnet._metrics.auc` / scikit-learn's ``roc_auc_score``
+    (the trapezoidal ROC area equals the mid-rank statistic; tested to 1e-12) without their
+    input checks, which took 20 ms of every 22 ms call on 20,000 held-out rows: the merger's
+    cross-validation scores 100 candidate-fold pairs. NaN when one class is missing.
+    """
+    pos = np.asarray(positive, dtype=bool)
+    n1 = int(pos.sum())
+    n0 = pos.size - n1
+    if n1 == 0 or n0 == 0:
+        return np.nan
+    order = np.argsort(score, kind="stable")
+    s = score[order]
+    # tie groups of the sorted scores: ranks start..end (1-based) share (start + end) / 2
+    starts = np.flatnonzero(np.concatenate(([True], s[1:] != s[:-1])))
+    ends = np.append(starts[1:], s.size)
+    pos_in_group = np.add.reduceat(pos[order].astype(np.float64), starts)
+    rank_sum = float(np.dot(pos_in_group, (starts + 1 + ends) / 2.0))
+    return (rank_sum - n1 * (n1 + 1) / 2.0) / (n1 * n0)
 
 
 def group_means(labels: np.ndarray, X: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:

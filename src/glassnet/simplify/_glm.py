@@ -218,26 +218,29 @@ class FoldFitter:
         """Probabilities ``(n, C)`` or predictions of each row's model."""
         from glassnet.simplify._common import predict_groups
 
-        n = Z.shape[0]
         if self.kind is None:
             return predict_groups(models, Z, groups, self.task, self.n_classes, n_targets)
-        out = (np.zeros((n, 2)) if self.kind == "logistic"
-               else np.zeros((n,) if n_targets == 1 else (n, n_targets)))
-        order = np.argsort(groups, kind="stable")
-        bounds = np.searchsorted(groups[order], np.arange(len(models) + 1))
-        for g, model in enumerate(models):
-            rows = order[bounds[g]: bounds[g + 1]]
-            if rows.size == 0:
-                continue
-            if isinstance(model, ConstantModel):
-                out[rows] = model.value
-            elif self.kind == "logistic":
-                p = expit(Z[rows] @ model[:-1] + model[-1])
-                out[rows, 1] = p
-                out[rows, 0] = 1.0 - p
-            else:
-                pred = Z[rows] @ model[:-1] + model[-1]
-                out[rows] = pred.reshape(out[rows].shape)
+        # one gather of every row's coefficients instead of a Python loop over regions
+        const = np.array([isinstance(m, ConstantModel) for m in models])
+        fitted = [m for m in models if not isinstance(m, ConstantModel)]
+        d1 = Z.shape[1] + 1
+        shape = fitted[0].shape if fitted else ((d1,) if self.kind == "logistic"
+                                                else (d1, n_targets))
+        W = np.zeros((len(models), *shape))
+        if fitted:
+            W[~const] = np.stack(fitted)
+        Wg = W[groups]
+        if self.kind == "logistic":
+            p = expit(np.einsum("nd,nd->n", Z, Wg[:, :-1]) + Wg[:, -1])
+            out = np.column_stack([1.0 - p, p])
+        else:
+            pred = np.einsum("nd,ndt->nt", Z, Wg[:, :-1]) + Wg[:, -1]
+            out = pred[:, 0] if n_targets == 1 else pred
+        rows = np.flatnonzero(const[groups])
+        if rows.size:
+            values = {g: models[g].value for g in np.flatnonzero(const).tolist()}
+            for g in np.unique(groups[rows]).tolist():
+                out[rows[groups[rows] == g]] = values[g]
         return out
 
 
