@@ -40,12 +40,14 @@ import argparse
 import ast
 import copy
 import glob
+import io
 import json
 import os
 import random
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from dataclasses import dataclass
@@ -54,18 +56,21 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EQUIVALENT_FILE = os.path.join(REPO, "tools", "mutation_equivalent.txt")
 LAST_OUTPUT = [""]  # output of the latest pytest run, shown when the unmutated run fails
 
-# Module key -> (source files, test files): the test files that exercise the module
-# directly; the matching tests/test_mutation_gaps_<key>*.py files are added automatically.
+# Module key -> (source files, test files), as glob patterns relative to the repository root,
+# expanded in the snapshot being measured (so a module that became a package, or moved, is
+# found whichever commit is measured). The matching tests/test_mutation_gaps_<key>*.py files
+# (see GAP_KEYS) are added automatically.
 MODULES: dict[str, tuple[list[str], list[str]]] = {
     "network": (["src/glassnet/network.py"], ["tests/test_network.py"]),
+    "engine": (["src/glassnet/_engine.py"], ["tests/test_engine.py", "tests/test_regions.py"]),
+    "regions": (["src/glassnet/regions.py"], ["tests/test_regions.py", "tests/test_streaming.py"]),
     "geometry": (["src/glassnet/geometry.py"], ["tests/test_geometry.py"]),
     "partition": (  # a module, or a package since the architecture refactor
-        sorted(glob.glob(os.path.join(REPO, "src/glassnet/partition.py")))
-        + sorted(glob.glob(os.path.join(REPO, "src/glassnet/partition/*.py"))),
+        ["src/glassnet/partition.py", "src/glassnet/partition/*.py"],
         ["tests/test_partition.py"],
     ),
-    "persist": (
-        sorted(glob.glob(os.path.join(REPO, "src/glassnet/io/_persist*.py"))),
+    "persist": (  # io/_persist*.py before the move, glassnet/persist/ after it
+        ["src/glassnet/io/_persist*.py", "src/glassnet/persist/*.py"],
         ["tests/test_persist.py", "tests/test_persist_hostile.py"],
     ),
     "importers": (
@@ -80,17 +85,32 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
         ["src/glassnet/explain.py"],
         ["tests/test_summary.py"],  # local_contributions & co. are tested through summary
     ),
-    "regions": (["src/glassnet/regions.py"], ["tests/test_regions.py", "tests/test_streaming.py"]),
     "merge": (
         ["src/glassnet/simplify/merge.py", "src/glassnet/simplify/_ward.py"],
         ["tests/test_merge.py"],
     ),
     "mlm": (["src/glassnet/mlm/model.py", "src/glassnet/mlm/_linear.py"], ["tests/test_mlm.py"]),
-    "decisions": (
-        sorted(glob.glob(os.path.join(REPO, "src/glassnet/decisions/*.py"))),
-        sorted(glob.glob(os.path.join(REPO, "tests/test_decisions_*.py"))),
-    ),
+    "decisions": (["src/glassnet/decisions/*.py"], ["tests/test_decisions_*.py"]),
 }
+# gap-test prefixes per key (default: the key itself)
+GAP_KEYS: dict[str, list[str]] = {
+    "explain": ["explain", "summary"],  # explain's first gap tests live with summary's
+    "engine": ["engine", "regions"],
+}
+# `make mutation` without --modules: every module above (a seeded sample of each)
+DEFAULT_MODULES = list(MODULES)
+
+
+def expand(patterns: list[str], root: str = REPO) -> list[str]:
+    """Paths (relative to ``root``) matching ``patterns``, sorted, each once."""
+    found: list[str] = []
+    for pattern in patterns:
+        for path in sorted(glob.glob(os.path.join(root, pattern))):
+            rel = os.path.relpath(path, root)
+            if rel not in found:
+                found.append(rel)
+    return found
+
 
 _BINOP_SWAP = {
     ast.Add: ast.Sub,
@@ -260,15 +280,42 @@ def load_equivalent() -> dict[str, str]:
     return out
 
 
-def make_sandbox() -> str:
-    """Copy src/, tests/ and pyproject.toml to a temp dir; return the copy's root."""
+def resolve_ref(ref: str | None) -> str:
+    """The commit hash of ``ref`` (``None``: the working tree, reported as ``HEAD+worktree``)."""
+    rev = "HEAD" if ref is None else ref
+    out = subprocess.run(
+        ["git", "-C", REPO, "rev-parse", "--verify", f"{rev}^{{commit}}"],
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"--ref {rev!r} is not a commit: {out.stderr.strip()}")
+    commit = out.stdout.strip()
+    return commit if ref is not None else f"{commit}+worktree"
+
+
+def make_sandbox(ref: str | None = None) -> str:
+    """Snapshot src/, tests/ and pyproject.toml in a temp dir; return the snapshot's root.
+
+    ``ref`` is a commit (``git archive``: what was committed, whatever others are editing in the
+    shared checkout at the time); ``None`` copies the working tree as it is now.
+    """
     base = tempfile.mkdtemp(prefix="glassnet-mutation-")
     root = os.path.join(base, "main")
     os.makedirs(root)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
-    shutil.copytree(os.path.join(REPO, "src"), os.path.join(root, "src"), ignore=ignore)
-    shutil.copytree(os.path.join(REPO, "tests"), os.path.join(root, "tests"), ignore=ignore)
-    shutil.copy(os.path.join(REPO, "pyproject.toml"), root)
+    if ref is None:
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
+        shutil.copytree(os.path.join(REPO, "src"), os.path.join(root, "src"), ignore=ignore)
+        shutil.copytree(os.path.join(REPO, "tests"), os.path.join(root, "tests"), ignore=ignore)
+        shutil.copy(os.path.join(REPO, "pyproject.toml"), root)
+    else:
+        archive = subprocess.run(
+            ["git", "-C", REPO, "archive", "--format=tar", ref, "src", "tests", "pyproject.toml"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(root, filter="data")
     # the copy only: no hypothesis deadline, so a slow run on a busy machine is never
     # mistaken for a killed mutant
     with open(os.path.join(root, "conftest.py"), "w", encoding="utf-8") as fh:
@@ -340,12 +387,11 @@ def check_sandbox_import(root: str) -> None:
         raise SystemExit(f"the sandbox imports glassnet from {out}, not from {root}; aborting")
 
 
-def test_files(key: str) -> list[str]:
-    _, tests = MODULES[key]
-    gap_key = {"explain": "summary"}.get(key, key)  # explain's gap tests live with summary's
-    extra = sorted(glob.glob(os.path.join(REPO, f"tests/test_mutation_gaps_{gap_key}*.py")))
+def test_files(key: str, root: str = REPO) -> list[str]:
+    """The test files run against ``key``'s mutants: its gap tests first, then ``MODULES``'."""
+    gaps = expand([f"tests/test_mutation_gaps_{k}*.py" for k in GAP_KEYS.get(key, [key])], root)
     # the gap files first: they are small and fast, so with -x a mutant they kill stops early
-    return [os.path.relpath(t, REPO) if os.path.isabs(t) else t for t in [*extra, *tests]]
+    return [*gaps, *(t for t in expand(MODULES[key][1], root) if t not in gaps)]
 
 
 def run_module(
@@ -357,11 +403,11 @@ def run_module(
     equivalent: dict[str, str],
     match: list[str] | None = None,
     tests: list[str] | None = None,
+    commit: str = "",
 ) -> dict:
     """Run the chosen mutants of one module; return its counts and score."""
-    sources, _ = MODULES[key]
-    sources = [os.path.relpath(s, REPO) if os.path.isabs(s) else s for s in sources]
-    tests = tests or test_files(key)
+    sources = expand(MODULES[key][0], root)
+    tests = tests or test_files(key, root)
     status, base_time = run_tests(root, tests, timeout=900)
     if status != "passed":
         print(f"[{key}] the unmutated tests do not pass ({status}); skipping", flush=True)
@@ -386,7 +432,8 @@ def run_module(
     for m in chosen:
         if m.key in equivalent:
             counts["equivalent"] += 1
-            out.write(json.dumps({"module": key, "mutant": m.key, "result": "equivalent"}) + "\n")
+            record = {"module": key, "mutant": m.key, "result": "equivalent", "commit": commit}
+            out.write(json.dumps(record) + "\n")
             continue
         target = os.path.join(root, m.path)
         with open(target, encoding="utf-8") as fh:
@@ -402,7 +449,14 @@ def run_module(
         counts[result] += 1
         out.write(
             json.dumps(
-                {"module": key, "mutant": m.key, "result": result, "seconds": round(secs, 1)}
+                {
+                    "module": key,
+                    "mutant": m.key,
+                    "result": result,
+                    "seconds": round(secs, 1),
+                    "commit": commit,
+                    "seed": seed,
+                }
             )
             + "\n"
         )
@@ -431,12 +485,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--modules",
         nargs="+",
-        default=["network", "geometry", "partition", "persist", "importers", "summary", "explain"],
+        default=DEFAULT_MODULES,
         choices=sorted(MODULES),
-        help="module keys (default: the stable ones)",
+        help="module keys (default: all of them)",
     )
     parser.add_argument(
-        "--sample", type=int, default=10, help="mutants per module (seeded); ignored by --full"
+        "--sample", type=int, default=6, help="mutants per module (seeded); ignored by --full"
+    )
+    parser.add_argument(
+        "--ref",
+        default="HEAD",
+        help="commit to measure (git archive; default HEAD: what is committed, not what others "
+        "are editing); 'worktree' copies the working tree as it is",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--full", action="store_true", help="every mutant of every chosen module")
@@ -459,14 +519,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.list:
         for key in args.modules:
-            n = sum(
-                len(list_mutants(os.path.relpath(s, REPO) if os.path.isabs(s) else s))
-                for s in MODULES[key][0]
-            )
+            n = sum(len(list_mutants(s)) for s in expand(MODULES[key][0]))
             print(f"{key}: {n} mutants; tests {test_files(key)}")
         return 0
-    root = make_sandbox()
+    ref = None if args.ref == "worktree" else args.ref
+    commit = resolve_ref(ref)
+    root = make_sandbox(commit if ref is not None else None)
     check_sandbox_import(root)
+    print(f"measuring {commit}", flush=True)
     out_path = args.out or os.path.join(tempfile.gettempdir(), "glassnet-mutation-results.jsonl")
     equivalent = load_equivalent()
     summaries = []
@@ -483,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
                         equivalent,
                         args.match,
                         args.tests,
+                        commit,
                     )
                 )
     finally:
@@ -498,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{s['module']:<13} {killed:>6}/{nonequiv:<15} {100 * s['score']:5.1f}%  "
                 f"{s['equivalent']}"
             )
-    print(f"results: {out_path}")
+    print(f"commit {commit}, seed {args.seed}; results: {out_path}")
     return 0
 
 
