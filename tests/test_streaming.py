@@ -207,3 +207,79 @@ def test_carried_llms_and_fused_merge_sort(setup):
     np.testing.assert_allclose(mixed.coef, ref.coef, rtol=1e-12, atol=1e-12)
     single = merge_sorted(net, [parts[0]])
     np.testing.assert_array_equal(single.counts, np.sort(parts[0].counts)[::-1])
+
+
+# ---------------------------------------------------------------------- errors name file rows
+CHUNK = 100
+BAD = 2 * CHUNK + 37  # a row of the 3rd chunk: its position in the chunk (37) is not it
+
+
+def _whole_file_message(path, target=None):
+    """The whole-file CSV reader's message (the CLI's reader: chunk_size=None)."""
+    from glassnet._csv_read import iter_chunks, read_header
+
+    with pytest.raises(ValueError) as exc:
+        list(iter_chunks(path, read_header(path), target, None))
+    return str(exc.value)
+
+
+@pytest.mark.parametrize("kind", ["nan", "inf"])
+def test_non_finite_value_in_third_chunk_names_its_row_in_the_stream(setup, kind):
+    net, X, _, _ = setup
+    Xb = X[:500].copy()
+    Xb[BAD, 1] = np.nan if kind == "nan" else -np.inf
+    chunks = (Xb[s:s + CHUNK] for s in range(0, 500, CHUNK))
+    with pytest.raises(ValueError, match=rf"in row {BAD} of the stream") as exc:
+        unwrap_chunks(net, chunks)
+    assert "row 37" not in str(exc.value)
+    # the in-memory unwrap names the same row of the same array
+    with pytest.raises(ValueError, match=rf"row {BAD}\)"):
+        unwrap(net, Xb)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_nan_in_third_chunk_of_a_file_names_the_file_row(tmp_path, setup, fmt):
+    net, X, y, _ = setup
+    df = pd.DataFrame(X[:500], columns=["a", "b", "c"]).assign(target=y[:500, 0])
+    df.loc[BAD, "b"] = np.nan
+    path = tmp_path / f"data.{fmt}"
+    if fmt == "csv":
+        df.to_csv(path, index=False, float_format="%.17g")
+    else:
+        df.to_parquet(path)
+    # data rows are numbered from 1 after the header, as the whole-file reader numbers them
+    with pytest.raises(ValueError, match=rf"'b' .*data row {BAD + 1} of data\.{fmt}"):
+        unwrap_file(net, path, "target", chunk_size=CHUNK, columns=["a", "b", "c"])
+    if fmt == "csv":
+        assert f"data row {BAD + 1};" in _whole_file_message(path, "target")
+
+
+def test_target_and_text_in_third_chunk_of_a_csv_name_the_file_row(tmp_path, setup):
+    net, X, y, _ = setup
+    df = pd.DataFrame(X[:500], columns=["a", "b", "c"]).assign(target=y[:500, 0])
+    df.loc[BAD, "target"] = np.nan
+    path = tmp_path / "target.csv"
+    df.to_csv(path, index=False)
+    with pytest.raises(ValueError, match=rf"target column 'target' .*data row {BAD + 1} of"):
+        unwrap_file(net, path, "target", chunk_size=CHUNK, columns=["a", "b", "c"])
+    assert f"data row {BAD + 1};" in _whole_file_message(path, "target")
+    text = pd.DataFrame(X[:500], columns=["a", "b", "c"]).astype(object)
+    text.loc[BAD, "c"] = "n/k"  # not a number and not a missing-value marker
+    path = tmp_path / "text.csv"
+    text.to_csv(path, index=False)
+    with pytest.raises(TypeError, match=rf"'c' is not numeric: data row {BAD + 1} of .*'n/k'"):
+        unwrap_file(net, path, chunk_size=CHUNK, columns=["a", "b", "c"])
+    assert f"data row {BAD + 1} holds 'n/k'" in _whole_file_message(path)
+
+
+def test_overflow_in_third_chunk_names_its_row_in_the_stream(rng):
+    from glassnet import ReluNetwork
+    from glassnet.regions import NonFiniteError
+
+    net = ReluNetwork([np.eye(2) * 1e150, np.ones((1, 2))], [np.zeros(2), np.zeros(1)])
+    X = rng.uniform(0.0, 1e-100, size=(500, 2))  # outputs below 1e50: finite, as the LLMs
+    X[BAD] = [1e200, 0.5]  # 1e350 in the first layer: overflows float64
+    with pytest.raises(NonFiniteError, match=rf"output of row {BAD} of the stream .*layer 1"):
+        unwrap_chunks(net, (X[s:s + CHUNK] for s in range(0, 500, CHUNK)))
+    with pytest.raises(NonFiniteError, match=rf"output of row {BAD} is"):
+        unwrap(net, X)

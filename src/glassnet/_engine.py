@@ -30,6 +30,7 @@ docs/unwrapping.md ("Float32 screening").
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,6 +52,7 @@ __all__ = [
     "pattern_words",
     "raise_non_finite",
     "region_order",
+    "row_label_of",
     "screened_packed_forward",
 ]
 
@@ -181,10 +183,23 @@ class PatternLookup:
 
 
 # ---------------------------------------------------------------------- float64 forward pass
+RowLabel = Callable[[int], str]
+
+
+def row_label_of(offset: int = 0) -> RowLabel:
+    """How an error names row ``i`` of an array whose first row is row ``offset``."""
+    return lambda i: f"row {offset + i}"
+
+
 def packed_forward(
-    net: ReluNetwork, X: np.ndarray, chunk_size: int | None
+    net: ReluNetwork, X: np.ndarray, chunk_size: int | None, *, row_label: RowLabel | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Chunked forward pass returning packed patterns ``(n, B)`` and raw outputs ``(n, k)``."""
+    """Chunked forward pass returning packed patterns ``(n, B)`` and raw outputs ``(n, k)``.
+
+    ``row_label`` names row ``i`` of ``X`` in errors (default ``"row i"``); streamed
+    back-ends pass one naming the row of the whole file or stream.
+    """
+    label = row_label or row_label_of()
     n = X.shape[0]
     step = check_chunk_size(chunk_size, net.default_chunk_size())
     H = net.n_hidden
@@ -197,7 +212,7 @@ def packed_forward(
         with np.errstate(over="ignore", invalid="ignore"):
             out[s:e] = net._forward_chunk(X[s:e], pat)
         if not np.isfinite(out[s:e]).all():
-            raise_non_finite(net, X[s:e], out[s:e], s)
+            raise_non_finite(net, X[s:e], out[s:e], s, row_label=label)
         packed[s:e] = np.packbits(pat, axis=1)
     return packed, out
 
@@ -206,8 +221,13 @@ class NonFiniteError(ValueError):
     """The network's output (or an exact local linear model) is not finite in float64."""
 
 
-def raise_non_finite(net: ReluNetwork, X: np.ndarray, out: np.ndarray, offset: int) -> None:
+def raise_non_finite(
+    net: ReluNetwork, X: np.ndarray, out: np.ndarray, offset: int, *,
+    row_label: RowLabel | None = None,
+) -> None:
     """Raise :class:`NonFiniteError` naming the first row and the layer that overflowed.
+
+    Row ``i`` of ``X`` is named ``row_label(offset + i)`` (default ``"row {offset + i}"``).
 
     Finite weights can still overflow float64 in their products (weights of 1e200 in
     two layers); a certificate computed over such outputs would compare inf with inf and
@@ -225,8 +245,9 @@ def raise_non_finite(net: ReluNetwork, X: np.ndarray, out: np.ndarray, offset: i
                          else f"the output layer (weights[{L}])")
                 break
             a = np.maximum(z, 0.0)
+    name = (row_label or row_label_of())(offset + int(bad))
     raise NonFiniteError(
-        f"The network output of row {offset + bad} is not finite: values overflow float64 "
+        f"The network output of {name} is not finite: values overflow float64 "
         f"first in {where}. Exact local linear models and their certificate do not exist "
         "there; rescale the weights or the inputs (the activation regions do not change "
         "when a whole layer is multiplied by a positive constant)."
@@ -241,12 +262,14 @@ def certificate(
     coef: np.ndarray,
     intercept: np.ndarray,
     chunk_size: int,
+    *,
+    row_label: RowLabel | None = None,
 ) -> float:
     """Largest ``|coef[label] @ x + intercept[label] - out|`` over rows and outputs.
 
     NaN/inf aware: a non-finite network output, local linear model or difference raises
-    :class:`NonFiniteError` (naming the row and region) instead of being lost in a ``max``,
-    so a certificate is either a finite bound over every row or an error.
+    :class:`NonFiniteError` (naming the row, by ``row_label``, and region) instead of being
+    lost in a ``max``, so a certificate is either a finite bound over every row or an error.
     """
     err = 0.0
     for s in range(0, X.shape[0], chunk_size):
@@ -262,8 +285,9 @@ def certificate(
             row = int(np.flatnonzero(~np.isfinite(diff).all(axis=1))[0])
             what = ("network output" if not np.isfinite(out[s + row]).all()
                     else "local linear model")
+            name = (row_label or row_label_of())(s + row)
             raise NonFiniteError(
-                f"The certificate is not finite at row {s + row} (region {int(lab[row])}): "
+                f"The certificate is not finite at {name} (region {int(lab[row])}): "
                 f"its {what} overflows float64 (products of the weight matrices exceed "
                 "1.8e308). Rescale the weights or the inputs."
             )
@@ -331,13 +355,17 @@ def chunk_stats_codes(
     first_key: int,
     certify: bool,
     keep_llm: bool = False,
+    *,
+    row_label: RowLabel | None = None,
 ) -> tuple[PatternStats, np.ndarray]:
     """Pattern statistics of one chunk of validated rows, and each row's pattern index.
 
-    See :func:`glassnet.streaming.chunk_stats` for the parameters. Returns the
-    :class:`PatternStats` and ``codes`` (n,): each row's index into ``stats.packed``.
+    See :func:`glassnet.streaming.chunk_stats` for the parameters; ``row_label`` names row
+    ``i`` of the chunk in errors (streams name the row of the whole file or stream).
+    Returns the :class:`PatternStats` and ``codes`` (n,): each row's index into
+    ``stats.packed``.
     """
-    packed, out = packed_forward(net, X, None)
+    packed, out = packed_forward(net, X, None, row_label=row_label)
     codes, first = factorize_patterns(packed)
     R = first.shape[0]
     pred_sum, pred_sumsq = group_sums(codes, net.apply_link(out), R)
@@ -354,7 +382,8 @@ def chunk_stats_codes(
     if certify:
         err = 0.0
         if R:
-            err = certificate(X, out, codes, coef, intercept, net.default_chunk_size())
+            err = certificate(X, out, codes, coef, intercept, net.default_chunk_size(),
+                              row_label=row_label)
     if not keep_llm:
         coef = intercept = None
     stats = PatternStats(

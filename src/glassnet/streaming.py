@@ -220,9 +220,22 @@ def stats_to_regions(
 
 # ---------------------------------------------------------------------- chunk sources
 def split_chunk(
-    net: ReluNetwork, item: Any, y: Any, *, allow_empty: bool = True
+    net: ReluNetwork,
+    item: Any,
+    y: Any,
+    *,
+    allow_empty: bool = True,
+    first_row: int = 0,
+    source: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
-    """Validate one chunk: ``X``, ``(X, y)`` or a DataFrame holding the target column ``y``."""
+    """Validate one chunk: ``X``, ``(X, y)`` or a DataFrame holding the target column ``y``.
+
+    ``first_row`` is the position of the chunk's first row in the whole stream and
+    ``source`` the name of the file it was read from, if any: a NaN, infinite or
+    non-numeric value is then reported at its row in the whole file (``data row N of
+    NAME``, numbered from 1 after the header, as the CSV reader does) or stream (``row N
+    of the stream``, numbered from 0 as rows of an array), not at its row in the chunk.
+    """
     y_chunk = None
     if isinstance(item, tuple):
         if len(item) != 2:
@@ -241,9 +254,101 @@ def split_chunk(
         y_chunk = item[y]
         item = item.drop(columns=[y])
     names = feature_names_of(item)
-    X = net.check_input(item, allow_empty=allow_empty)
-    y_arr = None if y_chunk is None else check_y(y_chunk, X.shape[0])
+    try:
+        X = net.check_input(item, allow_empty=allow_empty)
+    except (TypeError, ValueError) as exc:
+        better = _bad_value_message(net, item, first_row, source)
+        if better is None:
+            raise
+        raise type(exc)(better) from exc
+    y_arr = None
+    if y_chunk is not None:
+        try:
+            y_arr = check_y(y_chunk, X.shape[0])
+        except ValueError as exc:
+            better = _bad_target_message(y_chunk, y, first_row, source)
+            if better is None:
+                raise
+            raise ValueError(better) from exc
     return X, y_arr, names
+
+
+def row_label(first_row: int, source: str | None) -> Any:
+    """Row ``i`` of a chunk starting at ``first_row`` as errors name it (see split_chunk)."""
+    if source is None:
+        return lambda i: f"row {first_row + i} of the stream"
+    return lambda i: f"data row {first_row + i + 1} of {source}"
+
+
+def _feature_frame(net: ReluNetwork, item: Any) -> tuple[list[str], Any] | None:
+    """The chunk's feature columns in the network's order, as check_input selects them."""
+    cols = {str(c): c for c in item.columns}
+    names = list(net.feature_names) if net.feature_names else list(cols)
+    if not all(n in cols for n in names):
+        return None
+    return names, item[[cols[n] for n in names]]
+
+
+def _bad_value_message(
+    net: ReluNetwork, item: Any, first_row: int, source: str | None
+) -> str | None:
+    """The first NaN, infinite or non-numeric feature value of a chunk, named by its row in
+    the whole stream (None when the chunk's problem is another one: check_input's stands)."""
+    import pandas as pd
+
+    label = row_label(first_row, source)
+    try:
+        if hasattr(item, "columns"):
+            picked = _feature_frame(net, item)
+            if picked is None:
+                return None
+            names, frame = picked
+            for j, col in enumerate(names):  # a non-numeric column: its first bad cell
+                if frame.iloc[:, j].dtype.kind in "biuf":
+                    continue
+                values = frame.iloc[:, j]
+                bad = pd.to_numeric(values, errors="coerce").isna() & values.notna()
+                rows = np.flatnonzero(bad.to_numpy())
+                if rows.size:
+                    return (f"column {col!r} is not numeric: {label(int(rows[0]))} holds "
+                            f"{str(values.iloc[rows[0]])[:30]!r}; encode it as numbers (for "
+                            "example one-hot) before using it with a network.")
+            arr = frame.apply(pd.to_numeric, errors="coerce").to_numpy(
+                dtype=np.float64, na_value=np.nan)
+        else:
+            names = None
+            arr = np.asarray(item, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if arr.ndim != 2 or arr.shape[1] != net.n_features:
+        return None
+    bad = ~np.isfinite(arr)
+    rows = np.flatnonzero(bad.any(axis=1))
+    if not rows.size:
+        return None
+    r = int(rows[0])
+    j = int(np.flatnonzero(bad[r])[0])
+    col = repr(names[j]) if names else f"{j}"
+    kind = "a missing value (NaN)" if np.isnan(arr[r, j]) else "an infinite value"
+    more = f" ({rows.size} rows of this chunk have one)" if rows.size > 1 else ""
+    return (f"feature column {col} holds {kind} in {label(r)}{more}; impute or drop those "
+            "rows first.")
+
+
+def _bad_target_message(y_chunk: Any, name: Any, first_row: int, source: str | None) -> str | None:
+    """The first missing or infinite target value, named by its row in the whole stream."""
+    try:
+        arr = np.asarray(y_chunk.to_numpy() if hasattr(y_chunk, "to_numpy") else y_chunk,
+                         dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    bad = ~np.isfinite(arr.reshape(arr.shape[0], -1)).all(axis=1) if arr.ndim else None
+    if bad is None or not bad.any():
+        return None
+    what = f"target column {name!r}" if isinstance(name, str) else "the target y"
+    return (f"{what} holds a missing or infinite value in "
+            f"{row_label(first_row, source)(int(np.flatnonzero(bad)[0]))}; drop or fill "
+            "those rows first.")
 
 
 def iter_file(
@@ -323,6 +428,19 @@ def unwrap_chunks(
     >>> streamed.counts.tolist() == unwrap(net, X).counts.tolist()
     True
     """
+    return _unwrap_chunks(net, chunks, y, keep_labels=keep_labels, certify=certify)
+
+
+def _unwrap_chunks(
+    net: Any,
+    chunks: Iterable[Any],
+    y: str | None,
+    *,
+    keep_labels: bool,
+    certify: bool,
+    source: str | None = None,
+) -> Regions:
+    """:func:`unwrap_chunks`; ``source`` names the file the chunks come from in errors."""
     encode = raw_row_encoder(net)
     net = as_network(net)
     if isinstance(chunks, (np.ndarray, str, bytes)) or hasattr(chunks, "columns"):
@@ -338,7 +456,7 @@ def unwrap_chunks(
     if encode is not None:  # raw chunks of a one-hot model: encode each one, target apart
         chunks, y = _encoded_chunks(chunks, encode, y), None
     for item in chunks:
-        X, y_arr, chunk_names = split_chunk(net, item, y)
+        X, y_arr, chunk_names = split_chunk(net, item, y, first_row=offset, source=source)
         if names is None and chunk_names is not None:
             names = chunk_names
         width = -1 if y_arr is None else (1 if y_arr.ndim == 1 else y_arr.shape[1])
@@ -351,7 +469,8 @@ def unwrap_chunks(
             )
         if X.shape[0] == 0:
             continue
-        part, codes = chunk_stats_codes(net, X, y_arr, offset, certify)
+        part, codes = chunk_stats_codes(net, X, y_arr, offset, certify,
+                                        row_label=row_label(offset, source))
         offset += X.shape[0]
         if keep_labels:
             label_parts.append((part.packed, codes))
@@ -416,9 +535,9 @@ def unwrap_file(
         cols = list(net.feature_names)
     if cols is not None and y is not None and y not in cols:
         cols = [*cols, y]
-    return unwrap_chunks(
+    return _unwrap_chunks(
         net, iter_file(path, chunk_size=step, columns=cols), y,
-        keep_labels=keep_labels, certify=certify,
+        keep_labels=keep_labels, certify=certify, source=os.path.basename(os.fspath(path)),
     )
 
 
