@@ -79,7 +79,7 @@ from glassnet.simplify._cv import (
     report_caught,
 )
 from glassnet.simplify._glm import FoldFitter, Standardizer, progress
-from glassnet.simplify._params import Integer, Options, validate_params
+from glassnet._params import Integer, Options, validate_params
 from glassnet.simplify._ward import (
     _MAX_FULL_GRAPH,
     Hierarchy,

@@ -41,7 +41,7 @@ from glassnet.simplify._cv import (
     report_caught,
 )
 from glassnet.simplify._glm import FoldFitter, Standardizer, progress
-from glassnet.simplify._params import Integer, Options, validate_params
+from glassnet._params import Integer, Options, validate_params
 
 __all__ = ["RegionPruner"]
 
