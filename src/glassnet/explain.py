@@ -59,10 +59,6 @@ def unwrapped_rows(regions: Regions, X: Any) -> np.ndarray:
     return X
 
 
-# old private names, still imported by glassnet.summary and glassnet.plotting (known debts)
-_check_regions, _infer_task, _unwrapped_rows = check_regions, check_task, unwrapped_rows
-
-
 # ---------------------------------------------------------------------- explanations
 def _feature_names(model: Any, net: ReluNetwork, X: Any) -> list[str]:
     if isinstance(model, Regions):

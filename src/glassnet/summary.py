@@ -30,13 +30,13 @@ import pandas as pd
 from scipy.special import log_softmax
 
 from glassnet._validation import check_y
-from glassnet.explain import (  # re-exported: these names import from glassnet.summary
-    _check_regions,
-    _infer_task,
-    _unwrapped_rows,
+from glassnet.explain import (  # the explanations are re-exported from glassnet.summary
+    check_regions,
+    check_task,
     coefficient_distribution,
     feature_importance,
     local_contributions,
+    unwrapped_rows,
 )
 from glassnet.inference import region_inference
 from glassnet.network import ReluNetwork
@@ -334,10 +334,10 @@ def region_summary(
     0       0      2        0.0
     1       1      1        0.0
     """
-    regions = _check_regions(regions)
+    regions = check_regions(regions)
     net = regions.network
-    task = _infer_task(net, task)
-    X = _unwrapped_rows(regions, X)
+    task = check_task(net, task)
+    X = unwrapped_rows(regions, X)
     if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)):
         raise TypeError(f"min_count must be an integer; got {min_count!r}.")
     for name, v in (("top", top), ("global_top", global_top), ("global_rows", global_rows)):
