@@ -6,6 +6,7 @@ Oracle: point-in-convex-polygon by the sign of cross products, written here.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from glassnet import ReluNetwork, partition_2d
 
@@ -29,3 +30,23 @@ def test_locate_a_point_whose_pattern_is_no_2d_region():
     for p, r in zip(pts, got, strict=True):
         assert r >= 0 and _contains(np.asarray(part.vertices[r]), p)
     assert part.locate(np.array([[1.5, 0.0]])).tolist() == [-1]
+
+
+@pytest.mark.parametrize("half", [1.0, 0.2])
+def test_decision_line_through_the_box_centre_is_drawn(half):
+    # one region (the hidden neuron x0 + 5 is on in the whole box) and output x0: the decision
+    # level 0 is the line x0 = 0, which crosses the box [-1, 1]^2 from (0, -1) to (0, 1). Its
+    # two ends project to -1 and +1 along the line, so a length test written as |hi + lo| > 0
+    # instead of |hi - lo| > 0 would drop it; in the box [-0.2, 0.2]^2 the segment is 0.4
+    # long, so a minimum length of 1 instead of "> 0" would drop it.
+    net = ReluNetwork([np.array([[1.0, 0.0]]), np.array([[1.0]])],
+                      [np.array([5.0]), np.array([-5.0])])
+    part = partition_2d(net, [(-half, half), (-half, half)], threshold=0.0)
+    assert len(part.vertices) == 1
+    expected = [[0.0, -half], [0.0, half]]
+    assert part.decision_segments.shape == (1, 2, 2)
+    got = sorted(part.decision_segments[0].tolist(), key=lambda p: p[1])
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+    seg, region = part.llm_segments()
+    assert region.tolist() == [0]
+    np.testing.assert_allclose(sorted(seg[0].tolist(), key=lambda p: p[1]), expected, atol=1e-12)
