@@ -19,7 +19,8 @@ PLOTTING = DOCS.parent / "src" / "glassnet" / "plotting"
 # page -> (title, modules documented on it)
 PAGES: dict[str, tuple[str, list[str]]] = {
     "glassnet": ("Top-level API", ["glassnet"]),
-    "io": ("Importers and persistence: glassnet.io", ["glassnet.io"]),
+    "io": ("Importers: glassnet.io", ["glassnet.io"]),
+    "persist": ("Persistence: glassnet.persist", ["glassnet.persist"]),
     "datasets": ("Data sets: glassnet.datasets", ["glassnet.datasets"]),
     "simplify": ("Simplification: glassnet.simplify", ["glassnet.simplify"]),
     "mlm": ("Mixture of linear models: glassnet.mlm", ["glassnet.mlm"]),

@@ -72,7 +72,7 @@ def raw_csv(csv: Path, extra: list[str], label: str, importance: bool = False) -
 
     from glassnet import feature_importance, unwrap
     from glassnet.cli import main
-    from glassnet.io import load
+    from glassnet.persist import load
 
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()

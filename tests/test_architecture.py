@@ -69,8 +69,8 @@ LAYERS: dict[str, int] = {
     "glassnet.fragmentation": 4,
     "glassnet.simplify": 4,
     "glassnet.mlm": 4,
-    # 5: persistence (DESIGN wants persist.py; today it lives in io/_persist*)
-    "glassnet.io._persist": 5,
+    # 5: persistence, above everything it saves
+    "glassnet.persist": 5,
     # 6: every Display
     "glassnet.plotting": 6,
     # 7: report assembly
@@ -112,17 +112,6 @@ ALLOWED_ENTRY_POINTS: set[tuple[str, str, str]] = {
 # Current violations, by (importer, target) module pair, with what is wrong. The test fails
 # on any violation not listed here, and on any listed pair that no longer occurs.
 KNOWN_DEBTS: dict[tuple[str, str], str] = {
-    # the one coercion reaches up to the container it unwraps
-    ("glassnet.io", "glassnet.regions"):
-        "as_network accepts Regions by importing the class (duck-type on .network instead)",
-    ("glassnet.mlm._network", "glassnet.io"):
-        "_is_onnx_model, _is_torch_module are private names of io (make them public or "
-        "let io.as_network decide)",
-    # persistence still sits inside io
-    ("glassnet.io", "glassnet.io._persist"):
-        "io re-exports save/load from io/_persist* (layer 5): move persistence to persist.py",
-    ("glassnet.io._persist_check", "glassnet.simplify._common"):
-        "the loader's checks read a private module of simplify (give it a public check)",
     ("glassnet.plotting", "glassnet.summary"):
         "_check_regions, _unwrapped_rows are private names of summary/explain",
     # computation and display not yet apart
@@ -132,12 +121,6 @@ KNOWN_DEBTS: dict[tuple[str, str], str] = {
         "run_diagnostics builds Displays from layer 4 (report assembly belongs to report/ "
         "or the command)",
     # the CLI reaches into private modules instead of public functions
-    ("glassnet.cli._common", "glassnet.io._files"): "model-file loading: use a public io name",
-    ("glassnet.cli.diagnose", "glassnet.io._files"): "model-file loading: use a public io name",
-    ("glassnet.cli.explain", "glassnet.io._files"): "model-file loading: use a public io name",
-    ("glassnet.cli.monitor", "glassnet.io._files"): "model-file loading: use a public io name",
-    ("glassnet.cli.simplify", "glassnet.io._files"): "model-file loading: use a public io name",
-    ("glassnet.cli.unwrap", "glassnet.io._files"): "model-file loading: use a public io name",
     ("glassnet.cli.diagnose", "glassnet.diagnose._report"):
         "the command calls the private diagnostics assembly",
     ("glassnet.cli._report", "glassnet.report._html"):
@@ -264,9 +247,7 @@ def layer_of(module: str) -> int:
     def matches(prefix: str) -> bool:
         if module == prefix or prefix == "glassnet":  # the package itself: exact match only
             return module == prefix
-        # io/_persist.py and its io/_persist_*.py helpers share one layer
-        return module.startswith(prefix + ".") or (prefix.endswith("._persist")
-                                                   and module.startswith(prefix + "_"))
+        return module.startswith(prefix + ".")
 
     best = max(filter(matches, LAYERS), key=len, default=None)
     if best is None:
@@ -352,13 +333,13 @@ def _has_layer(module: str) -> bool:
 
 def test_layer_lookup_uses_the_longest_prefix():
     # the map itself, checked against hand-picked cases
-    assert layer_of("glassnet.io._persist_zip") == 5
+    assert layer_of("glassnet.persist._zip") == 5
     assert layer_of("glassnet.io._onnx") == 2
     assert layer_of("glassnet.plotting.decisions") == 6
     assert layer_of("glassnet.decisions._milp") == 4
     assert layer_of("glassnet") == 0
     assert not _has_layer("glassnet.unknown_module")
-    assert component_of("glassnet.io._persist") == "glassnet.io"
+    assert component_of("glassnet.persist._core") == "glassnet.persist"
     assert component_of("glassnet.regions") == "glassnet.regions"
 
 

@@ -46,7 +46,7 @@ def trained(files):
                ",".join(CATS), "--hidden", "6", "--epochs", "3", "--out", str(d / "m"),
                "--no-report", "-q"])
     assert rc == 0
-    from glassnet.io._files import load_model
+    from glassnet.persist import load_model
 
     model, net, _ = load_model(d / "m")
     return d, model, net
@@ -143,7 +143,7 @@ def test_unwrap_simplify_explain_on_raw_csv(trained, capsys):
     data = str(d / "text.csv")
     assert main(["unwrap", str(d / "m"), data, "--target", "FlagDefault", "--no-report",
                  "--out", str(d / "regions.glassnet"), "-q"]) == 0
-    from glassnet.io import load
+    from glassnet.persist import load
 
     regions = load(d / "regions.glassnet")
     assert int(regions.counts.sum()) == N_ROWS

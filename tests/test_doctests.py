@@ -46,7 +46,7 @@ PUBLIC_HOME = {"glassnet.mlm.model": "glassnet.mlm"}
 
 def test_core_modules_have_examples():
     for name in ("glassnet.network", "glassnet.regions", "glassnet.report",
-                 "glassnet.io._persist"):
+                 "glassnet.persist._core"):
         assert name in MODULES
 
 

@@ -227,8 +227,8 @@ def test_bad_input_errors(circles):
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"hidden_layer_sizes": (0,)}, "positive integers"),
-        ({"hidden_layer_sizes": (4, 2.5)}, "positive integers"),
+        ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes"),
+        ({"hidden_layer_sizes": (4, 2.5)}, "hidden_layer_sizes"),
         ({"learning_rate": 0.0}, "learning_rate"),
         ({"l1_reg": -1.0}, "l1_reg"),
         ({"validation_fraction": 1.0}, "validation_fraction"),
@@ -398,7 +398,7 @@ def test_unseen_category_warns_and_encodes_as_zeros():
 
 
 def test_categorical_estimator_saves_and_loads(tmp_path):
-    from glassnet.io import load, save
+    from glassnet.persist import load, save
 
     df, y = _credit_frame(n=300, seed=3)
     clf = _fast(categorical_features=["education"], max_epochs=5).fit(df, y)

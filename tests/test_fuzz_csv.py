@@ -22,7 +22,7 @@ import glassnet
 from glassnet import ReluNetwork
 from glassnet._csv import CSVStream, encode_target, read_csv
 from glassnet._csv_read import read_header
-from glassnet.io import GlassnetFormatError
+from glassnet.persist import GlassnetFormatError
 
 ALLOWED = (ValueError, GlassnetFormatError, OSError)
 

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 import glassnet
 from glassnet import ReluNetwork, unwrap
-from glassnet.io import GlassnetFormatError, load, save
+from glassnet.persist import GlassnetFormatError, load, save
 
 DOCUMENTED = (GlassnetFormatError, OSError)
 FUZZ = settings(max_examples=25, deadline=None, derandomize=True,
@@ -245,7 +245,7 @@ def _npy_header_len(raw: bytes) -> int:
 CHILD = textwrap.dedent("""
     import json, resource, sys, time, warnings
     warnings.simplefilter("ignore")
-    from glassnet.io import GlassnetFormatError, load
+    from glassnet.persist import GlassnetFormatError, load
     import glassnet.estimators, glassnet.mlm, glassnet.simplify, glassnet.partition  # noqa
     import sklearn.cluster, sklearn.neural_network, sklearn.pipeline  # noqa
     limit = int(sys.argv[1])

@@ -155,7 +155,7 @@ def test_many_regions_bounded():
 
 def test_cli_monitor_report_and_exit_code(setup, tmp_path):
     from glassnet.cli import main
-    from glassnet.io import save
+    from glassnet.persist import save
 
     net, X_ref, X_same, X_shift, rng = setup
     save(net, tmp_path / "model.glassnet")

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from sklearn.utils import Bunch
 
-from glassnet.io import GlassnetFormatError, load, save
+from glassnet.persist import GlassnetFormatError, load, save
 
 
 def _roundtrip(obj, tmp_path):

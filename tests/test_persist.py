@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,8 +16,7 @@ from sklearn.preprocessing import StandardScaler
 
 import glassnet
 from glassnet import Regions, ReluNetwork, unwrap
-from glassnet.io import GlassnetFormatError, load, register, save
-from glassnet.io._persist import FORMAT_VERSION
+from glassnet.persist import FORMAT_VERSION, GlassnetFormatError, load, register, save
 
 
 def _random_net(seed: int = 0, sizes=(3, 7, 5, 2), output="softmax", names=True) -> ReluNetwork:
@@ -379,7 +379,7 @@ def test_explicit_encoders_cover_every_attribute():
 
     Every other class is saved through its whole state, so it needs no such list.
     """
-    from glassnet.io._persist import _REGION_FIELDS, _network_state
+    from glassnet.persist._core import _REGION_FIELDS, _network_state
 
     net = ReluNetwork([np.eye(2)], [np.zeros(2)], feature_names=["a", "b"],
                       feature_groups={"g": ["a", "b"]})
@@ -390,3 +390,142 @@ def test_explicit_encoders_cover_every_attribute():
                                         "feature_groups"}
     r = unwrap(net, np.random.default_rng(0).normal(size=(20, 2)))
     assert set(vars(r)) == {*_REGION_FIELDS, "network", "feature_names", "_lookup"}
+
+
+# ---------------------------------------------------------------------- persistence outside io
+OLD_FILE = Path(__file__).parent / "data" / "saved_before_persist_move.glassnet"
+
+
+def _manual_forward(net: ReluNetwork, X: np.ndarray) -> np.ndarray:
+    """The network's pre-link output by plain matrix products (not ReluNetwork's code)."""
+    h = X
+    for i, (W, b) in enumerate(zip(net.weights, net.biases, strict=True)):
+        h = h @ np.asarray(W).T + b
+        if i < len(net.weights) - 1:
+            h = np.maximum(h, 0.0)
+    return h
+
+
+def test_file_written_before_persistence_left_io_still_loads():
+    # tests/data/saved_before_persist_move.glassnet was written by glassnet.io.save (commit
+    # e5080f5) before the move to glassnet.persist: it must load unchanged
+    d = load(OLD_FILE)
+    net, regions, pruner, X, y = (d[k] for k in ("network", "regions", "pruner", "X", "y"))
+    assert X.shape == (120, 3) and X.dtype == np.float64
+    expit = 1.0 / (1.0 + np.exp(-_manual_forward(net, X)))
+    np.testing.assert_allclose(net.predict_output(X).reshape(-1), expit.reshape(-1), rtol=1e-12)
+    # the stored regions are the ones unwrapping the stored network finds today
+    fresh = unwrap(net, X, y)
+    assert np.array_equal(regions.labels, fresh.labels)
+    assert np.array_equal(regions.coef, fresh.coef)
+    # inside each region the stored LLM is the network (brute force on its own rows)
+    z = np.einsum("nkf,nf->nk", regions.coef[regions.labels], X) + regions.intercept[
+        regions.labels]
+    np.testing.assert_allclose(z, _manual_forward(net, X), rtol=1e-9, atol=1e-9)
+    assert pruner.n_regions_ == 3 and len(pruner.models_) == 3
+    proba = pruner.predict_proba(X)
+    assert proba.shape == (120, 2) and np.allclose(proba.sum(axis=1), 1.0)
+
+
+def test_saved_files_do_not_name_where_persistence_lives(tmp_path):
+    # the format names only the saved classes, so moving the persistence code cannot
+    # invalidate files: every "module:qualname" of a saved tree is a saved object's class
+    names = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key in ("__object__", "__type__", "__class__"):
+                if isinstance(node.get(key), str):
+                    names.append(node[key])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    d = load(OLD_FILE)
+    path = save(d, tmp_path / "again.glassnet")
+    for p in (OLD_FILE, path):
+        with zipfile.ZipFile(p) as zf:
+            walk(json.loads(zf.read("manifest.json")))
+    assert names and not [n for n in names if n.startswith(("glassnet.io", "glassnet.persist"))]
+    assert "glassnet.simplify.prune:RegionPruner" in names
+
+
+def test_io_no_longer_saves_and_persist_is_the_public_home():
+    import glassnet.io
+    import glassnet.persist
+
+    for name in ("save", "load", "register", "GlassnetFormatError"):
+        assert not hasattr(glassnet.io, name), name
+        assert name in glassnet.persist.__all__
+    assert glassnet.save is glassnet.persist.save and glassnet.load is glassnet.persist.load
+
+
+def _pair(tree, key):
+    """The [key, value] pair of a saved ``__dict__`` anywhere in a manifest tree."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            if len(node) == 2 and node[0] == key:
+                return node
+            stack.extend(node)
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+    raise AssertionError(f"{key} not in the manifest")
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda models: models.__setitem__(0, 3), "models_ holds a int"),
+    (lambda models: models.pop(), "models_ does not hold 3 models"),
+])
+def test_loader_runs_the_simplifiers_own_check(tmp_path, edit, message):
+    # a pruner whose models_ list was altered: the check now lives in simplify
+    # (RegionPruner.check_fitted_consistency) and the loader calls it
+    def alter(m):
+        value = _pair(m["object"], "models_")[1]
+        edit(value if isinstance(value, list) else value["__list__"])
+
+    dst = tmp_path / "altered.glassnet"
+    _rewrite(OLD_FILE, dst, edit_manifest=alter)
+    with pytest.raises(GlassnetFormatError, match=message):
+        load(dst)
+
+
+def test_check_fitted_consistency_on_a_fitted_pruner():
+    d = load(OLD_FILE)
+    pruner = d["pruner"]
+    pruner.check_fitted_consistency()  # a fitted pruner passes
+    pruner.models_ = pruner.models_[:2]
+    with pytest.raises(ValueError, match="does not hold 3 models"):
+        pruner.check_fitted_consistency()
+    pruner.models_ = [object()] * 3
+    with pytest.raises(ValueError, match="models_ holds a object"):
+        pruner.check_fitted_consistency()
+
+
+def test_load_model_reads_every_format_through_one_function(tmp_path):
+    from glassnet.persist import load_model
+
+    net = _random_net(output="sigmoid", sizes=(3, 5, 1))
+    folder = tmp_path / "trained"
+    folder.mkdir()
+    save(net, folder / "model.glassnet")
+    model, network, description = load_model(folder)  # a directory written by train
+    assert model == net and network == net and "model.glassnet" in description
+    # a .glassnet file holding regions is not a model
+    r = unwrap(net, np.random.default_rng(0).normal(size=(30, 3)))
+    with pytest.raises(ValueError, match="r.glassnet holds unwrapped Regions, not a model"):
+        load_model(save(r, tmp_path / "r.glassnet"))
+    # another library's file goes to glassnet.io.load_model_file: a pickle is refused
+    pkl = tmp_path / "m.pkl"
+    pkl.write_bytes(b"\x80\x04N.")
+    with pytest.raises(ValueError, match="m.pkl is a pickle file"):
+        load_model(pkl)
+    with pytest.raises(FileNotFoundError):
+        load_model(tmp_path / "missing.glassnet")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ValueError, match="directory without a model.glassnet"):
+        load_model(empty)

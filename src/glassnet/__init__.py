@@ -48,11 +48,11 @@ _LAZY = {
     "Report": "glassnet.report",
     "region_stability": "glassnet.monitor",
     "surrogate_fidelity": "glassnet.outcomes",
-    "save": "glassnet.io",
-    "load": "glassnet.io",
+    "save": "glassnet.persist",
+    "load": "glassnet.persist",
 }
 _SUBMODULES = {"datasets", "plotting", "dask", "io", "summary", "geometry", "partition", "mlm",
-               "simplify", "estimators", "report",
+               "simplify", "estimators", "report", "persist",
                "diagnose", "decisions", "explain", "inference", "fragmentation",
                "monitor", "outcomes"}
 

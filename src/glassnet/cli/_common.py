@@ -421,7 +421,7 @@ def data_stem(data: Any) -> str:
 
 def model_file(model: Any) -> Path | None:
     """The file MODEL stands for (the ``.glassnet`` file of a directory), if there is one."""
-    from glassnet.io._files import resolve_model_path
+    from glassnet.persist import resolve_model_path
 
     try:
         return resolve_model_path(Path(model))

@@ -49,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
 
     from glassnet import Report, unwrap
     from glassnet.datasets import make_cocircles
-    from glassnet.io import as_network, save
+    from glassnet.io import as_network
+    from glassnet.persist import save
 
     t0 = time.perf_counter()
     out = Path(args.out)

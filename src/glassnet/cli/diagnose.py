@@ -26,7 +26,8 @@ from glassnet.cli._common import (
     split,
     warn,
 )
-from glassnet.io._files import classes_of, load_model
+from glassnet.io import classes_of
+from glassnet.persist import load_model
 
 _SECTIONS = ("accuracy", "weakspots", "overfit", "reliability", "robustness", "resilience",
              "fairness", "compare", "explain")

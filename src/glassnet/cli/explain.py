@@ -23,7 +23,7 @@ from glassnet.cli._common import (
     read_inputs,
     warn,
 )
-from glassnet.io._files import load_model
+from glassnet.persist import load_model
 
 _MAX_ROWS = 50
 

@@ -79,8 +79,8 @@ def _thresholds(text: str) -> tuple[float, float]:
 def run(args: argparse.Namespace) -> int:
     """Run ``glassnet monitor``; returns the exit code."""
     from glassnet import Report
-    from glassnet.io._files import load_model
     from glassnet.monitor import region_stability
+    from glassnet.persist import load_model
     from glassnet.provenance import read_provenance
 
     thresholds = _thresholds(args.thresholds)
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     model, net, desc = load_model(args.model, trust_pickle=args.trust_pickle, warn=warn)
     merger = None
     if args.merger:
-        from glassnet.io import load
+        from glassnet.persist import load
 
         merger = load(args.merger)
         if not hasattr(merger, "apply"):

@@ -38,7 +38,8 @@ from glassnet.cli._common import (
     split,
     warn,
 )
-from glassnet.io._files import classes_of, load_model
+from glassnet.io import classes_of
+from glassnet.persist import load_model
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``glassnet simplify``; returns the exit code."""
 
     from glassnet import Report, unwrap
-    from glassnet.io import save
+    from glassnet.persist import save
 
     if args.report is None:
         args.report = f"{data_stem(args.data)}-{args.method}.html"

@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from glassnet import Report, unwrap
-    from glassnet.io import save
+    from glassnet.persist import save
 
     hidden = _parse_hidden(args.hidden)
     # categorical columns are read as text (labels or codes), the rest strictly numeric

@@ -33,7 +33,8 @@ from glassnet.cli._common import (
     warn,
     warn_ignored,
 )
-from glassnet.io._files import classes_of, load_model
+from glassnet.io import classes_of
+from glassnet.persist import load_model
 
 _STREAM_ABOVE_MB = 256.0
 
@@ -97,7 +98,7 @@ def _stream_chunk_size(args: argparse.Namespace) -> int | None:
 def run(args: argparse.Namespace) -> int:
     """Run ``glassnet unwrap``; returns the exit code."""
     from glassnet import Report, unwrap
-    from glassnet.io import save
+    from glassnet.persist import save
 
     if args.report is None:
         args.report = f"{data_stem(args.data)}-unwrap.html"
@@ -149,7 +150,8 @@ def _unwrap_streamed(args: argparse.Namespace, model: Any, net: Any, desc: str,
                      chunk_size: int) -> int:
     """``glassnet unwrap`` on a CSV read ``chunk_size`` rows at a time."""
     from glassnet import Report
-    from glassnet.io import input_encoder, save
+    from glassnet.io import input_encoder
+    from glassnet.persist import save
     from glassnet.streaming import unwrap_chunks
 
     encode = None

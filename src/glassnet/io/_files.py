@@ -1,14 +1,17 @@
-"""Loading a model file of any supported format without running code stored in it.
+"""Loading a model file written by another library without running code stored in it.
 
-:func:`load_model` tells the format from the file name (a directory written by
-``glassnet train`` is accepted too), checks the file's first bytes against that format
-(a CSV renamed ``.pt`` is "not a torch file", not a crash deep inside a parser), and
-returns the loaded object with its :class:`~glassnet.ReluNetwork`.
+:func:`load_model_file` tells the format from the file name, checks the file's first bytes
+against that format (a CSV renamed ``.pt`` is "not a torch file", not a crash deep inside a
+parser), and returns the loaded object with its :class:`~glassnet.ReluNetwork`. glassnet's
+own files (``.glassnet``, and the directories ``glassnet train`` writes) are persistence's
+job, one layer up: :func:`glassnet.persist.load_model` reads every format, those included,
+and hands the others to this module.
 
 Threat model: a model file comes from someone else and may be crafted. Loading it must
 never run code stored in it. So:
 
-- ``.glassnet``: :func:`glassnet.load` (no pickle; an exact list of types).
+- ``.glassnet`` (through :func:`glassnet.persist.load_model`): :func:`glassnet.load` (no
+  pickle; an exact list of types).
 - ``.onnx``: a protobuf message, parsed as data.
 - ``.pt``/``.pth``: ``torch.load(weights_only=True)`` with only the exact module classes of
   :data:`TORCH_SAFE_GLOBALS` added to torch's safe globals; a file naming any other global
@@ -37,8 +40,8 @@ from typing import Any
 
 from glassnet._csv import format_columns, one_line
 
-__all__ = ["SKOPS_TRUSTED_TYPES", "TORCH_SAFE_GLOBALS", "classes_of", "load_model",
-           "resolve_model_path"]
+__all__ = ["MODEL_FILE_SUFFIXES", "SKOPS_TRUSTED_TYPES", "TORCH_SAFE_GLOBALS", "classes_of",
+           "load_model_file"]
 
 TORCH_SAFE_GLOBALS = (
     "torch.nn.modules.container.Sequential",
@@ -77,6 +80,9 @@ _PICKLE = (b"\x80",)
 _JOBLIB = (*_PICKLE, b"x", b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"]\x00\x00", b"\x04\"M\x18",
            b"ZF")
 _PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
+_TORCH_SUFFIXES = (".pt", ".pth", ".torch")
+MODEL_FILE_SUFFIXES = (".onnx", *_TORCH_SUFFIXES, ".skops", *_PICKLE_SUFFIXES)
+"""File name endings :func:`load_model_file` reads (any case)."""
 _MAX_SCHEMA_BYTES = 64 * 2**20
 
 
@@ -84,17 +90,23 @@ def _warn(msg: str) -> None:
     warnings.warn(msg, UserWarning, stacklevel=3)
 
 
-def load_model(path: str | os.PathLike[str], *, trust_pickle: bool = False,
-               warn: Callable[[str], None] = _warn) -> tuple[Any, Any, str]:
-    """Load MODEL in any supported format, without running code stored in the file.
+def load_model_file(path: str | os.PathLike[str], *, trust_pickle: bool = False,
+                    warn: Callable[[str], None] | None = None) -> tuple[Any, Any, str]:
+    """Load a model file of another library, without running code stored in the file.
+
+    The format comes from the file name (``glassnet.io.MODEL_FILE_SUFFIXES``): ONNX, torch
+    (``.pt``/``.pth``), skops, or joblib/pickle (refused unless ``trust_pickle``). What each
+    format may hold, and why, is the threat model of docs/persistence.md ("Loading model
+    files"). For glassnet's own files use :func:`glassnet.persist.load_model`, which reads
+    every format.
 
     Parameters
     ----------
     path : path-like
-        The model file, or a directory holding ``model.glassnet``.
+        The model file.
     trust_pickle : bool
         Allow pickle-based files that can run code when loaded (``.joblib``/``.pkl``, and
-        torch files naming classes outside :data:`TORCH_SAFE_GLOBALS`). Only for files
+        torch files naming classes outside ``TORCH_SAFE_GLOBALS``). Only for files
         from a source you trust.
     warn : callable, optional
         Receives the warning printed when a pickle is trusted (default:
@@ -104,11 +116,23 @@ def load_model(path: str | os.PathLike[str], *, trust_pickle: bool = False,
     -------
     tuple
         ``(model, network, description)``; ``model`` is the loaded object (a glassnet
-        estimator, scikit-learn model, torch module or the network itself).
+        estimator, scikit-learn model, torch module or, for ONNX, the network itself),
+        ``network`` its :class:`~glassnet.ReluNetwork` and ``description`` one line for
+        reports.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    ValueError
+        If the file is not of the format its name says, is damaged, names a class outside
+        the lists above, or is a pickle without ``trust_pickle`` (one line naming the file).
     """
-    p = resolve_model_path(Path(path))
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"model file not found: {p}")
     try:
-        return _load(p, trust_pickle, warn)
+        return _load(p, trust_pickle, _warn if warn is None else warn)
     except (ValueError, TypeError) as exc:  # name the file in every message
         if p.name in str(exc):
             raise
@@ -126,7 +150,7 @@ def _load(p: Path, trust_pickle: bool, warn: Callable[[str], None]) -> tuple[Any
         _check_not_text(p, "ONNX")
         net = from_onnx(str(p))
         return net, net, f"ONNX file {p.name}"
-    if suffix in (".pt", ".pth", ".torch"):
+    if suffix in _TORCH_SUFFIXES:
         obj = _load_torch(p, trust_pickle, warn)
         return obj, as_network(obj), f"torch module {p.name}"
     if suffix == ".skops":
@@ -135,30 +159,13 @@ def _load(p: Path, trust_pickle: bool, warn: Callable[[str], None]) -> tuple[Any
     if suffix in _PICKLE_SUFFIXES:
         obj = _load_pickle(p, trust_pickle, warn)
         return obj, as_network(obj), f"{type(obj).__name__} from {p.name}"
-    if suffix == ".glassnet" or zipfile.is_zipfile(p):
-        from glassnet.io import load
-
-        obj = load(p)
-        if type(obj).__name__ == "Regions":
-            raise ValueError(f"{p.name} holds unwrapped Regions, not a model.")
-        return obj, as_network(obj), f"{type(obj).__name__} from {p.name}"
+    if suffix == ".glassnet":
+        raise ValueError(f"{p.name} is a glassnet file: load it with "
+                         "glassnet.persist.load_model (any model file) or glassnet.load.")
     raise ValueError(
         f"cannot tell the format of {p.name}; use .glassnet, .onnx, .pt/.pth (torch), "
         ".skops or .joblib/.pkl (scikit-learn)."
     )
-
-
-def resolve_model_path(p: Path) -> Path:
-    """The model file itself: ``p``, or the ``.glassnet`` file in the directory ``p``."""
-    if p.is_dir():
-        candidates = [p / "model.glassnet", *sorted(p.glob("*.glassnet"))]
-        found = next((c for c in candidates if c.is_file()), None)
-        if found is None:
-            raise ValueError(f"{p} is a directory without a model.glassnet file.")
-        p = found
-    if not p.is_file():
-        raise FileNotFoundError(f"model file not found: {p}")
-    return p
 
 
 def _head(p: Path, n: int = 4096) -> bytes:

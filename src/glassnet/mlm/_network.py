@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit, softmax
 
-from glassnet.io import _is_onnx_model, _is_torch_module, from_onnx
+from glassnet.io import from_onnx, is_onnx_model, is_torch_module
 from glassnet.network import ReluNetwork
 
 # Rows per forward pass, so that memory does not grow with the data.
@@ -271,9 +271,9 @@ def network_adapter(network: Any) -> NetworkAdapter:
         and type(network.steps[-1][1]).__name__ in ("MLPClassifier", "MLPRegressor")
     ):
         adapter = _SklearnAdapter(network)
-    elif _is_torch_module(network):
+    elif is_torch_module(network):
         adapter = _TorchAdapter(network)
-    elif _is_onnx_model(network):
+    elif is_onnx_model(network):
         adapter = _ReluAdapter(from_onnx(network))
     elif network is None:
         raise TypeError("network is None; pass the fitted network to explain.")

@@ -1,4 +1,4 @@
-"""Consistency checks for objects rebuilt from a glassnet file (private to ``glassnet.io``).
+"""Consistency checks for objects rebuilt from a glassnet file (private to ``glassnet.persist``).
 
 Every object decoded from a file passes through :func:`check_object` before it is handed
 on. The checks refuse what a fresh object could never hold (a wrong-typed attribute where
@@ -119,15 +119,7 @@ def _check_piecewise(est: Any) -> None:
     r2m = _array(est.region_to_merged_, "region_to_merged_", 1, "iu", (len(regions),))
     _need(r2m.size == 0 or (0 <= int(r2m.min()) and int(r2m.max()) < k),
           "region_to_merged_ points outside the merged regions")
-    _need(isinstance(est.models_, list) and len(est.models_) == k,
-          f"models_ does not hold {k} models")
-    from sklearn.linear_model import LinearRegression, LogisticRegression
-
-    from glassnet.simplify._common import ConstantModel
-
-    for m in est.models_:
-        _need(isinstance(m, (ConstantModel, LogisticRegression, LinearRegression)),
-              f"models_ holds a {type(m).__name__}")
+    type(est).check_fitted_consistency(est)  # simplify's own rule, looked up on the class
     F = est.network_.n_features
     _array(est.coef_, "coef_", 3, "f", (k, None, F), finite=False)
     _array(est.intercept_, "intercept_", 2, "f", (k, est.coef_.shape[1]), finite=False)

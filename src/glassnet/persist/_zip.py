@@ -1,4 +1,4 @@
-"""Bounded reading of the ZIP container of a glassnet file (private to ``glassnet.io``).
+"""Bounded reading of the ZIP container of a glassnet file (private to ``glassnet.persist``).
 
 Everything here is checked against what the file declares *before* the bytes are read:
 the central directory's size, the number of members, the manifest's size and nesting, and

@@ -1,7 +1,7 @@
-"""The exact list of classes and types a glassnet file may name (private to ``glassnet.io``).
+"""The exact list of classes and types a glassnet file may name (private to ``glassnet.persist``).
 
 A name is ``"module:qualname"``. It is accepted only if it is on one of the lists below
-(or was registered with :func:`glassnet.io.register`), character for character: no
+(or was registered with :func:`glassnet.persist.register`), character for character: no
 prefix or package rule, no attribute walk. The class is then looked up as one entry of
 the module's namespace and must report that same module and qualified name, so a
 re-export (``numpy.X`` that is really ``numpy.testing...X``) never matches.

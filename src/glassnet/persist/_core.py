@@ -17,19 +17,19 @@ array stored as ``arrays/a0.npy``), ``{"__tuple__": [...]}``, ``{"__float__": "n
 
 Objects
 -------
-Only classes on an exact allowlist (:mod:`glassnet.io._persist_allow`, listed in
+Only classes on an exact allowlist (:mod:`glassnet.persist._allow`, listed in
 docs/persistence.md) and classes registered with :func:`register` can be saved or loaded.
 :class:`~glassnet.ReluNetwork` and :class:`~glassnet.Regions` are rebuilt through their
 constructors; other objects from their state (``__getstate__``: the constructor parameters
 and learned ``*_`` attributes of an estimator), restored without calling ``__init__`` and
-then checked for consistency (:mod:`glassnet.io._persist_check`). Callables cannot be
+then checked for consistency (:mod:`glassnet.persist._check`). Callables cannot be
 saved: pass such options by name. Matplotlib figures and axes an object holds (after
 ``.plot()``) are left out; call ``.plot()`` again.
 
 Safety and integrity
 --------------------
 Loading never unpickles, imports nothing but the listed classes' modules, and checks sizes
-before reading (:mod:`glassnet.io._persist_zip`): see docs/persistence.md for the threat
+before reading (:mod:`glassnet.persist._zip`): see docs/persistence.md for the threat
 model and the limits. Every array's SHA-256 is recorded in the manifest and checked; a
 damaged, oversized or crafted file raises :class:`GlassnetFormatError`.
 """
@@ -50,13 +50,14 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.io._persist_allow import (
+from glassnet.network import ReluNetwork
+from glassnet.persist._allow import (
     class_path,
     register_class,
 )
-from glassnet.io._persist_decode import Reader, check_names
-from glassnet.io._persist_encode import Writer
-from glassnet.io._persist_zip import (
+from glassnet.persist._decode import Reader, check_names
+from glassnet.persist._encode import Writer
+from glassnet.persist._zip import (
     MANIFEST,
     GlassnetFormatError,
     Limits,
@@ -65,8 +66,7 @@ from glassnet.io._persist_zip import (
     members,
     tree_size,
 )
-from glassnet.io._persist_zip import read_manifest as _read_manifest_member
-from glassnet.network import ReluNetwork
+from glassnet.persist._zip import read_manifest as _read_manifest_member
 from glassnet.regions import Regions
 
 FORMAT_NAME = "glassnet"
@@ -209,7 +209,7 @@ def save(obj: Any, path: str | os.PathLike[str]) -> Path:
     --------
     >>> import numpy as np, tempfile, os
     >>> from glassnet import ReluNetwork
-    >>> from glassnet.io import save, load
+    >>> from glassnet.persist import save, load
     >>> net = ReluNetwork([np.eye(2), np.ones((1, 2))], [np.zeros(2), np.zeros(1)])
     >>> path = os.path.join(tempfile.mkdtemp(), "net.glassnet")
     >>> load(save(net, path)) == net

@@ -1,4 +1,4 @@
-"""Encode objects for a glassnet file (private to ``glassnet.io``; see ``_persist``).
+"""Encode objects for a glassnet file (private to ``glassnet.persist``; see ``_core``).
 
 Only plain data, arrays of the allowed dtypes, NumPy random states, pandas frames with
 allowed dtypes, the listed value types and objects of the listed classes are encoded;
@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.io._persist_allow import BIT_GENERATORS, VALUE_TYPES, class_path, is_allowed_class
-from glassnet.io._persist_decode import PANDAS_DTYPES
-from glassnet.io._persist_zip import native_dtype
+from glassnet.persist._allow import BIT_GENERATORS, VALUE_TYPES, class_path, is_allowed_class
+from glassnet.persist._decode import PANDAS_DTYPES
+from glassnet.persist._zip import native_dtype
 
 
 class Writer:
@@ -162,7 +162,7 @@ class Writer:
         if not is_allowed_class(cls):
             raise TypeError(
                 f"Cannot save {where}: objects of type {path} are not on the list of classes "
-                "glassnet files may hold (docs/persistence.md; see glassnet.io.register)."
+                "glassnet files may hold (docs/persistence.md; see glassnet.persist.register)."
             )
         if id(v) in self._seen:
             raise TypeError(f"Cannot save {where}: the object refers to itself.")

@@ -1,10 +1,10 @@
-"""Rebuild the object tree of a glassnet manifest (private to ``glassnet.io``).
+"""Rebuild the object tree of a glassnet manifest (private to ``glassnet.persist``).
 
 Before anything is built, every class, type and bit-generator name in the tree is checked
-against the exact allowlist (:mod:`glassnet.io._persist_allow`); one unknown name refuses
+against the exact allowlist (:mod:`glassnet.persist._allow`); one unknown name refuses
 the whole file. Then the tree is decoded with plain data only: arrays from the bounded
 reader, JSON scalars, containers, and objects of the listed classes restored from their
-state and checked (:mod:`glassnet.io._persist_check`).
+state and checked (:mod:`glassnet.persist._check`).
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.io._persist_allow import (
+from glassnet.persist._allow import (
     BIT_GENERATORS,
     VALUE_TYPES,
     is_allowed_name,
     resolve_class,
 )
-from glassnet.io._persist_check import check_object
-from glassnet.io._persist_zip import ArraySpec, GlassnetFormatError, native_dtype, read_array
+from glassnet.persist._check import check_object
+from glassnet.persist._zip import ArraySpec, GlassnetFormatError, native_dtype, read_array
 
 # pandas extension dtypes a column may name (numpy dtypes go through native_dtype)
 PANDAS_DTYPES = frozenset({
