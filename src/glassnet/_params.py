@@ -11,11 +11,11 @@ Each parameter maps to a list of alternatives; the value must satisfy one of the
 alternative is ``None`` (the value ``None`` itself) or a :class:`Constraint`:
 :class:`Options` (strings), :class:`Interval` (integers or finite reals between bounds,
 open or closed; :class:`Integer` for the common ``>= minimum``), :class:`Boolean`,
-:class:`Sequence` (a non-empty list, tuple or 1-D array whose items satisfy constraints),
-:class:`RandomState`, :class:`HasMethods` (duck-typed objects such as CV splitters) and
-:class:`Callable`. Booleans are never numbers here (``True`` is not an integer of 1), and a
-callable satisfies only :class:`Callable`: a function passed for a number or an option is
-refused, not called.
+:class:`SequenceOf` (a non-empty list, tuple or 1-D array whose items satisfy constraints),
+:class:`InstanceOf`, :class:`RandomState`, :class:`HasMethods` (duck-typed objects such as
+CV splitters) and :class:`Callable`. Booleans are never numbers here (``True`` is not an
+integer of 1), and a callable satisfies only :class:`Callable`: a function passed for a
+number or an option is refused, not called.
 
 The error's type follows scikit-learn's convention: ``ValueError`` when the value has a type
 some alternative takes but the value itself is out of range or not among the options,
@@ -39,11 +39,12 @@ __all__ = [
     "Callable",
     "Constraint",
     "HasMethods",
+    "InstanceOf",
     "Integer",
     "Interval",
     "Options",
     "RandomState",
-    "Sequence",
+    "SequenceOf",
     "is_int",
     "is_real",
     "validate_params",
@@ -168,7 +169,7 @@ class Boolean(Constraint):
         return "True or False"
 
 
-class Sequence(Constraint):
+class SequenceOf(Constraint):
     """A non-empty list, tuple or 1-D array whose every item satisfies one of ``items``.
 
     Parameters
@@ -196,6 +197,25 @@ class Sequence(Constraint):
         return "a non-empty sequence of " + " or ".join(
             str(c).replace("an integer", "integers").replace("a real number", "real numbers")
             for c in self.items)
+
+
+class InstanceOf(Constraint):
+    """An instance of one of ``types`` (a bool only when ``bool`` is listed)."""
+
+    def __init__(self, *types: type) -> None:
+        self.types = types
+
+    def accepts(self, value: Any) -> bool:
+        if isinstance(value, (bool, np.bool_)) and bool not in self.types:
+            return False
+        return isinstance(value, self.types)
+
+    def right_type(self, value: Any) -> bool:
+        return self.accepts(value)
+
+    def __str__(self) -> str:
+        names = {str: "a string", float: "a float", int: "an integer", dict: "a dict"}
+        return " or ".join(names.get(t, f"a {t.__name__}") for t in self.types)
 
 
 class RandomState(Constraint):

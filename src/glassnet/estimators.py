@@ -44,6 +44,17 @@ from glassnet._estimator_inputs import (
     fold_standardization,
     unfold_standardization,
 )
+from glassnet._params import (
+    Boolean,
+    Constraint,
+    InstanceOf,
+    Integer,
+    Interval,
+    RandomState,
+    SequenceOf,
+    is_int,
+    validate_params,
+)
 from glassnet._training import TrainingResult, train_relu_network
 from glassnet.io import as_network
 from glassnet.network import ReluNetwork
@@ -56,6 +67,27 @@ __all__ = [
 ]
 
 # ---------------------------------------------------------------------- estimators
+class TorchDevice(Constraint):
+    """A torch device: a string such as ``"cpu"`` or ``"cuda:0"``, or a ``torch.device``."""
+
+    def right_type(self, value: Any) -> bool:
+        return isinstance(value, str) or type(value).__name__ == "device"
+
+    def accepts(self, value: Any) -> bool:
+        if not self.right_type(value):
+            return False
+        import torch  # only when fit runs, which needs torch anyway
+
+        try:
+            torch.device(value)
+        except (RuntimeError, TypeError, ValueError):
+            return False
+        return True
+
+    def __str__(self) -> str:
+        return "a torch device such as 'cpu' or 'cuda'"
+
+
 def _make_network(Ws, bs, output, names, groups) -> ReluNetwork:
     """The fitted network: inputs named, one-hot columns grouped by original column."""
     return ReluNetwork(Ws, bs, output, names, feature_groups=groups or None)
@@ -98,52 +130,29 @@ class _BaseReluNet(InputsMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     # ---- parameter checks
-    def _check_params(self) -> tuple[int, ...]:
-        sizes = self.hidden_layer_sizes
-        if isinstance(sizes, (int, np.integer)) and not isinstance(sizes, bool):
-            sizes = (int(sizes),)
-        try:
-            sizes = tuple(sizes)
-        except TypeError:
-            raise TypeError(
-                f"hidden_layer_sizes must be a sequence of positive ints; got {sizes!r}."
-            ) from None
-        if any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in sizes):
-            raise ValueError(
-                f"hidden_layer_sizes must hold positive integers; got {self.hidden_layer_sizes!r}."
-            )
-        checks = [
-            ("l1_reg", self.l1_reg, 0.0, False),
-            ("learning_rate", self.learning_rate, 0.0, True),
-            ("tol", self.tol, 0.0, False),
-        ]
-        for name, value, low, strict in checks:
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-                raise TypeError(f"{name} must be a number; got {value!r}.")
-            if not math.isfinite(value) or value < low or (strict and value == low):
-                raise ValueError(f"{name} must be {'>' if strict else '>='} {low}; got {value}.")
-        for name in ("batch_size", "max_epochs"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-        if not isinstance(self.standardize, (bool, np.bool_)):
-            raise TypeError(f"standardize must be True or False; got {self.standardize!r}.")
-        vf = self.validation_fraction
-        if isinstance(vf, bool) or not isinstance(vf, (int, float, np.number)) or not 0 <= vf < 1:
-            raise ValueError(f"validation_fraction must be in [0, 1); got {vf!r}.")
-        try:
-            import torch
+    # What each parameter may be, checked by glassnet._params.validate_params at the start of
+    # fit; the columns named by ``categorical_features`` are checked against X later.
+    _parameter_constraints: dict[str, list[Any]] = {
+        "hidden_layer_sizes": [Integer(1), SequenceOf(Integer(1))],
+        "standardize": [Boolean()],
+        "categorical_features": [None, InstanceOf(str), Integer(0),
+                                 SequenceOf(InstanceOf(str), Integer(0))],
+        "l1_reg": [Interval("real", 0, None)],
+        "learning_rate": [Interval("real", 0, None, closed="neither")],
+        "batch_size": [Integer(1)],
+        "max_epochs": [Integer(1)],
+        "validation_fraction": [Interval("real", 0, 1, closed="left")],
+        "n_iter_no_change": [None, Integer(1)],
+        "tol": [Interval("real", 0, None)],
+        "random_state": [None, RandomState()],
+        "verbose": [Boolean(), Integer(0)],
+        "device": [TorchDevice()],
+        "n_jobs": [None, Interval("integer", None, -1), Integer(1)],
+    }
 
-            torch.device(self.device)
-        except (RuntimeError, TypeError) as exc:
-            raise ValueError(f"device must be a torch device such as 'cpu' or 'cuda'; got "
-                             f"{self.device!r} ({exc}).") from None
-        nic = self.n_iter_no_change
-        if nic is not None and (
-            isinstance(nic, bool) or not isinstance(nic, (int, np.integer)) or nic < 1
-        ):
-            raise ValueError(f"n_iter_no_change must be a positive integer or None; got {nic!r}.")
-        return tuple(int(h) for h in sizes)
+    def _hidden_sizes(self) -> tuple[int, ...]:
+        sizes = self.hidden_layer_sizes
+        return (int(sizes),) if is_int(sizes) else tuple(int(h) for h in sizes)
 
     def _n_threads(self) -> int:
         import os
@@ -151,8 +160,6 @@ class _BaseReluNet(InputsMixin, BaseEstimator):
         n = self.n_jobs
         if n is None:
             return 1
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n == 0:
-            raise ValueError(f"n_jobs must be None or a non-zero integer; got {n!r}.")
         cores = os.cpu_count() or 1
         return int(n) if n > 0 else max(1, cores + 1 + int(n))
 
@@ -172,7 +179,7 @@ class _BaseReluNet(InputsMixin, BaseEstimator):
         return Xtr, Ytr, wtr, Xv, Yv, wv
 
     def _fit_network(self, X, Y, w, *, loss, n_outputs, stratify, init_network, out_scale):
-        sizes = self._check_params()
+        sizes = self._hidden_sizes()
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         init = None
         if init_network is not None:
@@ -389,6 +396,7 @@ class ReluNetClassifier(ClassifierMixin, _BaseReluNet):
         -------
         self
         """
+        validate_params(self)
         X, y = self._validate_fit(X, y)
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -496,6 +504,7 @@ max_epochs, validation_fraction, n_iter_no_change, tol, random_state, verbose, d
         -------
         self
         """
+        validate_params(self)
         X, y = self._validate_fit(X, y)
         y = np.asarray(y, dtype=np.float64)
         self._y_ndim = y.ndim

@@ -38,8 +38,9 @@ Layout: :mod:`glassnet.mlm.model` (the estimator's interface; ``fit`` calls the 
 order), :mod:`glassnet.mlm.rules` (coefficient tables, EPIC summary, readable rules), and
 private modules for the four steps and the choice of ``n_epics`` (``_steps``), the network
 adapter (``_network``), the batched linear algebra (``_linear``), the linkage tree
-(``_epics``), targets and splits (``_data``), parameter constraints (``_params``) and the
-coefficient heatmap (``_display``).
+(``_epics``), targets and splits (``_data``) and the coefficient heatmap (``_display``). The
+parameter constraints are declared on the class (``_parameter_constraints``) and checked by
+the helper every glassnet estimator shares (``glassnet._params``).
 """
 
 from glassnet.mlm._display import MLMCoefficientDisplay

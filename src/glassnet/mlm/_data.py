@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from glassnet._params import is_int
 from glassnet._validation import check_X, check_y, feature_names_of
 from glassnet.mlm import _linear as lin
 from glassnet.mlm._network import NetworkAdapter
-from glassnet.mlm._params import is_int
 
 __all__ = ["DataMixin"]
 

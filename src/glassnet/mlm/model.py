@@ -13,12 +13,19 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from glassnet import _metrics
+from glassnet._params import (
+    Integer,
+    Interval,
+    Options,
+    RandomState,
+    SequenceOf,
+    validate_params,
+)
 from glassnet._validation import check_X, feature_names_of
 from glassnet.mlm import _linear as lin
 from glassnet.mlm._data import DataMixin
 from glassnet.mlm._display import MLMCoefficientDisplay
 from glassnet.mlm._network import NetworkAdapter, network_adapter
-from glassnet.mlm._params import check_params
 from glassnet.mlm._steps import StepsMixin
 from glassnet.mlm.rules import coefficient_table, epic_rules, epic_summary
 
@@ -267,8 +274,32 @@ class MixtureOfLinearModels(StepsMixin, DataMixin, BaseEstimator):
         return X, self._encode_targets(y, X.shape[0], adapter)
 
     # ------------------------------------------------------------------ parameter handling
+    # What each parameter may be, checked by glassnet._params.validate_params at the start of
+    # fit (and by persistence on a loaded mixture). ``network`` is checked by the adapter.
+    _parameter_constraints: dict[str, list[Any]] = {
+        "n_layer_clusters": [Options("auto"), Integer(1), SequenceOf(Integer(1))],
+        "clustering": [Options("kmeans", "gmm")],
+        "n_perturb": [Integer(0)],
+        "perturb_var": [Interval("real", 0, None)],
+        "n_epics": [Options("auto"), Integer(1)],
+        "linkage": [Options("ward", "average", "complete", "single", "weighted")],
+        "weights": [Options("soft", "hard")],
+        "prior": [Options("size", "uniform")],
+        "covariance_type": [Options("full", "tied", "diag", "spherical")],
+        "covariance_source": [Options("real", "augmented")],
+        "covariance_shrinkage": [Interval("real", 0, None)],
+        "reg_covar": [Interval("real", 0, None)],
+        "penalty": [None, Options("l1", "l2")],
+        "alpha": [Interval("real", 0, None, closed="neither")],
+        "task": [Options("auto", "regression", "classification")],
+        "validation_fraction": [Interval("real", 0, 1, closed="neither")],
+        "selection_tol": [Interval("real", 0, None)],
+        "max_iter": [Integer(1)],
+        "random_state": [None, RandomState()],
+    }
+
     def _check_params(self) -> None:
-        check_params(self)
+        validate_params(self)
 
     # ------------------------------------------------------------------ prediction
     def predict(self, X: Any, *, level: str = "epic", weights: str | None = None) -> np.ndarray:

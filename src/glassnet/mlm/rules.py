@@ -14,8 +14,8 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from glassnet import _metrics
+from glassnet._params import is_int, is_real
 from glassnet.mlm import _linear as lin
-from glassnet.mlm._params import is_int, is_real
 
 __all__ = ["coefficient_table", "epic_rules", "epic_summary"]
 
