@@ -11,7 +11,9 @@ import importlib
 from typing import Any
 
 from glassnet.network import ReluNetwork
-from glassnet.regions import Regions, unwrap
+from glassnet.regions import Regions
+# binds the function over the submodule of the same name (use importlib for the module)
+from glassnet.unwrap import unwrap
 
 __version__ = "0.1.0"
 

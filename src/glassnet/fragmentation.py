@@ -4,7 +4,10 @@ A network can have almost as many activation regions as rows: every local linear
 then rests on one or two rows, and new rows fall in regions never seen in the data the
 explanation was built on. Exactness does not help there; the explanation is a per-row
 gradient. This module measures that and writes one sentence about it, used by
-``Regions.__repr__`` and ``region_summary(...).attrs["caveats"]``.
+``region_summary(...).attrs["caveats"]``; ``Regions.__repr__`` states the part that needs
+only the region counts. The thresholds, :func:`tiny_region_share` and the sentence itself
+(:func:`glassnet.regions.fragmentation_text`) are defined in :mod:`glassnet.regions`, next
+to the counts they read, and re-exported here.
 
 Thresholds
 ----------
@@ -21,9 +24,15 @@ from typing import Any
 
 import numpy as np
 
-TINY_REGION_SIZE = 5
-TINY_SHARE_CAVEAT = 0.5
-UNSEEN_SHARE_CAVEAT = 0.2
+# the thresholds, the tiny-region share and the sentence sit with the counts they read in
+# glassnet.regions (Regions.__repr__ states the caveat too); re-exported here, their old home
+from glassnet.regions import (
+    TINY_REGION_SIZE,
+    TINY_SHARE_CAVEAT,
+    UNSEEN_SHARE_CAVEAT,
+    fragmentation_text,
+    tiny_region_share,
+)
 
 __all__ = [
     "TINY_REGION_SIZE",
@@ -33,13 +42,6 @@ __all__ = [
     "tiny_region_share",
     "unseen_share",
 ]
-
-
-def tiny_region_share(regions: Any, size: int = TINY_REGION_SIZE) -> float:
-    """Share of the rows that sit in regions holding fewer than ``size`` rows."""
-    counts = np.asarray(regions.counts)
-    n = int(counts.sum())
-    return float(counts[counts < size].sum() / n) if n else 0.0
 
 
 def unseen_share(regions: Any, X: Any) -> float:
@@ -72,24 +74,8 @@ def fragmentation_caveat(regions: Any, X_new: Any = None) -> str | None:
     Fragmented: 100.0% of the 3 rows sit in regions of fewer than 5 rows (3 regions), so ...
     """
     n = int(np.asarray(regions.counts).sum())
-    tiny = tiny_region_share(regions)
-    parts = []
-    if n and tiny >= TINY_SHARE_CAVEAT:
-        parts.append(
-            f"{tiny:.1%} of the {n:,} rows sit in regions of fewer than {TINY_REGION_SIZE} rows "
-            f"({len(regions):,} regions)"
-        )
-    if X_new is not None:
+    m, unseen = 0, 0.0
+    if X_new is not None:  # validated by assign, as the regions' own rows were
         unseen = unseen_share(regions, X_new)
         m = int(np.shape(X_new)[0])
-        if m and unseen >= UNSEEN_SHARE_CAVEAT:
-            parts.append(
-                f"{unseen:.1%} of the {m:,} new rows fall in regions never seen among these rows"
-            )
-    if not parts:
-        return None
-    return (
-        "Fragmented: " + " and ".join(parts) + ", so these local models rest on one or a few "
-        "rows each; explain with a merged model (glassnet.RegionMerger) or an L1-penalised "
-        "network (glassnet.l1_path) instead."
-    )
+    return fragmentation_text(n, len(regions), tiny_region_share(regions), m, unseen)

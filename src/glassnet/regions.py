@@ -1,9 +1,11 @@
 """Unwrapping: activation regions of a ReLU network and their exact local linear models.
 
-:func:`unwrap` runs the network once over the rows (in chunks), packs each row's activation
-pattern into bits, groups equal patterns with a hash table (no Python loop over rows), and
-computes the local linear model (LLM) of every distinct pattern once, batched over
-patterns. The result is a :class:`Regions` object.
+The :class:`Regions` container, and the in-memory back-end of :func:`glassnet.unwrap`
+(:func:`unwrap_in_memory`): it runs the network once over the rows (in chunks), packs each
+row's activation pattern into bits, groups equal patterns with a hash table (no Python loop
+over rows), and computes the local linear model (LLM) of every distinct pattern once, batched
+over patterns. The streamed (:mod:`glassnet.streaming`) and Dask (:mod:`glassnet.dask`)
+back-ends build the same :class:`Regions`; :mod:`glassnet.unwrap` picks one.
 
 Region numbering
 ----------------
@@ -14,7 +16,8 @@ so the numbering depends only on the data's pattern counts, not on row order or 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -37,30 +40,36 @@ from glassnet._validation import check_y, feature_names_of
 from glassnet.network import ReluNetwork
 
 __all__ = [
+    "TINY_REGION_SIZE",
+    "TINY_SHARE_CAVEAT",
+    "UNSEEN_SHARE_CAVEAT",
     "NonFiniteError",
     "PatternLookup",
     "Regions",
     "certificate",
     "factorize_patterns",
+    "fragmentation_text",
     "local_models",
     "pattern_words",
     "raise_non_finite",
     "raw_row_encoder",
     "region_order",
-    "unwrap",
+    "tiny_region_share",
+    "unwrap_in_memory",
 ]
 
 # ---------------------------------------------------------------------- Regions
 class Regions:
     """The activation regions found in a data set, with their exact local linear models.
 
-    Built by :func:`unwrap`; see there. Regions are numbered by decreasing count.
+    Built by :func:`glassnet.unwrap`; see there. Regions are numbered by decreasing count.
 
     Attributes
     ----------
     network : ReluNetwork
     labels : ndarray of shape (n_samples,)
-        Region index of every row passed to :func:`unwrap`.
+        Region index of every row passed to :func:`glassnet.unwrap` (None for a stream
+        unwrapped without ``keep_labels``).
     counts : ndarray of shape (R,)
     packed_patterns : ndarray of shape (R, ceil(H / 8)) uint8
         Activation patterns packed with ``np.packbits(axis=1)``; see :attr:`patterns`.
@@ -173,7 +182,7 @@ class Regions:
         """Exact local linear model of every row of ``X``.
 
         Computed from each row's own activation pattern, so rows whose pattern was never
-        seen during :func:`unwrap` get their exact model too (nothing is looked up by
+        seen during :func:`glassnet.unwrap` get their exact model too (nothing is looked up by
         nearness).
 
         Returns
@@ -265,14 +274,83 @@ class Regions:
         return repr_html(self)
 
     def __repr__(self) -> str:
-        from glassnet.fragmentation import fragmentation_caveat
-
         text = (
             f"Regions({len(self)} regions over {self.n_samples} rows, "
             f"max_abs_error={self.max_abs_error:.3g})"
         )
-        caveat = fragmentation_caveat(self)
+        # from the stored counts only: the repr never runs the network again
+        caveat = fragmentation_text(self.n_samples, len(self), tiny_region_share(self))
         return text if caveat is None else f"{text}\n{caveat}"
+
+
+# ---------------------------------------------------------------------- fragmentation
+# The thresholds and the sentence of the fragmentation caveat (glassnet.fragmentation
+# explains them and adds the share of new rows in unseen regions). They live here, with the
+# counts they read, so that ``Regions.__repr__`` states the caveat without reaching up to the
+# analyses.
+TINY_REGION_SIZE = 5
+TINY_SHARE_CAVEAT = 0.5
+UNSEEN_SHARE_CAVEAT = 0.2
+
+
+def tiny_region_share(regions: Any, size: int = TINY_REGION_SIZE) -> float:
+    """Share of the rows that sit in regions holding fewer than ``size`` rows.
+
+    Parameters
+    ----------
+    regions : Regions
+        Or any object with the ``counts`` of its regions.
+    size : int
+        Regions with fewer rows are tiny.
+
+    Returns
+    -------
+    float
+        0.0 when there are no rows.
+    """
+    counts = np.asarray(regions.counts)
+    n = int(counts.sum())
+    return float(counts[counts < size].sum() / n) if n else 0.0
+
+
+def fragmentation_text(n_rows: int, n_regions: int, tiny_share: float, n_new: int = 0,
+                       unseen_share: float = 0.0) -> str | None:
+    """The fragmentation caveat from its figures: one sentence, or None below the thresholds.
+
+    Parameters
+    ----------
+    n_rows, n_regions : int
+        Rows the regions were built from, and how many regions they occupy.
+    tiny_share : float
+        :func:`tiny_region_share` of those rows; stated from ``TINY_SHARE_CAVEAT`` on.
+    n_new : int
+        Number of new rows (0: none given).
+    unseen_share : float
+        Share of the new rows in regions none of the ``n_rows`` occupy; stated from
+        ``UNSEEN_SHARE_CAVEAT`` on.
+
+    Returns
+    -------
+    str or None
+    """
+    parts = []
+    if n_rows and tiny_share >= TINY_SHARE_CAVEAT:
+        parts.append(
+            f"{tiny_share:.1%} of the {n_rows:,} rows sit in regions of fewer than "
+            f"{TINY_REGION_SIZE} rows ({n_regions:,} regions)"
+        )
+    if n_new and unseen_share >= UNSEEN_SHARE_CAVEAT:
+        parts.append(
+            f"{unseen_share:.1%} of the {n_new:,} new rows fall in regions never seen among "
+            "these rows"
+        )
+    if not parts:
+        return None
+    return (
+        "Fragmented: " + " and ".join(parts) + ", so these local models rest on one or a few "
+        "rows each; explain with a merged model (glassnet.RegionMerger) or an L1-penalised "
+        "network (glassnet.l1_path) instead."
+    )
 
 
 def _std(s: np.ndarray, ss: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -302,6 +380,7 @@ def raw_row_encoder(model: Any) -> Any:
         return None
     if getattr(model, "feature_groups_", None):
         return model.transform_inputs
+    # io re-exported persistence, which imports Regions, when this was written: imported here
     from glassnet.io import input_encoder
 
     return input_encoder(model)
@@ -313,7 +392,7 @@ def _encode_raw_rows(model: Any, X: Any) -> Any:
     return X if encode is None else encode(X)
 
 
-def unwrap(
+def unwrap_in_memory(
     net: Any,
     X: Any,
     y: Any = None,
@@ -321,25 +400,26 @@ def unwrap(
     chunk_size: int | None = None,
     screen: bool = False,
 ) -> Regions:
-    """Find the activation regions of ``net`` on the rows of ``X`` and their exact LLMs.
+    """The in-memory back-end of :func:`glassnet.unwrap`: rows held in one array or DataFrame.
+
+    :func:`glassnet.unwrap` dispatches here for arrays, DataFrames and nested lists; call it
+    directly only to bypass the dispatch. Files, chunk iterators and Dask collections are
+    refused with a ``TypeError`` saying to pass them to :func:`glassnet.unwrap`.
 
     Parameters
     ----------
     net : ReluNetwork, or a model :func:`glassnet.io.as_network` accepts
-        (fitted scikit-learn MLP, torch ``nn.Sequential``, glassnet estimator).
-    X : array-like or DataFrame of shape (n_samples, n_features), or a stream
-        Rows to unwrap. DataFrame column names are kept as feature names. Also accepted,
-        with memory independent of the number of rows (see :mod:`glassnet.streaming`): an
-        iterator of chunks (arrays, DataFrames or ``(X, y)`` tuples) or the path of a
-        CSV/Parquet file, for which ``labels`` is None; and a ``dask.array.Array`` or
-        ``dask.dataframe.DataFrame``, handed to :func:`glassnet.dask.unwrap`.
+        (fitted scikit-learn MLP or pipeline, torch ``nn.Sequential``, glassnet estimator).
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        Rows to unwrap. DataFrame column names are kept as feature names (and matched by
+        name with a named network). Raw rows of a model that one-hot encodes its inputs are
+        encoded by the model first (:func:`raw_row_encoder`).
     y : array-like of shape (n_samples,) or (n_samples, n_targets), optional
-        Numeric target; its mean and spread per region are recorded. For a file or
-        DataFrame chunks, the name of the target column.
+        Numeric target; its mean and spread per region are recorded.
     chunk_size : int, optional
-        Rows per chunk (default: about 32 MB of activations per chunk). The result does
-        not depend on it, except that BLAS may round a pre-activation within a few ulps of
-        zero differently for another chunk length.
+        Rows per chunk of the forward pass (default: about 32 MB of activations per chunk).
+        The result does not depend on it, except that BLAS may round a pre-activation
+        within a few ulps of zero differently for another chunk length.
     screen : bool, default False
         Compute the pre-activations in float32 and recompute in float64 only the rows
         where one lies within a rigorous rounding-error bound of zero (see
@@ -347,31 +427,31 @@ def unwrap(
         outputs behind ``pred_sum`` then come from the exact LLMs, and
         ``max_abs_error`` is certified on the rows that were run in float64 (the
         recomputed rows and every region's representative) instead of all rows.
-        In-memory arrays only (streams and Dask ignore it).
 
     Returns
     -------
     Regions
+        With ``labels`` of every row.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from glassnet import ReluNetwork, unwrap
+    >>> from glassnet import ReluNetwork
+    >>> from glassnet.regions import unwrap_in_memory
     >>> net = ReluNetwork([np.eye(2), np.ones((1, 2))], [np.zeros(2), np.zeros(1)])
-    >>> regions = unwrap(net, np.array([[1.0, 2.0], [3.0, -1.0], [-1.0, -1.0]]))
+    >>> regions = unwrap_in_memory(net, np.array([[1.0, 2.0], [3.0, -1.0], [-1.0, -1.0]]))
     >>> len(regions), regions.counts.tolist()
     (3, [1, 1, 1])
     >>> regions.coef[regions.labels[0]]
     array([[1., 1.]])
     """
-    from glassnet.streaming import is_streamed
-
-    if is_streamed(X):
-        from glassnet.streaming import unwrap_streamed
-
-        return unwrap_streamed(net, X, y, chunk_size=chunk_size)
-    # io imports Regions (for as_network and persistence), so it cannot load at the top
-    from glassnet.io import as_network
+    if isinstance(X, (str, os.PathLike, Iterator)):
+        # read as an array, a path would fail as "non-numeric values": say what it is
+        raise TypeError(
+            f"X is a {type(X).__name__} (a file path or an iterator of chunks): this in-memory "
+            "back-end takes arrays and DataFrames; pass it to glassnet.unwrap, which streams it."
+        )
+    from glassnet.io import as_network  # see raw_row_encoder
 
     X = _encode_raw_rows(net, X)
     net = as_network(net)
@@ -433,3 +513,9 @@ def unwrap(
         y_sumsq=y_sumsq,
         feature_names=names,
     )
+
+
+# The old name, for the modules that import the in-memory back-end from here (glassnet.simplify,
+# glassnet.explain, glassnet.diagnose, glassnet.plotting); the public ``glassnet.unwrap``
+# (glassnet/unwrap.py) is the dispatcher over every back-end.
+unwrap = unwrap_in_memory

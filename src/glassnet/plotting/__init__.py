@@ -36,15 +36,16 @@ import pandas as pd
 from matplotlib.collections import LineCollection
 from scipy.stats import gaussian_kde
 
-from glassnet.plotting.partition import PartitionDisplay
-from glassnet.regions import Regions
-from glassnet.summary import (
-    _check_regions,
-    _unwrapped_rows,
+from glassnet.explain import (
+    check_regions,
     coefficient_distribution,
     local_contributions,
-    region_summary,
+    unwrapped_rows,
 )
+from glassnet.plotting.partition import PartitionDisplay
+from glassnet.regions import Regions
+from glassnet.summary import region_summary
+from glassnet.unwrap import unwrap
 
 __all__ = [
     "CoefficientParallelDisplay",
@@ -152,7 +153,7 @@ class CoefficientParallelDisplay:
     def from_regions(cls, regions: Regions, *, top: int | None = 10, features: Any = None,
                      output: int = 0, ax: Any = None, **plot_kw: Any):
         """The ``top`` largest regions (None: all), the chosen features (default all)."""
-        regions = _check_regions(regions)
+        regions = check_regions(regions)
         top, output = _check_top(top), _check_out(regions, output)
         cols = _feature_indices(regions.feature_names, features)
         sel = np.arange(len(regions))[:top]
@@ -207,13 +208,11 @@ class CoefficientViolinDisplay:
     def from_regions(cls, regions: Regions, X: Any = None, *, features: Any = None,
                      output: int = 0, grid_size: int = 200, ax: Any = None, **plot_kw: Any):
         """Count-weighted violins (weights from ``X``'s rows when given)."""
-        regions = _check_regions(regions)
+        regions = check_regions(regions)
         output = _check_out(regions, output)
         cols = _feature_indices(regions.feature_names, features)
         dist = coefficient_distribution(regions, X, output=output, quantiles=(0.25, 0.5, 0.75))
         if X is not None:
-            from glassnet.regions import unwrap
-
             regions = unwrap(regions.network, X)
         w = regions.counts.astype(np.float64)
         grids, dens = [], []
@@ -296,8 +295,8 @@ class LLMProfileDisplay:
     def from_regions(cls, regions: Regions, X: Any, feature: Any = 0, *, top: int | None = 20,
                      output: int = 0, ax: Any = None, **plot_kw: Any):
         """``X`` are the unwrapped rows; each region's x range is that of its own rows."""
-        regions = _check_regions(regions)
-        X = _unwrapped_rows(regions, X)
+        regions = check_regions(regions)
+        X = unwrapped_rows(regions, X)
         top, output = _check_top(top), _check_out(regions, output)
         j = int(_feature_indices(regions.feature_names, feature)[0])
         sel = np.arange(len(regions))[:top]
@@ -352,8 +351,8 @@ class TwoFeatureDisplay:
     @classmethod
     def from_regions(cls, regions: Regions, X: Any, features: Any = (0, 1), *,
                      top: int | None = 8, output: int = 0, ax: Any = None, **plot_kw: Any):
-        regions = _check_regions(regions)
-        X = _unwrapped_rows(regions, X)
+        regions = check_regions(regions)
+        X = unwrapped_rows(regions, X)
         top, output = _check_top(top), _check_out(regions, output)
         cols = _feature_indices(regions.feature_names, features)
         if cols.shape[0] != 2:
@@ -417,7 +416,7 @@ class RegionSizeDisplay:
     @classmethod
     def from_regions(cls, regions: Regions, *, top: int | None = 20, ax: Any = None,
                      **plot_kw: Any):
-        regions = _check_regions(regions)
+        regions = check_regions(regions)
         top = _check_top(top)
         sel = np.arange(len(regions))[:top]
         disp = cls(regions.counts[sel], sel, np.cumsum(regions.shares)[sel], len(regions))
@@ -488,7 +487,7 @@ class ContributionDisplay:
 
     @classmethod
     def from_regions(cls, regions: Regions, X: Any, row: int = 0, **kw: Any):
-        return cls.from_model(_check_regions(regions), X, row, **kw)
+        return cls.from_model(check_regions(regions), X, row, **kw)
 
     def plot(self, ax: Any = None, *, sort: bool = True):
         fig, ax = _axes(ax)
