@@ -53,7 +53,6 @@ LAYERS: dict[str, int] = {
     "glassnet._training": 2,
     "glassnet._estimator_inputs": 2,
     # 3: unwrap and its back-ends (peers), the Regions container
-    "glassnet.unwrap": 3,
     "glassnet.regions": 3,
     "glassnet.streaming": 3,
     "glassnet.dask": 3,
@@ -113,7 +112,11 @@ ALLOWED_ENTRY_POINTS: set[tuple[str, str, str]] = {
 # Current violations, by (importer, target) module pair, with what is wrong. The test fails
 # on any violation not listed here, and on any listed pair that no longer occurs.
 KNOWN_DEBTS: dict[tuple[str, str], str] = {
+    ("glassnet.plotting", "glassnet.summary"):
+        "_check_regions, _unwrapped_rows are private names of summary/explain",
     # computation and display not yet apart
+    ("glassnet.regions", "glassnet.fragmentation"):
+        "Regions.__repr__ computes the fragmentation caveat from layer 4",
     ("glassnet.diagnose._report", "glassnet.plotting.diagnostics"):
         "run_diagnostics builds Displays from layer 4 (report assembly belongs to report/ "
         "or the command)",
@@ -127,7 +130,6 @@ KNOWN_DEBTS: dict[tuple[str, str], str] = {
 # Modules over MAX_LINES today (issue 13 wants none); a new one fails the test.
 MAX_LINES = 600
 LARGE_MODULES: set[str] = {
-    "glassnet.io._onnx",
     "glassnet.report.sections",
 }
 
