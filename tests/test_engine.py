@@ -88,6 +88,73 @@ def test_screening_refuses_layers_too_wide_for_its_bound():
         screened_packed_forward(net, np.ones((1, 300_000)), None)
 
 
+def _exact_boundary_net(rng, X, tweaks):
+    """A 2-layer net whose second-layer neuron j is exactly ``tweaks[j]`` at row j.
+
+    Integer weights and inputs make every float64 and float32 partial sum of the first
+    two layers exact (so the float64 pattern does not depend on any BLAS's summation
+    order); the bias is ``-S_j + t_j`` for the exact sum ``S_j`` of neuron j at row j, and
+    ``S_j + (-S_j + t_j)`` is exact (Sterbenz) for ``t_j`` of a few ulps of ``S_j``.
+    """
+    d, h1, h2 = X.shape[1], 6, len(tweaks)
+    W1 = rng.integers(-3, 4, size=(h1, d)).astype(float)
+    b1 = rng.integers(0, 3, size=h1).astype(float)
+    W2 = rng.integers(-3, 4, size=(h2, h1)).astype(float)
+    S = (np.maximum(X[:h2] @ W1.T + b1, 0.0) * W2).sum(axis=1)  # neuron j at row j
+    t = np.asarray(tweaks, dtype=float)
+    t = np.where(t == 0, 0.0, t * np.spacing(np.abs(S)))  # tweaks in ulps of S
+    return ReluNetwork([W1, W2, np.ones((1, h2))], [b1, -S + t, np.zeros(1)]), t
+
+
+def test_second_layer_exactly_zero_and_one_ulp_by_bias():
+    rng = np.random.default_rng(7)
+    X = rng.integers(1, 50, size=(9, 3)).astype(float) * 1024.0
+    net, t = _exact_boundary_net(rng, X, [0, 1, -1, 0, 2, -1])
+    z2 = np.maximum(X @ net.weights[0].T + net.biases[0], 0.0) @ net.weights[1].T
+    z2 += net.biases[1]
+    np.testing.assert_array_equal(np.diag(z2[:6]), t)  # the construction is exact
+    assert (t[[1, 4]] > 0).all() and (t[[2, 5]] < 0).all()
+    rows = _check_same_as_float64(net, X)
+    assert set(range(6)) <= set(rows.tolist())  # all within the bound: recomputed
+    pat = net.activation_patterns(X)
+    assert [bool(pat[j, 6 + j]) for j in range(6)] == [False, True, False, False, True, False]
+
+
+def test_float32_overflow_in_the_last_hidden_layer_is_recomputed():
+    # float32 overflows (2^130 > 3.4e38) and cancels: inf - inf; float64 is exact: 2^77 - 1
+    net = ReluNetwork([np.eye(2), np.array([[2.0**60, -2.0**60]]), np.ones((1, 1))],
+                      [np.zeros(2), np.array([-1.0]), np.zeros(1)])
+    X = np.array([[2.0**70, 2.0**70 - 2.0**17], [1.0, 2.0], [2.0**70, 2.0**70 + 2.0**18]])
+    rows = _check_same_as_float64(net, X)
+    assert {0, 2} <= set(rows.tolist())
+    assert net.activation_patterns(X)[:, 2].tolist() == [True, False, False]
+
+
+def test_weights_beyond_float32_range_fall_back_to_float64(rng):
+    base = random_network(rng, 3, (5, 5), 1)
+    net = ReluNetwork([base.weights[0] * 1e39, *base.weights[1:]],
+                      [base.biases[0] * 1e39, *base.biases[1:]])
+    X = rng.normal(size=(50, 3))
+    rows = _check_same_as_float64(net, X)
+    np.testing.assert_array_equal(rows, np.arange(50))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**31 - 1), scales=st.lists(st.floats(-8, 8), min_size=3,
+                                                       max_size=3))
+def test_random_networks_with_layer_scales_and_exact_second_layer_zeros(seed, scales):
+    """Each layer scaled by its own power of two (exact), rows on second-layer boundaries."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(-20, 21, size=(60, 3)).astype(float)
+    net, _ = _exact_boundary_net(rng, X, [0, 1, -1, 0])
+    k = [2.0 ** round(v) for v in scales]
+    scaled = ReluNetwork([w * f for w, f in zip(net.weights, k, strict=True)],
+                         [net.biases[0] * k[0], net.biases[1] * k[0] * k[1],
+                          net.biases[2] * k[0] * k[1] * k[2]])
+    _check_same_as_float64(scaled, X)
+    _check_same_as_float64(scaled, rng.normal(size=(200, 3)) * 10.0)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**31 - 1), depth=st.integers(1, 3), width=st.integers(1, 12),
        d=st.integers(1, 5), log_scale=st.floats(-6, 6))

@@ -406,7 +406,9 @@ def chunk_stats_codes(
 _U32 = 2.0**-24  # unit roundoff of float32
 _U64 = 2.0**-53
 _ETA32 = 2.0**-149  # smallest float32 subnormal: absolute error of an underflowing operation
-_SLACK = 1.0 + 2.0**-10  # covers the rounding of the bound's own float32 arithmetic
+_SLACK = 1.0 + 2.0**-10  # covers the rounding of the bound's own float64 arithmetic
+_SAFE32 = 2.0**120  # below this no float32 partial sum of a screened layer can overflow
+_SCREEN_ROWS = 2048  # rows per screened chunk: every (rows, width) buffer stays in cache
 
 
 def _gamma(n: int, u: float) -> float:
@@ -416,41 +418,52 @@ def _gamma(n: int, u: float) -> float:
     return n * u / (1.0 - n * u)
 
 
+def _up32(a: np.ndarray) -> np.ndarray:
+    """Float32 values >= ``a`` (one ulp above the nearest rounding)."""
+    return np.nextafter(a.astype(np.float32), np.float32(np.inf))
+
+
 class _Layer:
-    """Float32 copies of one hidden layer and the constants of its error bound."""
+    """Float32 copies of one hidden layer and the constants of its error bound.
 
-    def __init__(self, Wt: np.ndarray, b: np.ndarray) -> None:
-        n = Wt.shape[0]  # fan-in
-        self.Wt32 = Wt.astype(np.float32)
-        self.b32 = b.astype(np.float32)
-        g32, g64 = _gamma(n + 1, _U32), _gamma(n + 1, _U64)
-        # relative part: float32 dot product and bias (g32, on |W32| <= (1+u)|W|), the
-        # casts of W and b to float32 (u), the float64 pass's own rounding (g64)
-        self.c = (g32 * (1 + _U32) + _U32 + g64 * (1 + _U32)) * _SLACK
-        self.g64 = g64
-        self.abs_err = 2.0 * (n + 1) * _ETA32  # underflow in products and sums, both passes
-        wnorm = np.sqrt((Wt.astype(np.float64) ** 2).sum(axis=0))  # ||W_i||_2 per neuron
-        self.w = wnorm * _SLACK
-        self.w_max = float(self.w.max(initial=0.0)) * _SLACK
-        self.cb_max = float((self.c * np.abs(b) + self.abs_err).max(initial=0.0)) * _SLACK**2
-        self.w_norm = float(np.sqrt((self.w**2).sum())) * _SLACK
-        self.cb_norm = float(np.sqrt(((self.c * np.abs(b) + self.abs_err) ** 2).sum())) * _SLACK
+    See docs/unwrapping.md ("Float32 screening") for the derivation. Per row the bound is
 
+        D = c (S + max|b|) + (1 + gamma_m(v)) max_i ||W_i||_1 E + (n + 4) 2^-149,
 
-def _row_norm(a: np.ndarray) -> np.ndarray:
-    """Euclidean norm of every row, rounded up a little (its own error), as float64.
-
-    Summed in the input's precision (float32 sums of squares are 10x faster than asking
-    einsum for float64): the relative error gamma_h is far below the slack; an overflow
-    gives inf, so the row is recomputed.
+    with ``S >= |W_i| . |a32|`` for every neuron ``i`` (one matrix-vector product of the
+    activations with ``s = max_i |W_i| + 2^-125``, a vector of the fan-in) and ``E`` the
+    previous layer's ``D``.
     """
-    return np.sqrt(np.einsum("ij,ij->i", a, a).astype(np.float64)) * _SLACK
+
+    def __init__(self, Wt: np.ndarray, b: np.ndarray, step: int) -> None:
+        n, h = Wt.shape  # fan-in, width
+        absW = np.abs(Wt)
+        self.Wt32 = Wt.astype(np.float32)
+        # the bias as a full (rows, width) block: adding a broadcast row is ~8x slower
+        self.b32 = np.ascontiguousarray(np.broadcast_to(b.astype(np.float32), (step, h)))
+        # s_j >= max_i |W_ij| + 2^-125: u s covers the cast of W, underflow included
+        self.s32 = _up32(absW.max(axis=1, initial=0.0) + 2.0**-125)
+        m = n + 1
+        g32, g64 = _gamma(m, _U32), _gamma(m, _U64)
+        c = g32 * (1 + _U32) + _U32 + g64
+        # S from the float32 product s32 . a32 (non-negative terms, so it can only be
+        # rounded down, by gamma_n at most, plus n underflows)
+        k = 1.0 / (1.0 - _gamma(n, _U32))
+        self.cS = c * k * _SLACK
+        self.const = (c * (n * _ETA32 * k + float(np.abs(b).max(initial=0.0)))
+                      + (n + 5) * _ETA32) * _SLACK
+        self.cE = (1.0 + g64) * float(absW.sum(axis=0).max(initial=0.0)) * _SLACK
+        self.finite = bool(np.isfinite(self.Wt32).all() and np.isfinite(self.b32[:1]).all()
+                           and np.isfinite(self.s32).all())
 
 
 def screened_packed_forward(
     net: ReluNetwork, X: np.ndarray, chunk_size: int | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Packed float64-exact patterns of every row, screened in float32.
+
+    ``chunk_size`` only bounds the float64 recomputation's chunks; the float32 pass runs
+    in chunks of 2,048 rows so that its buffers stay in cache.
 
     Returns
     -------
@@ -461,66 +474,80 @@ def screened_packed_forward(
     out : ndarray (len(rows), n_outputs)
         Float64 network outputs of those rows.
     """
-    n = X.shape[0]
-    step = check_chunk_size(chunk_size, net.default_chunk_size())
+    n, d = X.shape
     H = net.n_hidden
-    layers = [_Layer(Wt, b) for Wt, b in zip(net._Wt[:-1], net._b[:-1], strict=True)]
+    step = max(1, min(_SCREEN_ROWS, n))
+    with np.errstate(over="ignore"):  # weights beyond float32's range: inf, checked below
+        layers = [_Layer(Wt, b, step) for Wt, b in zip(net._Wt[:-1], net._b[:-1], strict=True)]
+    if not all(ly.finite for ly in layers):  # weights beyond float32's range: no screening
+        packed, out = packed_forward(net, X, chunk_size)
+        return packed, np.arange(n, dtype=np.int64), out
+    # first layer: |x32| @ [s, 1] gives S and the row's L1 norm (a bound on max |x|)
+    s1 = np.column_stack([layers[0].s32, np.ones(d, dtype=np.float32)]) if layers else None
+    kd = 1.0 / (1.0 - _gamma(d, _U32))
     packed = np.empty((n, -(-H // 8)), dtype=np.uint8)
-    buf = np.empty((min(step, n), H), dtype=bool)
-    flagged_parts = []
-    d = X.shape[1]
+    pat = np.empty((step, H), dtype=bool)
     width = max(net.hidden_sizes, default=1)
-    # scratch buffers reused by every layer and chunk (fresh 16 MB arrays cost page faults)
-    zabs_buf = np.empty(min(step, n) * width, dtype=np.float32)
-    close_buf = np.empty(min(step, n) * width, dtype=bool)
+    zabs_buf = np.empty(step * width, dtype=np.float32)
+    # ReLU as fmax against an array of zeros: ~8x faster than np.maximum with a scalar
+    zeros_buf = np.zeros(step * width, dtype=np.float32)
+    close_buf = np.empty(step * width, dtype=bool)
+    flagged = []
     for s in range(0, n, step):
         e = min(s + step, n)
-        pat = buf[: e - s]
+        m = e - s
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
             a = X[s:e].astype(np.float32)
-            # the cast itself: |x32 - x| <= u |x| + eta per entry (no float64 error on x)
-            err = np.sqrt(np.einsum("ij,ij->i", X[s:e], X[s:e])) * (_U32 * _SLACK)
-            err += np.sqrt(d) * _ETA32
-            anorm = _row_norm(a)
-            unsure = np.zeros(e - s, dtype=bool)
+            x_abs = np.abs(a)
+            sl = x_abs @ s1
+            # E: the cast error of x, u |x| + eta with |x| <= (|x32| + eta) / (1 - u)
+            l1 = (sl[:, 1].astype(np.float64) + d * _ETA32) * kd
+            E = (l1 + _ETA32) * (_U32 / (1.0 - _U32) * _SLACK) + _ETA32 * _SLACK
+            S32 = sl[:, 0]
+            unsure = np.zeros(m, dtype=bool)
             off = 0
-            for ly in layers:
+            for li, ly in enumerate(layers):
                 z = a @ ly.Wt32
-                z += ly.b32
                 h = z.shape[1]
-                srow = ly.c * anorm + (1.0 + ly.g64) * err  # float64 per-row scalar
-                # one threshold per row (largest neuron norm and bias term): looser than
-                # per neuron, but no (rows, h) bound matrix to build
-                thr = (srow * ly.w_max + ly.cb_max).astype(np.float32)[:, None]
+                z += ly.b32[:m]
+                if li:
+                    S32 = a @ ly.s32  # a >= 0 after the ReLU
+                S = S32.astype(np.float64)
+                thr = ly.cS * S + ly.cE * E + ly.const
+                # beyond _SAFE32 a float32 partial sum might overflow (NaN and inf too)
+                bad = ~((S <= _SAFE32) & (thr <= _SAFE32))
+                if bad.any():
+                    unsure |= bad
+                    thr[bad] = 0.0
+                # float32 threshold >= thr (SLACK covers the cast's rounding, eta its
+                # subnormal range)
+                thr32 = (thr * _SLACK + _ETA32).astype(np.float32)
                 zabs = zabs_buf[: z.size].reshape(z.shape)
                 close = close_buf[: z.size].reshape(z.shape)
                 np.abs(z, out=zabs)
-                np.less_equal(zabs, thr, out=close)
-                # a NaN in z propagates into the row's norm and error (flagged below);
-                # few entries are close: their flat indices are cheaper than any(axis=1)
-                unsure[np.flatnonzero(close_buf[: z.size]) // h] = True
-                np.greater(z, 0.0, out=pat[:, off : off + h])
-                np.maximum(z, 0.0, out=z)
+                # one scalar threshold for the chunk, then each candidate row against its
+                # own: a scalar comparison is ~4x faster than a row-broadcast one
+                np.less_equal(zabs, thr32.max(), out=close)
+                cand = np.flatnonzero(close_buf[: z.size]) // h  # repeats do no harm
+                if cand.size:
+                    hit = (zabs[cand] <= thr32[cand, None]).any(axis=1)
+                    unsure[cand[hit]] = True
+                np.greater(z, 0.0, out=pat[:m, off : off + h])
+                # fmax against an array (NaN-free here: such rows are flagged above)
+                np.fmax(z, zeros_buf[: z.size].reshape(z.shape), out=z)
                 a = z
-                err = srow * ly.w_norm + ly.cb_norm
-                anorm = _row_norm(a)
+                E = thr
                 off += h
-            unsure |= ~np.isfinite(err)
+        packed[s:e] = np.packbits(pat[:m], axis=1)
         idx = np.flatnonzero(unsure)
         if idx.size:
-            sub = np.empty((idx.size, H), dtype=bool)
-            with np.errstate(over="ignore", invalid="ignore"):
-                o = net._forward_chunk(X[s + idx], sub)
-            if not np.isfinite(o).all():
-                raise_non_finite(net, X[s + idx], o, 0)
-            pat[idx] = sub
-            flagged_parts.append((s + idx, o))
-        packed[s:e] = np.packbits(pat, axis=1)
-    if flagged_parts:
-        rows = np.concatenate([r for r, _ in flagged_parts])
-        out = np.concatenate([o for _, o in flagged_parts])
-    else:
-        rows, out = np.zeros(0, dtype=np.int64), np.zeros((0, net.n_outputs))
+            flagged.append(s + idx)
+    rows = np.concatenate(flagged) if flagged else np.zeros(0, dtype=np.int64)
+    out = np.zeros((0, net.n_outputs))
+    if rows.size:  # the float64 pass, for the flagged rows only
+        sub, out = packed_forward(net, X[rows], chunk_size,
+                                  row_label=lambda i: f"row {int(rows[i])}")
+        packed[rows] = sub
     return packed, rows.astype(np.int64), out
 
 
