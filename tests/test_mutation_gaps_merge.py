@@ -23,8 +23,11 @@ def test_merger_on_data_with_a_single_region_is_one_global_glm(rng):
     net = ReluNetwork([rng.normal(size=(3, 2)), rng.normal(size=(1, 3))],
                       [np.full(3, 50.0), np.zeros(1)])
     y = X @ [1.0, -2.0] + 0.3 + rng.normal(scale=0.1, size=300)
-    with pytest.warns(UserWarning, match="exceed the 1 regions"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default regression grid is cut silently to [1]
         m = RegionMerger(net, random_state=0).fit(X, y)
+    with pytest.warns(UserWarning, match="exceed the 1 regions"):
+        RegionMerger(net, candidates=[1, 2], random_state=0).fit(X, y)
     assert m.n_regions_ == 1 and len(m.regions_) == 1
     assert (m.merged_labels_ == 0).all()
     assert m.cv_results_["n_regions"].tolist() == [1]
@@ -67,16 +70,40 @@ def test_ward_tree_with_exactly_two_regions(rng):
         RegionMerger(net, n_regions=3, min_count=1).fit(X, y)
 
 
-def test_default_candidates_are_1_to_20(rng):
-    net = random_network(rng, 2, (12, 12), 1)
+def test_default_candidates_are_1_to_20_for_classification(rng):
+    net = random_network(rng, 2, (12, 12), 1, output="sigmoid")
     X = rng.normal(size=(1500, 2))
-    y = net.forward(X)[:, 0] + rng.normal(0, 0.1, 1500)
+    f = net.forward(X)[:, 0] + rng.normal(0, 0.1, 1500)
+    y = (f > np.median(f)).astype(int)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no candidate may be dropped on this data
+        warnings.simplefilter("ignore")  # one-class merged regions may warn (min_count=1)
+        warnings.filterwarnings("error", message=".*exceed")  # no candidate may be dropped
         m = RegionMerger(net, cv=2, min_count=1, random_state=0).fit(X, y)
     assert len(m.regions_) > 40
     assert m.cv_results_["n_regions"].tolist() == list(range(1, 21))
     assert 1 <= m.n_regions_ <= 20
+
+
+def test_default_regression_candidates_run_up_the_documented_grid(rng):
+    from sklearn.model_selection import KFold
+
+    from glassnet import unwrap
+
+    net = random_network(rng, 2, (12, 12), 1)
+    X = rng.normal(size=(1500, 2))
+    y = net.forward(X)[:, 0] + rng.normal(0, 0.1, 1500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default grid is cut silently
+        m = RegionMerger(net, cv=2, min_count=1, random_state=0).fit(X, y)
+    # the regions of the smallest training fold, counted here by a fresh unwrap
+    folds = KFold(2, shuffle=True, random_state=0).split(X)
+    fewest = min(len(unwrap(net, X[train])) for train, _ in folds)
+    grid = [1, 2, 3, 5, 8, 13, 20, 30, 50, 80, 130, 200, 300, 500, 800, 1300, 2000]
+    cap = min(fewest, max(20, 4 * 750 // 1))
+    assert m.cv_results_["n_regions"].tolist() == [g for g in grid if g <= cap]
+    # min_count bounds the grid too: 4 * 750 rows / 150 = 20
+    m150 = RegionMerger(net, cv=2, min_count=150, random_state=0).fit(X, y)
+    assert m150.cv_results_["n_regions"].tolist() == [1, 2, 3, 5, 8, 13, 20]
 
 
 def _neg_rmse(y, pred):

@@ -23,6 +23,7 @@ __all__ = [
     "connectivity_edges",
     "cut_tree",
     "nearest_centroid",
+    "nearest_row",
     "relabel_by_weight",
     "weighted_centroids",
     "weighted_ward_tree",
@@ -333,6 +334,11 @@ def weighted_centroids(labels: np.ndarray, weights: np.ndarray, features: np.nda
     for j in range(features.shape[1]):
         out[:, j] = np.bincount(labels, weights=weights * features[:, j], minlength=K) / mass
     return out
+
+
+def nearest_row(Q: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """Index of the row of ``P`` nearest to each row of ``Q`` (Euclidean distance)."""
+    return NearestNeighbors(n_neighbors=1).fit(P).kneighbors(Q, return_distance=False)[:, 0]
 
 
 def nearest_centroid(F: np.ndarray, centroids: np.ndarray) -> np.ndarray:
