@@ -170,33 +170,37 @@ class Boolean(Constraint):
 
 
 class SequenceOf(Constraint):
-    """A non-empty list, tuple or 1-D array whose every item satisfies one of ``items``.
+    """A list, tuple or 1-D array whose every item satisfies one of ``items``.
 
     Parameters
     ----------
     *items : Constraint
         What each item may be (a string is not a sequence of characters here).
+    min_length : int, default=1
+        The fewest items allowed (0 lets an empty sequence through).
     """
 
     _KINDS = (list, tuple, np.ndarray)
 
-    def __init__(self, *items: Constraint) -> None:
+    def __init__(self, *items: Constraint, min_length: int = 1) -> None:
         self.items = items
+        self.min_length = min_length
 
     def right_type(self, value: Any) -> bool:
         return isinstance(value, self._KINDS)
 
     def accepts(self, value: Any) -> bool:
-        if not self.right_type(value) or len(value) == 0:
+        if not self.right_type(value) or len(value) < self.min_length:
             return False
         if isinstance(value, np.ndarray) and value.ndim != 1:
             return False
         return all(any(c.accepts(v) for c in self.items) for v in value)
 
     def __str__(self) -> str:
-        return "a non-empty sequence of " + " or ".join(
-            str(c).replace("an integer", "integers").replace("a real number", "real numbers")
-            for c in self.items)
+        what = "a non-empty sequence of " if self.min_length == 1 else (
+            "a sequence of " if self.min_length == 0 else
+            f"a sequence of at least {self.min_length} ")
+        return what + " or ".join(_plural(str(c)) for c in self.items)
 
 
 class InstanceOf(Constraint):
@@ -216,6 +220,14 @@ class InstanceOf(Constraint):
     def __str__(self) -> str:
         names = {str: "a string", float: "a float", int: "an integer", dict: "a dict"}
         return " or ".join(names.get(t, f"a {t.__name__}") for t in self.types)
+
+
+def _plural(words: str) -> str:
+    """"an integer >= 1" -> "integers >= 1", for the items of a sequence."""
+    for one, many in (("an integer", "integers"), ("a real number", "real numbers"),
+                      ("a string", "strings"), ("a float", "floats")):
+        words = words.replace(one, many)
+    return words
 
 
 class RandomState(Constraint):

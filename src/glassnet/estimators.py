@@ -136,7 +136,7 @@ class _BaseReluNet(InputsMixin, BaseEstimator):
         "hidden_layer_sizes": [Integer(1), SequenceOf(Integer(1))],
         "standardize": [Boolean()],
         "categorical_features": [None, InstanceOf(str), Integer(0),
-                                 SequenceOf(InstanceOf(str), Integer(0))],
+                                 SequenceOf(InstanceOf(str), Integer(0), min_length=0)],
         "l1_reg": [Interval("real", 0, None)],
         "learning_rate": [Interval("real", 0, None, closed="neither")],
         "batch_size": [Integer(1)],
