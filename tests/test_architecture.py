@@ -36,6 +36,7 @@ LAYERS: dict[str, int] = {
     "glassnet._metrics": 0,
     "glassnet._metrics_inputs": 0,
     "glassnet._metrics_binned": 0,
+    "glassnet._metrics_grouped": 0,
     "glassnet._csv_read": 0,
     "glassnet._csv": 0,
     "glassnet._repr": 0,

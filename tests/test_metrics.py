@@ -170,3 +170,78 @@ def test_bad_input_messages():
         M.rmse(np.zeros((3, 2)), np.zeros(3))
     with pytest.raises(ValueError, match="binary"):
         M.ks([0, 1, 2], [0.1, 0.2, 0.3])
+
+
+# ---------------------------------------------------------------------- many AUCs at once
+# scores drawn from a few values and their one-ulp neighbours: ties, near-ties across the
+# classes (the case the packed sort keys of auc_rows must send to the exact path), both zeros
+_BASE = [-2.5, -1.0, -0.0, 0.0, 5e-324, 1e-300, 0.3, 1.0, 1.7e308]
+
+
+def _score_values(draw_ints, rng):
+    base = np.array(_BASE)[draw_ints % len(_BASE)]
+    step = rng.integers(-1, 2, size=base.shape)
+    out = np.where(step > 0, np.nextafter(base, np.inf), base)
+    return np.where(step < 0, np.nextafter(base, -np.inf), out)
+
+
+def _sk_auc_or_nan(y, s):
+    from sklearn.metrics import roc_auc_score
+
+    return roc_auc_score(y, s) if 0 < np.sum(y) < len(y) else np.nan
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 40), st.integers(1, 5), st.booleans())
+def test_auc_rows_equals_sklearn_row_by_row(seed, m, G, continuous):
+    from glassnet._metrics_grouped import auc_rows
+
+    rng = np.random.default_rng(seed)
+    y = rng.random(m) < rng.random()
+    if continuous:
+        scores = rng.normal(size=(G, m))
+        # some samples score one ulp above or below (or equal to) another sample
+        src, dst = rng.integers(0, m, size=(2, m // 3))
+        scores[:, dst] = np.nextafter(scores[:, src], rng.choice([-np.inf, np.inf]))
+        scores[:, dst[::2]] = scores[:, src[::2]]
+    else:
+        scores = _score_values(rng.integers(0, 100, size=(G, m)), rng)
+    got = auc_rows(scores, y)
+    ref = np.array([_sk_auc_or_nan(y, s) for s in scores])
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-15)  # NaN where ref is NaN
+
+
+def test_auc_rows_exact_on_adversarial_near_ties():
+    from glassnet._metrics_grouped import auc_rows
+
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=400)
+    y = np.arange(400) % 2 == 0
+    # every negative one ulp above a positive (the lost key bit), then exactly tied
+    near = x.copy()
+    near[1::2] = np.nextafter(x[0::2], np.inf)
+    tied = x.copy()
+    tied[1::2] = x[0::2]
+    zeros = np.where(y, 0.0, -0.0)  # equal floats with different bits: all tied
+    scores = np.vstack([near, tied, zeros, -near])
+    ref = [_sk_auc_or_nan(y, s) for s in scores]
+    np.testing.assert_allclose(auc_rows(scores, y), ref, rtol=1e-12)
+    assert auc_rows(scores, y)[2] == 0.5
+    assert auc_rows(scores[:1], y)[0] != auc_rows(scores[1:2], y)[0]  # one ulp is not a tie
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 80), st.integers(1, 12), st.booleans())
+def test_grouped_auc_equals_sklearn_group_by_group(seed, n, n_groups, continuous):
+    from glassnet._metrics_grouped import grouped_auc
+
+    rng = np.random.default_rng(seed)
+    groups = rng.integers(0, n_groups, size=n)  # some groups empty, some of one row
+    y = rng.random(n) < 0.5
+    if n_groups > 1:
+        y[groups == 0] = True  # a one-class group
+    score = (rng.normal(size=n) if continuous
+             else _score_values(rng.integers(0, 100, size=n), rng))
+    got = grouped_auc(groups, score, y, n_groups)
+    ref = [_sk_auc_or_nan(y[groups == g], score[groups == g]) for g in range(n_groups)]
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-15)

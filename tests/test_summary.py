@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 from conftest import random_network
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
 from glassnet import (
@@ -461,8 +463,8 @@ def test_region_summary_group_contributions(rng):
     assert "contrib_amount" not in region_summary(reg, X).columns
 
 
-def test_auc_columns_with_ties_and_constant_columns_match_sklearn(rng):
-    from glassnet.summary import _auc_columns
+def test_auc_rows_with_ties_and_constant_rows_match_sklearn(rng):
+    from glassnet._metrics_grouped import auc_rows
 
     m = 1500
     yb = rng.random(m) < 0.35
@@ -473,10 +475,10 @@ def test_auc_columns_with_ties_and_constant_columns_match_sklearn(rng):
         -np.arange(m, dtype=float),                # strictly decreasing
         np.round(rng.normal(size=m), 1),           # some ties
     ])
-    auc = _auc_columns(score, yb)
+    auc = auc_rows(score.T, yb)
     ref = [roc_auc_score(yb, score[:, j]) for j in range(score.shape[1])]
     np.testing.assert_allclose(auc, ref, rtol=1e-12)
-    assert np.isnan(_auc_columns(score, np.ones(m, dtype=bool))).all()
+    assert np.isnan(auc_rows(score.T, np.ones(m, dtype=bool))).all()
 
 
 def test_every_region_metric_matches_a_per_region_loop(rng):
@@ -509,3 +511,46 @@ def test_every_region_metric_matches_a_per_region_loop(rng):
         mse = mean_squared_error(yr[m], out[m])
         assert dfr.loc[r, "local_rmse"] == pytest.approx(np.sqrt(mse), rel=1e-9, abs=1e-12)
         assert dfr.loc[r, "pred_mean"] == pytest.approx(out[m].mean(), rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 10_000), st.integers(20, 300), st.sampled_from([1, 2]))
+def test_vectorised_region_metrics_equal_a_loop_over_regions_with_sklearn(seed, n, decimals):
+    """Every per-region column, local and global, against sklearn on each region's rows
+    (one-class regions, single-row regions, tied scores from rounded rows)."""
+    from sklearn.metrics import accuracy_score, mean_squared_error
+
+    rng = np.random.default_rng(seed)
+    X = np.round(rng.normal(size=(n, 2)), decimals)
+    net = random_network(rng, 2, (5, 5), 1, "sigmoid")
+    reg = unwrap(net, X)
+    y = (rng.random(n) < net.predict_output(X)[:, 0]).astype(float)
+    y[reg.labels == 0] = 1.0  # the largest region holds one class only
+    df = region_summary(reg, X, y, global_top=None).set_index("region")
+    eta = net.forward(X)[:, 0]
+    for r in range(len(reg)):
+        m = reg.labels == r
+        row = df.loc[r]
+        assert row["count"] == m.sum()
+        assert row["local_auc"] == pytest.approx(_local_auc(eta[m], y[m]), rel=1e-12,
+                                                 nan_ok=True)
+        assert row["local_accuracy"] == pytest.approx(accuracy_score(y[m], eta[m] > 0))
+        assert row["y_mean"] == pytest.approx(y[m].mean())
+        assert row["pred_mean"] == pytest.approx(net.predict_output(X[m])[:, 0].mean())
+        glob = X @ reg.coef[r, 0] + reg.intercept[r, 0]
+        assert row["global_auc"] == pytest.approx(_local_auc(glob, y), rel=1e-12, nan_ok=True)
+        assert row["global_accuracy"] == pytest.approx(accuracy_score(y, glob > 0))
+    assert np.isnan(df.loc[0, "local_auc"])
+
+    netr = random_network(rng, 2, (5, 5), 1, "identity")
+    regr = unwrap(netr, X)
+    yr = rng.normal(size=n)
+    dfr = region_summary(regr, X, yr, global_top=None).set_index("region")
+    out = netr.forward(X)[:, 0]
+    for r in range(len(regr)):
+        m = regr.labels == r
+        assert dfr.loc[r, "local_mse"] == pytest.approx(mean_squared_error(yr[m], out[m]),
+                                                        rel=1e-9, abs=1e-12)
+        glob = X @ regr.coef[r, 0] + regr.intercept[r, 0]
+        assert dfr.loc[r, "global_mse"] == pytest.approx(mean_squared_error(yr, glob),
+                                                         rel=1e-9, abs=1e-12)

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import log_softmax
 
+from glassnet._metrics_grouped import auc_rows, grouped_auc  # grouped_auc: also imported from here
 from glassnet._validation import check_y
 from glassnet.explain import (  # the explanations are re-exported from glassnet.summary
     check_regions,
@@ -176,75 +177,22 @@ class _Target:
         lab = self.labels.reshape((self.labels.shape[0],) + (1,) * (eta.ndim - 2) + (self.k,))
         return ((eta > thr) == lab).mean(axis=-1)
 
+    def accuracy_of_scores(self, scores: np.ndarray) -> np.ndarray:
+        """Accuracy of each of many models from raw outputs laid out (models, k, rows).
+
+        Equal to ``correct(scores.transpose(2, 0, 1)).mean(axis=0)``, without reductions
+        over a strided view (the rows are contiguous here).
+        """
+        if self.link == "softmax":
+            return (scores.argmax(axis=1) == self.classes).mean(axis=1)
+        thr = 0.5 if self.link == "identity" else 0.0
+        hits = np.count_nonzero((scores > thr) == self.labels.T, axis=(1, 2))
+        return hits / (scores.shape[1] * scores.shape[2])
+
     def sq_error(self, eta: np.ndarray, apply_link) -> np.ndarray:
         pred = eta if self.link == "identity" else apply_link(eta)
         y = self.values.reshape((self.values.shape[0],) + (1,) * (eta.ndim - 2) + (self.k,))
         return ((pred - y) ** 2).mean(axis=-1)
-
-
-# ---------------------------------------------------------------------- grouped metrics
-def grouped_auc(groups: np.ndarray, score: np.ndarray, positive: np.ndarray, n_groups: int):
-    """ROC AUC of ``score`` for ``positive`` within every group, from one sort.
-
-    Ranks are taken within each group (ties get their average rank) and the AUC is the
-    Mann-Whitney statistic ``(sum of positive ranks - n1 (n1 + 1) / 2) / (n1 n0)``. Groups
-    without both classes get NaN.
-    """
-    groups = np.asarray(groups, dtype=np.int64)
-    n = groups.shape[0]
-    counts = np.bincount(groups, minlength=n_groups)
-    n1 = np.bincount(groups, weights=positive.astype(np.float64), minlength=n_groups)
-    n0 = counts - n1
-    if n == 0:
-        return np.full(n_groups, np.nan)
-    order = np.lexsort((score, groups))
-    g = groups[order]
-    s = score[order]
-    new_run = np.empty(n, dtype=bool)
-    new_run[0] = True
-    np.not_equal(g[1:], g[:-1], out=new_run[1:])
-    new_run[1:] |= s[1:] != s[:-1]
-    run = np.cumsum(new_run) - 1
-    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    rank = np.arange(1, n + 1, dtype=np.float64) - start[g]
-    avg = np.bincount(run, weights=rank) / np.bincount(run)
-    pos_rank = np.bincount(g, weights=avg[run] * positive[order], minlength=n_groups)
-    return _safe_div(pos_rank - n1 * (n1 + 1) / 2.0, n1 * n0)
-
-
-def _auc_columns(score: np.ndarray, positive: np.ndarray) -> np.ndarray:
-    """AUC of every column of ``score`` (m, G) against one label vector (m,).
-
-    One contiguous sort per column (the scores are transposed to ``(G, m)`` first: sorting
-    along the fast axis is several times quicker than ``rankdata(axis=0)``), then tied
-    scores get their average rank from run sums over the flattened sorted matrix, so
-    the whole computation is a handful of vectorised passes whatever the number of
-    columns.
-    """
-    m, G = score.shape
-    n1 = float(positive.sum())
-    n0 = m - n1
-    if n1 == 0 or n0 == 0 or G == 0:
-        return np.full(G, np.nan)
-    st = np.ascontiguousarray(score.T)
-    order = np.argsort(st, axis=1)  # tied scores share a rank: their order is irrelevant
-    s = np.take_along_axis(st, order, axis=1).ravel()
-    pos = positive.astype(np.float64)[order]
-    s2 = s.reshape(G, m)
-    if not (s2[:, 1:] == s2[:, :-1]).any():  # no ties: ranks are the sorted positions
-        pos_rank = pos @ np.arange(1, m + 1, dtype=np.float64)
-        return (pos_rank - n1 * (n1 + 1) / 2.0) / (n1 * n0)
-    pos = pos.ravel()
-    # runs of equal scores inside one column; a column start always opens a run
-    new_run = np.empty(m * G, dtype=bool)
-    new_run[0] = True
-    np.not_equal(s[1:], s[:-1], out=new_run[1:])
-    new_run[::m] = True
-    run = np.cumsum(new_run) - 1
-    rank = np.tile(np.arange(1, m + 1, dtype=np.float64), G)
-    avg = np.bincount(run, weights=rank) / np.bincount(run)
-    pos_rank = (avg[run] * pos).reshape(G, m).sum(axis=1)
-    return (pos_rank - n1 * (n1 + 1) / 2.0) / (n1 * n0)
 
 
 # ---------------------------------------------------------------------- summary table
@@ -468,9 +416,10 @@ def _global_metrics(target, regions, X, sel, global_rows, random_state):
             out["mse"].append(mse)
             out["rmse"].append(np.sqrt(mse))
             continue
-        aucs = np.column_stack([_auc_columns(sc, p) for sc, p in sub.binary_tasks(eta)])
+        out["accuracy"].append(sub.accuracy_of_scores(buf))
+        # one score row per region for each binary task; auc_rows sorts them in one call
+        aucs = np.column_stack([auc_rows(sc.T, p) for sc, p in sub.binary_tasks(eta)])
         out["auc"].append(_nanmean_rows(aucs))
-        out["accuracy"].append(sub.correct(eta).mean(axis=0))
     res = {m: (np.concatenate(v) if v else np.zeros(0)) for m, v in out.items()}
     return res, int(rows.shape[0])
 
