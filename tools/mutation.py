@@ -510,6 +510,33 @@ def run_module(
     return summary
 
 
+def rescore(paths: list[str], equivalent: dict[str, str]) -> int:
+    """Print killed / non-equivalent per (module, commit) from JSON-lines result files."""
+    latest: dict[tuple[str, str, str], str] = {}
+    for path in paths:
+        with open(path, encoding="utf-8") as fh:
+            for raw in fh:
+                rec = json.loads(raw)
+                latest[(rec["module"], rec.get("commit", "?"), rec["mutant"])] = rec["result"]
+    table: dict[tuple[str, str], dict[str, int]] = {}
+    for (module, commit, mutant), result in latest.items():
+        row = table.setdefault((module, commit), {"killed": 0, "survived": 0, "equivalent": 0})
+        if mutant in equivalent or result == "equivalent":
+            row["equivalent"] += 1
+        elif result in ("killed", "timeout"):
+            row["killed"] += 1
+        else:
+            row["survived"] += 1
+            print(f"  survived: {mutant} ({commit[:9]})")
+    print("module        commit     killed/non-equivalent  score   equivalent")
+    for (module, commit), row in sorted(table.items()):
+        n = row["killed"] + row["survived"]
+        score = f"{100 * row['killed'] / n:5.1f}%" if n else "  -  "
+        print(f"{module:<13} {commit[:9]:<10} {row['killed']:>6}/{n:<15} {score}  "
+              f"{row['equivalent']}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -546,7 +573,17 @@ def main(argv: list[str] | None = None) -> int:
         help="run these test files instead of the module's (e.g. re-check survivors quickly)",
     )
     parser.add_argument("--out", default=None, help="JSON-lines results file")
+    parser.add_argument(
+        "--rescore",
+        nargs="+",
+        default=None,
+        metavar="JSONL",
+        help="print per-module scores of earlier results, with today's equivalent list "
+        "(the latest result per mutant and commit wins: re-checks replace first runs)",
+    )
     args = parser.parse_args(argv)
+    if args.rescore:
+        return rescore(args.rescore, load_equivalent())
     if args.list:
         for key in args.modules:
             n = sum(len(list_mutants(s)) for s in expand(MODULES[key][0]))
