@@ -258,3 +258,60 @@ def test_unit_weight_ward_tree_on_a_complete_graph_matches_scipy(rng):
     Z = linkage(F, method="ward")
     np.testing.assert_allclose(np.sort(distances), np.sort(Z[:, 2]), rtol=1e-10)
     assert len(children) == 8
+
+
+@pytest.mark.parametrize("p", [3, 20])  # Python-float and NumPy merge costs
+def test_weighted_ward_tree_matches_brute_force_merges(rng, p):
+    from scipy.cluster.hierarchy import linkage
+
+    from glassnet.simplify.merge import weighted_ward_tree
+
+    # complete graph, integer weights: each merge is the cheapest pair by the textbook cost
+    # n_a n_b / (n_a + n_b) ||mu_a - mu_b||^2, recomputed here from scratch every step
+    F = rng.normal(size=(12, p))
+    wts = rng.integers(1, 6, size=12).astype(float)
+    i, j = np.triu_indices(12, k=1)
+    children, distances = weighted_ward_tree(F, wts, np.column_stack([i, j]))
+    live = {v: (wts[v], F[v]) for v in range(12)}
+    for m in range(11):
+        pairs = [(na * nb / (na + nb) * np.sum((ma - mb) ** 2), a, b)
+                 for a, (na, ma) in live.items() for b, (nb, mb) in live.items() if a < b]
+        c, a, b = min(pairs)
+        assert tuple(children[m]) == (a, b)
+        assert distances[m] == pytest.approx(np.sqrt(2 * c), rel=1e-10)
+        (na, ma), (nb, mb) = live.pop(a), live.pop(b)
+        live[12 + m] = (na + nb, (na * ma + nb * mb) / (na + nb))
+    # unit weights: SciPy's Ward linkage
+    children1, distances1 = weighted_ward_tree(F, np.ones(12), np.column_stack([i, j]))
+    np.testing.assert_allclose(distances1, linkage(F, method="ward")[:, 2], rtol=1e-10)
+
+
+def test_fold_neighbour_graph_matches_brute_force(rng):
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from glassnet.simplify._ward import NeighbourGraph
+
+    # a fold keeps, per present region, the k present regions nearest by the FOLD's centres
+    # among the 3k + 1 nearest overall (itself included) by the graph's centres
+    R, k, P = 80, 3, 50
+    C = rng.normal(size=(R, 2))
+    graph = NeighbourGraph(C, k)
+    present = np.sort(rng.choice(R, P, replace=False))
+    fold_C = C[present] + rng.normal(0, 0.4, size=(P, 2))  # held-out rows move the centres
+    overall = np.argsort(((C[:, None] - C[None]) ** 2).sum(-1), axis=1)[:, : 3 * k + 1]
+    pos = {int(r): n for n, r in enumerate(present)}
+    expected = set()
+    for n, r in enumerate(present):
+        cands = [pos[int(c)] for c in overall[r] if int(c) in pos and c != r]
+        cands.sort(key=lambda v: float(((fold_C[n] - fold_C[v]) ** 2).sum()))
+        expected |= {(min(n, v), max(n, v)) for v in cands[:k]}
+    e = np.array(sorted(expected))
+    adj = coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(P, P))
+    assert connected_components(adj, directed=False)[0] == 1  # no joining edges needed
+    got = {tuple(v) for v in graph.edges(present, fold_C).tolist()}
+    assert got == expected
+    # k >= P - 1 present regions: every pair is an edge (k is capped at P - 1)
+    line = np.array([[0.0], [1.0], [2.0], [10.0]])
+    small = NeighbourGraph(line, 5).edges(np.arange(4), line)
+    assert {tuple(v) for v in small.tolist()} == {(a, b) for a in range(4) for b in range(a + 1, 4)}

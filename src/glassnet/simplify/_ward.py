@@ -9,6 +9,7 @@ cluster (its cheapest live merge, from a list sorted once when the cluster is fo
 from __future__ import annotations
 
 import heapq
+import math
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -30,6 +31,7 @@ __all__ = [
 ]
 
 _MAX_FULL_GRAPH = 3000
+_PY_FEATURES = 16  # longer LLM feature vectors: merge costs by NumPy
 
 
 def _join_components(centres: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -169,23 +171,18 @@ def weighted_ward_tree(
     live entry popped is the cheapest merge of the whole graph.
     """
     F = np.asarray(features, dtype=np.float64)
-    R = F.shape[0]
-    n_nodes = 2 * R - 1
-    mass = np.empty(max(n_nodes, 1))
-    mass[:R] = weights
-    mu = np.empty((max(n_nodes, 1), F.shape[1]))
-    mu[:R] = F
-    children = np.empty((max(R - 1, 0), 2), dtype=np.int64)
-    distances = np.empty(max(R - 1, 0))
+    R, p = F.shape
     if R < 2:
-        return children, distances
+        return np.empty((0, 2), dtype=np.int64), np.empty(0)
+    n_nodes = 2 * R - 1
+    w = np.asarray(weights, dtype=np.float64)
     adj: list[set[int] | None] = [set() for _ in range(R)] + [None] * (R - 1)
     a, b = edges[:, 0], edges[:, 1]
     for i, j in zip(a.tolist(), b.tolist(), strict=True):
         adj[i].add(j)
         adj[j].add(i)
     # every leaf's neighbours sorted by merge cost (ties: smaller neighbour first)
-    cost = mass[a] * mass[b] / (mass[a] + mass[b]) * ((F[a] - F[b]) ** 2).sum(axis=1)
+    cost = w[a] * w[b] / (w[a] + w[b]) * ((F[a] - F[b]) ** 2).sum(axis=1)
     ends = np.concatenate([a, b])
     other = np.concatenate([b, a])
     both = np.concatenate([cost, cost])
@@ -205,6 +202,16 @@ def weighted_ward_tree(
             heap.append((cost_sorted[lo], i, other_sorted[lo]))
     heapq.heapify(heap)
     active = [True] * R + [False] * (R - 1)
+    # A cluster has about 6 neighbours (CoCircles), so NumPy calls on such short vectors cost
+    # more than the arithmetic: centroids and merge costs are Python floats (the same
+    # operations in the same order, so the same numbers) unless the vectors are long.
+    mass = w.tolist() + [0.0] * (R - 1)
+    small = p <= _PY_FEATURES
+    mu: list = F.tolist() + [None] * (R - 1) if small else np.empty((n_nodes, p))
+    if not small:
+        mu[:R] = F
+    children: list[tuple[int, int]] = []
+    heights: list[float] = []
 
     for m in range(R - 1):
         while True:
@@ -225,8 +232,12 @@ def weighted_ward_tree(
         node = R + m
         active[i] = active[j] = False
         active[node] = True
-        mass[node] = mass[i] + mass[j]
-        mu[node] = (mass[i] * mu[i] + mass[j] * mu[j]) / mass[node]
+        mi, mj = mass[i], mass[j]
+        mn = mass[node] = mi + mj
+        if small:
+            un = mu[node] = [(mi * x + mj * z) / mn for x, z in zip(mu[i], mu[j], strict=True)]
+        else:
+            un = mu[node] = (mi * mu[i] + mj * mu[j]) / mn
         nb = (adj[i] | adj[j]) - {i, j}
         adj[i] = adj[j] = None
         partners[i] = partners[j] = costs[i] = costs[j] = None
@@ -236,16 +247,30 @@ def weighted_ward_tree(
             s.discard(j)
             s.add(node)
         adj[node] = nb
-        children[m] = (min(i, j), max(i, j))
-        distances[m] = np.sqrt(2.0 * max(c, 0.0))
-        if nb:
+        children.append((min(i, j), max(i, j)))
+        heights.append(math.sqrt(2.0 * max(c, 0.0)))
+        if not nb:
+            continue
+        if small:
+            pairs = []
+            for q in nb:
+                mq = mass[q]
+                ss = 0.0
+                for x, z in zip(mu[q], un, strict=True):
+                    ss += (x - z) * (x - z)
+                pairs.append((mn * mq / (mn + mq) * ss, q))
+            pairs.sort()
+            partners[node] = [q for _, q in pairs]
+            costs[node] = [cq for cq, _ in pairs]
+        else:
             q = np.fromiter(nb, dtype=np.int64, count=len(nb))
-            cq = mass[node] * mass[q] / (mass[node] + mass[q]) * ((mu[q] - mu[node]) ** 2).sum(1)
+            mq = np.asarray([mass[v] for v in q.tolist()])
+            cq = mn * mq / (mn + mq) * ((mu[q] - un) ** 2).sum(1)
             o = np.lexsort((q, cq))
             partners[node] = q[o].tolist()
             costs[node] = cq[o].tolist()
-            heapq.heappush(heap, (costs[node][0], node, partners[node][0]))
-    return children, distances
+        heapq.heappush(heap, (costs[node][0], node, partners[node][0]))
+    return np.asarray(children, dtype=np.int64).reshape(R - 1, 2), np.asarray(heights)
 
 
 def cut_tree(children: np.ndarray, n_leaves: int, n_clusters: int) -> np.ndarray:
