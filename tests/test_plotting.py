@@ -147,7 +147,12 @@ def test_displays_draw_on_given_axes(case):
     assert a.ax_ is axes[0] and b.ax_ is axes[1] and a.figure_ is fig
     # plot() again on a new axes re-draws from the stored values
     fig2, ax2 = plt.subplots()
-    assert b.plot(ax=ax2).ax_ is ax2 and len(ax2.lines) >= len(b.lines_)
+    assert b.plot(ax=ax2).ax_ is ax2
+    # the same region lines (the 10 largest, the default top), drawn on the new axes
+    top = min(10, len(reg))
+    assert len(b.lines_) == top and all(line.axes is ax2 for line in b.lines_)
+    np.testing.assert_array_equal([line.get_ydata() for line in b.lines_], reg.coef[:top, 0])
+    assert all(line.axes is axes[1] for line in axes[1].lines)  # the first axes untouched
 
 
 # ---------------------------------------------------------------------- simplify Displays
