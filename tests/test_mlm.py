@@ -655,8 +655,12 @@ def test_bad_inputs_give_clear_errors(reg_data, reg_net, rng):
 
 def test_prediction_errors(reg_mlm, bin_setup, reg_data):
     X, _ = reg_data
-    with pytest.raises(AttributeError, match="classification"):
+    # a regressor has no predict_proba (as in scikit-learn), and the reason is chained
+    assert not hasattr(reg_mlm, "predict_proba")
+    with pytest.raises(AttributeError, match="predict_proba") as info:
         reg_mlm.predict_proba(X)
+    assert "only available for classification" in str(info.value.__cause__)
+    assert hasattr(bin_setup[3], "predict_proba")
     with pytest.raises(ValueError, match="level"):
         reg_mlm.predict(X, level="region")
     with pytest.raises(ValueError, match="features"):

@@ -102,6 +102,7 @@ _SIMPLIFIER_BAD = [
 _MERGER_BAD = [
     ("min_count", 0, ValueError), ("min_count", 1.5, TypeError),
     ("connectivity", 0, ValueError), ("connectivity", "a", TypeError),
+    ("unseen", "nearest", ValueError), ("unseen", 1, TypeError),
 ]
 BAD = {
     ReluNetClassifier: _RELU_BAD,
@@ -172,7 +173,7 @@ GOOD = {
     ReluNetRegressor: _RELU_GOOD,
     MixtureOfLinearModels: _MLM_GOOD,
     RegionMerger: [("n_regions", 1), ("min_count", 1), ("connectivity", None),
-                   ("connectivity", 1), ("selection", "best")],
+                   ("connectivity", 1), ("selection", "best"), ("unseen", "llm")],
     RegionPruner: [("n_regions", 1), ("n_regions", np.int64(2)), ("selection", "best")],
 }
 

@@ -1,9 +1,13 @@
-"""scikit-learn's estimator checks on RegionMerger and RegionPruner (issue 13).
+"""scikit-learn's estimator checks on RegionMerger, RegionPruner and MixtureOfLinearModels.
 
-Both wrap a FIXED network, so the fixture is a network reading 3 features (the count most
-checks use) and n_regions=1 (a fixed count, no cross-validation). The checks that fit on
-another feature count, or that expect scikit-learn's exact wording of an error glassnet
-words itself, are expected failures, each with its reason below; every other check runs.
+All three wrap a FIXED network (issue 13), so the fixture is a network reading 3 features
+(the count most checks use) with an identity output: the checks see regressors (the mixture
+takes its task from the network, and scikit-learn's checks give a regressor continuous
+targets). The simplifiers get n_regions=1 (a fixed count, no cross-validation); the mixture a
+fixed n_epics, few clusters and few perturbed points, so the whole run stays short. The checks
+that fit on another feature count, or that expect scikit-learn's exact wording of an error
+glassnet words itself, are expected failures, each with its reason below (the same list for
+the three); every other check runs.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from glassnet import ReluNetwork
+from glassnet import MixtureOfLinearModels, ReluNetwork
 from glassnet.simplify import RegionMerger, RegionPruner
 
 
@@ -44,7 +48,9 @@ def _expected_failed_checks(estimator) -> dict[str, str]:
 
 @parametrize_with_checks(
     [RegionMerger(_fixed_network(), n_regions=1, min_count=1),
-     RegionPruner(_fixed_network(), n_regions=1)],
+     RegionPruner(_fixed_network(), n_regions=1),
+     MixtureOfLinearModels(_fixed_network(), n_layer_clusters=2, n_epics=2, n_perturb=5,
+                           random_state=0)],
     expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_compatible(estimator, check):

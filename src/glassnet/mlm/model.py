@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from glassnet import _metrics
@@ -30,6 +31,14 @@ from glassnet.mlm._steps import StepsMixin
 from glassnet.mlm.rules import coefficient_table, epic_rules, epic_summary
 
 __all__ = ["MixtureOfLinearModels"]
+
+
+def _fitted_as_classifier(est: Any) -> bool:
+    """``predict_proba`` exists unless the mixture was fitted as a regressor (why, in words)."""
+    if getattr(est, "task_", "classification") != "classification":
+        raise AttributeError("predict_proba is only available for classification; this "
+                             "mixture was fitted as a regressor.")
+    return True
 
 
 class MixtureOfLinearModels(StepsMixin, DataMixin, BaseEstimator):
@@ -323,16 +332,17 @@ class MixtureOfLinearModels(StepsMixin, DataMixin, BaseEstimator):
             return R[:, 0] if self._single_output else R
         return self.classes_[self._proba(R).argmax(axis=1)]
 
+    @available_if(_fitted_as_classifier)
     def predict_proba(
         self, X: Any, *, level: str = "epic", weights: str | None = None
     ) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes) (classification only).
 
-        The mixture mixes the local models' probabilities: ``sum_j gamma_j(x) p_j(x)``.
+        The mixture mixes the local models' probabilities: ``sum_j gamma_j(x) p_j(x)``. A
+        mixture fitted as a regressor has no ``predict_proba`` (``hasattr`` is False), as
+        scikit-learn's estimators do.
         """
         check_is_fitted(self, "epics_")
-        if self.task_ != "classification":
-            raise AttributeError("predict_proba is only available for classification.")
         return self._proba(self._response(X, level, weights))
 
     def posterior(self, X: Any, *, level: str = "epic") -> np.ndarray:
