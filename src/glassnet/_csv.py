@@ -83,18 +83,27 @@ def as_categories(col: Any, categories: Any, data_name: str) -> Any:
     if not cats or any(isinstance(c, (str, bool)) or not isinstance(c, (int, float, np.number))
                        for c in cats):
         return col.astype(str) if col.dtype != object else col
-    num = pd.to_numeric(col, errors="coerce")
-    if num.isna().any():
-        i = int(np.argmax(num.isna().to_numpy()))
-        raise ValueError(
-            f"column {col.name!r} of {data_name} must hold the model's numeric category codes "
-            f"({format_columns(cats)}): data row {int(col.index[i]) + 1} holds "
-            f"{str(col.iloc[i])[:30]!r}."
-        )
+    num = _numbers_or_refuse(
+        col, f"column {col.name!r} of {data_name} must hold the model's numeric category codes "
+        f"({format_columns(cats)})")
     vals = num.to_numpy(dtype=np.float64)
     if all(isinstance(c, (int, np.integer)) for c in cats) and np.all(vals == np.round(vals)):
         return pd.Series(vals.astype(np.int64), index=col.index, name=col.name)
     return pd.Series(vals, index=col.index, name=col.name)
+
+
+def _numbers_or_refuse(col: Any, what: str) -> Any:
+    """``col`` parsed as numbers, or a ValueError ``"<what>: data row N holds '...'"`` naming
+    the first value that is none (rows counted from 1 after the header, ``col.index + 1``)."""
+    import pandas as pd
+
+    num = pd.to_numeric(col, errors="coerce")
+    if num.isna().any():
+        i = int(np.argmax(num.isna().to_numpy()))
+        raise ValueError(
+            f"{what}: data row {int(col.index[i]) + 1} holds {str(col.iloc[i])[:30]!r}."
+        )
+    return num
 
 
 def text_as_codes(col: Any) -> Any:
@@ -155,11 +164,6 @@ def select_columns(net: Any, columns: list[str], data_name: str) -> tuple[list[s
     return list(columns), []
 
 
-def task_of(net: Any) -> str:
-    """``"regression"`` for an identity output, else ``"classification"``."""
-    return "regression" if net.output == "identity" else "classification"
-
-
 def encode_target(y: Any, net: Any, classes: Any, data_name: str) -> Any:
     """Target as the network's output space expects it: 0/1 or class index, or floats.
 
@@ -170,15 +174,10 @@ def encode_target(y: Any, net: Any, classes: Any, data_name: str) -> Any:
 
     if y is None:
         return None
-    if task_of(net) == "regression":
-        num = pd.to_numeric(y, errors="coerce")
-        if num.isna().any():
-            i = int(np.argmax(num.isna().to_numpy()))
-            raise ValueError(
-                f"the target of {data_name} must be numeric for a regression model: data row "
-                f"{int(y.index[i]) + 1} holds {str(y.iloc[i])[:30]!r}."
-            )
-        return num.to_numpy(dtype=np.float64)
+    if net.task == "regression":  # ReluNetwork.task: the one place the task is read
+        return _numbers_or_refuse(
+            y, f"the target of {data_name} must be numeric for a regression model"
+        ).to_numpy(dtype=np.float64)
     values = y.to_numpy()
     if classes is None:
         classes = infer_classes(values, net, data_name)
@@ -246,7 +245,7 @@ class CSVStream:
             self.features = [str(c) for c in net.feature_names]
             self.ignored = [c for c in others if c not in set(raw)]
         self.chunk_size, self.sample_rows = chunk_size, sample_rows
-        self.task = task_of(net)
+        self.task = net.task
         self.classes = classes
         if target is not None and self.task == "classification" and classes is None:
             self.classes = self._scan_classes()

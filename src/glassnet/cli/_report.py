@@ -191,7 +191,7 @@ def _bounded(X: Any, y: Any, note: str | None, caveats: list[str]) -> tuple[Any,
 def _reasons(net: Any, X: Any, rows: list[Any], caveats: list[str]) -> Any:
     """Reason codes of the chosen rows against the mean of the rows the model approves
     (class 0 favourable: in credit data 1 is the default event), when they apply."""
-    if net.output == "identity":
+    if net.task == "regression":
         return None
     try:
         from glassnet.decisions import reason_codes
@@ -218,7 +218,7 @@ def _read(reader: Any, args: argparse.Namespace) -> Any:
 
 def _scores(net: Any, X: Any) -> tuple[Any, str]:
     """The network's score per row: P(positive class) or the predicted value."""
-    if net.output == "identity":
+    if net.task == "regression":
         return (net.predict_output(X)[:, 0], "regression") if net.n_outputs == 1 else \
             (None, "regression")
     out = net.predict_output(X)

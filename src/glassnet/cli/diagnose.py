@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._csv import categorical_columns, encode_target, read_csv, task_of
+from glassnet._csv import categorical_columns, encode_target, read_csv
 from glassnet.cli._common import (
     EXIT_OK,
     SEED,
@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         if args.protected not in used:
             X = X.drop(columns=[args.protected])
     X = network_inputs(model, net, X, Path(args.data).name)
-    task = task_of(net)
+    task = net.task
     y_enc = encode_target(y, net, classes_of(model), Path(args.data).name)
     idx = np.arange(len(X))
     i_tr, i_te, y_tr, y_te = split(idx, y_enc, args.test_size, args.seed,

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._csv import encode_target, task_of
+from glassnet._csv import encode_target
 from glassnet.cli._common import (
     EPOCHS,
     EXIT_OK,
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     )
     model, net, desc = load_model(args.model, trust_pickle=args.trust_pickle, warn=warn)
     X, y = read_inputs(model, net, args.data, args.target)
-    task = task_of(net)
+    task = net.task
     y_enc = encode_target(y, net, classes_of(model), Path(args.data).name)
     check_fraction(args.test_size, "--test-size")
     X_tr, X_te, y_tr, y_te = split(X, y_enc, args.test_size, args.seed,
@@ -303,5 +303,3 @@ def _parse_count(text: str) -> Any:
     if n < 1:
         raise CLIError(f"--n-regions must be positive; got {n}.")
     return n
-
-
