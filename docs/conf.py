@@ -1,8 +1,12 @@
 """Sphinx configuration of glassnet's API reference (``make docs`` -> docs/_build/html).
 
-The reference is built from the docstrings (NumPy style, read by numpydoc) with autosummary;
-the examples are listed with their docstrings by the small ``glassnet-examples`` directive
-below instead of sphinx-gallery, because running them would train networks for minutes.
+The reference is built from the docstrings (NumPy style, read by numpydoc) with autosummary.
+The examples (``examples/*.py``) are a sphinx-gallery gallery (``docs/gallery/``, generated
+at each build and gitignored): one page per script with its docstring and its source in
+blocks, and download links; the scripts are **not run** at the build (``plot_gallery`` off
+and a ``filename_pattern`` that matches no file), because they train networks for minutes
+and read the shared data sets, so the build stays fast and offline. ``docs/examples.rst``
+lists them with the command that runs each (the small ``glassnet-examples`` directive).
 The topic pages (docs/*.md) stay plain markdown read on the repository.
 """
 
@@ -16,6 +20,7 @@ from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import Directive
+from sphinx import addnodes
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -32,6 +37,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "numpydoc",
+    "sphinx_gallery.gen_gallery",
 ]
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "**/generated/*.md"]
@@ -47,29 +53,66 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 
+# The examples gallery. Every example starts with a reStructuredText title in its docstring
+# (sphinx-gallery's card title; the first paragraph after it is the card's description).
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",  # relative to this file: docs/../examples
+    "gallery_dirs": "gallery",
+    # never execute: no figures, no training at the build (the scripts' own docs give their
+    # figures); both switches, so a file named plot_*.py would not run either
+    "plot_gallery": False,
+    "filename_pattern": r"^$",
+    "ignore_pattern": r"(^|[/\\])_[^/\\]*\.py$",  # _cocircles.py and other helpers
+    "write_computation_times": False,  # nothing runs; no sg_execution_times.rst in docs/
+    "within_subsection_order": "FileNameSortKey",
+    "download_all_examples": False,
+    "show_signature": False,
+}
+
 html_theme = "alabaster"
 html_static_path: list[str] = []
 html_title = "glassnet API reference"
 
 
+def example_cards() -> list[tuple[str, str, str]]:
+    """``(stem, title, first sentence)`` of every example, read with ``ast`` (never run)."""
+    cards = []
+    for path in sorted((ROOT / "examples").glob("*.py")):
+        if path.name.startswith("_"):
+            continue  # helpers shared by the examples
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        blocks = [b.strip() for b in doc.split("\n\n") if b.strip()]
+        head = blocks[0].splitlines() if blocks else []
+        if len(head) != 2 or set(head[1]) != {"="}:
+            raise ValueError(f"examples/{path.name}: the docstring must start with a title "
+                             "underlined with '=' (the gallery card's title)")
+        # the first sentence of the first paragraph, on one line
+        text = " ".join(blocks[1].split()) if len(blocks) > 1 else ""
+        cards.append((path.stem, head[0], re.split(r"(?<=\.)\s", text, maxsplit=1)[0]))
+    return cards
+
+
 class ExamplesDirective(Directive):
-    """List ``examples/*.py`` with their module docstrings, read with ``ast`` (never run)."""
+    """One entry per example: its title (a link to its gallery page), first sentence, and the
+    command that runs it."""
 
     has_content = False
 
     def run(self) -> list[nodes.Node]:
-        out: list[nodes.Node] = []
-        for path in sorted((ROOT / "examples").glob("*.py")):
-            if path.name.startswith("_"):
-                continue  # helpers shared by the examples
-            doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
-            section = nodes.section(ids=[nodes.make_id(f"example-{path.stem}")])
-            section += nodes.title(text=path.name)
-            # a literal block: the docstrings are plain text, not reStructuredText
-            section += nodes.literal_block(text=doc or "(no docstring)")
-            section += nodes.paragraph(text=f"Run: python examples/{path.name}")
-            out.append(section)
-        return out
+        items = nodes.bullet_list()
+        for stem, title, sentence in example_cards():
+            para = nodes.paragraph()
+            ref = addnodes.pending_xref("", refdoc=self.state.document.settings.env.docname,
+                                        refdomain="std", reftype="ref", refexplicit=True,
+                                        reftarget=f"sphx_glr_gallery_{stem}.py")
+            ref += nodes.inline(text=title.replace("``", ""))  # a link's text is plain
+            para += ref
+            # the docstrings are reStructuredText (the gallery renders them): inline markup
+            text, messages = self.state.inline_text(f": {sentence} " if sentence else " ",
+                                                    self.lineno)
+            para.extend([*text, nodes.literal(text=f"python examples/{stem}.py"), *messages])
+            items += nodes.list_item("", para)
+        return [items]
 
 
 def skip_member(app, what, name, obj, skip, options):  # noqa: ANN001, ANN201 - Sphinx's hook

@@ -1,4 +1,5 @@
-"""BikeSharing: explain a 3x30 ReLU network with a mixture of linear models (MLM-EPIC).
+"""BikeSharing: explain a 3x30 ReLU network with a mixture of linear models (MLM-EPIC)
+===================================================================================
 
 The reference protocol of the mixture-of-linear-models authors: one-hot ``season`` and
 ``weathersit`` dropping the first level (16 features), standardised, 80/20 split with seed 0,

@@ -1,4 +1,5 @@
-"""CoCircles: merge a 4x40 ReLU network's regions (count by CV), then flatten (F8).
+"""CoCircles: merge a 4x40 ReLU network's regions (count by CV), then flatten (F8)
+===============================================================================
 
 The Aletheia reference: 530 regions, test AUC 0.932; merged to 8 regions, 0.90;
 flattened, 0.91. The network here is scikit-learn's ``MLPClassifier`` with 4 hidden layers

@@ -1,4 +1,5 @@
-"""CoCircles: data, exact space partition and local linear models of a 4x40 ReLU net.
+"""CoCircles: data, exact space partition and local linear models of a 4x40 ReLU net
+=================================================================================
 
 Reproduces the first seed's figure ("Deep ReLU DNN: data segmentation and LLMs") without a
 grid: every activation region of the network inside the data's box is an exact polygon.

@@ -1,4 +1,5 @@
-"""CoCircles: train a 2x40 ReLU network with glassnet's estimator and unwrap it (F2, F11).
+"""CoCircles: train a 2x40 ReLU network with glassnet's estimator and unwrap it (F2, F11)
+======================================================================================
 
 Data: ``make_circles(2000, noise=0.1, factor=0.8, random_state=0)``
 (:func:`glassnet.datasets.make_cocircles`), random 80/20 split with seed 0. PiML reports a

@@ -1,4 +1,5 @@
-"""TaiwanCredit: exact answers about single decisions (issue 16).
+"""TaiwanCredit: exact answers about single decisions (issue 16)
+=============================================================
 
 A (40, 40) ReLU network on the published protocol (18 features, min-max scaled; see
 ``glassnet.datasets.load_taiwan_credit``); class 1 is a default, so the favorable

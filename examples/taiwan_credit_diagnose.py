@@ -1,4 +1,5 @@
-"""TaiwanCredit: every validation test of ``glassnet.diagnose`` on a 2x40 ReLU network.
+"""TaiwanCredit: every validation test of ``glassnet.diagnose`` on a 2x40 ReLU network
+===================================================================================
 
 Data: the published protocol (``glassnet.datasets.load_taiwan_credit``: 18 features, signed
 log10 of the amounts, random 80/20 split with seed 0), then standardised with the training

@@ -1,4 +1,5 @@
-"""TaiwanCredit: a 2x40 ReLU network and its L1 path (F2, F9, F11).
+"""TaiwanCredit: a 2x40 ReLU network and its L1 path (F2, F9, F11)
+===============================================================
 
 Published protocol (PiML toolbox examples; see ``glassnet.datasets.load_taiwan_credit``):
 18 features, signed log10 of the amounts, min-max scaling, random 80/20 split with seed 0.

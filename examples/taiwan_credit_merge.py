@@ -1,4 +1,5 @@
-"""TaiwanCredit as delivered: merge and prune a 2x40 ReLU network's regions (F8, issue 14).
+"""TaiwanCredit as delivered: merge and prune a 2x40 ReLU network's regions (F8, issue 14)
+=======================================================================================
 
 The raw CSV (23 features: amounts up to 1e6, integer-coded categories), split 80/20
 stratified with seed 0 as ``glassnet simplify`` does. The network is a

@@ -1,4 +1,5 @@
-"""TaiwanCredit: a mixture of linear (logistic) models explaining default networks.
+"""TaiwanCredit: a mixture of linear (logistic) models explaining default networks
+===============================================================================
 
 Published PiML protocol (18 features, signed log amounts, min-max scaled, 80/20 split with
 seed 0). Two networks are explained: a ReLU network (40, 40) trained with glassnet, and a

@@ -1,4 +1,5 @@
-"""TaiwanCredit with the estimator defaults: standardised inputs, raw CSV and published protocol.
+"""TaiwanCredit with the estimator defaults: standardised inputs, raw CSV and published protocol
+=============================================================================================
 
 Three parts (figures in docs/training.md):
 
