@@ -298,3 +298,60 @@ def test_sparse_input_is_refused_by_name(rng, kind):
             call()
     # the advertised fix works: the dense copy unwraps to the same regions
     np.testing.assert_array_equal(unwrap(net, Xs.toarray()).labels, regions.labels)
+
+
+def test_repr_states_the_caveat_from_the_counts_alone(rng, monkeypatch):
+    # Regions.__repr__ reads the stored counts: it neither reaches the layer-4 analyses nor
+    # runs the network, so it must work with assign and the forward pass broken
+    from glassnet.fragmentation import fragmentation_caveat
+
+    net = random_network(rng, 6, (40, 40), 1, "sigmoid")
+    reg = unwrap(net, rng.normal(size=(300, 6)))
+    expected = fragmentation_caveat(reg)
+    assert expected is not None
+
+    def boom(*args, **kwargs):
+        raise AssertionError("repr ran the network")
+
+    monkeypatch.setattr(Regions, "assign", boom)
+    monkeypatch.setattr(ReluNetwork, "forward", boom)
+    monkeypatch.setattr(ReluNetwork, "_forward_chunk", boom)
+    head, caveat = repr(reg).split("\n")
+    assert head.startswith(f"Regions({len(reg)} regions over 300 rows") and caveat == expected
+
+
+class _Counts:
+    """Just the region counts: all the counts-only caveat may read."""
+
+    def __init__(self, counts):
+        self.counts = np.asarray(counts)
+
+    def __len__(self):
+        return len(self.counts)
+
+
+@pytest.mark.parametrize("counts, stated", [
+    ([5, 4, 1], "50.0% of the 10 rows sit in regions of fewer than 5 rows (3 regions)"),
+    ([6, 4], None),  # 4 of 10 rows in tiny regions: below half
+    ([1] * 3, "100.0% of the 3 rows sit in regions of fewer than 5 rows (3 regions)"),
+    ([5, 5], None),  # a region of exactly 5 rows is not tiny
+    ([], None),
+])
+def test_caveat_thresholds_on_hand_made_counts(counts, stated):
+    from glassnet.fragmentation import fragmentation_caveat
+    from glassnet.regions import fragmentation_text, tiny_region_share
+
+    regions = _Counts(counts)
+    n = sum(counts)
+    tiny = sum(c for c in counts if c < 5) / n if n else 0.0  # the definition, by hand
+    assert tiny_region_share(regions) == pytest.approx(tiny)
+    text = fragmentation_text(n, len(counts), tiny)
+    assert text == fragmentation_caveat(regions)  # one sentence, whoever states it
+    if stated is None:
+        assert text is None
+    else:
+        assert text.startswith(f"Fragmented: {stated}, so these local models rest on")
+    # new rows: from a fifth of them in unseen regions on
+    with_new = fragmentation_text(n, len(counts), tiny, n_new=5, unseen_share=0.2)
+    assert "20.0% of the 5 new rows fall in regions never seen among these rows" in with_new
+    assert fragmentation_text(n, len(counts), tiny, n_new=5, unseen_share=0.19) == text
