@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["auc_rows", "grouped_auc"]
+__all__ = ["auc_rows", "grouped_auc", "grouped_auc_exact"]
 
 # the magnitude bits of a float64 without its last bit (which will carry the label)
 _MAGNITUDE_EVEN = np.int64(0x7FFF_FFFF_FFFF_FFFE)
@@ -108,7 +108,12 @@ def _auc_rows_argsort(scores: np.ndarray, pos: np.ndarray, n1: float, n0: float)
 def grouped_auc(
     groups: np.ndarray, score: np.ndarray, positive: np.ndarray, n_groups: int
 ) -> np.ndarray:
-    """ROC AUC of ``score`` for ``positive`` within every group of rows, from one sort.
+    """ROC AUC of ``score`` for ``positive`` within every group of rows.
+
+    The rows are ordered by the label-carrying keys of :func:`auc_rows` (one sort) and then
+    by group (a stable sort of the group numbers: a radix sort when they fit 16 bits); groups
+    whose keys leave a tie or a one-ulp gap across the classes in doubt are recomputed
+    exactly by :func:`grouped_auc_exact`.
 
     Parameters
     ----------
@@ -127,6 +132,38 @@ def grouped_auc(
         Each group's AUC (ties take their average rank, as in ``roc_auc_score``); NaN for
         groups without both classes.
     """
+    groups = np.asarray(groups, dtype=np.int64)
+    score = np.ascontiguousarray(score, dtype=np.float64)
+    pos = np.asarray(positive).astype(bool)
+    n = groups.shape[0]
+    counts = np.bincount(groups, minlength=n_groups)
+    n1 = np.bincount(groups, weights=pos, minlength=n_groups)
+    n0 = counts - n1
+    if n == 0:
+        return np.full(n_groups, np.nan)
+    key = _label_keys(score, pos)
+    order = np.argsort(key)
+    small = np.uint16 if n_groups <= 1 << 16 else np.int64
+    order = order[np.argsort(groups[order].astype(small), kind="stable")]
+    g = groups[order]
+    k = key[order]
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.arange(1, n + 1, dtype=np.float64) - start[g]
+    pos_rank = np.bincount(g, weights=rank * (k & 1), minlength=n_groups)
+    auc = _safe_div(pos_rank - n1 * (n1 + 1) / 2.0, n1 * n0)
+    near = np.flatnonzero((k[1:] - k[:-1] == 1) & (g[1:] == g[:-1]) & (k[:-1] & 1 == 0))
+    doubtful = np.unique(g[near])
+    if doubtful.size:
+        rows = np.isin(groups, doubtful)
+        sub = np.searchsorted(doubtful, groups[rows])  # doubtful groups renumbered 0..
+        auc[doubtful] = grouped_auc_exact(sub, score[rows], pos[rows], doubtful.size)
+    return auc
+
+
+def grouped_auc_exact(
+    groups: np.ndarray, score: np.ndarray, positive: np.ndarray, n_groups: int
+) -> np.ndarray:
+    """:func:`grouped_auc` by an index sort on (group, score) with average ranks for ties."""
     groups = np.asarray(groups, dtype=np.int64)
     pos = np.asarray(positive).astype(np.float64)
     n = groups.shape[0]

@@ -380,8 +380,10 @@ def _local_metrics(target, eta, labels, R, counts, net) -> dict[str, np.ndarray]
         mse = np.bincount(labels, weights=target.sq_error(eta, net.apply_link), minlength=R)
         mse = mse / counts
         return {"mse": mse, "rmse": np.sqrt(mse)}
+    # one group (the whole network's figures): a plain sort, no grouping needed
     aucs = np.column_stack(
-        [grouped_auc(labels, s, p, R) for s, p in target.binary_tasks(eta)]
+        [auc_rows(s[None], p) if R == 1 else grouped_auc(labels, s, p, R)
+         for s, p in target.binary_tasks(eta)]
     )
     acc = np.bincount(labels, weights=target.correct(eta), minlength=R) / counts
     return {"auc": _nanmean_rows(aucs), "accuracy": acc}
