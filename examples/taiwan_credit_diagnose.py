@@ -39,7 +39,7 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 from glassnet import RegionMerger, ReluNetClassifier, Report  # noqa: E402
 from glassnet import diagnose as D  # noqa: E402
 from glassnet.datasets import load_taiwan_credit  # noqa: E402
-from glassnet.diagnose._report import run_diagnostics  # noqa: E402
+from glassnet.diagnose import run_diagnostics  # noqa: E402
 
 EXACT_ROWS = 30  # test rows given the exact flip radius: one MILP each (HiGHS, 60 s at most)
 TIME_LIMIT = 60.0
@@ -98,10 +98,11 @@ def main(argv: list[str]) -> dict:
     hgb = HistGradientBoostingClassifier(random_state=0).fit(X_tr, y_tr)
     t = time.perf_counter()
     res = run_diagnostics(
-        report, clf, X_tr, y_tr, X_te, y_te, protected=sex_te, reference_group=2,
+        clf, X_tr, y_tr, X_te, y_te, protected=sex_te, reference_group=2,
         challengers={"merged regions (8)": merger, "gradient boosting": hgb},
         exact_rows=EXACT_ROWS, exact_time_limit=TIME_LIMIT, random_state=0,
     )
+    report.add_diagnostics(res, target="FlagDefault")
     print(f"\nall sections in {time.perf_counter() - t:.0f} s")
     results.update(res)
     report.add_versions(command="examples/taiwan_credit_diagnose.py")

@@ -36,11 +36,12 @@ def test_explain_writes_one_section_per_decision(files, tmp_path, capsys):
     net, model, data, cons, X = files
     report = tmp_path / "r.html"
     rc = main(["explain", str(model), str(data), "--rows", "0,4", "--target", "y",
-               "--constraints", str(cons), "--report", str(report)])
+               "--constraints", str(cons), "--report", str(report), "--favorable", "1"])
     assert rc == 0
     html = report.read_text()
     for r in (0, 4):
         assert f"Row {r}: counterfactual" in html and f"row {r} (P(class 1)" in html
+    assert "favourable class: 1 (y = 1)" in html
     out = capsys.readouterr().out
     assert "row 0: status" in out and "report:" in out
     # the counterfactual printed respects the immutable feature: compare with the library
@@ -69,7 +70,9 @@ def test_displays_add_up(files):
     Xf = X[["a", "b", "c"]]
     ref = np.zeros(3)
     disp = ReasonCodeDisplay.from_model(net, Xf, 2, reference=ref, max_features=2)
-    total = net.forward(Xf.iloc[[2]])[0, 0] - net.forward(ref[None])[0, 0]
+    # default favourable class 0: its logit is minus the network's raw (class-1) output
+    total = -(net.forward(Xf.iloc[[2]])[0, 0] - net.forward(ref[None])[0, 0])
+    assert "favourable class 0" in disp.ax_.get_title()
     heights = [b.get_width() for b in disp.bars_]
     np.testing.assert_allclose(sum(heights), total, atol=1e-9)
     assert len(heights) == 3 and disp.figure_ is disp.ax_.figure  # 2 kept + "other"

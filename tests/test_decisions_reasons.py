@@ -61,7 +61,7 @@ def test_points_on_region_boundaries_still_sum_exactly(seed):
     # project each row onto neuron 0's hyperplane W0 x + b0 = 0
     X = X - ((X @ W[0] + b[0]) / (W[0] @ W[0]))[:, None] * W[0]
     ref = X[0] + 0.0
-    A = path_attributions(net, X, reference=ref)
+    A = path_attributions(net, X, reference=ref, favorable=1)
     np.testing.assert_allclose(A.sum(axis=1), net.forward(X)[:, 0] - net.forward(ref[None])[0, 0],
                                atol=1e-9, rtol=0)
 
@@ -71,7 +71,7 @@ def test_per_feature_values_match_a_dense_numeric_integral():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(3, 3)) * 3
     ref = np.array([0.5, -1.0, 2.0])
-    A = path_attributions(net, X, reference=ref).to_numpy()
+    A = path_attributions(net, X, reference=ref, favorable=1).to_numpy()
     for i in range(3):
         np.testing.assert_allclose(A[i], numeric_ig(net, ref, X[i]), rtol=5e-4, atol=2e-3)
 
@@ -111,11 +111,11 @@ def test_within_region_shortcut_is_exact_in_the_same_region_and_reports_its_erro
     x = np.array([[0.3, -0.2, 0.1]])
     ref_near = x[0] + 1e-7  # same region (a random point's region has positive width)
     assert (net.activation_patterns(x) == net.activation_patterns(ref_near[None])).all()
-    rc = reason_codes(net, x, reference=ref_near, top_k=None)
+    rc = reason_codes(net, x, reference=ref_near, top_k=None, favorable=1)
     assert abs(rc.within_region_error.iloc[0]) < 1e-12
     np.testing.assert_allclose(rc.within_region, rc.contribution_logit, atol=1e-12)
     far = np.array([5.0, -4.0, 3.0])
-    rc = reason_codes(net, x, reference=far, top_k=None)
+    rc = reason_codes(net, x, reference=far, top_k=None, favorable=1)
     direct = (net.forward(x)[0, 0] - net.forward(far[None])[0, 0]) - rc.within_region.sum()
     np.testing.assert_allclose(rc.within_region_error.iloc[0], direct, atol=1e-12)
 
@@ -126,11 +126,13 @@ def test_string_references():
     pop = rng.normal(size=(200, 3)) * 2
     approved = pop[net.forward(pop)[:, 0] > 0]
     X = rng.normal(size=(4, 3))
-    rc = reason_codes(net, X, reference="approved_mean", population=pop, top_k=None)
+    rc = reason_codes(net, X, reference="approved_mean", population=pop, top_k=None,
+                      favorable=1)
     mean_eta = net.forward(approved.mean(axis=0)[None])[0, 0]
     np.testing.assert_allclose(rc.groupby("row").total.first(), net.forward(X)[:, 0] - mean_eta,
                                atol=1e-12)
-    rc = reason_codes(net, X, reference="nearest_approved", population=pop, top_k=None)
+    rc = reason_codes(net, X, reference="nearest_approved", population=pop, top_k=None,
+                      favorable=1)
     sd = pop.std(axis=0)
     for i in range(4):
         j = np.argmin((((approved - X[i]) / sd) ** 2).sum(axis=1))
@@ -174,6 +176,11 @@ def test_accepts_regions_and_sklearn_models():
     a = path_attributions(mlp, X[:4], reference=ref)
     b = path_attributions(unwrap(mlp, X), X[:4], reference=ref)
     np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
-    logit = np.log(mlp.predict_proba(X[:4])[:, 1] / mlp.predict_proba(X[:4])[:, 0])
-    logit0 = np.log(mlp.predict_proba(ref[None])[0, 1] / mlp.predict_proba(ref[None])[0, 0])
-    np.testing.assert_allclose(a.sum(axis=1), logit - logit0, atol=1e-9)
+    # the default favourable class is 0 (glassnet.decisions.favorable): the attributions
+    # explain the log-odds of class 0, read here from scikit-learn's own probabilities
+    p, p0 = mlp.predict_proba(X[:4]), mlp.predict_proba(ref[None])[0]
+    np.testing.assert_allclose(a.sum(axis=1), np.log(p[:, 0] / p[:, 1]) - np.log(p0[0] / p0[1]),
+                               atol=1e-9)
+    c = path_attributions(mlp, X[:4], reference=ref, favorable=1)
+    np.testing.assert_allclose(c.sum(axis=1), np.log(p[:, 1] / p[:, 0]) - np.log(p0[1] / p0[0]),
+                               atol=1e-9)

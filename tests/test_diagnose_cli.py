@@ -61,12 +61,13 @@ def test_diagnose_bad_input(files, capsys, monkeypatch):
 def test_run_diagnostics_on_a_non_network_model(files):
     from sklearn.linear_model import LogisticRegression
 
-    from glassnet.diagnose._report import SECTIONS, run_diagnostics
+    from glassnet import Report
+    from glassnet.diagnose import SECTIONS, run_diagnostics
 
     _, df, _ = files
     X, y = df[["a", "b", "c"]], df["y"].to_numpy()
     model = LogisticRegression().fit(X[:300], y[:300])
-    res = run_diagnostics(None, model, X[:300], y[:300], X[300:], y[300:], sections=SECTIONS,
+    res = run_diagnostics(model, X[:300], y[:300], X[300:], y[300:], sections=SECTIONS,
                           protected=df["sex"].to_numpy()[300:], exact_rows=0)
     # no exact sections for a model that is not a ReLU network, everything else present
     assert "weakspots_region" not in res and res["robustness"].exact is None
@@ -74,6 +75,9 @@ def test_run_diagnostics_on_a_non_network_model(files):
         roc_auc_score(y[300:], model.predict_proba(X[300:])[:, 1]))
     assert set(res) >= {"accuracy", "weakspots", "overfit", "reliability", "robustness",
                         "resilience", "fairness", "compare", "permutation_importance",
-                        "h_statistic"}
+                        "h_statistic", "ale"}
+    # computing draws nothing; the report lays the same results out, one section each
+    report = Report().add_diagnostics(res, target="y")
+    assert {"diag-accuracy", "diag-fairness", "diag-compare", "diag-ale"} <= set(report.sections)
     with pytest.raises(ValueError, match="unknown sections"):
-        run_diagnostics(None, model, X, y, X, y, sections=["accuracy", "x"])
+        run_diagnostics(model, X, y, X, y, sections=["accuracy", "x"])

@@ -380,6 +380,12 @@ def test_cli_carries_provenance_and_validation_sections(tmp_path):
     html = rep.read_text()
     assert "0.2" in _section_text(html, "provenance")
     assert "include its 240 training rows" in _section_text(html, "caveats")
+    # the overview's AUC says which rows it is on; the model folder's test AUC comes first
+    overview = " ".join(_section_text(html, "overview").split())
+    assert "AUC on the 300 rows given (training rows included)" in overview
+    assert "test AUC (model folder, 60 held-out rows)" in overview
+    assert f"{prov['metrics']['test']['AUC']:.4g}"[:5] in overview
+    assert "favourable class 0 (default = 0)" in overview
     assert "Row 3" in _section_text(html, "explanations")
     rep2 = tmp_path / "prune.html"
     assert main(["simplify", "-q", str(out), str(data), "--target", "default", "--method",

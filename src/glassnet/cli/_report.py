@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 
 from glassnet.cli._common import CLIError, warn
+from glassnet.decisions.favorable import DEFAULT_FAVORABLE, favorable_note
 
 
 def add_report_options(parser: argparse.ArgumentParser, *, explain: bool = True) -> None:
-    """``--pdf`` and (for commands that read rows) ``--explain-rows``."""
+    """``--pdf`` and (for commands that read rows) ``--explain-rows`` with ``--favorable``."""
     parser.add_argument("--pdf", nargs="?", const="", default=None, metavar="REPORT.pdf",
                         help="also print the report to an A4 PDF with headless Chromium "
                         "(default path: the report's, ending in .pdf)")
@@ -27,6 +28,10 @@ def add_report_options(parser: argparse.ArgumentParser, *, explain: bool = True)
         parser.add_argument("--explain-rows", default=None, metavar="ROWS",
                             help="comma-separated row numbers of DATA.csv (0: the first data "
                             "row) explained in the report's per-decision appendix")
+        parser.add_argument("--favorable", type=int, default=DEFAULT_FAVORABLE,
+                            help=f"the favourable class index of the reason codes (default "
+                            f"{DEFAULT_FAVORABLE}: class 1 is the modelled event, a default; "
+                            "pass 1 when class 1 is the good outcome)")
 
 
 def parse_rows(text: str | None, X: Any) -> list[Any]:
@@ -94,11 +99,36 @@ def _preprocessing_summary(pre: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def class_label(value: Any) -> str:
-    """A class label printed one way everywhere: integral floats as integers (1, not 1.0)."""
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
+def overview_metrics(args: argparse.Namespace, name: str, value: float, n_rows: int, *,
+                     of_rows: int | None = None) -> dict[str, Any]:
+    """The overview's performance rows, each labelled with the rows it was measured on.
+
+    ``name``/``value``: the network's metric on the ``n_rows`` rows of DATA.csv the command
+    scored (``of_rows``: the file's row count when they are a sample of it). When the
+    model folder's provenance holds test metrics they come first, named
+    as such; the figure on the given rows says whether those rows include the training
+    rows (same file as training), may include them (no provenance, or another split), or
+    are another file.
+    """
+    from glassnet.provenance import data_overlap, read_provenance
+
+    prov = _read(read_provenance, args)
+    rows: dict[str, Any] = {}
+    test = ((prov or {}).get("metrics") or {}).get("test") or {}
+    if isinstance(test, dict) and name in test:
+        n_test = test.get("rows")
+        rows[f"test {name} (model folder" + (f", {n_test:,} held-out rows)"
+                                             if isinstance(n_test, int) else ")")] = test[name]
+    if prov is None:
+        where = "may include training rows: the model folder has no provenance"
+    elif data_overlap(prov, args.data) is not None:
+        where = "training rows included"
+    else:
+        where = "another file than the training data"
+    given = (f"the {n_rows:,} rows given" if of_rows is None or of_rows == n_rows
+             else f"a sample of {n_rows:,} of the {of_rows:,} rows given")
+    rows[f"{name} on {given} ({where})"] = value
+    return rows
 
 
 def validation_sections(
@@ -164,8 +194,11 @@ def validation_sections(
         text = None
     rows = parse_rows(text, X)
     if rows:
-        reasons = _reasons(net, X, rows, caveats)
-        report.add_explanations(net, X, rows, reasons=reasons)
+        favorable = getattr(args, "favorable", DEFAULT_FAVORABLE)
+        reasons = _reasons(net, X, rows, caveats, favorable)
+        report.add_explanations(net, X, rows, reasons=reasons, favorable_note=favorable_note(
+            favorable, target=getattr(args, "target", None), classes=getattr(
+                model, "classes_", None)))
     report.add_caveats(caveats)
     return caveats
 
@@ -188,9 +221,11 @@ def _bounded(X: Any, y: Any, note: str | None, caveats: list[str]) -> tuple[Any,
     return Xs, np.asarray(y)[idx], f"{note} {msg}" if note else msg
 
 
-def _reasons(net: Any, X: Any, rows: list[Any], caveats: list[str]) -> Any:
+def _reasons(net: Any, X: Any, rows: list[Any], caveats: list[str],
+             favorable: int = DEFAULT_FAVORABLE) -> Any:
     """Reason codes of the chosen rows against the mean of the rows the model approves
-    (class 0 favourable: in credit data 1 is the default event), when they apply."""
+    (``--favorable``, default class 0: in credit data 1 is the default event), when they
+    apply."""
     if net.task == "regression":
         return None
     try:
@@ -199,7 +234,8 @@ def _reasons(net: Any, X: Any, rows: list[Any], caveats: list[str]) -> Any:
         return None
     Xr = X.loc[rows] if hasattr(X, "loc") else np.asarray(X)[rows]
     try:
-        rc = reason_codes(net, Xr, "approved_mean", population=X, favorable=0, top_k=4)
+        rc = reason_codes(net, Xr, "approved_mean", population=X, favorable=favorable,
+                          top_k=4)
     except (ValueError, TypeError) as exc:
         caveats.append(f"Reason codes were not computed: {exc}")
         return None
@@ -248,7 +284,7 @@ def finish(report: Any, args: argparse.Namespace, report_path: Path | None) -> P
     """Print the saved report to PDF when ``--pdf`` was given; returns the PDF path."""
     if report_path is None or getattr(args, "pdf", None) is None:
         return None
-    from glassnet.report._html import print_pdf
+    from glassnet.report import print_pdf
 
     pdf = Path(args.pdf) if args.pdf else Path(report_path).with_suffix(".pdf")
     if pdf.exists() and not pdf.read_bytes()[:5] == b"%PDF-" and not getattr(args, "force",

@@ -26,11 +26,10 @@ from glassnet.cli._common import (
     split,
     warn,
 )
+from glassnet.decisions.favorable import DEFAULT_FAVORABLE
+from glassnet.diagnose import SECTIONS as _SECTIONS
 from glassnet.io import classes_of
 from glassnet.persist import load_model
-
-_SECTIONS = ("accuracy", "weakspots", "overfit", "reliability", "robustness", "resilience",
-             "fairness", "compare", "explain")
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -55,6 +54,10 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                    "it is not passed to the model unless the model uses it")
     p.add_argument("--reference-group", default=None,
                    help="reference group for fairness (default: the largest group)")
+    p.add_argument("--favorable", type=int, default=DEFAULT_FAVORABLE,
+                   help=f"the favourable class index for fairness (default {DEFAULT_FAVORABLE}: "
+                   "class 1 is the modelled event, a default; pass 1 when class 1 is the good "
+                   "outcome)")
     p.add_argument("--sections", default=",".join(_SECTIONS),
                    help=f"comma-separated subset of {','.join(_SECTIONS)} (default all)")
     p.add_argument("--slice-features", default=None,
@@ -76,7 +79,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``glassnet diagnose``; returns the exit code."""
     from glassnet import Report
-    from glassnet.diagnose._report import run_diagnostics
+    from glassnet.decisions.favorable import favorable_note
+    from glassnet.diagnose import run_diagnostics
 
     if args.report is None:
         args.report = f"{data_stem(args.data)}-diagnose.html"
@@ -108,6 +112,12 @@ def run(args: argparse.Namespace) -> int:
     X = network_inputs(model, net, X, Path(args.data).name)
     task = net.task
     y_enc = encode_target(y, net, classes_of(model), Path(args.data).name)
+    if task == "classification":
+        n_classes = max(net.n_outputs, 2)
+        if not 0 <= args.favorable < n_classes:
+            raise CLIError(f"--favorable must be a class index in 0..{n_classes - 1}; "
+                           f"got {args.favorable}.")
+    fav_note = favorable_note(args.favorable, target=args.target, classes=classes_of(model))
     idx = np.arange(len(X))
     i_tr, i_te, y_tr, y_te = split(idx, y_enc, args.test_size, args.seed,
                                    task == "classification")
@@ -118,17 +128,19 @@ def run(args: argparse.Namespace) -> int:
         missing = [s for s in slice_features if s not in X.columns]
         if missing:
             raise CLIError(f"--slice-features {missing} are not model features of {args.data}.")
-    report = Report(f"glassnet diagnose: {Path(args.model).name}",
-                    subtitle=f"{desc} on {args.data} ({len(X_tr)} training / {len(X_te)} "
-                    f"held-out rows, seed {args.seed})")
+    subtitle = (f"{desc} on {args.data} ({len(X_tr)} training / {len(X_te)} held-out rows, "
+                f"seed {args.seed})" + (f"; {fav_note}" if task == "classification" else ""))
+    report = Report(f"glassnet diagnose: {Path(args.model).name}", subtitle=subtitle)
     results = run_diagnostics(
-        report, net, X_tr, y_tr, X_te, y_te, sections=sections,
+        net, X_tr, y_tr, X_te, y_te, sections=sections,
         protected=None if groups is None else groups[i_te],
         reference_group=_group_value(groups, args.reference_group),
+        favorable=args.favorable if task == "classification" else None,
         slice_features=slice_features, exact_rows=args.exact_rows,
         exact_time_limit=args.exact_time_limit if args.exact_time_limit > 0 else None,
         random_state=args.seed,
     )
+    report.add_diagnostics(results, target=args.target)
     report.add_versions(command=command_line(getattr(args, "_argv", None)))
     path = report.save(args.report)
     print(f"model: {desc}, {net}")
@@ -146,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
         print("exact share flippable within radius: " + ", ".join(
             f"{r:g}: {v:.3f}" for r, v in zip(e["size"], e["share_flippable"], strict=True)))
     if "fairness" in results:
+        print(fav_note)
         print(results["fairness"][["group", "n", "air", "smd"]].round(4).to_string(index=False)
               if "air" in results["fairness"] else results["fairness"].to_string(index=False))
     print(f"report: {path}")

@@ -23,6 +23,8 @@ from glassnet.cli._common import (
     read_inputs,
     warn,
 )
+from glassnet.decisions.favorable import DEFAULT_FAVORABLE, favorable_note
+from glassnet.io import classes_of
 from glassnet.persist import load_model
 
 _MAX_ROWS = 50
@@ -51,8 +53,10 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--constraints", default=None, metavar="FILE",
                    help="JSON (or .yaml/.yml) constraints for counterfactuals: immutable, "
                    "increase_only, decrease_only, bounds, integer, one_hot, linear")
-    p.add_argument("--favorable", type=int, default=1,
-                   help="the favorable (approved) class (default 1; 0 for a default model)")
+    p.add_argument("--favorable", type=int, default=DEFAULT_FAVORABLE,
+                   help=f"the favourable (approved) class index (default {DEFAULT_FAVORABLE}: "
+                   "class 1 is the modelled event, a default; pass 1 when class 1 is the good "
+                   "outcome)")
     p.add_argument("--reference", default="approved_mean",
                    choices=("approved_mean", "nearest_approved"),
                    help="reference of the reason codes among DATA.csv's approved rows")
@@ -106,8 +110,9 @@ def run(args: argparse.Namespace) -> int:
     X, _ = read_inputs(model, net, args.data, args.target)
     rows = _rows(args.rows, X)
     Xr = X.loc[rows]
+    fav_note = favorable_note(args.favorable, target=args.target, classes=classes_of(model))
     report = Report(f"glassnet explain: {Path(args.model).name}",
-                    subtitle=f"{desc}; {len(rows)} decision(s) of {args.data}")
+                    subtitle=f"{desc}; {len(rows)} decision(s) of {args.data}; {fav_note}")
     rc = cfs = None
     if do_reasons:
         rc = reason_codes(net, Xr, args.reference, population=X, favorable=args.favorable,
@@ -122,8 +127,9 @@ def run(args: argparse.Namespace) -> int:
             part = rc[rc.row == r].drop(columns=["row"])
             report.add_table(parts_title + " - reason codes", part.round(6), key="reasons",
                              caption=f"Exact path attributions against the {args.reference} "
-                             "reference: the features that lowered the favorable score most. "
-                             "All attributions sum to the total f(x) - f(reference).")
+                             "reference: the features that lowered the favourable class's score "
+                             "most. All attributions sum to the total f(x) - f(reference). "
+                             f"{fav_note[:1].upper() + fav_note[1:]}.")
             disp = ReasonCodeDisplay.from_model(net, X, int(X.index.get_loc(r)),
                                                 reference=args.reference, population=X,
                                                 favorable=args.favorable)
@@ -137,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
                        f"{f.margin:.3g}, lands in {'the same' if f.same_region else 'another'}"
                        " activation region")
             report.add_table(f"Row {r}: counterfactual", ch.round(6), key="counterfactual",
-                             caption=summary)
+                             caption=f"{summary}. Target: the {fav_note}.")
             if f.status in ("found", "time_limit") and ch.shape[0]:
                 disp = CounterfactualDisplay.from_counterfactuals(cfs, r)
                 report.add_figure(f"Row {r}: counterfactual changes", disp.figure_,
@@ -147,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
         print(rc[["row", "rank", "feature", "contribution"]].round(4).to_string(index=False))
     report.add_versions(command=command_line(getattr(args, "_argv", None)))
     path = report.save(args.report)
+    print(fav_note)
     print(f"report: {path}")
     return EXIT_OK
 

@@ -116,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
         report = Report(f"glassnet simplify ({args.method}): {Path(args.model).name}",
                         subtitle=f"{desc} on {args.data}")
         report.add_overview(model, X_tr, y_tr, data_name=f"{args.data} (training rows)",
-                            metrics={f"network {where} {name}": net_score})
+                            metrics={f"network {where} {name}": net_score},
+                            target=args.target, favorable=args.favorable)
         analysis_sections(report, net, regions, X_tr, y_tr, top=args.top)
         bar(args.method)
         fitted: Any = None
@@ -303,3 +304,5 @@ def _parse_count(text: str) -> Any:
     if n < 1:
         raise CLIError(f"--n-regions must be positive; got {n}.")
     return n
+
+

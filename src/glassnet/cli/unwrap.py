@@ -127,15 +127,18 @@ def run(args: argparse.Namespace) -> int:
         bar("report")
         report_path = None
         if not args.no_report:
+            from glassnet.cli import _report
+
             metrics = {}
             if y_enc is not None:
                 name, val = metric(net, X, y_enc)
-                metrics[name] = val
+                # say which rows the figure is on: the whole file may hold the training rows
+                metrics = _report.overview_metrics(args, name, val, len(X))
             report = Report(f"glassnet unwrap: {Path(args.model).name}",
                             subtitle=f"{desc} on {args.data}")
-            report.add_overview(model, X, y, data_name=args.data, metrics=metrics)
+            report.add_overview(model, X, y, data_name=args.data, metrics=metrics,
+                                target=args.target, favorable=args.favorable)
             analysis_sections(report, net, regions, X, y_enc, top=args.top)
-            from glassnet.cli import _report
 
             _report.validation_sections(report, args, model=model, net=net, X=X, y_enc=y_enc,
                                         rows_note=f"All {len(X):,} rows of {args.data}.")
@@ -179,15 +182,19 @@ def _unwrap_streamed(args: argparse.Namespace, model: Any, net: Any, desc: str,
             if item is not None:
                 metrics[item[0]] = item[1]
                 if src.task == "regression" and net.n_outputs == 1:
-                    metrics["RMSE"] = float(np.sqrt(src.sse / src.n_rows))
+                    name, val, n_on = "RMSE", float(np.sqrt(src.sse / src.n_rows)), src.n_rows
                 else:
-                    name, val = metric(net, Xs, ys)
-                    metrics[f"{name} (on a sample of {len(Xs)} rows)" if sampled else name] = val
+                    (name, val), n_on = metric(net, Xs, ys), len(Xs)
+                from glassnet.cli import _report
+
+                metrics.update(_report.overview_metrics(args, name, val, n_on,
+                                                        of_rows=src.n_rows))
             report = Report(f"glassnet unwrap: {Path(args.model).name}",
                             subtitle=f"{desc} on {args.data} (streamed, {chunk_size:,} rows a "
                             "chunk)")
             report.add_overview(model, data_name=args.data, metrics=metrics,
-                                feature_stats=src.feature_frame(), n_rows=src.n_rows)
+                                feature_stats=src.feature_frame(), n_rows=src.n_rows,
+                                target=args.target, favorable=args.favorable)
             report.add_text("Streaming mode", _streaming_note(src, chunk_size, len(Xs)),
                             key="streaming")
             report.add_certificate(regions)

@@ -8,6 +8,10 @@
 * :func:`certify_monotone`, :func:`monotonicity_table`, :func:`output_bounds`: proofs (or
   verified counterexamples) over an input box.
 
+Which class is favourable (approved) is one library-wide default,
+:data:`~glassnet.decisions.favorable.DEFAULT_FAVORABLE` = 0: class 1 is the modelled event
+(a default), see :mod:`glassnet.decisions.favorable`.
+
 The exact questions are mixed-integer programs over the network's activation patterns,
 solved by HiGHS through :func:`scipy.optimize.milp` (see :mod:`glassnet.decisions._milp`).
 """
@@ -33,6 +37,8 @@ _LAZY = {
     "region_signs": "glassnet.decisions.monotone",
     "MonotoneCertificate": "glassnet.decisions.monotone",
     "OutputBounds": "glassnet.decisions.monotone",
+    "DEFAULT_FAVORABLE": "glassnet.decisions.favorable",
+    "favorable_note": "glassnet.decisions.favorable",
 }
 
 __all__ = sorted(_LAZY)

@@ -17,19 +17,20 @@ from glassnet.decisions._milp import Model
 from glassnet.network import ReluNetwork
 
 
-def task_of(net: ReluNetwork) -> str:
-    """``"binary"``, ``"multiclass"`` or ``"regression"``."""
-    if net.output == "sigmoid" and net.n_outputs == 1:
-        return "binary"
-    if net.output == "softmax":
-        return "multiclass"
-    if net.output == "sigmoid":
-        return "multilabel"
-    return "regression"
+def is_binary(net: ReluNetwork) -> bool:
+    """One sigmoid output: class 1 above the threshold, class 0 below."""
+    return net.task == "classification" and net.output == "sigmoid" and net.n_outputs == 1
 
 
 def require_classifier(net: ReluNetwork, what: str) -> str:
-    task = task_of(net)
+    # ReluNetwork.task says classification or regression; a decision also needs one class
+    # per row, which several sigmoid outputs (multi-label) do not give
+    if net.task == "regression":
+        task = "regression"
+    elif is_binary(net):
+        task = "binary"
+    else:
+        task = "multiclass" if net.output == "softmax" else "multilabel"
     if task in ("regression", "multilabel"):
         raise ValueError(
             f"{what} needs a decision: a binary classifier (one sigmoid output) or a "

@@ -35,19 +35,6 @@ from glassnet.network import ReluNetwork
 MIP_REL_GAP = 1e-9
 
 
-def as_relu_network(model: Any) -> ReluNetwork:
-    """The ReluNetwork behind ``model`` (anything :func:`glassnet.io.as_network` accepts,
-    or a :class:`~glassnet.Regions`)."""
-    if isinstance(model, ReluNetwork):
-        return model
-    net = getattr(model, "network", None)
-    if isinstance(net, ReluNetwork):  # Regions and similar containers
-        return net
-    from glassnet.io import as_network
-
-    return as_network(model)
-
-
 def check_box(box: Any, d: int, name: str = "box") -> tuple[np.ndarray, np.ndarray]:
     """Validate an input box given as ``(lo, hi)`` arrays or a ``(d, 2)`` array."""
     try:

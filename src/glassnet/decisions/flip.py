@@ -16,7 +16,8 @@ from glassnet.decisions._base import (
     predict_class,
     require_classifier,
 )
-from glassnet.decisions._milp import Model, as_relu_network, check_box, interval_bounds
+from glassnet.decisions._milp import Model, check_box, interval_bounds
+from glassnet.io import as_network
 from glassnet.network import ReluNetwork
 
 __all__ = ["min_flip_distance"]
@@ -91,7 +92,7 @@ def min_flip_distance(
     >>> min_flip_distance(net, np.array([[0.0, 0.0]])).round(6)
     array([0.5])
     """
-    net = as_relu_network(model)
+    net = as_network(model)
     require_classifier(net, "min_flip_distance")
     norm = check_norm(norm)
     X = net.check_input(X)

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from glassnet.decisions._base import input_names
-from glassnet.decisions._milp import Model, as_relu_network, check_box, interval_bounds
+from glassnet.decisions._milp import Model, check_box, interval_bounds
+from glassnet.io import as_network
 from glassnet.network import ReluNetwork
 
 __all__ = ["MonotoneCertificate", "OutputBounds", "certify_monotone", "monotonicity_table",
@@ -131,7 +132,7 @@ def output_bounds(
     >>> float(b.lower[0]), float(b.upper[0])
     (0.0, 2.0)
     """
-    net = as_relu_network(model)
+    net = as_network(model)
     lo, hi = _box_of(net, X, box)
     bounds = interval_bounds(net, lo, hi, tighten=tighten)
     k, d = net.n_outputs, net.n_features
@@ -260,7 +261,7 @@ def certify_monotone(
     """
     if direction not in ("increasing", "decreasing"):
         raise ValueError(f"direction must be 'increasing' or 'decreasing'; got {direction!r}.")
-    net = as_relu_network(model)
+    net = as_network(model)
     j = _feature_index(net, feature)
     o = _check_output(net, output)
     lo, hi = _box_of(net, X, box)
@@ -349,7 +350,7 @@ def region_signs(model: Any, X: Any, output: int = 0) -> pd.DataFrame:
     ``share_rows_negative`` (rows in regions with a negative coefficient) and
     ``data_sign`` ("increasing", "decreasing", "constant" or "mixed").
     """
-    net = as_relu_network(model)
+    net = as_network(model)
     o = _check_output(net, output)
     Xa = net.check_input(X)
     pats = net.activation_patterns(Xa)
@@ -395,7 +396,7 @@ def monotonicity_table(
     ``worst_increase_violation`` and ``worst_decrease_violation`` (raw-output units), and
     ``counterexample`` (text: the pair of values of the feature and the outputs).
     """
-    net = as_relu_network(model)
+    net = as_network(model)
     Xa = net.check_input(X)
     signs = region_signs(net, Xa, output)
     names = input_names(net)

@@ -28,8 +28,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from glassnet.decisions._base import group_index, predict_class, require_classifier, task_of
-from glassnet.decisions._milp import as_relu_network
+from glassnet.decisions._base import group_index, is_binary, predict_class, require_classifier
+from glassnet.decisions.favorable import DEFAULT_FAVORABLE
+from glassnet.io import as_network
 from glassnet.network import ReluNetwork
 
 __all__ = ["path_attributions", "reason_codes", "resolve_reference"]
@@ -170,7 +171,7 @@ def path_attributions(
     reference: Any = "approved_mean",
     *,
     population: Any = None,
-    favorable: int = 1,
+    favorable: int = DEFAULT_FAVORABLE,
     groups: Any = None,
     output: str = "logit",
 ) -> pd.DataFrame:
@@ -201,7 +202,7 @@ def reason_codes(
     reference: Any = "approved_mean",
     *,
     population: Any = None,
-    favorable: int = 1,
+    favorable: int = DEFAULT_FAVORABLE,
     top_k: int | None = 4,
     groups: Any = None,
     output: str = "logit",
@@ -227,9 +228,11 @@ def reason_codes(
         reasons then depend on who is nearest).
     population : array-like or DataFrame, optional
         Rows defining "approved" (e.g. the training data); needed by the string references.
-    favorable : int, default=1
-        The favorable (approved) class. For a default-probability model where 1 means
-        default, pass 0: the explained score is then the probability of class 0.
+    favorable : int, default=DEFAULT_FAVORABLE (0)
+        The favorable (approved) class, as everywhere in glassnet
+        (:mod:`glassnet.decisions.favorable`): 0 by default, the absence of the modelled
+        event (class 1 = default), so the explained score is the probability of class 0.
+        Pass 1 for a model whose class 1 is the good outcome.
     top_k : int or None, default=4
         How many reasons per row: the ``top_k`` most negative contributions (the ones that
         lowered the favorable score most). None lists every group, most negative first.
@@ -260,7 +263,9 @@ def reason_codes(
     >>> from glassnet.decisions import reason_codes
     >>> net = ReluNetwork([np.eye(2), np.array([[1.0, -2.0]])], [np.zeros(2), [0.5]],
     ...                   output="sigmoid", feature_names=["income", "debt"])
-    >>> rc = reason_codes(net, np.array([[0.2, 1.0]]), reference=[1.0, 0.0], top_k=2)
+    >>> # here class 1 means "approved": say so (the default favourable class is 0)
+    >>> rc = reason_codes(net, np.array([[0.2, 1.0]]), reference=[1.0, 0.0], top_k=2,
+    ...                   favorable=1)
     >>> rc[["feature", "contribution"]].round(3).to_dict("list")
     {'feature': ['debt', 'income'], 'contribution': [-2.0, -0.8]}
     """
@@ -300,11 +305,11 @@ def reason_codes(
 
 
 def _prepare(model, X, reference, population, favorable, groups, output):
-    net = as_relu_network(model)
+    net = as_network(model)
     require_classifier(net, "reason_codes")
     if output not in ("logit", "score"):
         raise ValueError(f"output must be 'logit' or 'score'; got {output!r}.")
-    if output == "score" and task_of(net) != "binary":
+    if output == "score" and not is_binary(net):
         raise ValueError("output='score' needs a binary (one sigmoid output) network; "
                          "use output='logit' for a multi-class one.")
     k = 2 if net.n_outputs == 1 else net.n_outputs

@@ -42,9 +42,11 @@ from glassnet.decisions._base import (
     predict_class,
     require_classifier,
 )
-from glassnet.decisions._milp import Model, as_relu_network, check_box, interval_bounds
+from glassnet.decisions._milp import Model, check_box, interval_bounds
 from glassnet.decisions._search import feasible_point
 from glassnet.decisions.constraints import Constraints, Resolved, resolve
+from glassnet.decisions.favorable import DEFAULT_FAVORABLE
+from glassnet.io import as_network
 from glassnet.network import ReluNetwork
 
 __all__ = ["Counterfactuals", "RecourseAudit", "counterfactual", "mad_weights",
@@ -176,7 +178,7 @@ def counterfactual(
     >>> cf.counterfactual.round(4).values.tolist()   # the cheaper feature moves
     [[0.7, 0.3]]
     """
-    net = as_relu_network(model)
+    net = as_network(model)
     task = require_classifier(net, "counterfactual")
     norm = check_norm(cost)
     names = input_names(net)
@@ -401,7 +403,8 @@ class RecourseAudit:
 
 
 def recourse_audit(
-    model: Any, X: Any, *, favorable: int = 1, group: Any = None, **kwargs: Any
+    model: Any, X: Any, *, favorable: int = DEFAULT_FAVORABLE, group: Any = None,
+    **kwargs: Any
 ) -> RecourseAudit:
     """Share of declined rows that have a feasible recourse, and what it costs, by group.
 
@@ -410,9 +413,10 @@ def recourse_audit(
     model : as in :func:`counterfactual`
     X : DataFrame or array-like
         Rows to audit. A DataFrame may carry the ``group`` column besides the inputs.
-    favorable : int, default=1
-        The approved class; rows predicted otherwise are declined and get a counterfactual
-        with ``target=favorable``.
+    favorable : int, default=DEFAULT_FAVORABLE (0)
+        The approved class (0: no default; see :mod:`glassnet.decisions.favorable`);
+        rows predicted otherwise are declined and get a counterfactual with
+        ``target=favorable``.
     group : str or array-like, optional
         A column of ``X`` (kept out of the inputs unless it is one) or one label per row.
     **kwargs
@@ -422,7 +426,7 @@ def recourse_audit(
     -------
     RecourseAudit
     """
-    net = as_relu_network(model)
+    net = as_network(model)
     require_classifier(net, "recourse_audit")
     fav = check_class(net, favorable, "favorable")
     labels = None

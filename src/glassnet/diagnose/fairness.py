@@ -10,6 +10,11 @@ Definitions (each group ``g`` against the reference group ``r``):
 * equal-opportunity gap: the share of truly favourable rows that get a favourable decision,
   in ``g`` minus in ``r``;
 * calibration gap: calibration-in-the-large ``mean score - event rate`` in ``g`` minus in ``r``.
+
+The favourable outcome is the library-wide default (:mod:`glassnet.decisions.favorable`):
+the model's class 0, the absence of the modelled event (1 = default), unless
+``favorable=`` says otherwise; the table records it in ``attrs["favorable"]`` and
+``attrs["favorable_note"]``.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from glassnet.decisions.favorable import DEFAULT_FAVORABLE, favorable_note
 from glassnet.diagnose._common import ModelView, check_xy
 from glassnet.diagnose.accuracy import region_labels
 
@@ -96,8 +102,11 @@ def fairness(
     reference_group : scalar, optional
         The group others are compared with (default: the largest group).
     favorable : label, optional
-        The favourable outcome (classification). Default: the model's first class, which for
-        a default model (1 = default) is "repays", i.e. credit granted.
+        The favourable outcome (classification), as a class label of the model. Default:
+        the class at position :data:`~glassnet.decisions.DEFAULT_FAVORABLE` (0) of the
+        model's classes, the library-wide default (:mod:`glassnet.decisions.favorable`):
+        for a default model (1 = default) that is "repays", i.e. credit granted. For a 0/1
+        target the label is the class index :mod:`glassnet.decisions` uses.
     by : {None, "region", "merged"}
         Also break the table down per activation region (found on ``X_regions``, default
         ``X``) or merged region of ``merger``, keeping groups with at least ``min_group``
@@ -115,7 +124,8 @@ def fairness(
         the positive class, or the prediction), ``smd``; classification adds
         ``favorable_rate``, ``event_rate``, ``tpr_favorable``, ``calibration``, ``air``,
         ``eo_gap``, ``calibration_gap``. With ``by``, a leading ``region`` column
-        (``"all"`` for the whole sample) and per-region rows.
+        (``"all"`` for the whole sample) and per-region rows. ``attrs["favorable"]`` is the
+        favourable label used and ``attrs["favorable_note"]`` the sentence stating it.
     """
     view = ModelView(model, task)
     X, y = check_xy(X, y)
@@ -144,13 +154,13 @@ def fairness(
     if out.ndim != 1:
         raise ValueError("fairness is defined here for binary classification and regression.")
     if view.task == "classification":
-        favorable = view.classes[0] if favorable is None else favorable
+        favorable = view.classes[DEFAULT_FAVORABLE] if favorable is None else favorable
         if favorable not in set(view.classes.tolist()):
             raise ValueError(f"favorable {favorable!r} is not a class {view.classes.tolist()}.")
     decision = view.decide(out) if view.task == "classification" else out
     overall = _group_table(view, y, out, decision, groups, ref, favorable, min_group)
     if by is None:
-        return overall
+        return _stated(overall, view, favorable)
     base = X if X_regions is None else X_regions
     _, lab = region_labels(model, base, X, by=by, merger=merger)
     parts = [overall.assign(region="all")]
@@ -164,4 +174,15 @@ def fairness(
         t = _group_table(view, y[m], out[m], decision[m], g, ref, favorable, min_group)
         parts.append(t.assign(region=str(r)))
     frame = pd.concat(parts, ignore_index=True)
-    return frame[["region", *[c for c in frame.columns if c != "region"]]]
+    return _stated(frame[["region", *[c for c in frame.columns if c != "region"]]], view,
+                   favorable)
+
+
+def _stated(frame: pd.DataFrame, view: ModelView, favorable: Any) -> pd.DataFrame:
+    """Record the favourable class on the table, so every copy of it says which it used."""
+    if view.task == "classification":
+        frame.attrs["favorable"] = favorable
+        pos = [i for i, c in enumerate(view.classes.tolist()) if c == favorable]
+        frame.attrs["favorable_note"] = favorable_note(pos[0] if pos else favorable,
+                                                       classes=view.classes)
+    return frame

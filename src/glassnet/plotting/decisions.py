@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.decisions.favorable import DEFAULT_FAVORABLE
+
 __all__ = ["CounterfactualDisplay", "ReasonCodeDisplay"]
 
 
@@ -58,12 +60,15 @@ class ReasonCodeDisplay:
 
     @classmethod
     def from_model(cls, model: Any, X: Any, row: int = 0, *, reference: Any = "approved_mean",
-                   population: Any = None, favorable: int = 1, output: str = "logit",
+                   population: Any = None, favorable: int = DEFAULT_FAVORABLE,
+                   output: str = "logit",
                    groups: Any = None, max_features: int | None = 12, ax: Any = None):
         """Compute the reason codes of row position ``row`` of ``X`` and plot them.
 
         ``max_features`` keeps the largest attributions by size and folds the rest into
-        one bar ("other"), so the bars still add up to the total.
+        one bar ("other"), so the bars still add up to the total. ``favorable`` is the
+        favourable class (default :data:`glassnet.decisions.DEFAULT_FAVORABLE`, 0); the
+        title names it.
         """
         from glassnet.decisions import reason_codes
 
@@ -80,7 +85,8 @@ class ReasonCodeDisplay:
             names = [names[i] for i in keep] + [f"other ({rest.size})"]
             vals = np.r_[vals[keep], vals[rest].sum()]
         label = X.index[row] if hasattr(X, "index") else row
-        disp = cls(vals, names, float(rc.total.iloc[0]), output, title=f"Row {label}")
+        disp = cls(vals, names, float(rc.total.iloc[0]), output,
+                   title=f"Row {label} (favourable class {favorable})")
         return disp.plot(ax=ax)
 
     def plot(self, ax: Any = None):

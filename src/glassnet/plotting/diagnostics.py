@@ -15,6 +15,8 @@ Display                         shows
 :class:`ResilienceDisplay`      the score on the worst share of rows
 :class:`FairnessDisplay`        adverse impact ratio by group with the four-fifths line
 :class:`ALEDisplay`             accumulated local effect of one feature
+:class:`BoundaryDistanceDisplay` distance of each row to its region's boundary: histogram and
+                                cumulative share (log scale)
 ==============================  ===========================================================
 """
 
@@ -26,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["RobustnessDisplay", "ReliabilityDisplay", "CompareDisplay", "WeakspotDisplay",
-           "ResilienceDisplay", "FairnessDisplay", "ALEDisplay"]
+           "ResilienceDisplay", "FairnessDisplay", "ALEDisplay", "BoundaryDistanceDisplay"]
 
 
 def _axes(ax: Any, figsize: tuple[float, float] = (6.0, 4.0)) -> Any:
@@ -336,4 +338,76 @@ class ALEDisplay:
         ax.set_xlabel(self.feature)
         ax.set_ylabel("ALE (centred)")
         self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+class BoundaryDistanceDisplay:
+    """Distance of each row to the boundary of its activation region, on a log scale:
+    histogram (with the median) and the cumulative share of rows closer than each distance.
+
+    Parameters
+    ----------
+    distances : ndarray
+        One distance per row (rows on a boundary, 0, and in unbounded regions, inf, are
+        counted in the cumulative share's denominator but cannot be drawn on a log axis).
+    unit : str
+        Unit of the distances, for the axis labels.
+
+    Attributes
+    ----------
+    ax_ : ndarray of two matplotlib Axes (histogram, cumulative share)
+    figure_ : matplotlib Figure
+    hist_ : the histogram's bar patches; ``cumulative_line_``: the step line
+    """
+
+    def __init__(self, distances: Any, unit: str = "feature units") -> None:
+        self.distances = np.asarray(distances, dtype=np.float64)
+        self.unit = unit
+
+    @classmethod
+    def from_result(cls, result: Any, ax: Any = None) -> BoundaryDistanceDisplay:
+        """From :func:`glassnet.diagnose.explanation_stability`."""
+        return cls(result.distances, result.unit).plot(ax)
+
+    @classmethod
+    def from_estimator(cls, model: Any, X: Any, ax: Any = None,
+                       **kwargs: Any) -> BoundaryDistanceDisplay:
+        """Compute :func:`glassnet.diagnose.explanation_stability` and plot."""
+        from glassnet.diagnose import explanation_stability
+
+        return cls.from_result(explanation_stability(model, X, **kwargs), ax)
+
+    def plot(self, ax: Any = None) -> BoundaryDistanceDisplay:
+        """Draw on a pair of Axes ``ax`` (default: a new 9 x 3.2 in figure)."""
+        if ax is None:
+            from matplotlib.figure import Figure
+
+            fig = Figure(figsize=(9, 3.2))
+            ax1, ax2 = fig.subplots(1, 2)
+        else:
+            ax1, ax2 = ax
+            fig = ax1.figure
+        d = self.distances
+        finite = d[np.isfinite(d) & (d > 0)]
+        if finite.size:
+            lo, hi = finite.min(), finite.max()
+            edges = (np.geomspace(lo, hi * (1 + 1e-9), 41) if hi > lo
+                     else np.array([lo * 0.9, lo * 1.1]))
+            _, _, self.hist_ = ax1.hist(finite, bins=edges, color="#3d6fb6")
+            ax1.set_xscale("log")
+            ax1.axvline(np.median(d), color="#b5482f", lw=1, ls="--", label="median")
+            ax1.legend(frameon=False, fontsize=8)
+            srt = np.sort(finite)
+            (self.cumulative_line_,) = ax2.step(srt, np.arange(1, srt.size + 1) / d.size,
+                                                where="post", color="#b5482f")
+            ax2.set_xscale("log")
+        ax1.set_xlabel(f"distance to the region boundary ({self.unit})")
+        ax1.set_ylabel("rows")
+        ax1.set_title("Distribution")
+        ax2.set_ylim(0, 1.02)
+        ax2.set_xlabel(f"distance ({self.unit})")
+        ax2.set_ylabel("share of rows closer than this")
+        ax2.set_title("Cumulative share")
+        fig.tight_layout()
+        self.ax_, self.figure_ = np.array([ax1, ax2], dtype=object), fig
         return self

@@ -32,10 +32,23 @@ import pandas as pd
 
 from glassnet.report import _html
 from glassnet.report._html import esc as _esc
+from glassnet.report.diagnostics import DiagnosticSections
+from glassnet.report.overview import OverviewSections
 from glassnet.report.sections import RegionSections
+from glassnet.report.simplification import SimplificationSections
 from glassnet.report.validation import ValidationSections
 
-__all__ = ["Report"]
+__all__ = ["Report", "print_pdf"]
+
+
+def print_pdf(html_path: str | os.PathLike[str], pdf_path: str | os.PathLike[str]) -> Path:
+    """Print a saved HTML report to an A4 PDF with headless Chromium; returns the PDF path.
+
+    Wide tables are split into column blocks and long values wrap, so no column is cut.
+    Raises RuntimeError when no Chromium is installed. :meth:`Report.save_pdf` does the
+    same for a report still in memory.
+    """
+    return _html.print_pdf(Path(os.fspath(html_path)), Path(os.fspath(pdf_path)))
 
 _PACKAGES = (
     "glassnet", "numpy", "scipy", "pandas", "scikit-learn", "matplotlib", "statsmodels",
@@ -50,7 +63,8 @@ class _Section:
     body: str
 
 
-class Report(RegionSections, ValidationSections):
+class Report(OverviewSections, RegionSections, SimplificationSections, ValidationSections,
+             DiagnosticSections):
     """A self-contained HTML report, built section by section.
 
     Parameters

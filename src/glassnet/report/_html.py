@@ -178,6 +178,13 @@ def figure(fig_or_display: Any, caption: str | None, fmt_: str, dpi: int,
     return f'<figure><img alt="{esc(alt)}" src="data:{mime};base64,{data}">{cap}</figure>'
 
 
+def new_figure(w: float, h: float) -> Any:
+    """A matplotlib Figure not registered with pyplot (no global state, nothing to close)."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(w, h))
+
+
 def close(fig: Any) -> None:
     if "matplotlib.pyplot" in sys.modules:
         import matplotlib.pyplot as plt

@@ -120,7 +120,7 @@ class ValidationSections:
     # ------------------------------------------------------------------ decisions
     def add_explanations(self, model: Any, X: Any, rows: Sequence[Any], *,
                          output: int = 0, max_features: int = 12,
-                         reasons: Any = None) -> Report:
+                         reasons: Any = None, favorable_note: str | None = None) -> Report:
         """Per-decision appendix: for each chosen row, its exact contributions
         ``coef_j * x_j`` (they add up to the network's raw output) as a table and a
         ContributionDisplay titled with the row's own index.
@@ -137,7 +137,12 @@ class ValidationSections:
             Largest contributions shown; the rest are folded into one "other" bar.
         reasons : DataFrame, optional
             Reason codes computed elsewhere (one row per explained row), shown as a table.
+        favorable_note : str, optional
+            Which class the reason codes treat as favourable (see
+            :func:`glassnet.decisions.favorable_note`); default: the library-wide default
+            class 0.
         """
+        from glassnet.decisions.favorable import favorable_note as _note
         from glassnet.plotting import ContributionDisplay
         from glassnet.summary import local_contributions
 
@@ -161,13 +166,15 @@ class ValidationSections:
         contrib.index = pd.Index([str(r) for r in rows], name="row")
         parts = [self._table(contrib.T.reset_index().rename(columns={"index": "term"}),
                              "Exact contributions coef_j · x_j of each chosen row (columns); "
-                             "base + contributions = the network's raw output (log-odds for "
-                             "a classifier).", max_rows=200)]
+                             "base + contributions = the network's raw output (for a binary "
+                             "classifier the log-odds of class 1).", max_rows=200)]
         if reasons is not None:
+            note = favorable_note or _note()
+            note = note[:1].upper() + note[1:]  # not capitalize(): it lowers "FlagDefault"
             parts.append("<h3>Reason codes</h3>" + self._table(
-                reasons, "glassnet.decisions.reason_codes: the features that lowered the "
-                "favourable class's score most against the reference profile (exact path "
-                "attributions, log-odds units)."))
+                reasons, f"{note}. glassnet.decisions.reason_codes: the features "
+                "that lowered the favourable class's score most against the reference profile "
+                "(exact path attributions, log-odds units)."))
         positions = pos if hasattr(X, "index") else [int(r) for r in rows]
         for r, at in zip(rows, positions, strict=True):
             disp = ContributionDisplay.from_model(model, X, row=at, output=output,
