@@ -1,0 +1,84 @@
+"""Gaps found by mutation testing in glassnet._engine (issue 19).
+
+Oracles: overflow positions worked out by hand in float64 (each comment gives the
+arithmetic), and the certificate's definition ``max |coef[label] @ x + intercept - out|``
+computed row by row here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from glassnet import ReluNetwork, unwrap
+from glassnet._engine import NonFiniteError, certificate
+
+
+def _overflow_net(w_out: float) -> ReluNetwork:
+    # hidden 1: relu(x), relu(-x); hidden 2: relu(2e307 * h1 + 1.7e308 * h2); output w_out * g
+    return ReluNetwork(
+        [np.array([[1.0], [-1.0]]), np.array([[2e307, 1.7e308]]), np.array([[w_out]])],
+        [np.zeros(2), np.zeros(1), np.zeros(1)],
+    )
+
+
+def test_overflow_first_in_the_output_layer_is_named_so():
+    # row 1 (x = 1): h = (1, 0), g = 2e307 (finite), output 100 * 2e307 = inf; row 0 (x = 0)
+    # is all zeros. The second neuron of hidden layer 1 is off (pre-activation -1): had it
+    # counted as 1, hidden layer 2 would be 2e307 + 1.7e308 > 1.8e308, i.e. overflow there.
+    with pytest.raises(NonFiniteError) as err:
+        unwrap(_overflow_net(100.0), np.array([[0.0], [1.0]]))
+    msg = str(err.value)
+    assert "row 1 " in msg and "first in the output layer (weights[2])" in msg
+    assert "hidden layer" not in msg
+
+
+def test_overflow_first_in_a_hidden_layer_is_named_so():
+    # row 0 (x = -1): h = (0, 1), g = 1.7e308 (finite), then 1.7e308 * 1.7e308 overflows in
+    # the output layer; x = -2: g = 3.4e308 overflows in hidden layer 2 already
+    net = _overflow_net(1.7e308)
+    with pytest.raises(NonFiniteError, match=r"row 0 .*first in the output layer"):
+        unwrap(net, np.array([[-1.0]]))
+    with pytest.raises(NonFiniteError) as err:
+        unwrap(net, np.array([[0.0], [-2.0]]))
+    assert "row 1 " in str(err.value)
+    assert "first in hidden layer 2 (weights[1])" in str(err.value)
+
+
+def _rows():
+    X = np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]])
+    coef = np.array([[[1.0, 1.0]], [[2.0, -1.0]]])  # 2 regions, 1 output
+    intercept = np.array([[0.5], [-1.0]])
+    labels = np.array([0, 1, 0])
+    return X, coef, intercept, labels
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 10])
+def test_certificate_is_the_largest_row_error(chunk):
+    X, coef, intercept, labels = _rows()
+    exact = np.array([[coef[r, 0] @ x + intercept[r, 0]] for x, r in zip(X, labels,
+                                                                            strict=True)])
+    out = exact + np.array([[1e-3], [-5.0], [2e-3]])  # row 1 is 5.0 off
+    assert certificate(X, out, labels, coef, intercept, chunk) == pytest.approx(5.0)
+    assert certificate(X, exact, labels, coef, intercept, chunk) == 0.0
+
+
+def test_certificate_says_which_part_is_not_finite():
+    X, coef, intercept, labels = _rows()
+    out = np.array([[3.5], [6.0], [np.inf]])
+    with pytest.raises(NonFiniteError) as err:
+        certificate(X, out, labels, coef, intercept, 2)
+    assert "row 2 (region 0)" in str(err.value) and "its network output overflows" in str(err.value)
+    # the same in the second row of the second chunk (rows 2-3 with chunk_size 2)
+    X4, lab4 = np.vstack([X, X[:1]]), np.r_[labels, 1]
+    out4 = np.array([[3.5], [6.0], [1.5], [np.inf]])
+    with pytest.raises(NonFiniteError) as err:
+        certificate(X4, out4, lab4, coef, intercept, 2)
+    assert "row 3 (region 1)" in str(err.value) and "its network output overflows" in str(err.value)
+    # finite outputs, but region 1's model overflows at row 1 (1e308 * 3 > 1.8e308)
+    big = coef.copy()
+    big[1, 0, 0] = 1e308
+    with pytest.raises(NonFiniteError) as err:
+        certificate(X, np.zeros((3, 1)), labels, big, intercept, 2)
+    assert "row 1 (region 1)" in str(err.value)
+    assert "its local linear model overflows" in str(err.value)
