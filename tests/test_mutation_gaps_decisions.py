@@ -1,0 +1,44 @@
+"""Gaps found by mutation testing in glassnet.decisions (issue 19).
+
+Oracle: a network whose decision line is worked out by hand (class 1 where
+``income + savings - 1 > logit(threshold)``), so the cheapest counterfactual has a closed form.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.special import logit
+
+from glassnet import ReluNetwork
+from glassnet.decisions import counterfactual
+
+
+def _net() -> ReluNetwork:
+    # inputs in [0, 2]^2, both hidden ReLUs on: raw output income + savings - 1
+    return ReluNetwork([np.eye(2), np.ones((1, 2))], [np.zeros(2), np.array([-1.0])],
+                       output="sigmoid", feature_names=["income", "savings"])
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.7, 0.75])
+def test_counterfactual_reaches_the_threshold_at_the_closed_form_cost(threshold):
+    # from (0.2, 0.3), raising income (weight 1; savings costs 2) until
+    # income + 0.3 - 1 = logit(threshold): cost logit(threshold) + 0.5 (income stays <= 2)
+    cf = counterfactual(_net(), np.array([[0.2, 0.3]]), weights=[1.0, 2.0], threshold=threshold,
+                        box=([0, 0], [2, 2]), constraints={"immutable": []})
+    assert bool(cf.frame.valid[0])
+    assert float(cf.frame.cost[0]) == pytest.approx(logit(threshold) + 0.5, abs=1e-4)
+    np.testing.assert_allclose(cf.counterfactual.values,
+                               [[logit(threshold) + 0.7, 0.3]], atol=1e-4)
+
+
+@pytest.mark.parametrize("threshold", [0.0, 1.0, 1.5, -0.2])
+def test_threshold_outside_the_open_unit_interval_is_refused(threshold):
+    with pytest.raises(ValueError, match=r"threshold must be a probability in \(0, 1\)"):
+        counterfactual(_net(), np.array([[0.2, 0.3]]), threshold=threshold,
+                       box=([0, 0], [2, 2]))
+
+
+def test_threshold_that_is_no_number_is_a_type_error():
+    with pytest.raises(TypeError, match=r"threshold must be a probability in \(0, 1\)"):
+        counterfactual(_net(), np.array([[0.2, 0.3]]), threshold="high", box=([0, 0], [2, 2]))
