@@ -1,0 +1,30 @@
+"""Gaps found by mutation testing in glassnet.mlm (issue 19).
+
+Oracle: scikit-learn's ``Lasso`` fitted here on each group and each output on its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.linear_model import Lasso
+
+from glassnet.mlm._linear import fit_l1_loop
+
+
+def test_l1_regression_fits_every_output_of_every_group():
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(90, 3))
+    groups = np.repeat([0, 1, 2], 30)
+    Y = np.c_[Z @ [1.0, -2.0, 0.0] + 0.5, Z @ [0.0, 0.5, 3.0] - 1.0]
+    Y[groups == 2] = [4.0, -7.0]  # a group with constant targets: intercepts only
+    Y[groups < 2] += rng.normal(scale=0.1, size=(60, 2))
+    B = fit_l1_loop(Z, Y, groups, 3, "identity", alpha=0.05, random_state=0)
+    assert B.shape == (3, 2, 4)
+    for g in range(2):
+        rows = groups == g
+        for k in range(2):
+            ref = Lasso(alpha=0.05, max_iter=10000).fit(Z[rows], Y[rows, k])
+            np.testing.assert_allclose(B[g, k, 1:], ref.coef_, atol=1e-6)
+            assert B[g, k, 0] == pytest.approx(ref.intercept_, abs=1e-6)
+    np.testing.assert_array_equal(B[2], [[4.0, 0, 0, 0], [-7.0, 0, 0, 0]])
