@@ -582,3 +582,64 @@ def test_declared_constraints_name_real_parameters():
 
     for cls in (RegionMerger, RegionPruner):
         assert set(cls._parameter_constraints) <= set(cls(None).get_params())
+
+
+def test_binary_auc_equals_sklearn_with_ties():
+    from sklearn.metrics import roc_auc_score
+
+    from glassnet.simplify._common import binary_auc
+
+    rng = np.random.default_rng(7)
+    for levels in (2, 5, 1000):  # heavy ties, some ties, none
+        y = rng.integers(0, 2, 500)
+        s = rng.integers(0, levels, 500) / levels
+        assert binary_auc(y == 1, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+    assert np.isnan(binary_auc(np.ones(5, dtype=bool), rng.random(5)))
+
+
+def test_full_tree_cv_equals_plain_sklearn_refits_of_the_full_partition():
+    # cv_tree="full": each fold cuts the tree of ALL training rows (restricted to the regions
+    # of its training rows); oracle: the partition of RegionMerger(n_regions=K) on all rows,
+    # refitted here with scikit-learn on each fold's training rows.
+    from conftest import random_network
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
+    rng = np.random.default_rng(11)
+    net = random_network(rng, 2, (6, 6), 1, output="sigmoid")
+    X = rng.normal(size=(3000, 2))
+    # rows of well-filled regions only, so every held-out row's region has training rows
+    lab = unwrap(net, X).labels
+    X = X[np.bincount(lab)[lab] >= 60][:1200]
+    f = net.forward(X)[:, 0]
+    y = (f + rng.normal(0, 0.5, len(X)) > np.median(f)).astype(int)
+    folds = StratifiedKFold(3, shuffle=True, random_state=0)
+    cand = [1, 3, 6]
+    m = RegionMerger(net, cv=folds, candidates=cand, min_count=1, cv_tree="full",
+                     selection="best").fit(X, y)
+    reg = m.regions_
+    for K in cand:
+        full = RegionMerger(net, n_regions=K, min_count=1).fit(X, y)
+        for f_i, (train, test) in enumerate(folds.split(X, y)):
+            group = full.region_to_merged_[reg.labels]
+            assert (m.regions_.assign(X[test]) >= 0).all()
+            assert np.isin(reg.labels[test], reg.labels[train]).all()
+            mu, sd = X[train].mean(axis=0), X[train].std(axis=0)
+            proba = np.empty(len(test))
+            for g in np.unique(group[train]):
+                rows = train[group[train] == g]
+                at = test[group[test] == g]
+                if at.size == 0:
+                    continue
+                if np.unique(y[rows]).size < 2:
+                    n1 = y[rows].sum()
+                    proba[group[test] == g] = (n1 + 0.5) / (rows.size + 1.0)
+                    continue
+                lr = LogisticRegression(C=100.0, max_iter=5000, tol=1e-10)
+                lr.fit((X[rows] - mu) / sd, y[rows])
+                proba[group[test] == g] = lr.predict_proba((X[at] - mu) / sd)[:, 1]
+            assert (np.isin(group[test], group[train])).all()
+            expected = roc_auc_score(y[test], proba)
+            got = m.cv_results_[f"split{f_i}_test_score"][cand.index(K)]
+            assert got == pytest.approx(expected, abs=1e-6)

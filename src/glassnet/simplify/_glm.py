@@ -65,40 +65,51 @@ def logistic_newton(
     *,
     tol: float = 1e-20,
     max_iter: int = 100,
+    design: np.ndarray | None = None,
 ) -> np.ndarray:
     """Minimise ``sum_i logloss_i(b + Z w) + ||w||^2 / (2 C)``; return ``[w..., b]``.
 
     Damped Newton: each step is halved until the objective decreases. Once the Newton
     decrement ``g' H^-1 g / 2`` is below what the objective can resolve in floating point
     (``1e-10 (1 + |f|)``), the iterate is in Newton's quadratic region: one last full step
-    is taken and the loop stops. A warm start ``init`` is used only when its objective is
-    below that of the cold start (zero slopes, intercept at the mean's log-odds).
+    is taken and the loop stops. The start is ``init`` (a warm start) when given and its
+    objective is finite, else zero slopes with the intercept at the mean's log-odds; damped
+    Newton converges from any start on this strictly convex objective.
+    ``design`` may pass ``[Z, 1]`` already built (``Z`` is then ignored but its shape).
     """
-    n, d = Z.shape
-    A = np.empty((n, d + 1))
-    A[:, :d] = Z
-    A[:, d] = 1.0
+    n, d = (Z.shape if design is None else (design.shape[0], design.shape[1] - 1))
+    if design is None:
+        A = np.empty((n, d + 1))
+        A[:, :d] = Z
+        A[:, d] = 1.0
+    else:
+        A = design
     y = y.astype(np.float64)
     lam = np.full(d + 1, 1.0 / C)
     lam[d] = 0.0
 
-    def objective(t: np.ndarray) -> tuple[float, np.ndarray]:
+    def objective(t: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        # log(1 + e^z) = max(z, 0) + log1p(e^-|z|); e^-|z| also gives the probabilities
+        # below, one exp per row instead of three (np.logaddexp + expit: 2.6x slower)
         z = A @ t
-        return float(np.sum(np.logaddexp(0.0, z) - y * z) + 0.5 * np.sum(lam * t * t)), z
+        e = np.exp(-np.abs(z))
+        loss = np.maximum(z, 0.0) + np.log1p(e) - y * z
+        return float(np.sum(loss) + 0.5 * np.sum(lam * t * t)), z, e
 
-    theta = np.zeros(d + 1)
-    p0 = np.clip(y.mean(), 1e-12, 1 - 1e-12)
-    theta[d] = np.log(p0 / (1 - p0))
-    f, z = objective(theta)
+    f = np.inf
     if init is not None:
-        warm = np.asarray(init, dtype=np.float64)
-        f_warm, z_warm = objective(warm)
-        if f_warm < f:
-            theta, f, z = warm.copy(), f_warm, z_warm
+        theta = np.asarray(init, dtype=np.float64).copy()
+        f, z, e = objective(theta)
+    if not np.isfinite(f):  # no (usable) warm start: the cold start
+        theta = np.zeros(d + 1)
+        p0 = np.clip(y.mean(), 1e-12, 1 - 1e-12)
+        theta[d] = np.log(p0 / (1 - p0))
+        f, z, e = objective(theta)
     for _ in range(max_iter):
-        p = expit(z)
+        q = 1.0 / (1.0 + e)
+        p = np.where(z >= 0.0, q, e * q)  # expit(z)
         g = A.T @ (p - y) + lam * theta
-        w = p * (1.0 - p)
+        w = e * q * q  # p (1 - p), without cancellation
         H = (A * w[:, None]).T @ A
         H[np.diag_indices_from(H)] += lam + 1e-10 * n
         try:
@@ -113,13 +124,13 @@ def logistic_newton(
         t_step = 1.0
         while True:
             cand = theta - t_step * step
-            f_new, z_new = objective(cand)
+            f_new, z_new, e_new = objective(cand)
             if f_new <= f:
                 break
             t_step *= 0.5
             if t_step < 1e-10:  # no decrease left at rounding level: at the optimum
                 return theta
-        theta, f, z = cand, f_new, z_new
+        theta, f, z, e = cand, f_new, z_new, e_new
     return theta
 
 
@@ -166,14 +177,19 @@ class FoldFitter:
         self.kind = fast_kind(refit, task, n_classes)
         self.C = float(refit.get_params()["C"]) if self.kind == "logistic" else 0.0
         self.leaf_of_row = leaf_of_row
-        self.order = np.argsort(leaf_of_row, kind="stable")
-        self.bounds = np.searchsorted(leaf_of_row[self.order], np.arange(n_leaves + 1))
+        self.n_leaves = n_leaves
         self.cache: dict[bytes, Any] = {}
         self.n_fits = 0
+        # [Z, 1] once per fold: each logistic fit gathers its rows from it
+        self.design = np.column_stack([Z, np.ones(Z.shape[0])]) if self.kind == "logistic" \
+            else None
 
     def rows_of(self, leaves: np.ndarray) -> np.ndarray:
-        parts = [self.order[self.bounds[v]: self.bounds[v + 1]] for v in leaves.tolist()]
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        """Training rows of the given leaves, in row order (one pass over the rows: a merged
+        region can hold thousands of leaves, too many to concatenate one by one)."""
+        member = np.zeros(self.n_leaves, dtype=bool)
+        member[leaves] = True
+        return np.flatnonzero(member[self.leaf_of_row])
 
     def models(self, leaf_labels: np.ndarray, previous: list[Any] | None,
                prev_labels: np.ndarray | None) -> list[Any]:
@@ -206,9 +222,10 @@ class FoldFitter:
         if one_class:
             return constant_for(yg, self.task, self.n_classes)
         self.n_fits += 1
-        Zg = self.Z[rows]
         if self.kind == "logistic":
-            return logistic_newton(Zg, yg, self.C, init)
+            A = self.design[rows]
+            return logistic_newton(A[:, :-1], yg, self.C, init, design=A)
+        Zg = self.Z[rows]
         if self.kind == "ols":
             return _least_squares(Zg, yg)
         return clone(self.refit).fit(Zg, yg)
