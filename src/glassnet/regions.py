@@ -37,6 +37,7 @@ from glassnet._engine import (  # re-exported: these names import from glassnet.
     screened_packed_forward,
 )
 from glassnet._validation import check_y, feature_names_of
+from glassnet.io import as_network, input_encoder
 from glassnet.network import ReluNetwork
 
 __all__ = [
@@ -380,9 +381,6 @@ def raw_row_encoder(model: Any) -> Any:
         return None
     if getattr(model, "feature_groups_", None):
         return model.transform_inputs
-    # io re-exported persistence, which imports Regions, when this was written: imported here
-    from glassnet.io import input_encoder
-
     return input_encoder(model)
 
 
@@ -451,8 +449,6 @@ def unwrap_in_memory(
             f"X is a {type(X).__name__} (a file path or an iterator of chunks): this in-memory "
             "back-end takes arrays and DataFrames; pass it to glassnet.unwrap, which streams it."
         )
-    from glassnet.io import as_network  # see raw_row_encoder
-
     X = _encode_raw_rows(net, X)
     net = as_network(net)
     names = feature_names_of(X) if net.feature_names is None else list(net.feature_names)
