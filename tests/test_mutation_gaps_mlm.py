@@ -28,3 +28,26 @@ def test_l1_regression_fits_every_output_of_every_group():
             np.testing.assert_allclose(B[g, k, 1:], ref.coef_, atol=1e-6)
             assert B[g, k, 0] == pytest.approx(ref.intercept_, abs=1e-6)
     np.testing.assert_array_equal(B[2], [[4.0, 0, 0, 0], [-7.0, 0, 0, 0]])
+
+
+def test_feature_names_come_from_the_frame_when_the_network_has_none():
+    # scikit-learn's convention: a network fitted on an array has no feature names, so a
+    # mixture fitted on a DataFrame takes the frame's columns; on an array it has none
+    import pandas as pd
+    from sklearn.neural_network import MLPRegressor
+
+    from glassnet import MixtureOfLinearModels
+
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-2, 2, size=(200, 3))
+    y = X[:, 0] - np.abs(X[:, 1])
+    net = MLPRegressor(hidden_layer_sizes=(6,), max_iter=200, random_state=0).fit(X, y)
+    assert not hasattr(net, "feature_names_in_")
+    frame = pd.DataFrame(X, columns=["age", "income", "debt"])
+    kw = {"n_layer_clusters": 2, "clustering": "kmeans", "n_perturb": 0, "n_epics": 2,
+          "random_state": 0}
+    named = MixtureOfLinearModels(net, **kw).fit(frame, y)
+    assert list(named.feature_names_in_) == ["age", "income", "debt"]
+    plain = MixtureOfLinearModels(net, **kw).fit(X, y)
+    assert not hasattr(plain, "feature_names_in_")
+    np.testing.assert_allclose(named.predict(frame), plain.predict(X))
