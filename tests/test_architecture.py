@@ -97,7 +97,6 @@ ALLOWED_ENTRY_POINTS: set[tuple[str, str, str]] = {
     ("glassnet.regions", "Regions.feature_importance", "glassnet.summary"),
     ("glassnet.regions", "Regions.local_contributions", "glassnet.summary"),
     ("glassnet.regions", "Regions.inference", "glassnet.summary"),
-    ("glassnet.regions", "Regions.unseen_share", "glassnet.fragmentation"),
     # result objects' plot methods delegate to their Display (as estimators' plot_* do)
     ("glassnet.monitor", "StabilityResult.plot", "glassnet.plotting.monitor"),
     # old import paths of Displays moved into plotting/ (lazy, so no matplotlib on import)

@@ -48,10 +48,10 @@ def unseen_share(regions: Any, X: Any) -> float:
     """Share of the rows of ``X`` whose activation pattern is none of ``regions``' regions.
 
     ``X`` is in the network's inputs (for an estimator with categorical columns, its
-    ``transform_inputs``). 0.0 for no rows.
+    ``transform_inputs``). 0.0 for no rows. The same as :meth:`Regions.unseen_share
+    <glassnet.Regions.unseen_share>`, which computes it.
     """
-    labels = regions.assign(X)
-    return float(np.mean(labels < 0)) if labels.size else 0.0
+    return regions.unseen_share(X)
 
 
 def fragmentation_caveat(regions: Any, X_new: Any = None) -> str | None:

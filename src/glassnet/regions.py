@@ -264,10 +264,14 @@ class Regions:
         return region_inference(self, X, y, region, **kwargs)
 
     def unseen_share(self, X: Any) -> float:
-        """Share of the rows of ``X`` falling in regions none of these rows occupy."""
-        from glassnet.fragmentation import unseen_share
+        """Share of the rows of ``X`` falling in regions none of these rows occupy.
 
-        return unseen_share(self, X)
+        ``X`` is in the network's inputs (for an estimator with categorical columns, its
+        ``transform_inputs``). 0.0 for no rows. Enters the fragmentation caveat of
+        :func:`glassnet.fragmentation.fragmentation_caveat`.
+        """
+        labels = self.assign(X)
+        return float(np.mean(labels < 0)) if labels.size else 0.0
 
     def _repr_html_(self) -> str:
         from glassnet._repr import repr_html
