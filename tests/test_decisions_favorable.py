@@ -58,6 +58,9 @@ def test_decisions_and_diagnose_use_the_same_class(data, favorable):
     for g in (1, 2):
         assert f.loc[g, "favorable_rate"] == pytest.approx(approved[sex == g].mean(), abs=1e-12)
     assert f.attrs["favorable"] == fav
+    # groups given as floats (a CSV column) are labelled as the integers they are
+    g_float = fairness(net, X, y, protected=sex.astype(float), **kw)
+    assert g_float["group"].tolist() == f.index.tolist() and g_float["group"].dtype.kind == "i"
     assert f.attrs["favorable_note"] == f"favourable class: {fav}"
     # the recourse audit declines exactly the rows outside the favourable class
     audit = recourse_audit(net, X.iloc[:12], data=X, time_limit=10, **kw)

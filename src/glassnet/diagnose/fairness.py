@@ -144,6 +144,9 @@ def fairness(
             )
     if pd.isna(groups).any():
         raise ValueError("protected holds missing values; give them a group of their own.")
+    if groups.dtype.kind == "f" and np.all(np.mod(groups, 1) == 0):
+        # codes read from a CSV as floats (SEX 1.0/2.0) are labelled 1/2, as classes are
+        groups = groups.astype(np.int64)
     values, counts = np.unique(groups, return_counts=True)
     if len(values) < 2:
         raise ValueError(f"protected has a single group {values.tolist()}; need at least two.")
