@@ -94,8 +94,10 @@ def main() -> None:
     same = peer["counts"] == sorted(int(c) for c in table["count"])
     a_wall = peer["fit_wall"] + peer["summary_wall"]
     a_cpu = peer["fit_cpu"] + peer["summary_cpu"]
+    simd = os.environ.get("NPY_DISABLE_CPU_FEATURES")
     print(f"{args.rows} CoCircles rows, 4x40 MLP, {len(table)} regions (same regions as "
-          f"Aletheia: {same}); best of {args.repeat}, one thread")
+          f"Aletheia: {same}); best of {args.repeat}, one thread"
+          + (f"; NPY_DISABLE_CPU_FEATURES={simd} (both sides)" if simd else ""))
     print(f"mean local AUC  glassnet {np.nanmean(full['local_auc']):.6f}  "
           f"Aletheia {peer['local_auc_mean']:.6f}")
     print(f"mean global AUC glassnet {np.nanmean(full['global_auc']):.6f}  "
