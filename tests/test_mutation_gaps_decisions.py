@@ -42,3 +42,24 @@ def test_threshold_outside_the_open_unit_interval_is_refused(threshold):
 def test_threshold_that_is_no_number_is_a_type_error():
     with pytest.raises(TypeError, match=r"threshold must be a probability in \(0, 1\)"):
         counterfactual(_net(), np.array([[0.2, 0.3]]), threshold="high", box=([0, 0], [2, 2]))
+
+
+def test_feasible_point_heuristic_returns_a_verified_target_point():
+    # the warm start of counterfactual: from data rows of the target class, a point of
+    # class 1 no cheaper than the closed-form optimum (income raised by 0.5), verified by
+    # the forward pass; an empty pool gives none
+    from glassnet.decisions._search import feasible_point
+    from glassnet.decisions.constraints import Constraints, resolve
+
+    net = _net()
+    x0 = np.array([0.2, 0.3])
+    res = resolve(net, Constraints.from_dict({"immutable": []}))
+    grid = np.stack(np.meshgrid(np.linspace(0, 2, 9), np.linspace(0, 2, 9)), -1).reshape(-1, 2)
+    args = (net, x0, 1, 0.0, 1e-6, np.zeros(2), np.full(2, 2.0), res, np.array([1.0, 2.0]),
+            "l1")
+    cost, point = feasible_point(*args, grid, np.zeros(2, bool))
+    assert np.isfinite(cost) and point is not None
+    assert net.forward(point[None])[0, 0] > 0  # class 1: income + savings - 1 > 0
+    direct = abs(point[0] - 0.2) + 2 * abs(point[1] - 0.3)
+    assert cost == pytest.approx(direct, rel=1e-9) and cost >= 0.5 - 1e-6
+    assert feasible_point(*args, grid[:0], np.zeros(2, bool)) == (np.inf, None)
