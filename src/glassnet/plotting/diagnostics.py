@@ -4,20 +4,20 @@ Each Display stores the values it draws (``from_*`` constructors compute them wi
 :mod:`glassnet.diagnose`), draws with ``plot(ax=None)`` and then exposes ``ax_`` and
 ``figure_`` plus the artists it made. matplotlib is imported inside ``plot`` only.
 
-==============================  ===========================================================
-Display                         shows
-==============================  ===========================================================
-:class:`RobustnessDisplay`      decision flip rate under random noise and the exact share
-                                of rows flippable within each radius; the score under noise
-:class:`ReliabilityDisplay`     reliability diagram (observed rate against mean predicted)
-:class:`CompareDisplay`         ROC curves and calibration curves of several models
-:class:`WeakspotDisplay`        the score of each slice against the overall score
-:class:`ResilienceDisplay`      the score on the worst share of rows
-:class:`FairnessDisplay`        adverse impact ratio by group with the four-fifths line
-:class:`ALEDisplay`             accumulated local effect of one feature
-:class:`BoundaryDistanceDisplay` distance of each row to its region's boundary: histogram and
-                                cumulative share (log scale)
-==============================  ===========================================================
+================================  =========================================================
+Display                           shows
+================================  =========================================================
+:class:`RobustnessDisplay`        decision flip rate under random noise and the exact share
+                                  of rows flippable within each radius; the score under noise
+:class:`ReliabilityDisplay`       reliability diagram (observed rate against mean predicted)
+:class:`CompareDisplay`           ROC curves and calibration curves of several models
+:class:`WeakspotDisplay`          the score of each slice against the overall score
+:class:`ResilienceDisplay`        the score on the worst share of rows
+:class:`FairnessDisplay`          adverse impact ratio by group with the four-fifths line
+:class:`ALEDisplay`               accumulated local effect of one feature
+:class:`BoundaryDistanceDisplay`  distance of each row to its region's boundary: histogram
+                                  and cumulative share (log scale)
+================================  =========================================================
 """
 
 from __future__ import annotations
