@@ -206,3 +206,28 @@ def test_explanations_of_a_scikit_learn_model_equal_those_of_its_network(rng):
     np.testing.assert_allclose(got["output"], mlp.predict(X[:10]), rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(got.drop(columns="output").sum(axis=1), mlp.predict(X[:10]),
                                rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("output, k", [("softmax", 3), ("sigmoid", 2), ("identity", 1)])
+def test_global_accuracy_of_every_link_matches_sklearn(rng, output, k):
+    """Global accuracy (each region's LLM on all rows) for softmax (arg-max), several sigmoid
+    labels (mean over labels, eta > 0) and an identity output scored as a classifier
+    (threshold 0.5), against sklearn's accuracy_score row by row."""
+    from sklearn.metrics import accuracy_score
+
+    net = random_network(rng, 3, (6, 5), k, output)
+    X = rng.normal(size=(250, 3))
+    if output == "softmax":
+        y = rng.integers(0, k, size=250)
+    else:
+        y = (rng.random((250, k)) < 0.5).astype(float)
+    reg = unwrap(net, X)
+    df = region_summary(reg, X, y, task="classification", global_top=None)
+    for i, r in enumerate(df["region"]):
+        eta = X @ reg.coef[r].T + reg.intercept[r]
+        if output == "softmax":
+            expected = accuracy_score(y, eta.argmax(axis=1))
+        else:
+            thr = 0.0 if output == "sigmoid" else 0.5
+            expected = np.mean([accuracy_score(y[:, j], eta[:, j] > thr) for j in range(k)])
+        assert df["global_accuracy"].iloc[i] == pytest.approx(expected, rel=1e-12)
