@@ -81,3 +81,28 @@ def test_run_diagnostics_on_a_non_network_model(files):
     assert {"diag-accuracy", "diag-fairness", "diag-compare", "diag-ale"} <= set(report.sections)
     with pytest.raises(ValueError, match="unknown sections"):
         run_diagnostics(model, X, y, X, y, sections=["accuracy", "x"])
+
+
+def test_report_lays_out_regression_results(files):
+    """A regressor's results: no fairness decision, no ROC; the sections that apply, with
+    the figures the results hold (the accuracy table's RMSE, by hand)."""
+    from sklearn.linear_model import LinearRegression
+
+    from glassnet import Report
+    from glassnet.diagnose import run_diagnostics
+
+    _, df, _ = files
+    X = df[["a", "b", "c"]]
+    y = X["a"].to_numpy() * 2.0 + np.sin(X["b"].to_numpy())
+    model = LinearRegression().fit(X[:300], y[:300])
+    res = run_diagnostics(model, X[:300], y[:300], X[300:], y[300:],
+                          sections=["accuracy", "resilience", "compare", "explain"])
+    assert res["settings"]["favorable"] is None and res["settings"]["metric"] == "rmse"
+    rmse = np.sqrt(np.mean((model.predict(X[300:]) - y[300:]) ** 2))
+    assert res["accuracy"].loc["rmse", "test"] == pytest.approx(rmse)
+    report = Report().add_diagnostics(res)
+    assert "diag-compare-fig" not in report.sections and "diag-fairness" not in report.sections
+    assert {"diag-accuracy", "diag-resilience", "diag-compare", "diag-ale"} <= set(
+        report.sections)
+    with pytest.raises(TypeError, match="run_diagnostics"):
+        Report().add_diagnostics([1, 2])

@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
                        f"{f.margin:.3g}, lands in {'the same' if f.same_region else 'another'}"
                        " activation region")
             report.add_table(f"Row {r}: counterfactual", ch.round(6), key="counterfactual",
-                             caption=f"{summary}. Target: the {fav_note}.")
+                             caption=f"{summary}. Target: the {fav_note.replace(': ', ' ', 1)}.")
             if f.status in ("found", "time_limit") and ch.shape[0]:
                 disp = CounterfactualDisplay.from_counterfactuals(cfs, r)
                 report.add_figure(f"Row {r}: counterfactual changes", disp.figure_,
