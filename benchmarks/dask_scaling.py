@@ -99,16 +99,20 @@ def case_net(case: str, d: int):
     return ReluNetwork.from_sklearn(mlp)
 
 
-def single_machine(rows: int, d: int, case: str) -> dict:
+def single_machine(rows: int, d: int, case: str, repeat: int = 1) -> dict:
     import glassnet
 
     net = case_net(case, d)
     rng = np.random.default_rng(1)
     X = (rng.normal(size=(rows, d)) if case == "random"
          else circles_from_uniform(rng.random(size=(rows, 4))))
-    t0, c0 = time.perf_counter(), time.process_time()
-    regions = glassnet.unwrap(net, X)
-    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    seconds = cpu = float("inf")
+    for _ in range(repeat):  # best of `repeat`: the run least slowed by other jobs
+        t0, c0 = time.perf_counter(), time.process_time()
+        regions = glassnet.unwrap(net, X)
+        t, c = time.perf_counter() - t0, time.process_time() - c0
+        if t < seconds:
+            seconds, cpu = t, c
     return {"rows": rows, "seconds": seconds, "cpu": cpu, "regions": len(regions),
             "error": regions.max_abs_error, "peak": peak_rss_mib()}
 
@@ -122,21 +126,32 @@ def run_case(case: str, args: argparse.Namespace) -> float:
           f"{os.environ['OMP_NUM_THREADS']}")
     child = subprocess.run(
         [sys.executable, __file__, "--single-only", "--single-rows", str(single_rows),
-         "--d", str(d), "--case", case], check=True, capture_output=True, text=True)
+         "--d", str(d), "--case", case, "--repeat", str(args.repeat)],
+        check=True, capture_output=True, text=True)
     single = json.loads(child.stdout.strip().splitlines()[-1])
     single_rate = single["rows"] / single["seconds"]
     print(f"single machine: {single['rows']:,} rows in {single['seconds']:.2f} s = "
           f"{single_rate:,.0f} rows/s; {single['regions']:,} regions; "
           f"certificate {single['error']:.2e}; peak RSS {single['peak']:.0f} MiB")
 
+    import dask
     import dask.array as da
     from dask.distributed import Client, LocalCluster
 
     import glassnet.dask
 
-    with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                      dashboard_address=":0") as cluster, \
+    # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in the worker processes (to hand freed
+    # memory back to the OS); that also fixes glibc's mmap threshold at 128 KiB, so every
+    # large temporary of a block's statistics is a fresh mmap whose pages fault in again
+    # (unwrap measured 1.6x slower under it). Unset by default here, as docs/scaling.md
+    # advises; --dask-malloc keeps Dask's setting.
+    malloc = {} if args.dask_malloc else {
+        "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+    with dask.config.set(malloc), \
+            LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                         dashboard_address=":0") as cluster, \
             Client(cluster) as client:
+        trim = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
         threads = client.run(blas_threads)  # also: workers up before timing
         rng = da.random.default_rng(2)
         if case == "random":
@@ -149,15 +164,20 @@ def run_case(case: str, args: argparse.Namespace) -> float:
 
             Xd = Xd.persist()
             wait(Xd)
-        w0, s0 = client.run(time.process_time), client.run_on_scheduler(time.process_time)
-        c0 = time.process_time()
-        t0 = time.perf_counter()
         options = {k: v for k, v in (("partitions", args.partitions),
                                      ("split_every", args.split_every)) if v is not None}
-        regions = glassnet.dask.unwrap(net, Xd, **options)
-        t_dask = time.perf_counter() - t0
-        c_client = time.process_time() - c0
-        w1, s1 = client.run(time.process_time), client.run_on_scheduler(time.process_time)
+        t_dask = float("inf")
+        for _ in range(args.repeat):  # best of `repeat`, as for the single machine
+            w0, s0 = client.run(time.process_time), client.run_on_scheduler(time.process_time)
+            c0 = time.process_time()
+            t0 = time.perf_counter()
+            regions = glassnet.dask.unwrap(net, Xd, **options)
+            t = time.perf_counter() - t0
+            c = time.process_time() - c0
+            w1, s1 = client.run(time.process_time), client.run_on_scheduler(time.process_time)
+            if t < t_dask:
+                t_dask, c_client, cpu_w, cpu_s = t, c, (w0, w1), s1 - s0
+        w0, w1 = cpu_w
         worker_peaks = client.run(peak_rss_mib)
     w_cpu = [w1[a] - w0[a] for a in sorted(w0)]
     rate = args.rows / t_dask
@@ -165,7 +185,8 @@ def run_case(case: str, args: argparse.Namespace) -> float:
           f"{sorted({t for v in threads.values() for t in v})}): {args.rows:,} rows ("
           f"{'persisted' if args.persist else 'lazily generated'}, blocks of {args.chunk:,}) "
           f"in {t_dask:.2f} s = {rate:,.0f} rows/s; "
-          f"{len(regions):,} regions; certificate {regions.max_abs_error:.2e}")
+          f"{len(regions):,} regions; certificate {regions.max_abs_error:.2e}; workers' "
+          f"MALLOC_TRIM_THRESHOLD_ {sorted(set(map(str, trim.values())))}")
     for addr, peak in sorted(worker_peaks.items()):
         print(f"  worker {addr}: peak RSS {peak:.0f} MiB")
     print(f"  client peak RSS {peak_rss_mib():.0f} MiB")
@@ -176,7 +197,7 @@ def run_case(case: str, args: argparse.Namespace) -> float:
     cpu_ratio = single["cpu"] / cpu_path * args.rows / single["rows"]
     print(f"  CPU seconds: single {single['cpu']:.2f}; workers "
           f"{', '.join(f'{c:.2f}' for c in w_cpu)}; client {c_client:.2f}; scheduler "
-          f"{s1 - s0:.2f}")
+          f"{cpu_s:.2f}")
     print(f"throughput ratio dask / single machine: {rate / single_rate:.2f} (wall); "
           f"{cpu_ratio:.2f} (CPU seconds: single / (busiest worker + client))")
     return rate / single_rate, cpu_ratio
@@ -192,13 +213,17 @@ def main() -> None:
     parser.add_argument("--d", type=int, default=10)
     parser.add_argument("--partitions", type=int, default=None)
     parser.add_argument("--split-every", type=int, default=None)
+    parser.add_argument("--dask-malloc", action="store_true",
+                        help="keep Dask's MALLOC_TRIM_THRESHOLD_=65536 in the workers")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each side; the fastest (least disturbed) one counts")
     parser.add_argument("--persist", action=argparse.BooleanOptionalAction, default=True,
                         help="generate the rows on the workers before timing (default), as "
                              "the single machine's rows are in memory before timing")
     parser.add_argument("--single-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.single_only:
-        print(json.dumps(single_machine(args.single_rows, args.d, args.case)))
+        print(json.dumps(single_machine(args.single_rows, args.d, args.case, args.repeat)))
         return
     cases = ["cocircles", "random"] if args.case == "both" else [args.case]
     ratios = {case: run_case(case, args) for case in cases}

@@ -214,3 +214,28 @@ def test_split_points_balance_the_partitions(setup):
     for a, b in zip(words[:-1], words[1:], strict=True):
         if a.size and b.size:
             assert a.max() < b.min()
+
+
+MERGED: list[int] = []
+
+
+def counting_merge(parts):
+    """merge_stats that records its fan-in (module level: tasks pickle it by reference)."""
+    from glassnet.streaming import merge_stats
+
+    MERGED.append(len(parts))
+    return merge_stats(parts)
+
+
+def test_repeating_patterns_merge_in_a_tree(client, setup, monkeypatch):
+    """20 blocks, one partition (patterns repeat): merged 8 at a time, then the final merge
+    and sort in one task; the result is the single-machine one."""
+    import glassnet.dask as gd
+
+    net, X, y, ref = setup
+    MERGED.clear()
+    monkeypatch.setattr(gd, "merge_stats", counting_merge)
+    regions = gd.unwrap(net, da.from_array(X, chunks=(200, 4)), y)
+    assert_same_regions(regions, ref)
+    np.testing.assert_array_equal(regions.labels.compute(), ref.labels)
+    assert sorted(MERGED) == [4, 8, 8]  # 20 blocks: 8 + 8 + 4, then one final merge of 3

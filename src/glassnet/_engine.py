@@ -218,16 +218,22 @@ def packed_forward(
     out = np.empty((n, net.n_outputs))
     pat = np.empty((step, H), dtype=bool)
     bias = [np.ascontiguousarray(np.broadcast_to(b, (step, b.shape[0]))) for b in net._b]
-    zeros = np.zeros(step * max(net.hidden_sizes, default=1))
+    width = max(net.hidden_sizes, default=1)
+    zeros = np.zeros(step * width)
+    # two activation buffers used in turn: no allocation per step (Dask's worker processes
+    # set MALLOC_TRIM_THRESHOLD_, which makes every large temporary a fresh mmap whose pages
+    # are faulted in again: 2-3x slower)
+    bufs = (np.empty(step * width), np.empty(step * width))
     for s in range(0, n, step):
         e = min(s + step, n)
         m = e - s
         a = X[s:e]
         off = 0
         with np.errstate(over="ignore", invalid="ignore"):
-            for Wt, b in zip(net._Wt[:-1], bias[:-1], strict=True):
-                z = a @ Wt
-                h = z.shape[1]
+            for li, (Wt, b) in enumerate(zip(net._Wt[:-1], bias[:-1], strict=True)):
+                h = Wt.shape[1]
+                z = bufs[li % 2][: m * h].reshape(m, h)
+                np.matmul(a, Wt, out=z)
                 z += b[:m]
                 np.greater(z, 0.0, out=pat[:m, off : off + h])
                 np.maximum(z, zeros[: z.size].reshape(z.shape), out=z)
@@ -513,6 +519,10 @@ def screened_packed_forward(
     packed = np.empty((n, -(-H // 8)), dtype=np.uint8)
     pat = np.empty((step, H), dtype=bool)
     width = max(net.hidden_sizes, default=1)
+    # every (rows, width) array is a slice of a buffer allocated once (see packed_forward)
+    bufs = (np.empty(step * width, dtype=np.float32), np.empty(step * width, dtype=np.float32))
+    x32 = np.empty((step, d), dtype=np.float32)
+    x_abs = np.empty((step, d), dtype=np.float32)
     zabs_buf = np.empty(step * width, dtype=np.float32)
     # ReLU as fmax against an array of zeros: ~8x faster than np.maximum with a scalar
     zeros_buf = np.zeros(step * width, dtype=np.float32)
@@ -522,9 +532,9 @@ def screened_packed_forward(
         e = min(s + step, n)
         m = e - s
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-            a = X[s:e].astype(np.float32)
-            x_abs = np.abs(a)
-            sl = x_abs @ s1
+            a = x32[:m]
+            np.copyto(a, X[s:e], casting="same_kind")
+            sl = np.abs(a, out=x_abs[:m]) @ s1
             # E: the cast error of x, u |x| + eta with |x| <= (|x32| + eta) / (1 - u)
             l1 = (sl[:, 1].astype(np.float64) + d * _ETA32) * kd
             E = (l1 + _ETA32) * (_U32 / (1.0 - _U32) * _SLACK) + _ETA32 * _SLACK
@@ -532,8 +542,9 @@ def screened_packed_forward(
             unsure = np.zeros(m, dtype=bool)
             off = 0
             for li, ly in enumerate(layers):
-                z = a @ ly.Wt32
-                h = z.shape[1]
+                h = ly.Wt32.shape[1]
+                z = bufs[li % 2][: m * h].reshape(m, h)
+                np.matmul(a, ly.Wt32, out=z)
                 z += ly.b32[:m]
                 if li:
                     S32 = a @ ly.s32  # a >= 0 after the ReLU

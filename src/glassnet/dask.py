@@ -53,6 +53,7 @@ _MAX_RUNS = 256  # runs of equal counts placed by slices on the client; more: on
 _SAMPLES_PER_PART = 16  # first words sampled per block and partition for the split points
 # default partitions: one per this many block-level distinct patterns (summed over blocks)
 _PATTERNS_PER_PART = 100_000
+_TREE_FAN_IN = 8  # blocks merged per task where patterns repeat (one partition)
 
 
 def _require_dask():
@@ -170,28 +171,18 @@ def unwrap(
         n_pat = dask.compute(*[delayed(_n_regions, pure=True)(st) for st in stats])
         n_parts = _auto_partitions(int(sum(n_pat)), n_parts)
     if n_parts == 1:
-        pieces = [[st] for st in stats]
-    else:
-        samples = [delayed(_sample_words, pure=True)(st, _SAMPLES_PER_PART * n_parts)
-                   for st in stats]
-        splits = delayed(_split_points, pure=True)(samples, n_parts)
-        pieces = [list(delayed(_split_by_pattern, pure=True, nout=n_parts)(st, splits, n_parts))
-                  for st in stats]
-    fan_in = len(stats) if split_every is None else split_every
-    finals = []
-    for p in range(n_parts):
-        level = [pc[p] for pc in pieces]
+        # One range of patterns (they repeat): merge the blocks' statistics in a tree of
+        # fan-in split_every (8 by default), so merges start while other blocks are still
+        # being computed, and bring the sorted result to the client in one round trip.
+        fan_in = split_every or _TREE_FAN_IN
+        level = list(stats)
         while len(level) > fan_in:
-            level = [
-                delayed(merge_stats, pure=True)(level[s : s + fan_in])
-                for s in range(0, len(level), fan_in)
-            ]
-        # last merge and region order in one task (every array gathered once)
-        finals.append(delayed(merge_sorted, pure=True)(net_d, level))
-    # Sorted partitions stay on the workers; the client first gets their count histograms.
-    finals = list(dask.persist(*finals))
-    heads = dask.compute(*[delayed(_head, pure=True)(f) for f in finals])
-    regions = _assemble(net, finals, heads, names, dask)
+            level = [delayed(merge_stats, pure=True)(level[s : s + fan_in])
+                     for s in range(0, len(level), fan_in)]
+        (final,) = dask.compute(delayed(merge_sorted, pure=True)(net_d, level))
+        regions = _regions_of(net, final, names)
+    else:
+        regions = _partitioned(net, net_d, stats, n_parts, split_every, names, dask)
 
     table_d = delayed(
         regions.packed_patterns, name=f"glassnet-patterns-{uuid.uuid4().hex}", traverse=False
@@ -206,6 +197,56 @@ def unwrap(
     ]
     regions.labels = da.concatenate(label_blocks) if label_blocks else None
     return regions
+
+
+def _partitioned(
+    net: ReluNetwork, net_d: Any, stats: list, n_parts: int, split_every: int | None,
+    names: Any, dask: Any,
+) -> Regions:
+    """Many distinct patterns: range-partition the statistics by pattern, merge and sort
+    each partition on the workers, place them on the client one partition at a time."""
+    delayed = dask.delayed
+    samples = [delayed(_sample_words, pure=True)(st, _SAMPLES_PER_PART * n_parts)
+               for st in stats]
+    splits = delayed(_split_points, pure=True)(samples, n_parts)
+    pieces = [list(delayed(_split_by_pattern, pure=True, nout=n_parts)(st, splits, n_parts))
+              for st in stats]
+    fan_in = len(stats) if split_every is None else split_every
+    finals = []
+    for p in range(n_parts):
+        level = [pc[p] for pc in pieces]
+        while len(level) > fan_in:
+            level = [
+                delayed(merge_stats, pure=True)(level[s : s + fan_in])
+                for s in range(0, len(level), fan_in)
+            ]
+        # last merge and region order in one task (every array gathered once)
+        finals.append(delayed(merge_sorted, pure=True)(net_d, level))
+    # Sorted partitions stay on the workers; the client first gets their count histograms.
+    finals = list(dask.persist(*finals))
+    heads = dask.compute(*[delayed(_head, pure=True)(f) for f in finals])
+    return _assemble(net, finals, heads, names, dask)
+
+
+def _regions_of(net: ReluNetwork, final: PatternStats, names: Any) -> Regions:
+    """Regions from statistics already merged and in region order (with their LLMs)."""
+    if final.n_rows == 0:
+        raise ValueError("No rows to unwrap: every block was empty.")
+    return Regions(
+        net,
+        labels=None,
+        counts=final.counts,
+        packed_patterns=final.packed,
+        coef=final.coef,
+        intercept=final.intercept,
+        max_abs_error=final.max_abs_error,
+        representatives=final.representatives,
+        pred_sum=final.pred_sum,
+        pred_sumsq=final.pred_sumsq,
+        y_sum=final.y_sum,
+        y_sumsq=final.y_sumsq,
+        feature_names=names,
+    )
 
 
 def _check_partitions(partitions: Any, n_blocks: int) -> int:
