@@ -63,3 +63,5 @@ def test_feasible_point_heuristic_returns_a_verified_target_point():
     direct = abs(point[0] - 0.2) + 2 * abs(point[1] - 0.3)
     assert cost == pytest.approx(direct, rel=1e-9) and cost >= 0.5 - 1e-6
     assert feasible_point(*args, grid[:0], np.zeros(2, bool)) == (np.inf, None)
+    one, _ = feasible_point(*args, np.array([[1.5, 0.3]]), np.zeros(2, bool))  # one row
+    assert 0.5 - 1e-6 <= one <= 1.3 + 1e-9
