@@ -82,3 +82,21 @@ def test_certificate_says_which_part_is_not_finite():
         certificate(X, np.zeros((3, 1)), labels, big, intercept, 2)
     assert "row 1 (region 1)" in str(err.value)
     assert "its local linear model overflows" in str(err.value)
+
+
+def test_two_column_targets_are_summed_per_region():
+    # y of shape (n, 2): per-region sums and sums of squares of each column, against a
+    # pandas groupby on the regions' own row labels
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    net = ReluNetwork([rng.normal(size=(4, 3)), rng.normal(size=(2, 4))],
+                      [rng.normal(size=4), np.zeros(2)])
+    X = rng.normal(size=(50, 3))
+    Y = rng.normal(size=(50, 2))
+    reg = unwrap(net, X, Y)
+    g = pd.DataFrame(Y).groupby(reg.labels)
+    np.testing.assert_allclose(reg.y_sum, g.sum().to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(reg.y_sumsq, (pd.DataFrame(Y**2).groupby(reg.labels)
+                                             .sum().to_numpy()), rtol=1e-12)
+    np.testing.assert_allclose(reg.y_mean, g.mean().to_numpy(), rtol=1e-12)
