@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 _MAX_FULL_GRAPH = 3000
-_PY_FEATURES = 16  # longer LLM feature vectors: merge costs by NumPy
+_PY_FEATURES = 6  # longer LLM feature vectors: merge costs by NumPy (measured crossover)
 
 
 def _join_components(centres: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -226,6 +226,18 @@ def _ward_loop(F: np.ndarray, w: np.ndarray, edges: np.ndarray) -> tuple[np.ndar
     mu: list = F.tolist() + [None] * (R - 1) if small else np.empty((n_nodes, p))
     if not small:
         mu[:R] = F
+        mass_arr = np.empty(n_nodes)
+        mass_arr[:R] = w
+    # Neighbour sets are left as they were when a cluster was formed and read through a
+    # union-find when it merges: a neighbour that merged since resolves to the cluster it
+    # is in now. Same sets as updating every neighbour at every merge (a cluster becomes
+    # adjacent to another only through leaves it already touched), without those updates.
+    parent = list(range(n_nodes))
+
+    def find(v: int) -> int:
+        while parent[v] != v:
+            parent[v] = v = parent[parent[v]]
+        return v
     children: list[tuple[int, int]] = []
     heights: list[float] = []
 
@@ -254,14 +266,13 @@ def _ward_loop(F: np.ndarray, w: np.ndarray, edges: np.ndarray) -> tuple[np.ndar
             un = mu[node] = [(mi * x + mj * z) / mn for x, z in zip(mu[i], mu[j], strict=True)]
         else:
             un = mu[node] = (mi * mu[i] + mj * mu[j]) / mn
-        nb = (adj[i] | adj[j]) - {i, j}
+            mass_arr[node] = mn
+        parent[i] = parent[j] = node
+        nb = {find(v) for v in adj[i]}
+        nb.update(find(v) for v in adj[j])
+        nb.discard(node)
         adj[i] = adj[j] = None
         partners[i] = partners[j] = costs[i] = costs[j] = None
-        for q in nb:
-            s = adj[q]
-            s.discard(i)
-            s.discard(j)
-            s.add(node)
         adj[node] = nb
         children.append((min(i, j), max(i, j)))
         heights.append(math.sqrt(2.0 * max(c, 0.0)))
@@ -280,7 +291,7 @@ def _ward_loop(F: np.ndarray, w: np.ndarray, edges: np.ndarray) -> tuple[np.ndar
             costs[node] = [cq for cq, _ in pairs]
         else:
             q = np.fromiter(nb, dtype=np.int64, count=len(nb))
-            mq = np.asarray([mass[v] for v in q.tolist()])
+            mq = mass_arr[q]
             cq = mn * mq / (mn + mq) * ((mu[q] - un) ** 2).sum(1)
             o = np.lexsort((q, cq))
             partners[node] = q[o].tolist()
