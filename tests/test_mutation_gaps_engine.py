@@ -100,3 +100,11 @@ def test_two_column_targets_are_summed_per_region():
     np.testing.assert_allclose(reg.y_sumsq, (pd.DataFrame(Y**2).groupby(reg.labels)
                                              .sum().to_numpy()), rtol=1e-12)
     np.testing.assert_allclose(reg.y_mean, g.mean().to_numpy(), rtol=1e-12)
+    # the streamed path sums chunk by chunk (in the engine): same figures
+    from glassnet.streaming import unwrap_chunks
+
+    streamed = unwrap_chunks(net, [(X[:20], Y[:20]), (X[20:], Y[20:])], keep_labels=True)
+    gs = pd.DataFrame(Y).groupby(streamed.labels)
+    np.testing.assert_allclose(streamed.y_sum, gs.sum().to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(streamed.y_sumsq, (pd.DataFrame(Y**2).groupby(streamed.labels)
+                                                  .sum().to_numpy()), rtol=1e-12)
