@@ -22,9 +22,13 @@ as float64 on CPUs) together with a per-row bound ``D`` such that, for every neu
 
 where ``z`` is the pre-activation in exact arithmetic, ``z32`` the float32 value computed
 here and ``z64`` the value any float64 forward pass computes (whatever the summation order
-of its BLAS). A neuron with ``|z32| > D`` therefore has the same strict sign in float64;
-rows where any neuron has ``|z32| <= D`` (or a non-finite value) are recomputed in float64.
-The resulting patterns are identical to the float64 ones. The derivation is in
+of its BLAS). ``D`` rests on the standard bound for a dot product of length m in any order,
+``|fl(w.x) - w.x| <= gamma_m |w|.|x|`` with ``gamma_m = m u / (1 - m u)`` (Higham, Accuracy
+and Stability of Numerical Algorithms, 2nd ed., section 3.1), with ``|w|.|x|`` bounded for
+all neurons at once by one matrix-vector product (see :class:`_Layer`). A neuron with
+``|z32| > D`` therefore has the same strict sign in float64; rows where any neuron has
+``|z32| <= D``, or whose magnitudes could overflow float32, are recomputed in float64. The
+resulting patterns are identical to the float64 ones. The derivation is in
 docs/unwrapping.md ("Float32 screening").
 """
 
