@@ -108,3 +108,17 @@ def test_two_column_targets_are_summed_per_region():
     np.testing.assert_allclose(streamed.y_sum, gs.sum().to_numpy(), rtol=1e-12)
     np.testing.assert_allclose(streamed.y_sumsq, (pd.DataFrame(Y**2).groupby(streamed.labels)
                                                   .sum().to_numpy()), rtol=1e-12)
+
+
+def test_screened_unwrap_with_no_row_near_a_boundary():
+    # every pre-activation is at least 1 away from 0, so float32 screening flags no row and
+    # only the representatives are certified: same regions, models and sums as float64
+    rng = np.random.default_rng(6)
+    net = ReluNetwork([np.eye(2), np.array([[1.0, -2.0]])], [np.zeros(2), np.array([0.5])])
+    X = rng.choice([-1.0, 1.0], size=(120, 2)) * rng.uniform(1.0, 2.0, size=(120, 2))
+    exact, screened = unwrap(net, X), unwrap(net, X, screen=True)
+    assert len(screened) == len(exact) == 4
+    np.testing.assert_array_equal(screened.labels, exact.labels)
+    np.testing.assert_array_equal(screened.coef, exact.coef)
+    np.testing.assert_allclose(screened.pred_sum, exact.pred_sum, rtol=1e-12)
+    assert screened.max_abs_error <= 1e-12
