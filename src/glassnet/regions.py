@@ -419,8 +419,10 @@ def unwrap_in_memory(
     y : array-like of shape (n_samples,) or (n_samples, n_targets), optional
         Numeric target; its mean and spread per region are recorded.
     chunk_size : int, optional
-        Rows per chunk of the forward pass (default: about 32 MB of activations per chunk).
-        The result does not depend on it, except that BLAS may round a pre-activation
+        Rows per chunk of the certificate and an upper bound on the forward pass's steps
+        (which the engine keeps small enough to stay in the CPU cache; see
+        docs/unwrapping.md). Default: about 32 MB of activations per chunk. The result does
+        not depend on it, except that BLAS may round a pre-activation
         within a few ulps of zero differently for another chunk length.
     screen : bool, default False
         Compute the pre-activations in float32 and recompute in float64 only the rows

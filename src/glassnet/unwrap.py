@@ -150,10 +150,12 @@ def unwrap(
         Numeric target; its mean and spread per region are recorded. For a file, DataFrame
         chunks or a Dask DataFrame, the name of the target column.
     chunk_size : int, optional
-        Rows per chunk of the forward pass (in memory) or per read (file); default about
-        32 MB of activations per chunk. Ignored for iterators and Dask collections, whose
-        chunks are given. The result does not depend on it, except that BLAS may round a
-        pre-activation within a few ulps of zero differently for another chunk length.
+        In memory, rows per chunk of the certificate and an upper bound on the forward
+        pass's steps (which the engine keeps small enough to stay in the CPU cache; see
+        docs/unwrapping.md); for a file, rows per read. Default: about 32 MB of activations
+        per chunk. Ignored for iterators and Dask collections, whose chunks are given. The
+        result does not depend on it, except that BLAS may round a pre-activation within a
+        few ulps of zero differently for another chunk length.
     screen : bool, default False
         Float32 screening of the forward pass (see docs/unwrapping.md): patterns and LLMs
         identical to float64, ``max_abs_error`` certified on the rows run in float64. Rows
