@@ -122,3 +122,34 @@ def test_screened_unwrap_with_no_row_near_a_boundary():
     np.testing.assert_array_equal(screened.coef, exact.coef)
     np.testing.assert_allclose(screened.pred_sum, exact.pred_sum, rtol=1e-12)
     assert screened.max_abs_error <= 1e-12
+
+
+def test_screening_bound_constants_follow_the_documented_derivation():
+    # docs/unwrapping.md ("Float32 screening"): with u = 2^-24, v = 2^-53, eta = 2^-149,
+    # gamma_m(u) = m u / (1 - m u), fan-in n and m = n + 1,
+    #   c = gamma_m(u) (1 + u) + u + gamma_m(v),  k = 1 / (1 - gamma_n(u)),
+    #   D = c k S + (1 + gamma_m(v)) max_i ||W_i||_1 E + c (n eta k + max|b|) + (n + 5) eta,
+    # each constant times the slack 1 + 2^-10. Computed here in exact rational arithmetic;
+    # a fan-in of 1000 makes gamma_m(v) ~ 1e-13, far above float64 rounding of the constants.
+    from fractions import Fraction as F
+
+    from glassnet._engine import _Layer
+
+    rng = np.random.default_rng(7)
+    n, h = 1000, 3
+    W = rng.normal(size=(h, n))
+    b = rng.normal(size=h)
+    ly = _Layer(W.T.copy(), b, 16)
+    u, v, eta, slack = F(1, 2**24), F(1, 2**53), F(1, 2**149), 1 + F(1, 2**10)
+
+    def gamma(m, unit):
+        return m * unit / (1 - m * unit)
+
+    m = n + 1
+    c = gamma(m, u) * (1 + u) + u + gamma(m, v)
+    k = 1 / (1 - gamma(n, u))
+    w1 = max(sum(F(abs(x)) for x in row) for row in W)
+    assert ly.cS == pytest.approx(float(c * k * slack), rel=1e-15)
+    assert ly.cE == pytest.approx(float((1 + gamma(m, v)) * w1 * slack), rel=1e-15)
+    const = (c * (n * eta * k + F(float(np.abs(b).max()))) + (n + 5) * eta) * slack
+    assert ly.const == pytest.approx(float(const), rel=1e-15)
