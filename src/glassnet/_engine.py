@@ -65,7 +65,6 @@ _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 
 
-
 # ---------------------------------------------------------------------- pattern grouping
 def pattern_words(packed: np.ndarray) -> np.ndarray:
     """View packed patterns ``(n, B)`` uint8 as ``(n, W)`` uint64 words.
@@ -183,7 +182,6 @@ class PatternLookup:
         same[found] = (self._words[idx[found]] == words[found]).all(axis=1)
         idx[~same] = -1
         return idx
-
 
 
 # ---------------------------------------------------------------------- float64 forward pass
@@ -463,7 +461,7 @@ class _Layer:
 
     See docs/unwrapping.md ("Float32 screening") for the derivation. Per row the bound is
 
-        D = c (S + max|b|) + (1 + gamma_m(v)) max_i ||W_i||_1 E + (n + 4) 2^-149,
+        D = c (S + max|b|) + (1 + gamma_m(v)) max_i ||W_i||_1 E + (n + 5) 2^-149,
 
     with ``S >= |W_i| . |a32|`` for every neuron ``i`` (one matrix-vector product of the
     activations with ``s = max_i |W_i| + 2^-125``, a vector of the fan-in) and ``E`` the
@@ -570,13 +568,11 @@ def screened_packed_forward(
                 np.less_equal(zabs, thr32.max(), out=close)
                 cand = np.flatnonzero(close_buf[: z.size]) // h  # repeats do no harm
                 if cand.size:
-                    hit = (zabs[cand] <= thr32[cand, None]).any(axis=1)
-                    unsure[cand[hit]] = True
+                    unsure[cand[(zabs[cand] <= thr32[cand, None]).any(axis=1)]] = True
                 np.greater(z, 0.0, out=pat[:m, off : off + h])
                 # fmax against an array (NaN-free here: such rows are flagged above)
                 np.fmax(z, zeros_buf[: z.size].reshape(z.shape), out=z)
-                a = z
-                E = thr
+                a, E = z, thr  # ReLU is 1-Lipschitz: this layer's bound is the next one's E
                 off += h
         packed[s:e] = np.packbits(pat[:m], axis=1)
         idx = np.flatnonzero(unsure)
@@ -585,9 +581,8 @@ def screened_packed_forward(
     rows = np.concatenate(flagged) if flagged else np.zeros(0, dtype=np.int64)
     out = np.zeros((0, net.n_outputs))
     if rows.size:  # the float64 pass, for the flagged rows only
-        sub, out = packed_forward(net, X[rows], chunk_size,
-                                  row_label=lambda i: f"row {int(rows[i])}")
-        packed[rows] = sub
+        packed[rows], out = packed_forward(net, X[rows], chunk_size,
+                                           row_label=lambda i: f"row {int(rows[i])}")
     return packed, rows.astype(np.int64), out
 
 
