@@ -130,6 +130,15 @@ def test_float32_overflow_in_the_last_hidden_layer_is_recomputed():
     assert net.activation_patterns(X)[:, 2].tolist() == [True, False, False]
 
 
+def test_no_hidden_layer_falls_back_to_float64(rng):
+    net = ReluNetwork([rng.normal(size=(1, 3))], [np.zeros(1)])
+    X = rng.normal(size=(20, 3))
+    _, rows, out = screened_packed_forward(net, X, None)
+    np.testing.assert_array_equal(rows, np.arange(20))
+    np.testing.assert_allclose(out, X @ net.weights[0].T, rtol=1e-14)
+    assert len(unwrap(net, X, screen=True)) == 1
+
+
 def test_weights_beyond_float32_range_fall_back_to_float64(rng):
     base = random_network(rng, 3, (5, 5), 1)
     net = ReluNetwork([base.weights[0] * 1e39, *base.weights[1:]],

@@ -512,11 +512,11 @@ def screened_packed_forward(
     step = max(1, min(_SCREEN_ROWS, n))
     with np.errstate(over="ignore"):  # weights beyond float32's range: inf, checked below
         layers = [_Layer(Wt, b, step) for Wt, b in zip(net._Wt[:-1], net._b[:-1], strict=True)]
-    if not all(ly.finite for ly in layers):  # weights beyond float32's range: no screening
+    if not layers or not all(ly.finite for ly in layers):  # no layer; weights beyond float32
         packed, out = packed_forward(net, X, chunk_size)
         return packed, np.arange(n, dtype=np.int64), out
     # first layer: |x32| @ [s, 1] gives S and the row's L1 norm (a bound on max |x|)
-    s1 = np.column_stack([layers[0].s32, np.ones(d, dtype=np.float32)]) if layers else None
+    s1 = np.column_stack([layers[0].s32, np.ones(d, dtype=np.float32)])
     kd = 1.0 / (1.0 - _gamma(d, _U32))
     packed = np.empty((n, -(-H // 8)), dtype=np.uint8)
     pat = np.empty((step, H), dtype=bool)
