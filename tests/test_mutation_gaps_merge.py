@@ -316,3 +316,16 @@ def test_fold_neighbour_graph_matches_brute_force():
     line = np.array([[0.0], [1.0], [2.0], [10.0]])
     small = NeighbourGraph(line, 5).edges(np.arange(4), line)
     assert {tuple(v) for v in small.tolist()} == {(a, b) for a in range(4) for b in range(a + 1, 4)}
+
+
+def test_fold_graph_with_no_present_neighbour_is_joined_by_one_edge():
+    from glassnet.simplify._ward import NeighbourGraph
+
+    # k = 1: each point's 3k + 1 = 4 nearest are its own cluster of four; a fold holding
+    # one point of each cluster finds no present neighbour at all, so its only edge is
+    # the one joining the two components (no self-loop or other placeholder edge)
+    C = np.array([[0.0, 0.0], [0.1, 0.0], [0.0, 0.1], [0.1, 0.1],
+                  [9.0, 9.0], [9.1, 9.0], [9.0, 9.1], [9.1, 9.1]])
+    present = np.array([0, 4])
+    edges = NeighbourGraph(C, 1).edges(present, C[present])
+    assert edges.tolist() == [[0, 1]]

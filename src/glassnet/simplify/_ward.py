@@ -17,8 +17,6 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.neighbors import NearestNeighbors
 
-from glassnet.simplify._common import group_means
-
 __all__ = [
     "FoldCut",
     "NeighbourGraph",
@@ -67,10 +65,10 @@ def _edges_from_neighbours(neighbours: np.ndarray, k: int) -> np.ndarray:
     b = neighbours[keep]
     if a.size == 0:
         return np.zeros((0, 2), dtype=np.int64)
-    # unique pairs through one int64 key (np.unique(axis=0) sorts structured rows, 10x slower)
-    n = max(R, int(b.max()) + 1)
-    key = np.unique(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))
-    return np.column_stack([key // n, key % n])
+    # unique pairs through one int64 key (np.unique(axis=0) sorts structured rows, 10x
+    # slower); neighbours are rows of the same R points, so every index is below R
+    key = np.unique(np.minimum(a, b).astype(np.int64) * R + np.maximum(a, b))
+    return np.column_stack([key // R, key % R])
 
 
 def connectivity_edges(centres: np.ndarray, n_neighbors: int | None) -> np.ndarray:
@@ -471,8 +469,3 @@ class FoldCut:
         lab = cut_tree(self.full.children, self.full.n_leaves, n_clusters)[self.leaf_idx]
         _, lab = np.unique(lab, return_inverse=True)
         return absorb_small(lab.ravel(), self.weights, self.features, self.edges, min_count)
-
-
-def region_centres(labels: np.ndarray, X: np.ndarray, n_regions: int) -> np.ndarray:
-    """Mean row of every region (NaN where a region holds no row)."""
-    return group_means(labels, X, n_regions)[1]
