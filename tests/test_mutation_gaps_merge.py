@@ -329,3 +329,13 @@ def test_fold_graph_with_no_present_neighbour_is_joined_by_one_edge():
     present = np.array([0, 4])
     edges = NeighbourGraph(C, 1).edges(present, C[present])
     assert edges.tolist() == [[0, 1]]
+
+
+def test_old_display_import_path_still_resolves():
+    import glassnet.simplify.merge as merge_module
+    from glassnet.plotting.simplify import MergeCVDisplay, MergeDendrogramDisplay
+
+    assert merge_module.MergeCVDisplay is MergeCVDisplay
+    assert merge_module.MergeDendrogramDisplay is MergeDendrogramDisplay
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchName'"):
+        merge_module.NoSuchName  # noqa: B018
