@@ -53,6 +53,7 @@ def test_decisions_and_diagnose_use_the_same_class(data, favorable):
     rc = reason_codes(net, X.iloc[rows], "approved_mean", population=X, top_k=None, **kw)
     totals, approved = _by_hand(net, X, rows, fav)
     np.testing.assert_allclose(rc.groupby("row").total.first().to_numpy(), totals, atol=1e-12)
+    assert rc.attrs["favorable_note"] == f"favourable class: {fav}"
     # fairness: the favourable-decision rate of each group, counted by hand
     f = fairness(net, X, y, protected=sex, **kw).set_index("group")
     for g in (1, 2):
@@ -65,6 +66,7 @@ def test_decisions_and_diagnose_use_the_same_class(data, favorable):
     # the recourse audit declines exactly the rows outside the favourable class
     audit = recourse_audit(net, X.iloc[:12], data=X, time_limit=10, **kw)
     assert audit.summary.loc["all", "n_declined"] == int((~approved[:12]).sum())
+    assert audit.summary.attrs["favorable"] == fav
 
 
 def test_default_is_class_zero_and_documented():

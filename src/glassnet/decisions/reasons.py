@@ -29,7 +29,7 @@ import pandas as pd
 from scipy.special import expit
 
 from glassnet.decisions._base import group_index, is_binary, predict_class, require_classifier
-from glassnet.decisions.favorable import DEFAULT_FAVORABLE
+from glassnet.decisions.favorable import DEFAULT_FAVORABLE, favorable_note
 from glassnet.io import as_network
 from glassnet.network import ReluNetwork
 
@@ -193,7 +193,8 @@ def path_attributions(
     col = 0 if output == "logit" else 1
     rows = np.array([_row_attribution(net, refs[i], Xa[i], out_idx, sign)[col]
                      for i in range(Xa.shape[0])]).reshape(Xa.shape)
-    return pd.DataFrame(_group_sum(rows, gidx), index=index, columns=list(gidx))
+    return _stated(pd.DataFrame(_group_sum(rows, gidx), index=index, columns=list(gidx)),
+                   favorable)
 
 
 def reason_codes(
@@ -255,6 +256,7 @@ def reason_codes(
         (``f(x) - f(ref)`` minus the sum of ``within_region``: zero when the reference lies
         in the row's region, the error of that shortcut otherwise), ``total`` (``f(x) -
         f(ref)`` in ``output`` units, which ``contribution`` sums to over all groups).
+        ``attrs["favorable"]`` / ``attrs["favorable_note"]`` state the class explained.
 
     Examples
     --------
@@ -301,7 +303,7 @@ def reason_codes(
             "contribution_logit": gl[i, order], "contribution_score": gs[i, order],
             "within_region": gw[i, order], "within_region_error": err[i], "total": total[i],
         }))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return _stated(pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(), favorable)
 
 
 def _prepare(model, X, reference, population, favorable, groups, output):
@@ -323,6 +325,13 @@ def _prepare(model, X, reference, population, favorable, groups, output):
     refs = resolve_reference(net, Xa, reference, population, int(favorable))
     out_idx, sign = _explained(net, int(favorable))
     return net, Xa, refs, out_idx, sign, group_index(net, groups), index
+
+
+def _stated(frame: pd.DataFrame, favorable: int) -> pd.DataFrame:
+    """Record on the table which class it explains (``attrs``), as fairness tables do."""
+    frame.attrs["favorable"] = int(favorable)
+    frame.attrs["favorable_note"] = favorable_note(int(favorable))
+    return frame
 
 
 def _group_sum(A: np.ndarray, gidx: dict[str, np.ndarray]) -> np.ndarray:

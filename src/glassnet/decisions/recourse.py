@@ -45,7 +45,7 @@ from glassnet.decisions._base import (
 from glassnet.decisions._milp import Model, check_box, interval_bounds
 from glassnet.decisions._search import feasible_point
 from glassnet.decisions.constraints import Constraints, Resolved, resolve
-from glassnet.decisions.favorable import DEFAULT_FAVORABLE
+from glassnet.decisions.favorable import DEFAULT_FAVORABLE, favorable_note
 from glassnet.io import as_network
 from glassnet.network import ReluNetwork
 
@@ -464,4 +464,7 @@ def recourse_audit(
                      "cost_mean": feas.cost.mean(), "cost_median": feas.cost.median(),
                      "cost_p90": feas.cost.quantile(0.9) if len(feas) else np.nan,
                      "cost_max": feas.cost.max()})
-    return RecourseAudit(pd.DataFrame(rows).set_index("group"), cfs)
+    summary = pd.DataFrame(rows).set_index("group")
+    summary.attrs["favorable"] = fav  # declined = not in this class
+    summary.attrs["favorable_note"] = favorable_note(fav)
+    return RecourseAudit(summary, cfs)
