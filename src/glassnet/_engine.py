@@ -66,11 +66,12 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 
 
 # ---------------------------------------------------------------------- pattern grouping
-def pattern_words(packed: np.ndarray) -> np.ndarray:
+def pattern_words(packed: np.ndarray, order: bool = True) -> np.ndarray:
     """View packed patterns ``(n, B)`` uint8 as ``(n, W)`` uint64 words.
 
-    Bytes are read big-endian, so comparing words in order compares the patterns
-    lexicographically (first neuron most significant).
+    Big-endian, so comparing words in order compares the patterns lexicographically (first
+    neuron most significant); ``order=False``: the machine's byte order (for grouping by
+    equality, without the byte-swapping copy: 6x cheaper).
     """
     packed = np.ascontiguousarray(packed, dtype=np.uint8)
     n, B = packed.shape
@@ -79,7 +80,8 @@ def pattern_words(packed: np.ndarray) -> np.ndarray:
         padded = np.zeros((n, 8 * W), dtype=np.uint8)
         padded[:, :B] = packed
         packed = padded
-    return packed.view(">u8").astype(np.uint64).reshape(n, W)
+    words = packed.view(">u8" if order else np.uint64).reshape(n, W)
+    return words.astype(np.uint64) if order else words
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -116,7 +118,7 @@ def factorize_patterns(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = packed.shape[0]
     if n == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    words = pattern_words(packed)
+    words = pattern_words(packed, order=False)  # grouping needs equality only: native words
     if words.shape[1] == 0:
         return np.zeros(n, dtype=np.int64), np.zeros(1, dtype=np.int64)
     key = words[:, 0] if words.shape[1] == 1 else _hash_words(words)
@@ -261,7 +263,6 @@ def raise_non_finite(
     """Raise :class:`NonFiniteError` naming the first row and the layer that overflowed.
 
     Row ``i`` of ``X`` is named ``row_label(offset + i)`` (default ``"row {offset + i}"``).
-
     Finite weights can still overflow float64 in their products (weights of 1e200 in
     two layers); a certificate computed over such outputs would compare inf with inf and
     claim exactness, so unwrapping refuses instead.
@@ -526,8 +527,7 @@ def screened_packed_forward(
     x32 = np.empty((step, d), dtype=np.float32)
     x_abs = np.empty((step, d), dtype=np.float32)
     zabs_buf = np.empty(step * width, dtype=np.float32)
-    # ReLU as fmax against an array of zeros: ~8x faster than np.maximum with a scalar
-    zeros_buf = np.zeros(step * width, dtype=np.float32)
+    zeros_buf = np.zeros(step * width, dtype=np.float32)  # ReLU: fmax against zeros (SIMD)
     close_buf = np.empty(step * width, dtype=bool)
     flagged = []
     for s in range(0, n, step):
