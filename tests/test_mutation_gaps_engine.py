@@ -160,4 +160,4 @@ def test_screening_bound_constants_follow_the_documented_derivation():
     assert w1 < 1
     assert small.cE == pytest.approx(float((1 + gamma(m, v)) * w1 * slack), rel=1e-15)
     assert small.const == pytest.approx(float((c * n * eta * k + (n + 5) * eta) * slack),
-                                        rel=1e-12)
+                                        rel=1e-12, abs=0)
