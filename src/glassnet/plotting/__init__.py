@@ -22,6 +22,10 @@ Display                                   shows
                                           all rows
 :class:`PartitionDisplay`                 the exact partition of a 2-D box (or a 2-D slice) into
                                           polygons; defined in :mod:`glassnet.plotting.partition`
+``RegionSizeDistributionDisplay``        the largest regions' sizes and the cumulative share
+                                          of rows; defined in :mod:`glassnet.plotting.regions`
+``FeatureImportanceDisplay``              global feature importance from the exact LLMs;
+                                          defined in :mod:`glassnet.plotting.regions`
 ========================================  ===================================================
 """
 
@@ -43,6 +47,7 @@ from glassnet.explain import (
     unwrapped_rows,
 )
 from glassnet.plotting.partition import PartitionDisplay
+from glassnet.plotting.regions import FeatureImportanceDisplay, RegionSizeDistributionDisplay
 from glassnet.regions import Regions
 from glassnet.summary import region_summary
 from glassnet.unwrap import unwrap
@@ -56,6 +61,8 @@ __all__ = [
     "ContributionDisplay",
     "LocalGlobalPerformanceDisplay",
     "PartitionDisplay",
+    "RegionSizeDistributionDisplay",
+    "FeatureImportanceDisplay",
 ]
 
 

@@ -65,25 +65,11 @@ class RegionSections:
     def add_size_distribution(self, regions: Regions, *, top: int = 50) -> Report:
         """Bar chart of region sizes (largest ``top``) and the cumulative share of rows."""
         regions = check_regions(regions)
+        from glassnet.plotting.regions import RegionSizeDistributionDisplay
+
         fig = _new_figure(8, 3.4)
-        ax = fig.add_subplot(1, 2, 1)
-        k = min(top, len(regions))
-        ax.bar(np.arange(k), regions.counts[:k], color="#3d6fb6")
-        ax.set_xlabel(f"region, largest first ({k} of {len(regions):,})")
-        ax.set_ylabel("rows")
-        ax.set_title("Region sizes")
-        ax2 = fig.add_subplot(1, 2, 2)
-        cum = np.cumsum(regions.shares)
-        # the curve at <= 2000 log-spaced counts: monotone, so nothing visible is lost, and
-        # the figure draws in the same time for 10 or 10 million regions
-        at = np.unique(np.geomspace(1, max(len(regions), 1), 2000).astype(np.int64))
-        ax2.plot(at, cum[at - 1] if len(regions) else at * 0.0, color="#b5482f")
-        ax2.axhline(0.95, color="grey", lw=0.8, ls="--")
-        ax2.set_xscale("log")
-        ax2.set_xlabel("number of largest regions")
-        ax2.set_ylabel("share of rows")
-        ax2.set_ylim(0, 1.02)
-        ax2.set_title("Cumulative coverage")
+        RegionSizeDistributionDisplay.from_regions(
+            regions, top=top, ax=(fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)))
         fig.tight_layout()
         edges = [1, 2, 5, 10, 50, 100]
         labels = ["1", "2-4", "5-9", "10-49", "50-99", "100 or more"]
@@ -114,16 +100,11 @@ class RegionSections:
 
         Xs, used = self._row_sample(X)  # importance of X re-unwraps its rows: bounded
         table = feature_importance(regions, Xs, standardize=standardize)
-        col = "importance" if "importance" in table.columns else table.columns[-1]
-        names = table["feature"].astype(str).to_numpy() if "feature" in table else table.index
-        vals = table[col].to_numpy(dtype=float)
-        order = np.argsort(vals)
-        fig = _new_figure(7, max(2.2, 0.28 * len(vals) + 0.8))
-        ax = fig.add_subplot()
-        ax.barh(np.asarray(names)[order], vals[order], color="#3d6fb6")
+        from glassnet.plotting.regions import FeatureImportanceDisplay
+
+        fig = _new_figure(7, max(2.2, 0.28 * len(table) + 0.8))
+        FeatureImportanceDisplay.from_table(table, ax=fig.add_subplot())
         scale = table.attrs.get("scale", "raw")
-        ax.set_xlabel("share of importance (" + ("one-standard-deviation effects)"
-                                                  if scale == "std" else "one-unit effects)"))
         fig.tight_layout()
         caption = (
             ("Effect of a one-standard-deviation change of each feature" if scale == "std"
