@@ -239,3 +239,21 @@ def test_repeating_patterns_merge_in_a_tree(client, setup, monkeypatch):
     assert_same_regions(regions, ref)
     np.testing.assert_array_equal(regions.labels.compute(), ref.labels)
     assert sorted(MERGED) == [4, 8, 8]  # 20 blocks: 8 + 8 + 4, then one final merge of 3
+
+
+def test_errors_name_the_row_of_the_whole_array(client, setup):
+    """A NaN in the 3rd block is named by its row in the array (as glassnet.unwrap names
+    it), not in its block; a DataFrame partition's by its partition."""
+    net, X, _, _ = setup
+    bad = 2 * 500 + 37
+    Xb = X.copy()
+    Xb[bad, 2] = np.nan
+    with pytest.raises(ValueError, match=rf"in row {bad} of the stream"):
+        glassnet.dask.unwrap(net, da.from_array(Xb, chunks=(500, 4)))
+    with pytest.raises(ValueError, match=rf"row {bad}\)"):
+        unwrap(net, Xb)
+    ddf = dd.from_pandas(pd.DataFrame(Xb, columns=list("abcd")), npartitions=4)
+    start = int(np.flatnonzero(np.asarray(ddf.divisions) <= bad)[-1])  # its partition
+    row = bad - ddf.divisions[start] + 1
+    with pytest.raises(ValueError, match=rf"'c' .*data row {row} of partition {start}"):
+        glassnet.dask.unwrap(net, ddf)

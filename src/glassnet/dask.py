@@ -44,7 +44,7 @@ from glassnet._engine import (
 from glassnet.io import as_network
 from glassnet.network import ReluNetwork
 from glassnet.regions import Regions
-from glassnet.streaming import merge_sorted, merge_stats, split_chunk
+from glassnet.streaming import merge_sorted, merge_stats, row_label, split_chunk
 
 __all__ = ["unwrap"]
 
@@ -159,8 +159,11 @@ def unwrap(
 
     delayed = dask.delayed
     net_d = delayed(net, name=f"glassnet-net-{uuid.uuid4().hex}", traverse=False)
+    # errors name a row of a Dask array by its place in the whole array
+    known = sizes is not None and not np.isnan(np.asarray(sizes, dtype=float)).any()
+    starts = [0, *np.cumsum(sizes)[:-1].tolist()] if known else [None] * len(x_blocks)
     stats = [
-        delayed(_block_stats, pure=True)(net_d, xb, yb, ycol, i, certify)
+        delayed(_block_stats, pure=True)(net_d, xb, yb, ycol, i, certify, starts[i])
         for i, (xb, yb) in enumerate(zip(x_blocks, y_blocks, strict=True))
     ]
     if partitions is None and n_parts > 1:
@@ -429,22 +432,32 @@ def _target_blocks(y: Any, n_blocks: int, sizes: tuple | None, da: Any) -> list:
     return blocks
 
 
-def _block_rows(net: ReluNetwork, xb: Any, ycol: str | None, yb: Any = None):
+def _block_rows(
+    net: ReluNetwork, xb: Any, ycol: str | None, yb: Any = None, where: dict | None = None
+):
+    where = where or {}
     if ycol is not None:
-        return split_chunk(net, xb, ycol)
+        return split_chunk(net, xb, ycol, **where)
     if yb is not None:
-        return split_chunk(net, (xb, yb), None)
-    return split_chunk(net, xb, None)
+        return split_chunk(net, (xb, yb), None, **where)
+    return split_chunk(net, xb, None, **where)
 
 
 def _block_stats(
-    net: ReluNetwork, xb: Any, yb: Any, ycol: str | None, index: int, certify: bool
+    net: ReluNetwork, xb: Any, yb: Any, ycol: str | None, index: int, certify: bool,
+    first_row: int | None = None,
 ) -> PatternStats:
-    X, y, _ = _block_rows(net, xb, ycol, yb)
+    # errors name the row in the whole array, or (DataFrame partitions, whose lengths are
+    # unknown) in its partition: "row N of the stream", "data row N of partition K"
+    where = ({"first_row": first_row} if first_row is not None
+             else {"source": f"partition {index}"})
+    X, y, _ = _block_rows(net, xb, ycol, yb, where)
     if X.shape[0] >= 1 << _BLOCK_SHIFT:  # pragma: no cover - a trillion-row block
         raise ValueError("A block has more than 2**40 rows; use smaller chunks.")
     # the certificate needs the block's LLMs: keep them, so they are not computed twice
-    return chunk_stats_codes(net, X, y, index << _BLOCK_SHIFT, certify, keep_llm=certify)[0]
+    label = row_label(where.get("first_row", 0), where.get("source"))
+    return chunk_stats_codes(net, X, y, index << _BLOCK_SHIFT, certify, keep_llm=certify,
+                             row_label=label)[0]
 
 
 def _block_labels(net: ReluNetwork, xb: Any, ycol: str | None, table: np.ndarray) -> np.ndarray:
