@@ -1,0 +1,516 @@
+"""The numbers a report shows, read back from its HTML and compared with values computed
+here, independently of glassnet: a plain NumPy forward pass of the network (outputs,
+activation patterns, the local linear model of a pattern), ``np.unique`` counts of the
+patterns for the regions, scikit-learn / SciPy for the outcome metrics, and the
+surrogates' own ``predict_proba`` for fidelity.
+
+The report prints 4 significant digits (integers exactly, with thousands separators), so
+a shown number is compared with the oracle to that precision (``_close``). Tables are read
+with :class:`html.parser.HTMLParser` (pandas.read_html needs lxml, which the project does
+not install); a wide table's print-only copy (blocks of columns) is skipped.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import struct
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import ks_2samp, spearmanr
+from sklearn.metrics import (
+    brier_score_loss,
+    log_loss,
+    mean_absolute_error,
+    mean_squared_error,
+    r2_score,
+    roc_auc_score,
+)
+
+from glassnet import ReluNetwork, Report, unwrap
+from glassnet.datasets import make_cocircles
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+# ---------------------------------------------------------------------- reading a report
+class _Sections(HTMLParser):
+    """Per ``data-section`` key: tables (lists of rows of cell text), text outside tables
+    and image sources. Tables inside ``gn-print-only`` blocks are skipped."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections: dict[str, dict[str, list]] = {}
+        self._key: str | None = None
+        self._divs: list[bool] = []
+        self._table: list[list[str]] | None = None
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+
+    def _hidden(self) -> bool:
+        return self._key is None or any(self._divs)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "section":
+            self._key = a["data-section"]
+            self.sections[self._key] = {"tables": [], "text": [], "images": []}
+        elif tag == "div":
+            self._divs.append("gn-print-only" in (a.get("class") or ""))
+        elif self._hidden():
+            return
+        elif tag == "table":
+            self._table = []
+        elif tag == "tr":
+            self._row = []
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "img":
+            self.sections[self._key]["images"].append(a.get("src", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "section":
+            self._key = None
+        elif tag == "div":
+            self._divs.pop()
+        elif self._hidden():
+            return
+        elif tag in ("td", "th") and self._cell is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self._table.append(self._row)
+            self._row = None
+        elif tag == "table" and self._table is not None:
+            self.sections[self._key]["tables"].append(self._table)
+            self._table = None
+
+    def handle_data(self, data):
+        if self._hidden():
+            return
+        (self._cell if self._cell is not None else self.sections[self._key]["text"]).append(data)
+
+
+def sections(html: str) -> dict[str, dict[str, list]]:
+    p = _Sections()
+    p.feed(html)
+    p.close()
+    return p.sections
+
+
+def frame(table: list[list[str]]) -> pd.DataFrame:
+    """A parsed table as a DataFrame of strings (first row: header)."""
+    assert len(table) >= 2, "the table has no body"
+    return pd.DataFrame(table[1:], columns=table[0])
+
+
+def items(table: list[list[str]]) -> dict[str, str]:
+    """An ``item | value`` (or ``metric | value``) table as a dict."""
+    assert table[0][1] == "value", table[0]
+    return {k: v for k, v in table[1:]}
+
+
+def num(text: str) -> float:
+    """A shown number: thousands separators and a percent sign removed."""
+    t = text.strip().replace(",", "")
+    if t.endswith("%"):
+        return float(t[:-1]) / 100
+    return float(t)
+
+
+def _close(shown: str, value: float) -> bool:
+    """``shown`` (4 significant digits, or 3 after the point in scientific notation) is
+    ``value`` rounded for display."""
+    if not np.isfinite(value):
+        return shown.strip() in ("", "nan", str(value))
+    v = num(shown)
+    if v == value:
+        return True
+    # half a unit in the 4th significant digit of the shown number, plus float slack
+    digits = 3 - int(np.floor(np.log10(abs(value)))) if value != 0 else 3
+    return abs(v - value) <= 0.5 * 10.0 ** (-digits) * (1 + 1e-9) + 1e-300
+
+
+def assert_shown(shown: str, value: float, what: str = "") -> None:
+    assert _close(shown, float(value)), f"{what}: report shows {shown!r}, oracle {value!r}"
+
+
+# ---------------------------------------------------------------------- oracles
+def forward(Ws, bs, X):
+    """Raw output and activation pattern (hidden units > 0) by a plain NumPy pass."""
+    h = np.asarray(X, dtype=np.float64)
+    pattern = []
+    for W, b in zip(Ws[:-1], bs[:-1], strict=True):
+        z = h @ W.T + b
+        pattern.append(z > 0)
+        h = np.maximum(z, 0.0)
+    return h @ Ws[-1].T + bs[-1], np.hstack(pattern)
+
+
+def llm_at(Ws, bs, x):
+    """The local linear model (coefficients A, intercept c) of the region holding ``x``:
+    each hidden layer multiplied by its 0/1 activation mask."""
+    A, c, h = np.eye(len(x)), np.zeros(len(x)), np.asarray(x, dtype=np.float64)
+    for W, b in zip(Ws[:-1], bs[:-1], strict=True):
+        z = W @ h + b
+        on = (z > 0).astype(np.float64)
+        A, c, h = on[:, None] * (W @ A), on * (W @ c + b), np.maximum(z, 0.0)
+    return Ws[-1] @ A, Ws[-1] @ c + bs[-1]
+
+
+def sigmoid(t):
+    return 1.0 / (1.0 + np.exp(-t))
+
+
+def hand_regions(Ws, bs, X):
+    """Unique activation patterns, their rows and counts, largest first."""
+    _, pattern = forward(Ws, bs, X)
+    _, inverse, counts = np.unique(pattern, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    return [np.flatnonzero(inverse == r) for r in np.argsort(-counts, kind="stable")]
+
+
+# ---------------------------------------------------------------------- fixture
+@pytest.fixture(scope="module")
+def case():
+    """A 2-8-6-1 sigmoid network with random weights on 500 CoCircles rows."""
+    rng = np.random.default_rng(7)
+    sizes = (2, 8, 6, 1)
+    Ws = [rng.normal(size=(b, a)) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+    bs = [rng.normal(size=b) * 0.5 for b in sizes[1:]]
+    df = make_cocircles(500, random_state=3)
+    X = df[["X0", "X1"]]
+    y = df["target"].rename("default")
+    net = ReluNetwork(Ws, bs, output="sigmoid", feature_names=["X0", "X1"])
+    raw, _ = forward(Ws, bs, X.to_numpy())
+    return {"net": net, "Ws": Ws, "bs": bs, "X": X, "y": y, "raw": raw[:, 0],
+            "p": sigmoid(raw[:, 0]), "regions": unwrap(net, X, y),
+            "groups": hand_regions(Ws, bs, X.to_numpy())}
+
+
+# ---------------------------------------------------------------------- overview
+def test_overview_values(case):
+    net, X, y, Ws, bs = case["net"], case["X"], case["y"], case["Ws"], case["bs"]
+    auc = roc_auc_score(y, case["p"])
+    html = Report().add_overview(net, X, y, data_name="cocircles.csv",
+                                 metrics={"test AUC (held out, 100 rows)": 0.75,
+                                          "AUC on the 500 rows given": auc}).to_html()
+    sec = sections(html)["overview"]
+    rows = items(sec["tables"][0])
+    assert rows["architecture (inputs → hidden → outputs)"] == " → ".join(
+        str(s) for s in (Ws[0].shape[1], *(W.shape[0] for W in Ws)))
+    assert num(rows["hidden ReLU neurons"]) == sum(W.shape[0] for W in Ws[:-1])
+    assert num(rows["parameters"]) == sum(W.size + b.size for W, b in zip(Ws, bs, strict=True))
+    assert rows["output link"] == "sigmoid" and rows["task"] == "classification"
+    # the favourable class is class 0 of the target named by the Series
+    assert rows["favourable class"] == "0 (default = 0)"
+    assert num(rows["rows"]) == len(X) and num(rows["features"]) == X.shape[1]
+    assert rows["data"] == "cocircles.csv"
+    # class distribution: "0: 250 (50.0%), 1: 250 (50.0%)" from np.unique
+    vals, cnt = np.unique(y.to_numpy(), return_counts=True)
+    shown = re.findall(r"(\d+): ([\d,]+) \(([\d.]+)%\)", rows["target classes"])
+    assert [(int(v), num(c)) for v, c, _ in shown] == [(int(v), c) for v, c in
+                                                      zip(vals, cnt, strict=True)]
+    for (_, _count, pct), n in zip(shown, cnt, strict=True):
+        assert abs(float(pct) - 100 * n / len(y)) <= 0.05 + 1e-9
+    # metric rows keep the caller's label (which rows they are on) and value
+    assert_shown(rows["test AUC (held out, 100 rows)"], 0.75, "test AUC")
+    assert_shown(rows["AUC on the 500 rows given"], auc, "AUC")
+    # per-feature statistics: population std (ddof=0), as stated for a description of X
+    feats = frame(sec["tables"][1]).set_index("feature")
+    assert list(feats.index) == ["X0", "X1"]
+    for stat, oracle in (("mean", X.mean()), ("std", X.std(ddof=0)), ("min", X.min()),
+                         ("max", X.max())):
+        for f in ("X0", "X1"):
+            assert_shown(feats.loc[f, stat], oracle[f], f"{stat} of {f}")
+
+
+def test_overview_regression_target_mean_and_std():
+    rng = np.random.default_rng(2)
+    net = ReluNetwork([rng.normal(size=(5, 3)), rng.normal(size=(1, 5))],
+                      [rng.normal(size=5), np.zeros(1)])
+    X = rng.normal(size=(120, 3))
+    y = 3.0 + 2.0 * rng.normal(size=120)
+    rows = items(sections(Report().add_overview(net, X, y).to_html())["overview"]["tables"][0])
+    assert rows["task"] == "regression" and "favourable class" not in rows
+    mean, std = rows["target mean ± std"].split(" ± ")
+    assert_shown(mean, y.mean(), "target mean")
+    assert_shown(std, y.std(), "target std")
+
+
+# ---------------------------------------------------------------------- certificate
+def test_certificate_values(case):
+    Ws, bs, X, groups = case["Ws"], case["bs"], case["X"].to_numpy(), case["groups"]
+    html = Report().add_certificate(case["regions"]).to_html()
+    sec = sections(html)["certificate"]
+    rows = items(sec["tables"][0])
+    counts = np.array([len(g) for g in groups])
+    n = len(X)
+    assert num(rows["activation regions"]) == len(groups)
+    assert num(rows["rows"]) == n
+    assert num(rows["regions holding a single row"]) == int((counts == 1).sum())
+    cum = np.cumsum(counts) / n  # counts are largest first
+    for share in (0.5, 0.95):
+        k = next(i + 1 for i, c in enumerate(cum) if c >= share)
+        assert num(rows[f"regions covering {share:.0%} of rows"]) == k
+    assert_shown(rows["largest region share"], counts[0] / n, "largest share")
+    # the certificate: every row's own LLM against the network, by hand
+    raw = case["raw"]
+    err = max(abs((A @ x + c)[0] - raw[i]) for i, x in enumerate(X) for A, c in
+              [llm_at(Ws, bs, x)])
+    assert err < 1e-12
+    shown = num(rows["max abs error (certificate)"])
+    assert 0 <= shown < 1e-12  # the bound shown is as tight as the hand computation
+    verdict = " ".join(sec["text"])
+    assert f"all {n} rows" in verdict and "within the tolerance" in verdict
+    assert "ABOVE" not in verdict
+
+
+# ---------------------------------------------------------------------- region table
+def test_region_table_matches_hand_regions(case):
+    Ws, bs, X, y, groups = case["Ws"], case["bs"], case["X"], case["y"], case["groups"]
+    Xa, ya, p = X.to_numpy(), y.to_numpy(), case["p"]
+    assert len(groups) <= 100  # the table shows every region
+    html = Report().add_region_summary(case["regions"], X, y, top=len(groups)).to_html()
+    t = frame(sections(html)["region-summary"]["tables"][0])
+    n = len(Xa)
+    counts = t["count"].map(num).to_numpy()
+    assert len(t) == len(groups)
+    assert list(counts) == sorted((len(g) for g in groups), reverse=True)  # largest first
+    shares = t["share"].map(num).to_numpy()
+    assert shares.sum() == pytest.approx(1.0, abs=5e-4 * len(t))
+    assert num(t["cum_share"].iloc[-1]) == 1
+    for s, c in zip(t["share"], counts, strict=True):
+        assert_shown(s, c / n, "share")
+    # every row of the table is one hand region: same size, LLM, target and score means
+    for _, row in t.iterrows():
+        size = num(row["count"])
+        found = False
+        for g in (g for g in groups if len(g) == size):
+            A, c = llm_at(Ws, bs, Xa[g[0]])
+            shown = [(row["intercept"], c[0]), (row["coef_X0"], A[0, 0]),
+                     (row["coef_X1"], A[0, 1]), (row["y_mean"], ya[g].mean()),
+                     (row["y_std"], ya[g].std()), (row["pred_mean"], p[g].mean())]
+            if all(_close(s, v) for s, v in shown):
+                found = True
+                break
+        assert found, f"no region of {size} rows with the shown values {row.to_dict()}"
+
+
+def test_largest_region_llm_and_performance_by_hand(case):
+    """The largest region: its LLM from the weights at one of its rows, its local AUC and
+    accuracy on its own rows, its global AUC and accuracy with its LLM applied to all rows."""
+    Ws, bs, X, y, groups = case["Ws"], case["bs"], case["X"], case["y"], case["groups"]
+    Xa, ya, p = X.to_numpy(), y.to_numpy(), case["p"]
+    assert len(groups[0]) > len(groups[1])  # a unique largest region (precondition)
+    g = groups[0]
+    html = Report().add_region_summary(case["regions"], X, y, top=3).to_html()
+    top = frame(sections(html)["region-summary"]["tables"][0]).iloc[0]
+    A, c = llm_at(Ws, bs, Xa[g[len(g) // 2]])
+    assert num(top["count"]) == len(g)
+    assert_shown(top["intercept"], c[0], "intercept")
+    assert_shown(top["coef_X0"], A[0, 0], "coef_X0")
+    assert_shown(top["coef_X1"], A[0, 1], "coef_X1")
+    # the LLM reproduces the network on every row of the region
+    assert np.abs(Xa[g] @ A[0] + c[0] - case["raw"][g]).max() < 1e-12
+    if len(np.unique(ya[g])) == 2:
+        assert_shown(top["local_auc"], roc_auc_score(ya[g], p[g]), "local_auc")
+    assert_shown(top["local_accuracy"], np.mean((p[g] > 0.5) == ya[g]), "local_accuracy")
+    glob = Xa @ A[0] + c[0]
+    assert_shown(top["global_auc"], roc_auc_score(ya, glob), "global_auc")
+    assert_shown(top["global_accuracy"], np.mean((glob > 0) == ya), "global_accuracy")
+
+
+def test_size_distribution_bands_by_hand(case):
+    groups, n = case["groups"], len(case["X"])
+    html = Report().add_size_distribution(case["regions"]).to_html()
+    sec = sections(html)["size-distribution"]
+    t = frame(sec["tables"][0]).set_index("rows per region")
+    counts = np.array([len(g) for g in groups])
+    bands = {"1": (1, 1), "2-4": (2, 4), "5-9": (5, 9), "10-49": (10, 49), "50-99": (50, 99),
+             "100 or more": (100, np.inf)}
+    assert list(t.index) == list(bands)
+    for label, (lo, hi) in bands.items():
+        inside = (counts >= lo) & (counts <= hi)
+        assert num(t.loc[label, "regions"]) == inside.sum()
+        assert_shown(t.loc[label, "share of rows"], counts[inside].sum() / n, label)
+    assert sum(num(v) for v in t["regions"]) == len(groups)
+    _assert_pngs(sec["images"], 1)
+
+
+# ---------------------------------------------------------------------- outcomes
+def test_outcomes_metrics_gains_and_calibration(case):
+    from glassnet.outcomes import outcomes
+
+    y, p = case["y"].to_numpy(), case["p"]
+    html = Report().add_outcomes(outcomes(y, p), rows_note="all 500 rows").to_html()
+    sec = sections(html)["outcomes"]
+    m = items(sec["tables"][0])
+    auc = roc_auc_score(y, p)
+    assert num(m["rows"]) == len(y) and num(m["events (positive class)"]) == y.sum()
+    assert_shown(m["event rate"], y.mean(), "event rate")
+    assert_shown(m["AUC"], auc, "AUC")
+    assert_shown(m["Gini"], 2 * auc - 1, "Gini")
+    ks = ks_2samp(p[y == 1], p[y == 0]).statistic
+    # the same KS as the largest gap between the two empirical CDFs, on every score
+    grid = np.sort(p)
+    gap = np.abs(np.searchsorted(np.sort(p[y == 1]), grid, side="right") / (y == 1).sum()
+                 - np.searchsorted(np.sort(p[y == 0]), grid, side="right") / (y == 0).sum())
+    assert gap.max() == pytest.approx(ks, abs=1e-12)
+    assert_shown(m["KS"], ks, "KS")
+    assert_shown(m["Brier score"], brier_score_loss(y, p), "Brier")
+    assert_shown(m["Brier uncertainty"], y.mean() * (1 - y.mean()), "Brier uncertainty")
+    assert_shown(m["log loss"], log_loss(y, p), "log loss")
+    # gains: bands from the highest scores down
+    gains = frame(sec["tables"][1])
+    n_band = gains["n"].map(num).to_numpy()
+    assert n_band.sum() == len(y)
+    order = np.argsort(-p, kind="stable")
+    edges = np.concatenate([[0], np.cumsum(n_band)]).astype(int)
+    events = y.sum()
+    for b, row in gains.iterrows():
+        rows = order[edges[b]:edges[b + 1]]
+        assert num(row["events"]) == y[rows].sum(), f"band {b + 1}"
+        assert_shown(row["min score"], p[rows].min(), "min score")
+        assert_shown(row["max score"], p[rows].max(), "max score")
+        top = order[:edges[b + 1]]
+        capture = y[top].sum() / events
+        nonevent = (1 - y[top]).sum() / (len(y) - events)
+        assert_shown(row["capture rate"], capture, "capture rate")
+        assert_shown(row["ks"], capture - nonevent, "gains ks")
+    # calibration: equal-count bins of the score, lowest first
+    cal = frame(sec["tables"][2])
+    n_bin = cal["n"].map(num).to_numpy()
+    assert n_bin.sum() == len(y) and n_bin.max() - n_bin.min() <= 1
+    low = np.argsort(p, kind="stable")
+    edges = np.concatenate([[0], np.cumsum(n_bin)]).astype(int)
+    for b, row in cal.iterrows():
+        rows = low[edges[b]:edges[b + 1]]
+        assert_shown(row["mean predicted"], p[rows].mean(), "mean predicted")
+        assert_shown(row["observed rate"], y[rows].mean(), "observed rate")
+    _assert_pngs(sec["images"], 1)
+
+
+def test_outcomes_regression_metrics():
+    from glassnet.outcomes import outcomes
+
+    rng = np.random.default_rng(5)
+    y = rng.normal(size=300) * 4 + 10
+    pred = y + rng.normal(size=300)
+    m = items(sections(Report().add_outcomes(outcomes(y, pred, task="regression")).to_html())
+              ["outcomes"]["tables"][0])
+    assert num(m["rows"]) == 300
+    assert_shown(m["RMSE"], np.sqrt(mean_squared_error(y, pred)), "RMSE")
+    assert_shown(m["MAE"], mean_absolute_error(y, pred), "MAE")
+    assert_shown(m["R²"], r2_score(y, pred), "R²")
+    assert_shown(m["mean residual (bias)"], np.mean(y - pred), "bias")
+
+
+# ---------------------------------------------------------------------- fidelity
+def test_fidelity_table_against_surrogates_own_predictions(case):
+    from glassnet import RegionMerger, RegionPruner
+    from glassnet.outcomes import fidelity_table
+
+    net, X, y, p = case["net"], case["X"], case["y"], case["p"]
+    merged = RegionMerger(net, n_regions=3, min_count=5).fit(X, y)
+    pruned = RegionPruner(net, n_regions=3).fit(X, y)
+    scores = {"merged regions": merged.predict_proba(X)[:, 1],
+              "pruned regions": pruned.predict_proba(X)[:, 1]}
+    html = Report().add_fidelity(fidelity_table(p, scores)).to_html()
+    t = frame(sections(html)["fidelity"]["tables"][0]).set_index("model")
+    assert list(t.index) == list(scores)
+    for name, s in scores.items():
+        row = t.loc[name]
+        # the surrogate's own decisions, not its scores, for the agreement
+        agree = np.mean(merged.predict(X) == (p >= 0.5)) if name.startswith("merged") else \
+            np.mean(pruned.predict(X) == (p >= 0.5))
+        assert_shown(row["decision agreement"], agree, f"{name} agreement")
+        rmse = np.sqrt(mean_squared_error(p, s))
+        assert num(row["rows"]) == len(p)
+        assert_shown(row["score RMSE"], rmse, f"{name} RMSE")
+        assert_shown(row["score RMSE / network score std"], rmse / p.std(), f"{name} ratio")
+        assert_shown(row["max abs score difference"], np.abs(s - p).max(), f"{name} max")
+        assert_shown(row["R² vs network"], r2_score(p, s), f"{name} R²")
+        assert_shown(row["rank correlation"], spearmanr(p, s).statistic, f"{name} rank")
+
+
+# ---------------------------------------------------------------------- figures
+def _assert_pngs(srcs: list[str], n: int) -> None:
+    """Each source is a PNG data URI that decodes: signature, IHDR size > 0, and Pillow
+    reads the whole image at that size."""
+    from PIL import Image
+
+    assert len(srcs) == n
+    for src in srcs:
+        head, b64 = src.split(",", 1)
+        assert head == "data:image/png;base64"
+        data = base64.b64decode(b64, validate=True)
+        assert data[:8] == PNG_SIGNATURE and data[12:16] == b"IHDR"
+        w, h = struct.unpack(">II", data[16:24])
+        assert w > 0 and h > 0
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()  # decodes every row: a truncated stream raises
+            assert im.size == (w, h) and im.format == "PNG"
+
+
+def test_every_embedded_figure_is_a_valid_png(case):
+    net, X, y, regions = case["net"], case["X"], case["y"], case["regions"]
+    from glassnet.outcomes import outcomes
+
+    html = (Report().add_size_distribution(regions).add_feature_importance(regions, X)
+            .add_coefficients(regions, X, top=5).add_partition_map(net, X, y)
+            .add_outcomes(outcomes(y.to_numpy(), case["p"])).to_html())
+    secs = sections(html)
+    # sizes, importance, coefficients + profiles, partition, outcomes
+    expected = {"size-distribution": 1, "feature-importance": 1, "coefficients": 2,
+                "partition-map": 1, "outcomes": 1}
+    for key, n in expected.items():
+        _assert_pngs(secs[key]["images"], n)
+    with pytest.raises(AssertionError):  # the check fails on a broken image
+        _assert_pngs(["data:image/png;base64," + base64.b64encode(
+            PNG_SIGNATURE + b"\0\0\0\rIHDR" + b"\0" * 8).decode()], 1)
+
+
+# ---------------------------------------------------------------------- the CLI's label
+def test_unwrap_report_labels_auc_with_rows_given(case, tmp_path):
+    """``glassnet unwrap`` on a bare model file: the overview's AUC is labelled with the
+    number of rows passed, and equals the AUC of the NumPy forward pass on those rows."""
+    import glassnet
+    from glassnet.cli import main
+
+    net, X, y = case["net"], case["X"], case["y"]
+    n = 237  # not the fixture's row count: the label must follow the rows passed
+    model = glassnet.save(net, tmp_path / "model.glassnet")
+    data = tmp_path / "d.csv"
+    X.iloc[:n].assign(default=y.iloc[:n]).to_csv(data, index=False)
+    rep = tmp_path / "r.html"
+    assert main(["unwrap", "-q", str(model), str(data), "--target", "default",
+                 "--report", str(rep)]) == 0
+    secs = sections(rep.read_text(encoding="utf-8"))
+    rows = items(secs["overview"]["tables"][0])
+    labels = [k for k in rows if re.match(r"AUC on the ([\d,]+) rows given", k)]
+    assert len(labels) == 1, list(rows)
+    assert num(re.match(r"AUC on the ([\d,]+) rows given", labels[0]).group(1)) == n
+    assert "may include training rows" in labels[0]  # a bare model file: no provenance
+    auc = roc_auc_score(y.iloc[:n], case["raw"][:n])
+    assert_shown(rows[labels[0]], auc, labels[0])
+    assert num(rows["rows"]) == n
+    out = items(secs["outcomes"]["tables"][0])
+    assert num(out["rows"]) == n
+    assert_shown(out["AUC"], auc, "outcomes AUC")
+    cert = items(secs["certificate"]["tables"][0])
+    assert num(cert["rows"]) == n
+    Xn = X.iloc[:n].to_numpy()
+    assert num(cert["activation regions"]) == len(hand_regions(case["Ws"], case["bs"], Xn))
+
+
+# ---------------------------------------------------------------------- the helpers can fail
+def test_display_precision_check_can_fail():
+    assert _close("0.8412", 0.84123) and _close("1.776e-15", 1.7763568394e-15)
+    assert _close("12,345.6", 12345.62) and _close("24,000", 24000.0)
+    assert not _close("0.8412", 0.8418) and not _close("0.841", 0.8425)
+    assert not _close("1.776e-15", 1.78e-15)
