@@ -149,15 +149,15 @@ def test_screening_bound_constants_follow_the_documented_derivation():
     c = gamma(m, u) * (1 + u) + u + gamma(m, v)
     k = 1 / (1 - gamma(n, u))
     w1 = max(sum(F(abs(x)) for x in row) for row in W)
-    assert ly.cS == pytest.approx(float(c * k * slack), rel=1e-15)
-    assert ly.cE == pytest.approx(float((1 + gamma(m, v)) * w1 * slack), rel=1e-15)
+    assert ly.cS == pytest.approx(float(c * k * slack), rel=1e-15, abs=0)
+    assert ly.cE == pytest.approx(float((1 + gamma(m, v)) * w1 * slack), rel=1e-15, abs=0)
     const = (c * (n * eta * k + F(float(np.abs(b).max()))) + (n + 5) * eta) * slack
-    assert ly.const == pytest.approx(float(const), rel=1e-15)
+    assert ly.const == pytest.approx(float(const), rel=1e-15, abs=0)
     # no bias and small weights: the constant term is underflow only (eta terms), and the
     # largest row norm is below 1
     small = _Layer(1e-5 * W.T, np.zeros(h), 16)
     w1 = max(sum(F(abs(x)) for x in row) for row in 1e-5 * W)
     assert w1 < 1
-    assert small.cE == pytest.approx(float((1 + gamma(m, v)) * w1 * slack), rel=1e-15)
+    assert small.cE == pytest.approx(float((1 + gamma(m, v)) * w1 * slack), rel=1e-15, abs=0)
     assert small.const == pytest.approx(float((c * n * eta * k + (n + 5) * eta) * slack),
                                         rel=1e-12, abs=0)
