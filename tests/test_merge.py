@@ -557,6 +557,7 @@ def test_parallel_folds_and_verbose(moons, capsys):
     ({"selection": "min"}, ValueError), ({"selection": 1}, TypeError),
     ({"connectivity": 0}, ValueError), ({"connectivity": "a"}, TypeError),
     ({"min_count": -1}, ValueError), ({"min_count": 1.5}, TypeError),
+    ({"unseen": "near"}, ValueError), ({"cv_tree": "all"}, ValueError),
 ])
 def test_declared_constraints_reject_bad_parameters(kwargs, exc):
     # the same declarative constraints and helper check the merger and (where the parameter
