@@ -339,3 +339,30 @@ def test_old_display_import_path_still_resolves():
     assert merge_module.MergeDendrogramDisplay is MergeDendrogramDisplay
     with pytest.raises(AttributeError, match="no attribute 'NoSuchName'"):
         merge_module.NoSuchName  # noqa: B018
+
+
+def test_complete_graph_limit_and_single_point(monkeypatch):
+    import glassnet.simplify._ward as ward
+    from glassnet.simplify._ward import NeighbourGraph, connectivity_edges
+
+    # connectivity=None: a fold may hold up to _MAX_FULL_GRAPH regions (complete graph), not one
+    # more (limit lowered here so the graphs stay small)
+    monkeypatch.setattr(ward, "_MAX_FULL_GRAPH", 5)
+    graph = NeighbourGraph(np.arange(12.0).reshape(6, 2), None)
+    e = graph.edges(np.arange(5))
+    assert {tuple(v) for v in e.tolist()} == {(a, b) for a in range(5) for b in range(a + 1, 5)}
+    with pytest.raises(ValueError, match="limited to 5 regions"):
+        graph.edges(np.arange(6))
+    # one point: no edge, in the documented (E, 2) shape
+    assert connectivity_edges(np.zeros((1, 3)), 5).shape == (0, 2)
+    assert connectivity_edges(np.zeros((1, 3)), None).shape == (0, 2)
+
+
+def test_cv_without_connectivity_runs_on_complete_graphs():
+    net = random_network(np.random.default_rng(2), 2, (6,), 1)
+    X = np.random.default_rng(3).normal(size=(300, 2))
+    y = net.forward(X)[:, 0]
+    m = RegionMerger(net, connectivity=None, cv=3, candidates=[1, 2, 4], min_count=1,
+                     random_state=0).fit(X, y)
+    assert m.cv_results_["n_regions"].tolist() == [1, 2, 4]
+    assert np.isfinite(m.cv_results_["mean_test_score"]).all()
