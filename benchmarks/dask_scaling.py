@@ -215,7 +215,7 @@ def main() -> None:
     parser.add_argument("--split-every", type=int, default=None)
     parser.add_argument("--dask-malloc", action="store_true",
                         help="keep Dask's MALLOC_TRIM_THRESHOLD_=65536 in the workers")
-    parser.add_argument("--repeat", type=int, default=3,
+    parser.add_argument("--repeat", type=int, default=2,
                         help="runs of each side; the fastest (least disturbed) one counts")
     parser.add_argument("--persist", action=argparse.BooleanOptionalAction, default=True,
                         help="generate the rows on the workers before timing (default), as "
