@@ -65,3 +65,29 @@ def test_feasible_point_heuristic_returns_a_verified_target_point():
     assert feasible_point(*args, grid[:0], np.zeros(2, bool)) == (np.inf, None)
     one, _ = feasible_point(*args, np.array([[1.5, 0.3]]), np.zeros(2, bool))  # one row
     assert 0.5 - 1e-6 <= one <= 1.3 + 1e-9
+
+
+def test_same_region_flag_against_the_hidden_pre_activations():
+    # the hidden pre-activations are the inputs themselves (identity layer): from
+    # (0.2, 0.3) to (0.7, 0.3) both stay positive, so the counterfactual is in the same
+    # activation region. With the first neuron at income - 0.5 instead, the row has it off
+    # and the counterfactual (income above 0.5) has it on: another region.
+    x0 = np.array([[0.2, 0.3]])
+    cf = counterfactual(_net(), x0, weights=[1.0, 2.0], box=([0, 0], [2, 2]),
+                        constraints={"immutable": []})
+    assert bool(cf.frame.same_region[0]) is True
+    shifted = ReluNetwork([np.eye(2), np.ones((1, 2))], [np.array([-0.5, 0.0]), np.array([-1.0])],
+                          output="sigmoid", feature_names=["income", "savings"])
+    cf2 = counterfactual(shifted, x0, weights=[1.0, 2.0], box=([0, 0], [2, 2]),
+                         constraints={"immutable": []})
+    p = cf2.counterfactual.to_numpy()[0]
+    assert p[0] - 0.5 > 0 > x0[0, 0] - 0.5  # the first hidden neuron switched on
+    assert bool(cf2.frame.same_region[0]) is False
+
+
+def test_output_bounds_repr_leaves_the_network_out():
+    from glassnet.decisions import output_bounds
+
+    ob = output_bounds(_net(), box=([0, 0], [2, 2]))
+    assert ob.lower[0] == pytest.approx(-1.0) and ob.upper[0] == pytest.approx(3.0)
+    assert "ReluNetwork" not in repr(ob) and "network=" not in repr(ob)
