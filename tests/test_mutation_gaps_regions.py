@@ -98,3 +98,19 @@ def test_per_region_prediction_and_target_moments_match_pandas(rng):
         np.testing.assert_allclose(reg.pred_std[r], frame.std(ddof=0), rtol=1e-6, atol=1e-9)
         np.testing.assert_allclose(reg.y_mean[r], y[rows].mean(axis=0), rtol=1e-12)
         np.testing.assert_allclose(reg.y_std[r], y[rows].std(axis=0), rtol=1e-6, atol=1e-9)
+
+
+def test_screened_unwrap_names_the_overflowing_row():
+    # float32 screening certifies on the recomputed rows and the representatives; a row
+    # whose float64 output overflows (x = 1: 2e307 in hidden layer 2, times 100 at the
+    # output) is named by its index in X, also when it is not the first row
+    from glassnet._engine import NonFiniteError
+
+    net = ReluNetwork(
+        [np.array([[1.0], [-1.0]]), np.array([[2e307, 1.7e308]]), np.array([[100.0]])],
+        [np.zeros(2), np.zeros(1), np.zeros(1)],
+    )
+    for X, row in ((np.array([[0.0], [0.0], [1.0]]), 2), (np.array([[1.0]]), 0)):
+        for screen in (False, True):
+            with pytest.raises(NonFiniteError, match=rf"row {row} is not finite"):
+                unwrap(net, X, screen=screen)
