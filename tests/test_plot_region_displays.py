@@ -1,4 +1,5 @@
-"""RegionSizeDistributionDisplay and FeatureImportanceDisplay (glassnet.plotting.regions).
+"""RegionSizeDistributionDisplay and FeatureImportanceDisplay (glassnet.plotting.regions), and
+the row pick and bar folding the one-row Displays share (glassnet.plotting._common).
 
 The oracles are computed here from the network's weights with NumPy: each row's activation
 pattern (for the region counts) and each row's exact gradient, the product of the weight
@@ -18,7 +19,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from glassnet import ReluNetwork, unwrap
-from glassnet.plotting import FeatureImportanceDisplay, RegionSizeDistributionDisplay
+from glassnet.plotting import (
+    ContributionDisplay,
+    FeatureImportanceDisplay,
+    RegionSizeDistributionDisplay,
+)
+from glassnet.plotting.decisions import CounterfactualDisplay, ReasonCodeDisplay
 
 matplotlib.use("Agg")
 
@@ -158,3 +164,27 @@ def test_size_bars_match_pattern_counts_on_random_networks(seed, width, top):
                                   np.sort(counts)[::-1][:top])
     assert disp.coverage_line_.get_ydata()[-1] == pytest.approx(1.0, abs=1e-12)
     plt.close(disp.figure_)
+
+
+def test_one_row_displays_keep_the_largest_contributions(case):
+    # ContributionDisplay and the decision Displays pick the row and fold the small bars
+    # with one helper; the oracle is coef_j * x_j from the row's own gradient
+    weights, biases, net, X = case
+    row = 11
+    _, grad = _patterns_and_gradients(weights, biases, X.to_numpy()[[row]])
+    contrib = grad[0] * X.to_numpy()[row]
+    disp = ContributionDisplay.from_model(net, X, row, max_features=2)
+    bars = {disp.ax_.get_yticklabels()[i].get_text(): b.get_width()
+            for i, b in enumerate(disp.bars_)}
+    big = np.argsort(-np.abs(contrib))
+    assert set(bars) == {"base", NAMES[big[0]], NAMES[big[1]], "other (3)"}
+    assert bars[NAMES[big[0]]] == pytest.approx(contrib[big[0]], rel=1e-9)
+    assert bars["other (3)"] == pytest.approx(contrib[big[2:]].sum(), rel=1e-9, abs=1e-12)
+    assert disp.ax_.get_title().startswith(f"Row {X.index[row]}:")
+    with pytest.raises(ValueError, match="max_features"):
+        ContributionDisplay.from_model(net, X, row, max_features=0)
+    for bad in (len(X), -1, True):
+        with pytest.raises(ValueError, match="row must be a position"):
+            CounterfactualDisplay.from_model(net, X, bad)
+        with pytest.raises(ValueError, match="row must be a position"):
+            ReasonCodeDisplay.from_model(net, X, bad)

@@ -18,6 +18,10 @@ import numpy as np
 
 from glassnet._csv_read import iter_chunks, read_header
 
+# one typing of text columns for streamed targets and training's categories; re-exported
+# here, where the training command reads its CSV helpers from
+from glassnet._csv_read import text_as_codes as text_as_codes
+
 DEFAULT_CHUNK = 100_000
 SAMPLE_ROWS = 10_000
 
@@ -104,20 +108,6 @@ def _numbers_or_refuse(col: Any, what: str) -> Any:
             f"{what}: data row {int(col.index[i]) + 1} holds {str(col.iloc[i])[:30]!r}."
         )
     return num
-
-
-def text_as_codes(col: Any) -> Any:
-    """A text column read for training: whole numbers become int64 codes (so categories are
-    named ``1``, not ``'1'``), other numbers float64, anything else stays text."""
-    import pandas as pd
-
-    num = pd.to_numeric(col, errors="coerce")
-    if num.notna().all():
-        vals = num.to_numpy(dtype=np.float64)
-        if np.all(np.abs(vals) < 2**53) and np.all(vals == np.round(vals)):
-            return pd.Series(vals.astype(np.int64), index=col.index, name=col.name)
-        return pd.Series(vals, index=col.index, name=col.name)
-    return col
 
 
 def _checked_names(p: Path, target: str | None) -> list[str]:

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["iter_chunks", "iter_frames", "read_header"]
+__all__ = ["iter_chunks", "iter_frames", "read_header", "text_as_codes"]
 
 # pandas' default missing-value markers (pandas.read_csv ``na_values``), so the rescan
 # reads a cell as missing exactly when pandas does
@@ -153,7 +153,7 @@ def iter_chunks(path: str | os.PathLike[str], names: list[str], target: str | No
                 if chunk_size is None and len(df) == 0:
                     break
                 done += len(df)
-                yield df[features], None if target is None else _target_values(df[target])
+                yield df[features], None if target is None else text_as_codes(df[target])
                 if chunk_size is None:
                     return
             break
@@ -314,18 +314,20 @@ def _chunk_problem(name: str, df: Any, features: list[str], target: str | None,
     return msg_infinite(name, features[j], row)
 
 
-def _target_values(y: Any) -> Any:
-    """Numbers where every value parses as one (int64 when all are whole), else the
-    labels, each parsed on its own so the result does not depend on the chunking."""
+def text_as_codes(col: Any) -> Any:
+    """A column read as text, typed: numbers where every value parses as one (int64 codes
+    when all are whole, so categories are named ``1``, not ``'1'``; float64 otherwise), else
+    the text itself. Each value is parsed on its own, so the result does not depend on how
+    a file is cut into chunks. Used for streamed targets and for training's text columns."""
     import pandas as pd
 
-    num = pd.to_numeric(y, errors="coerce")
+    num = pd.to_numeric(col, errors="coerce")
     if num.notna().all():
         vals = num.to_numpy(dtype=np.float64)
         if np.all(np.abs(vals) < 2**53) and np.all(vals == np.round(vals)):
-            return pd.Series(vals.astype(np.int64), index=y.index, name=y.name)
-        return pd.Series(vals, index=y.index, name=y.name)
-    return y
+            return pd.Series(vals.astype(np.int64), index=col.index, name=col.name)
+        return pd.Series(vals, index=col.index, name=col.name)
+    return col
 
 
 def _first_problem(p: Path, names: list[str], target: str | None,

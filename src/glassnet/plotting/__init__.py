@@ -46,6 +46,8 @@ from glassnet.explain import (
     local_contributions,
     unwrapped_rows,
 )
+from glassnet.plotting._common import check_top as _check_top
+from glassnet.plotting._common import fold_smallest, pick_row
 from glassnet.plotting.partition import PartitionDisplay
 from glassnet.plotting.regions import FeatureImportanceDisplay, RegionSizeDistributionDisplay
 from glassnet.regions import Regions
@@ -113,14 +115,6 @@ def _feature_indices(names: Sequence[str], features: Any) -> np.ndarray:
     if not idx:
         raise ValueError("Select at least one feature.")
     return np.asarray(idx)
-
-
-def _check_top(top: Any, name: str = "top") -> int | None:
-    if top is None:
-        return None
-    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
-        raise ValueError(f"{name} must be a positive integer or None; got {top!r}.")
-    return int(top)
 
 
 def _check_out(regions: Regions, output: Any) -> int:
@@ -474,21 +468,10 @@ class ContributionDisplay:
         ``max_features`` keeps the largest contributions and folds the rest into one bar
         ("other"), so the bars still add up to the output.
         """
-        n = np.shape(X)[0] if hasattr(X, "shape") else len(X)
-        if isinstance(row, bool) or not isinstance(row, (int, np.integer)) or not 0 <= row < n:
-            raise ValueError(f"row must be a position in 0..{n - 1}; got {row!r}.")
-        Xr = X.iloc[[row]] if hasattr(X, "iloc") else np.asarray(X)[[row]]
+        Xr, label = pick_row(X, row)  # titled with the row's own label, not its position
         c = local_contributions(model, Xr, baseline, output=output).iloc[0]
         feats = [f for f in c.index if f not in ("base", "output")]
-        vals = c[feats].to_numpy(dtype=np.float64)
-        max_features = _check_top(max_features, "max_features")
-        if max_features is not None and max_features < len(feats):
-            order = np.argsort(-np.abs(vals), kind="stable")
-            keep, rest = order[:max_features], order[max_features:]
-            feats = [feats[i] for i in keep] + [f"other ({rest.size})"]
-            vals = np.r_[vals[keep], vals[rest].sum()]
-        # title with the row's own label (a DataFrame's index), not its position in X
-        label = X.index[row] if hasattr(X, "index") else row
+        feats, vals = fold_smallest(feats, c[feats].to_numpy(dtype=np.float64), max_features)
         disp = cls(vals, feats, c["base"], c["output"], title=f"Row {label}")
         return disp.plot(ax=ax, **plot_kw)
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.decisions.favorable import DEFAULT_FAVORABLE
+from glassnet.plotting._common import fold_smallest, pick_row
 
 __all__ = ["CounterfactualDisplay", "ReasonCodeDisplay"]
 
@@ -72,19 +73,10 @@ class ReasonCodeDisplay:
         """
         from glassnet.decisions import reason_codes
 
-        n = len(X)
-        if isinstance(row, bool) or not isinstance(row, (int, np.integer)) or not 0 <= row < n:
-            raise ValueError(f"row must be a position in 0..{n - 1}; got {row!r}.")
-        Xr = X.iloc[[row]] if hasattr(X, "iloc") else np.asarray(X)[[row]]
+        Xr, label = pick_row(X, row)
         rc = reason_codes(model, Xr, reference, population=population, favorable=favorable,
                           top_k=None, groups=groups, output=output)
-        names, vals = list(rc.feature), rc.contribution.to_numpy()
-        if max_features is not None and max_features < len(names):
-            order = np.argsort(-np.abs(vals), kind="stable")
-            keep, rest = order[:max_features], order[max_features:]
-            names = [names[i] for i in keep] + [f"other ({rest.size})"]
-            vals = np.r_[vals[keep], vals[rest].sum()]
-        label = X.index[row] if hasattr(X, "index") else row
+        names, vals = fold_smallest(rc.feature, rc.contribution.to_numpy(), max_features)
         disp = cls(vals, names, float(rc.total.iloc[0]), output,
                    title=f"Row {label} (favourable class {favorable})")
         return disp.plot(ax=ax)
@@ -159,7 +151,7 @@ class CounterfactualDisplay:
         :func:`glassnet.decisions.counterfactual`) and plot it."""
         from glassnet.decisions import counterfactual
 
-        Xr = X.iloc[[row]] if hasattr(X, "iloc") else np.asarray(X)[[row]]
+        Xr, _ = pick_row(X, row)
         cfs = counterfactual(model, Xr, **kwargs)
         return cls.from_counterfactuals(cfs, cfs.original.index[0], ax=ax)
 

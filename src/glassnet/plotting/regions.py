@@ -22,6 +22,7 @@ import pandas as pd
 
 from glassnet.explain import check_regions
 from glassnet.explain import feature_importance as _feature_importance
+from glassnet.plotting._common import check_top
 from glassnet.regions import Regions
 
 __all__ = ["FeatureImportanceDisplay", "RegionSizeDistributionDisplay"]
@@ -71,15 +72,15 @@ class RegionSizeDistributionDisplay:
         self.coverage = np.asarray(coverage, dtype=np.float64)
 
     @classmethod
-    def from_regions(cls, regions: Regions, *, top: int = 50, ax: Any = None,
+    def from_regions(cls, regions: Regions, *, top: int | None = 50, ax: Any = None,
                      **plot_kw: Any) -> RegionSizeDistributionDisplay:
         """Bars of the ``top`` largest regions and the coverage curve over all of them.
 
         Parameters
         ----------
         regions : Regions
-        top : int, default 50
-            Number of bars (the largest regions).
+        top : int or None, default 50
+            Number of bars (the largest regions); None: one bar per region.
         ax : matplotlib Axes or pair of Axes, optional
             See :meth:`plot`.
         **plot_kw
@@ -90,8 +91,7 @@ class RegionSizeDistributionDisplay:
         RegionSizeDistributionDisplay
         """
         regions = check_regions(regions)
-        if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
-            raise ValueError(f"top must be a positive integer; got {top!r}.")
+        top = check_top(top)
         # largest first (Regions are already in that order; the stable sort keeps ties)
         counts = regions.counts[np.argsort(-regions.counts, kind="stable")]
         n = len(counts)
