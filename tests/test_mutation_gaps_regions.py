@@ -114,3 +114,12 @@ def test_screened_unwrap_names_the_overflowing_row():
         for screen in (False, True):
             with pytest.raises(NonFiniteError, match=rf"row {row} is not finite"):
                 unwrap(net, X, screen=screen)
+
+
+def test_unseen_share_is_stated_only_with_new_rows():
+    # no new rows given (n_new defaults to 0): an unseen share alone states nothing
+    from glassnet.regions import UNSEEN_SHARE_CAVEAT, fragmentation_text
+
+    assert fragmentation_text(1000, 10, 0.0, unseen_share=0.9) is None
+    text = fragmentation_text(1000, 10, 0.0, n_new=50, unseen_share=0.9)
+    assert 0.9 >= UNSEEN_SHARE_CAVEAT and "90.0% of the 50 new rows" in text
