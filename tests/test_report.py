@@ -11,6 +11,20 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+# readers of a report's tables and NumPy oracles (forward pass, patterns, LLMs), shared
+# with the value tests
+from test_report_values import (
+    _assert_pngs,
+    assert_shown,
+    forward,
+    frame,
+    hand_regions,
+    items,
+    llm_at,
+    num,
+    sections,
+)
+
 from glassnet import ReluNetwork, Report, unwrap
 
 
@@ -111,10 +125,7 @@ def test_all_sections_render_and_parse(data, tmp_path):
     assert not re.search(r"""(src|href)=["']https?:""", html)
     # size, importance, coefficients, profiles, boundary distance, partition, extra
     assert len(doc.images) == 7
-    for src in doc.images:
-        head, b64 = src.split(",", 1)
-        assert head == "data:image/png;base64"
-        assert base64.b64decode(b64)[:8] == b"\x89PNG\r\n\x1a\n"
+    _assert_pngs(doc.images, 7)  # each decodes whole (Pillow), with a size > 0
 
 
 def test_content_is_correct_and_escaped(data):
@@ -123,14 +134,26 @@ def test_content_is_correct_and_escaped(data):
     text = " ".join(parse(html).text)
     assert "<report>" not in html.split("<body>")[1] and "Full &lt;report&gt;" in html
     assert "&lt;b&gt;paragraph&lt;/b&gt;" in html
-    assert f"{len(regions)}" in text and f"{regions.max_abs_error:.3e}" in text
-    assert "2 → 8 → 8 → 1" in text
-    # every package version of the environment is listed
+    assert "first &lt;b&gt;paragraph" not in text  # the escaped text reads back as typed
+    assert "first <b>paragraph</b>" in text
+    secs = sections(html)
+    # the region count is that of the distinct activation patterns of a NumPy forward pass
+    cert = items(secs["certificate"]["tables"][0])
+    assert num(cert["activation regions"]) == len(
+        hand_regions(net.weights, net.biases, X.to_numpy())) == len(regions)
+    assert num(cert["max abs error (certificate)"]) == float(f"{regions.max_abs_error:.3e}")
+    assert num(cert["max abs error (certificate)"]) < 1e-12
+    over = items(secs["overview"]["tables"][0])
+    assert over["architecture (inputs → hidden → outputs)"] == "2 → 8 → 8 → 1"
+    assert num(over["parameters"]) == (2 * 8 + 8) + (8 * 8 + 8) + (8 + 1)
+    # every package version of the environment is listed, each on its own row
     import sklearn
 
-    assert sklearn.__version__ in text
-    # class distribution in the overview
-    assert f"1: {int(y.sum())}" in text
+    assert items(secs["versions"]["tables"][0])["scikit-learn"] == sklearn.__version__
+    # class distribution in the overview, counted here
+    n0, n1 = np.bincount(y, minlength=2)
+    assert over["target classes"] == (f"0: {n0:,} ({n0 / len(y):.1%}), "
+                                      f"1: {n1:,} ({n1 / len(y):.1%})")
 
 
 def test_svg_figures(data):
@@ -142,15 +165,26 @@ def test_svg_figures(data):
 
 
 def test_certificate_flags_a_bad_certificate(data):
+    import copy
+
     net, X, y, regions = data
     good = Report().add_certificate(regions).to_html()
-    assert 'class="ok"' in good
-    bad = Report().add_certificate(regions, tolerance=0.0).to_html()
-    if regions.max_abs_error > 0:
-        assert 'class="bad"' in bad
-    assert Report().add_certificate(regions, tolerance=1e-300).to_html().count("ABOVE") == (
-        regions.max_abs_error > 1e-300
-    )
+    assert 'class="ok"' in good and 'class="bad"' not in good and "ABOVE" not in good
+    # a certificate 5.0 off (the error of issue 19's first-chunk-only mutant) is flagged red
+    # and shown as it is, not rounded into the tolerance
+    broken = copy.copy(regions)
+    broken.max_abs_error = 5.0
+    bad = Report().add_certificate(broken).to_html()
+    assert 'class="bad"' in bad and 'class="ok"' not in bad
+    assert "5.000e+00 (ABOVE the tolerance 1e-08)" in bad
+    assert num(items(sections(bad)["certificate"]["tables"][0])[
+        "max abs error (certificate)"]) == 5.0
+    # the comparison is against the tolerance given: just below the error, it fails
+    assert regions.max_abs_error > 0
+    tight = Report().add_certificate(regions, tolerance=regions.max_abs_error / 2).to_html()
+    assert tight.count("ABOVE") == 1 and 'class="bad"' in tight
+    assert Report().add_certificate(
+        regions, tolerance=regions.max_abs_error).to_html().count("ABOVE") == 0
 
 
 def test_duplicate_keys_get_unique_ids(data):
@@ -183,8 +217,30 @@ def test_regression_overview_and_multi_output():
     html = (Report().add_overview(net, X, y).add_coefficients(regions, output=1)
             .add_feature_importance(regions).to_html())
     text = " ".join(parse(html).text)
-    assert "regression" in text and "Output 1 of 2" in text
-    assert "x0" in text and "x2" in text
+    assert "Output 1 of 2" in text
+    secs = sections(html)
+    over = items(secs["overview"]["tables"][0])
+    assert over["task"] == "regression" and over["output link"] == "identity"
+    assert "favourable class" not in over  # no class to favour in a regression
+    mean, std = over["target mean ± std"].split(" ± ")
+    assert_shown(mean, y.mean(), "target mean")
+    assert_shown(std, y.std(), "target std")
+    # the quantile table is of output 1's coefficients: each row's own LLM, by hand
+    llms = [llm_at(Ws, [np.zeros(6), np.zeros(2)], x) for x in X]
+    coefs = np.array([np.append(A[1], c[1]) for A, c in llms])  # (rows, features + intercept)
+    q = frame(secs["coefficients"]["tables"][0]).set_index("feature")
+    assert list(q.index) == ["x0", "x1", "x2", "intercept"]
+    for j, name in enumerate(q.index):
+        v = coefs[:, j]
+        assert_shown(q.loc[name, "mean"], v.mean(), f"mean {name}")
+        assert_shown(q.loc[name, "std"], v.std(), f"std {name}")
+        assert_shown(q.loc[name, "min"], v.min(), f"min {name}")
+        assert_shown(q.loc[name, "max"], v.max(), f"max {name}")
+        assert_shown(q.loc[name, "q0.5"], np.quantile(v, 0.5, method="inverted_cdf"), name)
+        assert_shown(q.loc[name, "share_positive"], np.mean(v > 0), f"share > 0 {name}")
+        assert_shown(q.loc[name, "share_negative"], np.mean(v < 0), f"share < 0 {name}")
+    imp = frame(secs["feature-importance"]["tables"][0])
+    assert sorted(imp["feature"]) == ["x0", "x1", "x2"]
 
 
 def _text(html: str, key: str) -> str:
@@ -204,17 +260,44 @@ def test_boundary_distance_section(data):
     for part in ("Quantiles", "Rows near a boundary", "Which layer bounds the region",
                  "Per region (feature units)", "hidden layer 1"):
         assert part in text
-    # all rows, raw units: the table's extremes are those of boundary_distance itself
+    # all rows, raw units: the tables against distances computed here, row by row
     html = Report().add_boundary_distance(net, X, standardize=False).to_html()
     text = _text(html, "boundary-distance")
-    d = boundary_distance(net, X)
+    d, layer = _hand_boundary_distance(net.weights, net.biases, X.to_numpy())
+    assert np.allclose(boundary_distance(net, X), d, rtol=1e-9, atol=0)
     assert "all 400 rows" in text and "Per region" not in text  # a network: no region table
-    from glassnet.report._html import fmt as _fmt
-
-    assert _fmt(d.min()) in text and _fmt(d.max()) in text
+    quant, near, layers = sections(html)["boundary-distance"]["tables"]
+    quant = items([["quantile", "value"], *quant[1:]])
+    assert_shown(quant["min"], d.min(), "min distance")
+    assert_shown(quant["max"], d.max(), "max distance")
+    for t, rows, share in near[1:]:
+        assert num(rows) == np.sum(d < num(t)), f"rows closer than {t}"
+        assert_shown(share, np.mean(d < num(t)), f"share closer than {t}")
+    for name, rows, _ in layers[1:]:
+        k = int(name.rsplit(" ", 1)[1])
+        assert num(rows) == np.sum(layer == k), name
+    assert sum(num(r) for _, r, _ in layers[1:]) == len(X)
     # standardized (the default): both units, in the caption and the table
     text = _text(Report().add_boundary_distance(regions, X).to_html(), "boundary-distance")
     assert "distance (standard deviations)" in text and "distance (feature units)" in text
+
+
+def _hand_boundary_distance(Ws, bs, X):
+    """Per row, min over hidden neurons of |pre-activation| / ||its gradient on the
+    region|| (the distance to the region's boundary), and the layer (1-based) of that
+    neuron; a plain NumPy loop over rows."""
+    dist, layer = np.full(len(X), np.inf), np.zeros(len(X), dtype=int)
+    for i, x in enumerate(X):
+        A, h = np.eye(len(x)), x
+        for k, (W, b) in enumerate(zip(Ws[:-1], bs[:-1], strict=True), start=1):
+            z, G = W @ h + b, W @ A
+            norm = np.linalg.norm(G, axis=1)
+            with np.errstate(divide="ignore"):
+                dk = np.where(norm > 0, np.abs(z) / norm, np.inf)
+            if dk.min() < dist[i]:
+                dist[i], layer[i] = dk.min(), k
+            A, h = (z > 0)[:, None] * G, np.maximum(z, 0.0)
+    return dist, layer
 
 
 def test_boundary_distance_flat_network_and_bad_input(data):
@@ -244,8 +327,32 @@ def test_region_summary_and_overview_without_rows(data):
     assert "pred_std" in text and "y_mean" in text and "local_auc" not in text
     assert "need" in text and "all rows at once" in text
     assert "local_auc" not in _text(html, "region-summary-2")  # no X: statistics only
-    overview = _text(html, "overview")
-    assert "big.csv" in overview and "400" in overview and "f1" in overview
+    # the streamed statistics are those of the hand regions (count, target, score, LLM)
+    secs = sections(html)
+    t = frame(secs["region-summary"]["tables"][0])
+    groups = hand_regions(net.weights, net.biases, Xa)
+    p = 1 / (1 + np.exp(-forward(net.weights, net.biases, Xa)[0][:, 0]))
+    assert list(t["count"].map(num)) == [len(g) for g in groups[:5]]
+    for _, row in t.iterrows():
+        ok = False
+        for g in (g for g in groups if len(g) == num(row["count"])):
+            A, c = llm_at(net.weights, net.biases, Xa[g[0]])
+            want = [("share", len(g) / 400), ("y_mean", y[g].mean()), ("y_std", y[g].std()),
+                    ("pred_mean", p[g].mean()), ("pred_std", p[g].std()),
+                    ("intercept", c[0]), ("coef_f0", A[0, 0]), ("coef_f1", A[0, 1])]
+            try:
+                for col, v in want:
+                    assert_shown(row[col], v, col)
+                ok = True
+                break
+            except AssertionError:
+                continue
+        assert ok, f"no hand region matches {row.to_dict()}"
+    over = items(secs["overview"]["tables"][0])
+    assert over["data"] == "big.csv" and num(over["rows"]) == 400
+    assert num(over["features"]) == 2
+    feats = frame(secs["overview"]["tables"][1]).set_index("feature")
+    assert feats.loc["f1", "mean"] == "0.1" and feats.loc["f0", "min"] == "-1"
 
 
 # ---------------------------------------------------------------------- validation sections
@@ -267,9 +374,12 @@ def test_outcomes_section_figures_match_direct(data):
     html = Report().add_outcomes(outcomes(y, p), rows_note="test rows").to_html()
     text = _section_text(html, "outcomes")
     auc = roc_auc_score(y, p)
-    for value in (auc, 2 * auc - 1, ks_2samp(p[y == 1], p[y == 0]).statistic,
-                  np.mean((p - y) ** 2)):
-        assert fmt(float(value)) in text
+    # each figure in its own labelled row, not merely somewhere in the section
+    shown = items(sections(html)["outcomes"]["tables"][0])
+    for label, value in (("AUC", auc), ("Gini", 2 * auc - 1),
+                         ("KS", ks_2samp(p[y == 1], p[y == 0]).statistic),
+                         ("Brier score", np.mean((p - y) ** 2))):
+        assert shown[label] == fmt(float(value)), label
     assert "Gains table" in text and "Calibration" in text and "test rows" in text
     assert len(parse(html).images) == 1
 
@@ -284,10 +394,26 @@ def test_provenance_caveats_and_explanations(data):
            .add_explanations(net, Xi, [20_003, 20_010])
            .add_caveats(["2 regions hold one row"]))
     html = rep.to_html()
-    prov = _section_text(html, "provenance")
-    assert "24,000" in prov and "0.77" in prov and "0.81" in prov and "seed" in prov
+    secs = sections(html)
+    data_t, split_t, perf_t = secs["provenance"]["tables"]
+    assert num(items(data_t)["rows"]) == 24_000 and items(data_t)["sha256"] == "ab" * 32
+    assert items(split_t) == {"test share": "0.2", "seed": "7"}
+    assert perf_t == [["metric", "train", "test"], ["AUC", "0.81", "0.77"]]  # split columns
     expl = _section_text(html, "explanations")
     assert "Row 20003" in expl and "Row 20010" in expl
+    # the contribution table: coef_j * x_j of each row's own LLM, base = its intercept,
+    # output = the network's raw output, all computed here from the weights
+    contrib = frame(secs["explanations"]["tables"][0]).set_index("term")
+    assert list(contrib.columns) == ["20003", "20010"]
+    raw = forward(net.weights, net.biases, X.to_numpy())[0][:, 0]
+    for label in (20_003, 20_010):
+        x = X.to_numpy()[label - 20_000]
+        A, c = llm_at(net.weights, net.biases, x)
+        col = contrib[str(label)]
+        for j, f in enumerate(["f0", "f1"]):
+            assert_shown(col[f], A[0, j] * x[j], f"{label} {f}")
+        assert_shown(col["base"], c[0], f"{label} base")
+        assert_shown(col["output"], raw[label - 20_000], f"{label} output")
     # contributions add up to the network's raw output
     from glassnet import local_contributions
 

@@ -317,8 +317,8 @@ def test_largest_region_llm_and_performance_by_hand(case):
     assert_shown(top["coef_X1"], A[0, 1], "coef_X1")
     # the LLM reproduces the network on every row of the region
     assert np.abs(Xa[g] @ A[0] + c[0] - case["raw"][g]).max() < 1e-12
-    if len(np.unique(ya[g])) == 2:
-        assert_shown(top["local_auc"], roc_auc_score(ya[g], p[g]), "local_auc")
+    assert len(np.unique(ya[g])) == 2  # both classes in it (precondition): a local AUC
+    assert_shown(top["local_auc"], roc_auc_score(ya[g], p[g]), "local_auc")
     assert_shown(top["local_accuracy"], np.mean((p[g] > 0.5) == ya[g]), "local_accuracy")
     glob = Xa @ A[0] + c[0]
     assert_shown(top["global_auc"], roc_auc_score(ya, glob), "global_auc")
