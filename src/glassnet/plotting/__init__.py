@@ -22,7 +22,7 @@ Display                                   shows
                                           all rows
 :class:`PartitionDisplay`                 the exact partition of a 2-D box (or a 2-D slice) into
                                           polygons; defined in :mod:`glassnet.plotting.partition`
-``RegionSizeDistributionDisplay``        the largest regions' sizes and the cumulative share
+``RegionSizeDistributionDisplay``         the largest regions' sizes and the cumulative share
                                           of rows; defined in :mod:`glassnet.plotting.regions`
 ``FeatureImportanceDisplay``              global feature importance from the exact LLMs;
                                           defined in :mod:`glassnet.plotting.regions`
