@@ -124,3 +124,20 @@ def test_a_zip64_locator_without_its_record_is_damaged(tmp_path):
     bad.write_bytes(data[:pos] + locator + data[pos:])
     with pytest.raises(GlassnetFormatError, match="is damaged: bad ZIP64 end record"):
         load(bad)
+
+
+def test_n_jobs_range_on_loading(tmp_path):
+    # a stored n_jobs must be an int with 1 <= |n_jobs| <= 1024 (a thread bomb otherwise):
+    # the bounds themselves load, one past them is refused
+    from sklearn.neighbors import NearestNeighbors
+
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    for n_jobs in (1024, -1024, -1, 1):
+        path = save(NearestNeighbors(n_neighbors=2, n_jobs=n_jobs).fit(X),
+                    tmp_path / f"ok{n_jobs}.glassnet")
+        assert load(path).n_jobs == n_jobs
+    for n_jobs in (1025, -1025, 0):
+        path = save(NearestNeighbors(n_neighbors=2, n_jobs=n_jobs).fit(X),
+                    tmp_path / f"bad{n_jobs}.glassnet")
+        with pytest.raises(GlassnetFormatError, match=rf"n_jobs={n_jobs} is out of range"):
+            load(path)
