@@ -141,3 +141,18 @@ def test_n_jobs_range_on_loading(tmp_path):
                     tmp_path / f"bad{n_jobs}.glassnet")
         with pytest.raises(GlassnetFormatError, match=rf"n_jobs={n_jobs} is out of range"):
             load(path)
+
+
+def test_dtypes_in_the_other_byte_order_are_refused():
+    # a glassnet file is read as raw bytes viewed in the stored dtype: a big-endian float
+    # on a little-endian machine would be read as garbage, so such dtypes are refused
+    import sys
+
+    from glassnet.persist._zip import native_dtype
+
+    other = ">" if sys.byteorder == "little" else "<"
+    mine = "<" if other == ">" else ">"
+    for code in ("f8", "i4", "c16", "u2"):
+        with pytest.raises(ValueError, match="not in this machine's byte order"):
+            native_dtype(other + code)
+        assert native_dtype(mine + code) == np.dtype(mine + code)
