@@ -21,6 +21,8 @@ from html.parser import HTMLParser
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import ks_2samp, spearmanr
 from sklearn.metrics import (
     brier_score_loss,
@@ -514,3 +516,96 @@ def test_display_precision_check_can_fail():
     assert _close("12,345.6", 12345.62) and _close("24,000", 24000.0)
     assert not _close("0.8412", 0.8418) and not _close("0.841", 0.8425)
     assert not _close("1.776e-15", 1.78e-15)
+
+
+# ---------------------------------------------------------------------- random networks
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), d=st.integers(1, 3),
+       hidden=st.lists(st.integers(1, 6), min_size=1, max_size=2),
+       near=st.integers(0, 20))
+def test_certificate_and_region_table_on_random_networks(seed, d, hidden, near):
+    """Any small network, with ``near`` rows placed 1e-9 from a first-layer neuron's
+    hyperplane: the certificate's counts are those of the distinct patterns of a NumPy
+    pass, its bound is tiny, and the table's largest region carries the LLM of its rows."""
+    rng = np.random.default_rng(seed)
+    sizes = (d, *hidden, 1)
+    Ws = [rng.normal(0, np.sqrt(2 / a), size=(b, a)) for a, b in
+          zip(sizes[:-1], sizes[1:], strict=True)]
+    bs = [rng.normal(0, 0.3, size=b) for b in sizes[1:]]
+    X = rng.normal(size=(60, d))
+    for i in range(near):  # project row i onto a first-layer hyperplane, then step off it
+        k = rng.integers(sizes[1])
+        w, b = Ws[0][k], bs[0][k]
+        if np.linalg.norm(w) > 0:
+            X[i] -= (w @ X[i] + b) / (w @ w) * w
+            X[i] += rng.choice([-1e-9, 1e-9]) * w / np.linalg.norm(w)
+    net = ReluNetwork(Ws, bs, output="sigmoid")
+    regions = unwrap(net, X)
+    html = (Report().add_certificate(regions).add_region_summary(regions, X, top=3)
+            .to_html())
+    secs = sections(html)
+    cert = items(secs["certificate"]["tables"][0])
+    groups = hand_regions(Ws, bs, X)
+    counts = np.array([len(g) for g in groups])
+    assert num(cert["activation regions"]) == len(groups)
+    assert num(cert["regions holding a single row"]) == int((counts == 1).sum())
+    assert num(cert["regions covering 95% of rows"]) == int(
+        np.argmax(np.cumsum(counts) >= 0.95 * len(X)) + 1)
+    assert num(cert["max abs error (certificate)"]) < 1e-9
+    t = frame(secs["region-summary"]["tables"][0])
+    assert list(t["count"].map(num)) == list(counts[:3])
+    if len(groups) == 1 or counts[0] > counts[1]:  # the largest region is one region
+        A, c = llm_at(Ws, bs, X[groups[0][0]])
+        assert_shown(t["intercept"].iloc[0], c[0], "intercept")
+        for j in range(d):
+            assert_shown(t[f"coef_x{j}"].iloc[0], A[0, j], f"coef_x{j}")
+
+
+# ---------------------------------------------------------------------- printed blocks
+def test_print_blocks_hold_the_screen_table():
+    """A table wider than 7 columns is printed in blocks of at most 7 columns that each
+    repeat the key column; together the blocks hold every cell of the screen table."""
+
+    class _All(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tables, self.row, self.cell = [], None, None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                self.tables.append([])
+            elif tag == "tr":
+                self.row = []
+            elif tag in ("td", "th"):
+                self.cell = []
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th"):
+                self.row.append("".join(self.cell))
+                self.cell = None
+            elif tag == "tr":
+                self.tables[-1].append(self.row)
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell.append(data)
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(4, 16)), columns=[f"c{j}" for j in range(16)])
+    df.insert(0, "key", list("abcd"))
+    p = _All()
+    p.feed(Report().add_table("Wide", df).to_html())
+    screen, *blocks = [t for t in p.tables if t and t[0][0] == "key"]  # not versions
+    assert screen[0] == ["key", *df.columns[1:]]
+    assert len(blocks) == -(-16 // 6)
+    seen = []
+    for b in blocks:
+        assert len(b[0]) <= 7 and b[0][0] == "key"
+        assert [r[0] for r in b] == [r[0] for r in screen]  # the key column repeats
+        seen += b[0][1:]
+        for r, s in zip(b[1:], screen[1:], strict=True):
+            for name, v in zip(b[0], r, strict=True):
+                assert v == s[screen[0].index(name)]
+                if name != "key":
+                    assert_shown(v, df.loc[screen[1:].index(s), name], name)
+    assert seen == list(df.columns[1:])  # every column once, in order
