@@ -156,3 +156,23 @@ def test_dtypes_in_the_other_byte_order_are_refused():
         with pytest.raises(ValueError, match="not in this machine's byte order"):
             native_dtype(other + code)
         assert native_dtype(mine + code) == np.dtype(mine + code)
+
+
+def test_estimator_whose_input_count_disagrees_with_its_network_is_refused(tmp_path):
+    # a ReluNetClassifier "fitted" by hand: n_features_in_ must equal the network's inputs
+    # (plus one-hot widening, none here); 3 loads, 4 is refused on loading
+    import glassnet
+    from glassnet import ReluNetwork
+
+    net = ReluNetwork([np.ones((2, 3)), np.ones((1, 2))], [np.zeros(2), np.zeros(1)],
+                      output="sigmoid")
+    for n_in, ok in ((3, True), (4, False)):
+        clf = glassnet.ReluNetClassifier((2,))
+        clf.network_, clf.classes_, clf.n_features_in_ = net, np.array([0, 1]), n_in
+        path = save(clf, tmp_path / f"clf{n_in}.glassnet")
+        if ok:
+            assert load(path).n_features_in_ == 3
+        else:
+            with pytest.raises(GlassnetFormatError,
+                               match=r"n_features_in_=4 .* gives 4 inputs but the network has 3"):
+                load(path)
