@@ -176,3 +176,36 @@ def test_estimator_whose_input_count_disagrees_with_its_network_is_refused(tmp_p
             with pytest.raises(GlassnetFormatError,
                                match=r"n_features_in_=4 .* gives 4 inputs but the network has 3"):
                 load(path)
+
+
+@pytest.mark.parametrize("version", [(1, 0), (2, 0)])
+def test_npy_members_of_both_header_versions_load(tmp_path, version):
+    # np.save writes .npy version 1.0 unless the header outgrows 64 KiB, then 2.0; both are
+    # valid members. Rewrite every array of a saved network in the given version (same
+    # bytes after the header, checksums recomputed) and load it back exactly.
+    import hashlib
+    import io
+
+    from numpy.lib import format as npy
+
+    from glassnet import ReluNetwork
+
+    rng = np.random.default_rng(0)
+    net = ReluNetwork([rng.normal(size=(4, 3)), rng.normal(size=(1, 4))],
+                      [rng.normal(size=4), rng.normal(size=1)])
+    src = save(net, tmp_path / "net.glassnet")
+    with zipfile.ZipFile(src) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        names = [n for n in zf.namelist() if n != "manifest.json"]
+        members = {n: np.load(io.BytesIO(zf.read(n)), allow_pickle=False) for n in names}
+    dst = tmp_path / "v.glassnet"
+    with zipfile.ZipFile(dst, "w") as zf:
+        for n, a in members.items():
+            buf = io.BytesIO()
+            npy.write_array(buf, a, version=version, allow_pickle=False)
+            raw = buf.getvalue()
+            assert npy.read_magic(io.BytesIO(raw)) == version
+            manifest["arrays"][n[len("arrays/"):-4]]["sha256"] = hashlib.sha256(raw).hexdigest()
+            zf.writestr(n, raw)
+        zf.writestr("manifest.json", json.dumps(manifest))
+    assert load(dst) == net
