@@ -621,3 +621,61 @@ def test_print_blocks_hold_the_screen_table():
                 if name != "key":
                     assert_shown(v, df.loc[screen[1:].index(s), name], name)
     assert seen == list(df.columns[1:])  # every column once, in order
+
+
+# ---------------------------------------------------------------------- regression regions
+@pytest.fixture(scope="module")
+def reg_case():
+    rng = np.random.default_rng(2)
+    Ws = [rng.normal(size=(5, 3)), rng.normal(size=(1, 5))]
+    bs = [rng.normal(size=5), np.zeros(1)]
+    X = rng.normal(size=(200, 3))
+    raw, _ = forward(Ws, bs, X)
+    y = raw[:, 0] + 0.3 * rng.normal(size=200)
+    net = ReluNetwork(Ws, bs)
+    return Ws, bs, X, y, net, unwrap(net, X, y)
+
+
+def test_regression_region_table_mse_by_hand(reg_case):
+    """A regressor's region table: local MSE/RMSE on the region's rows, global MSE/RMSE of
+    the region's LLM applied to every row (scikit-learn's mean_squared_error)."""
+    Ws, bs, X, y, net, regions = reg_case
+    groups = hand_regions(Ws, bs, X)
+    assert len(groups[0]) > len(groups[1])
+    html = Report().add_region_summary(regions, X, y, top=4).to_html()
+    t = frame(sections(html)["region-summary"]["tables"][0])
+    assert list(t["count"].map(num)) == [len(g) for g in groups[:4]]
+    top, g = t.iloc[0], groups[0]
+    A, c = llm_at(Ws, bs, X[g[0]])
+    local = mean_squared_error(y[g], X[g] @ A[0] + c[0])
+    glob = mean_squared_error(y, X @ A[0] + c[0])
+    assert_shown(top["local_mse"], local, "local_mse")
+    assert_shown(top["local_rmse"], np.sqrt(local), "local_rmse")
+    assert_shown(top["global_mse"], glob, "global_mse")
+    assert_shown(top["global_rmse"], np.sqrt(glob), "global_rmse")
+    assert_shown(top["y_mean"], y[g].mean(), "y_mean")
+    assert_shown(top["pred_mean"], (X[g] @ A[0] + c[0]).mean(), "pred_mean")
+
+
+@pytest.mark.parametrize("with_rows", [True, False], ids=["std-units", "raw-units"])
+def test_feature_importance_by_hand(reg_case, with_rows):
+    """Importance as its caption states: the row-weighted mean of |coef_j| (times the
+    feature's standard deviation with rows), normalised to sum to 1; mean_effect signed."""
+    Ws, bs, X, y, net, regions = reg_case
+    html = Report().add_feature_importance(regions, X if with_rows else None).to_html()
+    sec = sections(html)["feature-importance"]
+    caption = " ".join(sec["text"])
+    t = frame(sec["tables"][0]).set_index("feature")
+    coefs = np.array([llm_at(Ws, bs, x)[0][0] for x in X])  # each row's own coefficients
+    scale = X.std(axis=0) if with_rows else np.ones(3)
+    if with_rows:
+        assert "one-standard-deviation" in caption
+    else:
+        assert "one-unit" in caption and "raw units" in caption
+    mean_abs = np.abs(coefs * scale).mean(axis=0)
+    assert list(t.index) == ["x0", "x1", "x2"]
+    assert sum(num(v) for v in t["importance"]) == pytest.approx(1, abs=2e-3)
+    for j, f in enumerate(t.index):
+        assert_shown(t.loc[f, "importance"], mean_abs[j] / mean_abs.sum(), f"importance {f}")
+        assert_shown(t.loc[f, "mean_abs_effect"], mean_abs[j], f"mean_abs_effect {f}")
+        assert_shown(t.loc[f, "mean_effect"], (coefs * scale).mean(axis=0)[j], f"effect {f}")
