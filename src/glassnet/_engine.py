@@ -198,25 +198,26 @@ def row_label_of(offset: int = 0) -> RowLabel:
 _FORWARD_ROWS = 2048  # rows per step of the forward passes: every buffer stays in cache
 
 
+def _step_rows(net: ReluNetwork) -> int:
+    """Rows per step: 2,048, fewer for layers wider than 64 (one buffer within ~1 MB)."""
+    return max(64, min(_FORWARD_ROWS, (1 << 20) // (8 * max(net.hidden_sizes, default=1))))
+
+
 def packed_forward(
     net: ReluNetwork, X: np.ndarray, chunk_size: int | None, *, row_label: RowLabel | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Chunked forward pass returning packed patterns ``(n, B)`` and raw outputs ``(n, k)``.
 
-    The same float64 operations as :meth:`ReluNetwork.forward` (``a @ W.T``, ``+ b``,
-    ReLU), in steps of at most 2,048 rows (``chunk_size`` only lowers it) so that every
-    intermediate array stays in the CPU cache: about 1.7x faster than steps of 100,000
-    rows streaming 32 MB arrays through memory. The bias is added as a full block and the
-    ReLU is ``np.maximum`` against an array of zeros (NaN still propagates): NumPy has no
-    SIMD loop for a broadcast row or a scalar operand, which made those two steps 4-8x
-    slower than the matrix product's share.
-
-    ``row_label`` names row ``i`` of ``X`` in errors (default ``"row i"``); streamed
-    back-ends pass one naming the row of the whole file or stream.
+    The float64 operations of :meth:`ReluNetwork.forward` in steps of at most 2,048 rows
+    (fewer for wide layers; ``chunk_size`` only lowers it) that stay in the CPU cache: 1.7x
+    faster than 100,000-row steps streaming 32 MB arrays. The bias is added as a full block
+    and ReLU is ``np.maximum`` against zeros (NaN propagates): NumPy has no SIMD loop for a
+    broadcast row or a scalar operand (4-8x slower). ``row_label`` names row ``i`` of ``X``
+    in errors (default ``"row i"``; streams name the row of the whole file or stream).
     """
     label = row_label or row_label_of()
     n = X.shape[0]
-    step = max(1, min(check_chunk_size(chunk_size, net.default_chunk_size()), _FORWARD_ROWS, n))
+    step = max(1, min(check_chunk_size(chunk_size, net.default_chunk_size()), _step_rows(net), n))
     H = net.n_hidden
     packed = np.empty((n, -(-H // 8)), dtype=np.uint8)
     out = np.empty((n, net.n_outputs))
@@ -442,7 +443,6 @@ _U64 = 2.0**-53
 _ETA32 = 2.0**-149  # smallest float32 subnormal: absolute error of an underflowing operation
 _SLACK = 1.0 + 2.0**-10  # covers the rounding of the bound's own float64 arithmetic
 _SAFE32 = 2.0**120  # below this no float32 partial sum of a screened layer can overflow
-_SCREEN_ROWS = 2048  # rows per screened chunk: every (rows, width) buffer stays in cache
 
 
 def _gamma(n: int, u: float) -> float:
@@ -497,7 +497,7 @@ def screened_packed_forward(
     """Packed float64-exact patterns of every row, screened in float32.
 
     ``chunk_size`` only bounds the float64 recomputation's chunks; the float32 pass runs
-    in chunks of 2,048 rows so that its buffers stay in cache.
+    in the forward pass's cache-sized steps.
 
     Returns
     -------
@@ -510,7 +510,7 @@ def screened_packed_forward(
     """
     n, d = X.shape
     H = net.n_hidden
-    step = max(1, min(_SCREEN_ROWS, n))
+    step = max(1, min(_step_rows(net), n))
     with np.errstate(over="ignore"):  # weights beyond float32's range: inf, checked below
         layers = [_Layer(Wt, b, step) for Wt, b in zip(net._Wt[:-1], net._b[:-1], strict=True)]
     if not layers or not all(ly.finite for ly in layers):  # no layer; weights beyond float32
