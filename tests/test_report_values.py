@@ -679,3 +679,62 @@ def test_feature_importance_by_hand(reg_case, with_rows):
         assert_shown(t.loc[f, "importance"], mean_abs[j] / mean_abs.sum(), f"importance {f}")
         assert_shown(t.loc[f, "mean_abs_effect"], mean_abs[j], f"mean_abs_effect {f}")
         assert_shown(t.loc[f, "mean_effect"], (coefs * scale).mean(axis=0)[j], f"effect {f}")
+
+
+# ---------------------------------------------------------------------- merged regions
+@pytest.fixture(scope="module")
+def merged_html(case):
+    from glassnet import RegionMerger
+
+    merger = RegionMerger(case["net"], n_regions=3, min_count=5).fit(case["X"], case["y"])
+    return merger, Report().add_merged_regions(merger, case["X"], case["y"]).to_html()
+
+
+def test_merged_regions_summary_and_wald_tables(case, merged_html):
+    """The summary rows: counts of the merger's own assignment and the LLM its predictions
+    use; the Wald tables: statsmodels' unpenalised Logit on each merged region's rows."""
+    import statsmodels.api as sm
+
+    merger, html = merged_html
+    X, y = case["X"].to_numpy(), case["y"].to_numpy()
+    sec = sections(html)["merged-regions"]
+    summary, *wald = sec["tables"]
+    t = frame(summary)
+    labels = merger.apply(case["X"])
+    prob = merger.predict_proba(case["X"])[:, 1]
+    sizes = np.bincount(labels, minlength=merger.n_regions_)
+    assert sorted(t["count"].map(num), reverse=True) == sorted(sizes, reverse=True)
+    heads = re.findall(r"Merged region (\d+) \(([\d,]+) training rows\)", " ".join(sec["text"]))
+    assert len(heads) == len(wald) == merger.n_regions_
+    assert [num(n) for _, n in heads] == sorted(sizes, reverse=True)  # largest first
+    for _, row in t.iterrows():
+        r = int(row["region"])
+        rows = labels == r
+        assert num(row["count"]) == rows.sum()
+        assert_shown(row["y_mean"], y[rows].mean(), f"y_mean of {r}")
+        # the shown LLM is the one the surrogate scores with, on its own rows
+        logit = num(row["intercept"]) + X[rows] @ [num(row["coef_X0"]), num(row["coef_X1"])]
+        assert np.abs(sigmoid(logit) - prob[rows]).max() < 5e-3
+    for (r, _), table in zip(heads, wald, strict=True):
+        rows = merger.apply(case["X"]) == int(r)
+        fit = sm.Logit(y[rows], sm.add_constant(X[rows])).fit(disp=0)
+        ci = fit.conf_int(0.05)
+        w = frame(table).set_index("term")
+        assert list(w.index) == ["intercept", "X0", "X1"]
+        for j, term in enumerate(w.index):
+            for col, v in (("coef", fit.params[j]), ("std_err", fit.bse[j]),
+                           ("z", fit.tvalues[j]), ("p_value", fit.pvalues[j]),
+                           ("ci_low", ci[j, 0]), ("ci_high", ci[j, 1])):
+                assert_shown(w.loc[term, col], v, f"region {r} {term} {col}")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "The merged-regions section shows two coefficient sets for the same region and rows: "
+    "the summary's (the merger's LogisticRegression(C=100) on standardised features) and "
+    "the Wald table's (unpenalised statsmodels Logit); on this CoCircles case region 1 "
+    "reads 11.44 / 12.33 / 7.885 against 12 / 12.95 / 8.298, and nothing in the section "
+    "says the first is penalised (report/simplification.py, add_merged_regions)."))
+def test_merged_regions_says_which_coefficients_are_penalised(merged_html):
+    _, html = merged_html
+    text = " ".join(sections(html)["merged-regions"]["text"]).lower()
+    assert "penalis" in text or "penaliz" in text
