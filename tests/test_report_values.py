@@ -738,3 +738,66 @@ def test_merged_regions_says_which_coefficients_are_penalised(merged_html):
     _, html = merged_html
     text = " ".join(sections(html)["merged-regions"]["text"]).lower()
     assert "penalis" in text or "penaliz" in text
+
+
+# ---------------------------------------------------------------------- stability
+def _psi(e_counts, a_counts, eps=1e-4):
+    """PSI = sum (a - e) ln(a / e) over buckets, shares floored at eps (as documented)."""
+    e = np.maximum(np.asarray(e_counts) / np.sum(e_counts), eps)
+    a = np.maximum(np.asarray(a_counts) / np.sum(a_counts), eps)
+    return (a - e) * np.log(a / e)
+
+
+def test_stability_region_buckets_and_psi_by_hand():
+    """Region buckets recounted from the activation patterns of a NumPy pass (the largest
+    reference regions one by one, other reference regions, rare or unseen patterns), their
+    PSI terms and sum, the unseen share, and each feature's decile PSI."""
+    from glassnet.monitor import region_stability
+
+    rng = np.random.default_rng(0)
+    Ws = [rng.normal(size=(5, 2)), rng.normal(size=(1, 5))]
+    bs = [rng.normal(size=5) * 0.3, np.zeros(1)]
+    net = ReluNetwork(Ws, bs, output="sigmoid")
+    X, Xn = rng.normal(size=(300, 2)), rng.normal(size=(200, 2)) + [0.5, 0.0]
+    html = Report().add_stability(region_stability(net, X, Xn, max_regions=5)).to_html()
+    sec = sections(html)["stability"]
+    checks = frame(sec["tables"][0]).set_index("check")
+    feats = frame(sec["tables"][1]).set_index("feature")
+    buckets = frame(sec["tables"][2]).set_index("bucket")
+    # patterns by hand
+    _, pr = forward(Ws, bs, X)
+    _, pn = forward(Ws, bs, Xn)
+    keys_r = [r.tobytes() for r in pr]
+    keys_n = [r.tobytes() for r in pn]
+    ref = pd.Series(keys_r).value_counts()
+    new = pd.Series(keys_n).value_counts()
+    big = ref[ref >= 2]
+    top, other = big.iloc[:5], big.iloc[5:]
+    rare_r = int(ref[ref < 2].sum())
+    rare_n = int(sum(c for k, c in new.items() if ref.get(k, 0) < 2))
+    other_n = int(sum(new.get(k, 0) for k in other.index))
+    e = [*top.to_numpy(), int(other.sum()), rare_r]
+    a = [*(new.get(k, 0) for k in top.index), other_n, rare_n]
+    shown_e = list(buckets["reference rows"].map(num))
+    shown_a = list(buckets["new rows"].map(num))
+    assert len(buckets) == 7 and sum(shown_e) == 300 and sum(shown_a) == 200
+    assert shown_e[:5] == list(top.to_numpy())  # largest first
+    # the region rows: the pairs (reference, new) of the hand regions (order within ties free)
+    assert sorted(zip(shown_e[:5], shown_a[:5], strict=True)) == sorted(zip(e[:5], a[:5],
+                                                                             strict=True))
+    assert (shown_e[5:], shown_a[5:]) == (e[5:], a[5:])
+    terms = _psi(e, a)
+    for (_, row), t in zip(buckets.iloc[5:].iterrows(), terms[5:], strict=True):
+        assert_shown(row["PSI term"], t, "PSI term")
+    assert_shown(checks.loc["region PSI (raw activation regions)", "value"], terms.sum(),
+                 "region PSI")
+    unseen = sum(c for k, c in new.items() if k not in ref.index) / 200
+    assert_shown(checks.loc["share of new rows in unseen regions", "value"], unseen, "unseen")
+    # feature PSI on reference deciles
+    for j, f in enumerate(["x0", "x1"]):
+        inner = np.quantile(X[:, j], np.linspace(0, 1, 11)[1:-1])
+        e_f = np.bincount(np.searchsorted(inner, X[:, j]), minlength=10)
+        a_f = np.bincount(np.searchsorted(inner, Xn[:, j]), minlength=10)
+        assert_shown(feats.loc[f, "PSI"], _psi(e_f, a_f).sum(), f"PSI {f}")
+    worst = max(feats.index, key=lambda f: num(feats.loc[f, "PSI"]))
+    assert checks.loc[f"largest feature PSI ({worst})", "value"] == feats.loc[worst, "PSI"]
