@@ -91,3 +91,17 @@ def test_output_bounds_repr_leaves_the_network_out():
     ob = output_bounds(_net(), box=([0, 0], [2, 2]))
     assert ob.lower[0] == pytest.approx(-1.0) and ob.upper[0] == pytest.approx(3.0)
     assert "ReluNetwork" not in repr(ob) and "network=" not in repr(ob)
+
+
+def test_a_row_with_no_admissible_box_is_infeasible_and_timed():
+    # income immutable at 0.2 and integer: no admissible value, so the row is infeasible
+    # before any program runs; its time is a duration within this call's wall time
+    import time
+
+    t0 = time.perf_counter()
+    cf = counterfactual(_net(), np.array([[0.2, 0.3]]), box=([0, 0], [2, 2]),
+                        constraints={"immutable": ["income"], "integer": ["income"]})
+    wall = time.perf_counter() - t0
+    row = cf.frame.iloc[0]
+    assert row.status == "infeasible" and not row.valid and np.isnan(row.cost)
+    assert 0.0 <= row.seconds <= wall
