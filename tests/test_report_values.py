@@ -104,6 +104,40 @@ def sections(html: str) -> dict[str, dict[str, list]]:
     return p.sections
 
 
+class _AllTables(HTMLParser):
+    """Every table of an HTML fragment, print-only copies included."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.row, self.cell = [], None, None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.row = []
+        elif tag in ("td", "th"):
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self.row.append("".join(self.cell))
+            self.cell = None
+        elif tag == "tr":
+            self.tables[-1].append(self.row)
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def all_tables(html: str) -> list[list[list[str]]]:
+    p = _AllTables()
+    p.feed(html)
+    p.close()
+    return p.tables
+
+
 def frame(table: list[list[str]]) -> pd.DataFrame:
     """A parsed table as a DataFrame of strings (first row: header)."""
     assert len(table) >= 2, "the table has no body"
@@ -578,36 +612,11 @@ def test_print_blocks_hold_the_screen_table():
     """A table wider than 7 columns is printed in blocks of at most 7 columns that each
     repeat the key column; together the blocks hold every cell of the screen table."""
 
-    class _All(HTMLParser):
-        def __init__(self):
-            super().__init__()
-            self.tables, self.row, self.cell = [], None, None
-
-        def handle_starttag(self, tag, attrs):
-            if tag == "table":
-                self.tables.append([])
-            elif tag == "tr":
-                self.row = []
-            elif tag in ("td", "th"):
-                self.cell = []
-
-        def handle_endtag(self, tag):
-            if tag in ("td", "th"):
-                self.row.append("".join(self.cell))
-                self.cell = None
-            elif tag == "tr":
-                self.tables[-1].append(self.row)
-
-        def handle_data(self, data):
-            if self.cell is not None:
-                self.cell.append(data)
-
     rng = np.random.default_rng(0)
     df = pd.DataFrame(rng.normal(size=(4, 16)), columns=[f"c{j}" for j in range(16)])
     df.insert(0, "key", list("abcd"))
-    p = _All()
-    p.feed(Report().add_table("Wide", df).to_html())
-    screen, *blocks = [t for t in p.tables if t and t[0][0] == "key"]  # not versions
+    tables = all_tables(Report().add_table("Wide", df).to_html())
+    screen, *blocks = [t for t in tables if t and t[0][0] == "key"]  # not versions
     assert screen[0] == ["key", *df.columns[1:]]
     assert len(blocks) == -(-16 // 6)
     seen = []
