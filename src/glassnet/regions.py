@@ -488,10 +488,11 @@ def unwrap_in_memory(
         out = llm_outputs(X, labels, coef, intercept, step)
         # certify on every row run in float64: the recomputed ones and the representatives
         rows = np.concatenate([cert_rows, first])
-        with np.errstate(over="ignore", invalid="ignore"):
-            ref = np.concatenate([cert_out, net._forward_chunk(X[first])])
-        if not np.isfinite(ref).all():
-            raise_non_finite(net, X[rows], ref, 0)
+        # one representative per region: chunked (every row its own region makes this X),
+        # an overflow named by the row's place in X
+        _, rep_out = packed_forward(net, X[first], chunk_size,
+                                    row_label=lambda i: f"row {int(first[i])}")
+        ref = np.concatenate([cert_out, rep_out])
         max_err = certificate(X[rows], ref, labels[rows], coef, intercept, step)
     else:
         max_err = certificate(X, out, labels, coef, intercept, step)
