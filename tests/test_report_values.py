@@ -810,3 +810,45 @@ def test_stability_region_buckets_and_psi_by_hand():
         assert_shown(feats.loc[f, "PSI"], _psi(e_f, a_f).sum(), f"PSI {f}")
     worst = max(feats.index, key=lambda f: num(feats.loc[f, "PSI"]))
     assert checks.loc[f"largest feature PSI ({worst})", "value"] == feats.loc[worst, "PSI"]
+
+
+# ---------------------------------------------------------------------- the CLI's fidelity
+def test_simplify_report_fidelity_against_the_saved_surrogate(case, tmp_path):
+    """``glassnet simplify --method prune``: the report's fidelity row, outcomes and
+    before/after table recomputed on the test rows (scikit-learn's own split with the
+    command's seed) from the saved pruner's predictions and the NumPy forward pass."""
+    from sklearn.model_selection import train_test_split
+
+    import glassnet
+    from glassnet.cli import main
+
+    X, y = case["X"], case["y"]
+    model = glassnet.save(case["net"], tmp_path / "model.glassnet")
+    data = tmp_path / "d.csv"
+    X.assign(default=y).to_csv(data, index=False)
+    rep, out = tmp_path / "s.html", tmp_path / "pruned.glassnet"
+    assert main(["simplify", "-q", str(model), str(data), "--target", "default", "--method",
+                 "prune", "--n-regions", "2", "--seed", "4", "--report", str(rep),
+                 "--out", str(out)]) == 0
+    pruner = glassnet.load(out)
+    _, X_te, _, y_te = train_test_split(X, y.to_numpy(), test_size=0.2, random_state=4,
+                                        stratify=y.to_numpy())
+    p = sigmoid(forward(case["Ws"], case["bs"], X_te.to_numpy())[0][:, 0])
+    s = pruner.predict_proba(X_te)[:, 1]
+    secs = sections(rep.read_text(encoding="utf-8"))
+    fid = frame(secs["fidelity"]["tables"][0]).set_index("model")
+    assert len(fid) == 1
+    row = fid.iloc[0]
+    assert "pruned" in fid.index[0]
+    assert num(row["rows"]) == len(X_te) == 100
+    assert_shown(row["decision agreement"], np.mean(pruner.predict(X_te) == (p >= 0.5)),
+                 "agreement")
+    assert_shown(row["score RMSE"], np.sqrt(mean_squared_error(p, s)), "RMSE")
+    assert_shown(row["rank correlation"], spearmanr(p, s).statistic, "rank correlation")
+    out_m = items(secs["outcomes"]["tables"][0])
+    assert num(out_m["rows"]) == 100 and num(out_m["events (positive class)"]) == y_te.sum()
+    assert_shown(out_m["AUC"], roc_auc_score(y_te, p), "test AUC")
+    before_after = frame(secs["simplification"]["tables"][0]).set_index("model")
+    assert_shown(before_after.iloc[0]["test AUC"], roc_auc_score(y_te, p), "network AUC")
+    assert_shown(before_after.iloc[1]["test AUC"], roc_auc_score(y_te, s), "pruned AUC")
+    assert num(before_after.iloc[1]["regions"]) == pruner.n_regions_ == 2
