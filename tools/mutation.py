@@ -14,10 +14,12 @@ How it works
    ``True``/``False`` swapped, ``if`` conditions negated, ``raise`` replaced by ``pass`` and
    ``return X`` replaced by ``return None``. Docstrings, strings, annotations and
    ``TYPE_CHECKING`` blocks are never mutated.
-2. ``src/``, ``tests/`` and ``pyproject.toml`` are copied once into a temporary directory
-   (``../shared`` is linked beside it for the data sets). Each mutant is written into that
-   copy only (regenerated with ``ast.unparse``), the module's test files are run with
-   ``pytest -x -q -p no:cacheprovider -p no:randomly -m "not slow"`` under a timeout
+2. ``src/``, ``tests/`` and ``pyproject.toml`` of a commit (``--ref``, default ``HEAD``, via
+   ``git archive``; ``--ref worktree`` copies the working tree instead) are written once into
+   a temporary directory (``../shared`` is linked beside it for the data sets), so what
+   others are editing in the shared checkout is never measured half-done. Each mutant is
+   written into that copy only (regenerated with ``ast.unparse``), the module's test files
+   are run with ``pytest -x -q -p no:cacheprovider -p no:randomly -m "not slow"`` under a timeout
    (3x the unmutated run + 20 s), and the file is restored. ``PYTHONPATH`` points at the
    copy; the runner checks that the copy, not the checkout, is what gets imported.
 3. A mutant is *killed* (tests fail), *timeout* (counted as killed) or *survived*. Mutants
@@ -30,8 +32,10 @@ Usage
 ``python tools/mutation.py --modules network --full`` (every mutant)
 ``python tools/mutation.py --modules network --match network.py:158:`` (keys that match)
 ``python tools/mutation.py --list`` (modules, mutant counts and test files)
-Results are appended as JSON lines to ``--out``
-(default ``$TMPDIR/glassnet-mutation-results.jsonl``).
+``python tools/mutation.py --rescore results.jsonl`` (scores of earlier runs, today's equivalents)
+Results are appended as JSON lines (module, mutant, result, seconds, commit, seed) to ``--out``
+(default ``$TMPDIR/glassnet-mutation-results.jsonl``). Decisions mutants run only the test
+file of the mutated source (``SOURCE_TESTS``), which can only under-count kills.
 """
 
 from __future__ import annotations
