@@ -231,3 +231,18 @@ def test_global_accuracy_of_every_link_matches_sklearn(rng, output, k):
             thr = 0.0 if output == "sigmoid" else 0.5
             expected = np.mean([accuracy_score(y[:, j], eta[:, j] > thr) for j in range(k)])
         assert df["global_accuracy"].iloc[i] == pytest.approx(expected, rel=1e-12)
+
+
+def test_region_inference_names_one_region_or_the_selected_rows():
+    # one row per quadrant: a GLM with 2 features and an intercept needs more than 3 rows,
+    # so one region (1 row) is refused naming that region, three regions together (3 rows)
+    # naming "the selected rows"
+    net = ReluNetwork([np.eye(2), np.ones((1, 2))], [np.zeros(2), np.zeros(1)])
+    X = np.array([[1.0, 2.0], [-1.0, 3.0], [2.0, -1.0], [-3.0, -1.0]])
+    y = X.sum(axis=1)
+    regions = unwrap(net, X)
+    assert len(regions) == 4 and (regions.counts == 1).all()
+    with pytest.raises(ValueError, match=r"^region 2 has 1 rows"):
+        region_inference(regions, X, y, 2)
+    with pytest.raises(ValueError, match=r"^the selected rows has 3 rows"):
+        region_inference(regions, X, y, [0, 1, 3])
