@@ -852,3 +852,48 @@ def test_simplify_report_fidelity_against_the_saved_surrogate(case, tmp_path):
     assert_shown(before_after.iloc[0]["test AUC"], roc_auc_score(y_te, p), "network AUC")
     assert_shown(before_after.iloc[1]["test AUC"], roc_auc_score(y_te, s), "pruned AUC")
     assert num(before_after.iloc[1]["regions"]) == pruner.n_regions_ == 2
+
+
+# ---------------------------------------------------------------------- diagnostics
+@pytest.fixture(scope="module")
+def accuracy_table(case):
+    from glassnet.diagnose import run_diagnostics
+
+    X, y = case["X"].to_numpy(), case["y"].to_numpy()
+    res = run_diagnostics(case["net"], X[:350], y[:350], X[350:], y[350:],
+                          sections=["accuracy"])
+    html = Report().add_diagnostics(res).to_html()
+    return frame(sections(html)["diag-accuracy"]["tables"][0]).set_index("metric")
+
+
+def _accuracy_oracle(y, p):
+    from sklearn.metrics import accuracy_score, f1_score
+
+    return {"auc": roc_auc_score(y, p), "accuracy": accuracy_score(y, p >= 0.5),
+            "f1": f1_score(y, p >= 0.5), "log_loss": log_loss(y, p),
+            "brier": brier_score_loss(y, p), "ks": ks_2samp(p[y == 1], p[y == 0]).statistic}
+
+
+def test_diagnostics_accuracy_train_and_test_columns(case, accuracy_table):
+    y, p = case["y"].to_numpy(), case["p"]
+    t = accuracy_table
+    for col, rows in (("train", slice(0, 350)), ("test", slice(350, None))):
+        want = _accuracy_oracle(y[rows], p[rows])
+        assert list(t.index) == list(want)
+        for metric, v in want.items():
+            assert v >= 0.01 or v == 0  # 4 decimals then hold 4 significant digits or more
+            assert abs(num(t.loc[metric, col]) - v) <= 5e-5 + 1e-12, f"{col} {metric}"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "report/diagnostics.py rounds every diagnostics table to 4 decimals (_rounded) before "
+    "the report's 4-significant-digit formatting, so a small value is shown with false "
+    "digits or as 0: here the AUC gap 0.004848 reads 0.0048 (on another small case a Brier "
+    "gap of 7.585e-04 read 8.000e-04), and any value below 5e-5 reads 0."))
+def test_diagnostics_small_values_keep_four_significant_digits(case, accuracy_table):
+    y, p = case["y"].to_numpy(), case["p"]
+    train = _accuracy_oracle(y[:350], p[:350])
+    test = _accuracy_oracle(y[350:], p[350:])
+    for metric in train:
+        assert_shown(accuracy_table.loc[metric, "gap"], test[metric] - train[metric],
+                     f"gap {metric}")
