@@ -30,6 +30,7 @@ def test_l1_regression_fits_every_output_of_every_group():
     np.testing.assert_array_equal(B[2], [[4.0, 0, 0, 0], [-7.0, 0, 0, 0]])
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_feature_names_come_from_the_frame_when_the_network_has_none():
     # scikit-learn's convention: a network fitted on an array has no feature names, so a
     # mixture fitted on a DataFrame takes the frame's columns; on an array it has none
