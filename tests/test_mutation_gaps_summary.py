@@ -246,3 +246,16 @@ def test_region_inference_names_one_region_or_the_selected_rows():
         region_inference(regions, X, y, 2)
     with pytest.raises(ValueError, match=r"^the selected rows has 3 rows"):
         region_inference(regions, X, y, [0, 1, 3])
+
+
+def test_global_accuracy_counts_a_score_exactly_at_the_threshold_as_class_0():
+    # one region, raw output exactly x0 (5 + x0 - 5 in integers): rows with x0 = 0 have
+    # probability 0.5, which is class 0 (p > 0.5 is class 1), so with
+    # y = 0 there every row is right
+    net = ReluNetwork([np.array([[1.0, 0.0]]), np.array([[1.0]])],
+                      [np.array([5.0]), np.array([-5.0])], output="sigmoid")
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [-1.0, 0.0]])
+    y = np.array([0, 0, 1, 0])
+    assert (net.predict_output(X)[:, 0] > 0.5).astype(int).tolist() == y.tolist()
+    df = region_summary(unwrap(net, X), X, y, task="classification", global_top=None)
+    assert df["global_accuracy"].tolist() == [1.0]
