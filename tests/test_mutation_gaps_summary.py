@@ -259,3 +259,18 @@ def test_global_accuracy_counts_a_score_exactly_at_the_threshold_as_class_0():
     assert (net.predict_output(X)[:, 0] > 0.5).astype(int).tolist() == y.tolist()
     df = region_summary(unwrap(net, X), X, y, task="classification", global_top=None)
     assert df["global_accuracy"].tolist() == [1.0]
+
+
+@pytest.mark.parametrize("name", ["top", "global_top", "global_rows"])
+def test_region_summary_count_options_accept_1_and_refuse_0(name):
+    net = ReluNetwork([np.eye(2), np.ones((1, 2))], [np.zeros(2), np.zeros(1)], output="sigmoid")
+    X = np.array([[1.0, 2.0], [-1.0, 3.0], [2.0, -1.0], [-3.0, -1.0], [2.0, 2.0]])
+    y = np.array([1, 0, 1, 0, 1])
+    reg = unwrap(net, X)
+    df = region_summary(reg, X, y, task="classification", **{name: 1})
+    if name == "top":
+        assert len(df) == 1 and df["region"].tolist() == [0]  # the largest region only
+    else:
+        assert len(df) == len(reg)
+    with pytest.raises(ValueError, match=rf"{name} must be a positive integer or None; got 0"):
+        region_summary(reg, X, y, task="classification", **{name: 0})
