@@ -897,3 +897,30 @@ def test_diagnostics_small_values_keep_four_significant_digits(case, accuracy_ta
     for metric in train:
         assert_shown(accuracy_table.loc[metric, "gap"], test[metric] - train[metric],
                      f"gap {metric}")
+
+
+def test_overview_of_a_scikit_learn_classifier():
+    """An MLPClassifier with string classes: architecture and parameter count from its own
+    ``coefs_``/``intercepts_``, the favourable class named by its label in ``classes_``,
+    class counts from pandas."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    df = make_cocircles(300)
+    X, y = df[["X0", "X1"]], df["target"].map({0: "good", 1: "bad"}).rename("status")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = MLPClassifier((6, 4), max_iter=50, random_state=0).fit(X, y)
+    rows = items(sections(Report().add_overview(model, X, y).to_html())["overview"]
+                 ["tables"][0])
+    assert rows["model type"] == "MLPClassifier"
+    assert rows["architecture (inputs → hidden → outputs)"] == " → ".join(
+        str(s) for s in (model.coefs_[0].shape[0], *(W.shape[1] for W in model.coefs_)))
+    assert num(rows["parameters"]) == sum(W.size for W in model.coefs_) + sum(
+        b.size for b in model.intercepts_)
+    assert rows["favourable class"] == f"0 (status = {model.classes_[0]})"
+    counts = y.value_counts()
+    assert rows["target classes"] == ", ".join(
+        f"{c}: {counts[c]:,} ({counts[c] / len(y):.1%})" for c in sorted(counts.index))
