@@ -737,12 +737,6 @@ def test_merged_regions_summary_and_wald_tables(case, merged_html):
                 assert_shown(w.loc[term, col], v, f"region {r} {term} {col}")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "The merged-regions section shows two coefficient sets for the same region and rows: "
-    "the summary's (the merger's LogisticRegression(C=100) on standardised features) and "
-    "the Wald table's (unpenalised statsmodels Logit); on this CoCircles case region 1 "
-    "reads 11.44 / 12.33 / 7.885 against 12 / 12.95 / 8.298, and nothing in the section "
-    "says the first is penalised (report/simplification.py, add_merged_regions)."))
 def test_merged_regions_says_which_coefficients_are_penalised(merged_html):
     _, html = merged_html
     text = " ".join(sections(html)["merged-regions"]["text"]).lower()
@@ -885,11 +879,6 @@ def test_diagnostics_accuracy_train_and_test_columns(case, accuracy_table):
             assert abs(num(t.loc[metric, col]) - v) <= 5e-5 + 1e-12, f"{col} {metric}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "report/diagnostics.py rounds every diagnostics table to 4 decimals (_rounded) before "
-    "the report's 4-significant-digit formatting, so a small value is shown with false "
-    "digits or as 0: here the AUC gap 0.004848 reads 0.0048 (on another small case a Brier "
-    "gap of 7.585e-04 read 8.000e-04), and any value below 5e-5 reads 0."))
 def test_diagnostics_small_values_keep_four_significant_digits(case, accuracy_table):
     y, p = case["y"].to_numpy(), case["p"]
     train = _accuracy_oracle(y[:350], p[:350])

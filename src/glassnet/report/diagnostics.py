@@ -17,10 +17,6 @@ if TYPE_CHECKING:
     from glassnet.report import Report
 
 
-def _rounded(frame: Any) -> Any:
-    return frame.round(4) if hasattr(frame, "round") else frame
-
-
 class DiagnosticSections:
     """Sections of the model-validation tests (accuracy to explanations)."""
 
@@ -47,7 +43,7 @@ class DiagnosticSections:
         report: Any = self
 
         def table(title: str, frame: Any, key: str, caption: str) -> None:
-            report.add_table(title, _rounded(frame), key=key, caption=caption)
+            report.add_table(title, frame, key=key, caption=caption)
 
         def display(title: str, disp: Any, key: str, caption: str | None = None) -> None:
             report.add_figure(title, disp.figure_, key=key, caption=caption)

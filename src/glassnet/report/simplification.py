@@ -73,6 +73,14 @@ class SimplificationSections:
             sizes = np.bincount(np.asarray(merger.apply(X_fit), dtype=np.int64),
                                 minlength=final)
             order = np.argsort(-sizes, kind="stable")[:max_regions]
+            models = getattr(merger, "models_", None)
+            fitted = _esc(repr(models[0])) if models else "the refit estimator"
+            parts.append(
+                '<p class="note">The coefficients in the table above are those of each region\'s '
+                f"fitted model ({fitted}; scikit-learn's LogisticRegression is L2-penalised "
+                "unless its penalty is None). The Wald tables below refit the same rows without "
+                "a penalty (statsmodels, maximum likelihood) so that the standard errors hold; "
+                "their point estimates can differ from the penalised ones.</p>")
             for r in (int(i) for i in order):
                 head = f"{noun} {r} ({sizes[r]:,} training rows)"
                 try:
