@@ -274,3 +274,17 @@ def test_region_summary_count_options_accept_1_and_refuse_0(name):
         assert len(df) == len(reg)
     with pytest.raises(ValueError, match=rf"{name} must be a positive integer or None; got 0"):
         region_summary(reg, X, y, task="classification", **{name: 0})
+
+
+@pytest.mark.parametrize("d", [10, 11])
+def test_unknown_group_member_lists_the_features_and_marks_a_cut(d):
+    # the message lists the first 10 feature names, with "..." only when there are more
+    names = [f"f{j}" for j in range(d)]
+    net = ReluNetwork([np.ones((2, d)), np.ones((1, 2))], [np.zeros(2), np.zeros(1)],
+                      feature_names=names)
+    X = np.ones((3, d))
+    listed = str(names[:10]) + ("..." if d > 10 else "")
+    with pytest.raises(ValueError) as err:
+        local_contributions(net, X, groups={"g": ["nope"]})
+    assert str(err.value) == (f"groups['g'] names 'nope', which is not a feature "
+                              f"(features: {listed}).")
