@@ -166,11 +166,15 @@ class Mutant:
     line: int
     op: str
     col: int = 0
+    dup: int = 0
 
     @property
     def key(self) -> str:
-        # the column tells apart two mutants of one kind on one line (a == b and c == d)
-        return f"{self.path}:{self.line}:{self.col}:{self.op}"
+        # the column tells apart two mutants of one kind on one line (a == b and c == d);
+        # nested operations that start at one column (the two + of a + b + c) get #1, #2...
+        # after the first, in the AST walk's order (outermost first)
+        base = f"{self.path}:{self.line}:{self.col}:{self.op}"
+        return f"{base}#{self.dup}" if self.dup else base
 
 
 def _skip_nodes(tree: ast.AST) -> set[int]:
@@ -250,10 +254,14 @@ def list_mutants(path: str, root: str = REPO) -> list[Mutant]:
     """All mutants of the file at ``path`` (relative to the repository root ``root``)."""
     with open(os.path.join(root, path), encoding="utf-8") as fh:
         tree = ast.parse(fh.read())
-    return [
-        Mutant(path, i, line, op, getattr(node, "col_offset", 0))
-        for i, (node, op, line) in enumerate(_points(tree))
-    ]
+    out: list[Mutant] = []
+    seen: dict[tuple[int, int, str], int] = {}
+    for i, (node, op, line) in enumerate(_points(tree)):
+        col = getattr(node, "col_offset", 0)
+        dup = seen.get((line, col, op), 0)
+        seen[(line, col, op)] = dup + 1
+        out.append(Mutant(path, i, line, op, col, dup))
+    return out
 
 
 def mutated_source(path: str, index: int, source: str | None = None) -> str:
