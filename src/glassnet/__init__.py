@@ -12,6 +12,7 @@ from typing import Any
 
 from glassnet.network import ReluNetwork
 from glassnet.regions import Regions
+
 # binds the function over the submodule of the same name (use importlib for the module)
 from glassnet.unwrap import unwrap
 

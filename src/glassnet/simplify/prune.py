@@ -26,6 +26,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from glassnet._params import Integer, Options, validate_params
 from glassnet.regions import unwrap
 from glassnet.simplify._common import (
     _PiecewiseGLM,
@@ -41,7 +42,6 @@ from glassnet.simplify._cv import (
     report_caught,
 )
 from glassnet.simplify._glm import FoldFitter, Standardizer, progress
-from glassnet._params import Integer, Options, validate_params
 
 __all__ = ["RegionPruner"]
 
