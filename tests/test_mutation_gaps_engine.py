@@ -161,3 +161,11 @@ def test_screening_bound_constants_follow_the_documented_derivation():
     assert small.cE == pytest.approx(float((1 + gamma(m, v)) * w1 * slack), rel=1e-15, abs=0)
     assert small.const == pytest.approx(float((c * n * eta * k + (n + 5) * eta) * slack),
                                         rel=1e-12, abs=0)
+
+
+def test_screening_refusal_names_the_layer_fan_in():
+    # the float32 bound needs (fan-in + 1) u < 2^-12, i.e. a fan-in below 4095
+    d = 5000
+    net = ReluNetwork([np.ones((2, d)) / d, np.ones((1, 2))], [np.zeros(2), np.zeros(1)])
+    with pytest.raises(ValueError, match=r"^layer fan-in 5000 is too large for float32 screening"):
+        unwrap(net, np.ones((1, d)), screen=True)
