@@ -91,6 +91,14 @@ def test_output_bounds_repr_leaves_the_network_out():
     ob = output_bounds(_net(), box=([0, 0], [2, 2]))
     assert ob.lower[0] == pytest.approx(-1.0) and ob.upper[0] == pytest.approx(3.0)
     assert "ReluNetwork" not in repr(ob) and "network=" not in repr(ob)
+    # raw output income + savings - 1 over [0, 2]^2: from -1 to 3, and their probabilities
+    from scipy.special import expit
+
+    frame = ob.to_frame()
+    assert list(frame.columns) == ["output", "min", "max", "min_probability",
+                                   "max_probability"]
+    np.testing.assert_allclose(frame.iloc[0, 1:].to_numpy(dtype=float),
+                               [-1.0, 3.0, expit(-1.0), expit(3.0)], atol=1e-9)
 
 
 def test_a_row_with_no_admissible_box_is_infeasible_and_timed():
