@@ -113,3 +113,19 @@ def test_a_row_with_no_admissible_box_is_infeasible_and_timed():
     row = cf.frame.iloc[0]
     assert row.status == "infeasible" and not row.valid and np.isnan(row.cost)
     assert 0.0 <= row.seconds <= wall
+
+
+def test_monotone_counterexample_from_a_data_row_by_hand():
+    # f = -relu(x0) (identity output): decreasing in x0 wherever x0 > 0. The data row
+    # (1, 1) is in that region and no neuron changes sign along +x0, so the step is the
+    # rest of the box (to x0 = 2) and the pair is (1, 1) -> (1.5, 1): f from -1 to -1.5,
+    # found without any MILP (n_binary 0)
+    from glassnet.decisions import certify_monotone
+
+    net = ReluNetwork([np.array([[1.0, 0.0]]), np.array([[-1.0]])], [np.zeros(1), np.zeros(1)],
+                      feature_names=["income", "savings"])
+    cert = certify_monotone(net, "income", np.array([[1.0, 1.0]]), box=([0, 0], [2, 2]))
+    assert cert.status == "violated" and cert.n_binary == 0
+    np.testing.assert_array_equal(cert.counterexample[0], [1.0, 1.0])
+    np.testing.assert_array_equal(cert.counterexample[1], [1.5, 1.0])
+    assert cert.outputs == (-1.0, -1.5) and cert.worst_change == -0.5
