@@ -50,3 +50,23 @@ def test_decision_line_through_the_box_centre_is_drawn(half):
     seg, region = part.llm_segments()
     assert region.tolist() == [0]
     np.testing.assert_allclose(sorted(seg[0].tolist(), key=lambda p: p[1]), expected, atol=1e-12)
+
+
+def test_decision_line_at_a_nonzero_threshold():
+    # identity output x0 (one region) and threshold 0.25: the decision line is x0 = 0.25
+    net = ReluNetwork([np.array([[1.0, 0.0]]), np.array([[1.0]])],
+                      [np.array([5.0]), np.array([-5.0])])
+    part = partition_2d(net, [(-1.0, 1.0), (-1.0, 1.0)], threshold=0.25)
+    expected = [[0.25, -1.0], [0.25, 1.0]]
+    got = sorted(part.decision_segments[0].tolist(), key=lambda p: p[1])
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+    seg, _ = part.llm_segments()
+    np.testing.assert_allclose(sorted(seg[0].tolist(), key=lambda p: p[1]), expected,
+                               atol=1e-12)
+
+
+def test_a_partition_that_overflows_float64_is_refused():
+    # weights of 1e200 in both layers: the regions' models are 1e400 = inf in float64
+    net = ReluNetwork([1e200 * np.eye(2), np.full((1, 2), 1e200)], [np.zeros(2), np.zeros(1)])
+    with pytest.raises(ValueError, match="not finite in float64"):
+        partition_2d(net, [(-1.0, 1.0), (-1.0, 1.0)])
