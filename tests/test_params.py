@@ -22,9 +22,12 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sklearn.linear_model import LinearRegression, Ridge
+from sklearn.metrics import max_error
+from sklearn.model_selection import KFold, cross_val_score
 
 from glassnet import MixtureOfLinearModels, ReluNetClassifier, ReluNetRegressor, ReluNetwork
-from glassnet._params import Integer, Interval, Options, SequenceOf, check_param
+from glassnet._params import HasMethods, Integer, Interval, Options, SequenceOf, check_param
 from glassnet.simplify import RegionMerger, RegionPruner
 
 ESTIMATORS = (ReluNetClassifier, ReluNetRegressor, MixtureOfLinearModels, RegionMerger,
@@ -99,11 +102,25 @@ _SIMPLIFIER_BAD = [
     ("n_regions", 0, ValueError), ("n_regions", "all", ValueError),
     ("n_regions", True, TypeError), ("n_regions", 2.0, TypeError),
     ("selection", "min", ValueError), ("selection", 1, TypeError),
+    ("task", "ranking", ValueError), ("task", "Regression", ValueError), ("task", 1, TypeError),
+    ("cv", 1, ValueError), ("cv", 0, ValueError), ("cv", 2.0, TypeError),
+    ("cv", "5", TypeError), ("cv", True, TypeError),
+    ("scoring", "auc", ValueError), ("scoring", "", ValueError), ("scoring", 1, TypeError),
+    ("candidates", [], ValueError), ("candidates", [0, 2], ValueError),
+    ("candidates", (1, 2.0), ValueError), ("candidates", [1, True], ValueError),
+    ("candidates", np.array([1.0, 2.0]), ValueError), ("candidates", 3, TypeError),
+    ("candidates", "1,2", TypeError),
+    ("refit", "lr", TypeError), ("refit", dict, TypeError),
+    ("random_state", -1, ValueError), ("random_state", 2**32, ValueError),
+    ("random_state", 1.5, TypeError), ("random_state", "0", TypeError),
+    ("verbose", -1, ValueError), ("verbose", 1.0, TypeError), ("verbose", "yes", TypeError),
 ]
 _MERGER_BAD = [
     ("min_count", 0, ValueError), ("min_count", 1.5, TypeError),
     ("connectivity", 0, ValueError), ("connectivity", "a", TypeError),
     ("unseen", "nearest", ValueError), ("unseen", 1, TypeError),
+    ("cv_tree", "all", ValueError), ("cv_tree", None, TypeError),
+    ("n_jobs", 0, ValueError), ("n_jobs", 1.0, TypeError), ("n_jobs", True, TypeError),
 ]
 BAD = {
     ReluNetClassifier: _RELU_BAD,
@@ -142,15 +159,21 @@ def test_every_constrained_parameter_is_real_and_in_the_bad_table(cls):
     assert declared == {name for name, _, _ in BAD[cls]}
 
 
+# the parameters documented to take a function (a score(y_true, y_score)); every other one
+# refuses a function as well as an arbitrary object
+TAKES_A_FUNCTION = {(RegionMerger, "scoring"), (RegionPruner, "scoring")}
+
+
 def _declared():
-    return [pytest.param(cls, name, id=f"{cls.__name__}-{name}")
-            for cls in ESTIMATORS for name in cls._parameter_constraints]
+    return [pytest.param(cls, name, value, id=f"{cls.__name__}-{name}-{kind}")
+            for cls in ESTIMATORS for name in cls._parameter_constraints
+            for kind, value in (("function", lambda: 1), ("object", object()))
+            if kind == "object" or (cls, name) not in TAKES_A_FUNCTION]
 
 
-@pytest.mark.parametrize("cls, name", _declared())
-@pytest.mark.parametrize("value", [lambda: 1, object()], ids=["function", "object"])
+@pytest.mark.parametrize("cls, name, value", _declared())
 def test_callables_and_objects_are_refused_for_every_constraint(cls, name, value):
-    # no parameter of these estimators takes a function or an arbitrary object
+    # no parameter of these estimators takes an arbitrary object, and only scoring a function
     X, y = _data(cls)
     with pytest.raises(TypeError, match=f"^{name} must be "):
         _make(cls, **{name: value}).fit(X, y)
@@ -179,9 +202,22 @@ GOOD = {
     ReluNetRegressor: _RELU_GOOD,
     MixtureOfLinearModels: _MLM_GOOD,
     RegionMerger: [("n_regions", 1), ("min_count", 1), ("connectivity", None),
-                   ("connectivity", 1), ("selection", "best"), ("unseen", "llm")],
+                   ("connectivity", 1), ("selection", "best"), ("unseen", "llm"),
+                   ("cv_tree", "full"), ("n_jobs", -1), ("n_jobs", 1), ("n_jobs", None)],
     RegionPruner: [("n_regions", 1), ("n_regions", np.int64(2)), ("selection", "best")],
 }
+# parameters the two simplifiers share, at the edges of what is allowed
+_SIMPLIFIER_GOOD = [
+    ("task", "auto"), ("task", "regression"), ("refit", None), ("refit", Ridge(alpha=1e-3)),
+    ("random_state", None), ("random_state", 0), ("random_state", 2**32 - 1),
+    ("random_state", np.random.RandomState(0)), ("verbose", False), ("verbose", 0),
+    ("verbose", np.int64(2)), ("cv", 2), ("cv", KFold(2)), ("candidates", None),
+    ("candidates", [1]), ("candidates", np.array([2, 1, 2], dtype=np.int32)),
+    ("candidates", range(1, 3)),
+    ("scoring", None), ("scoring", "r2"), ("scoring", "neg_mean_absolute_error"),
+]
+for _cls in (RegionMerger, RegionPruner):
+    GOOD[_cls] = GOOD[_cls] + _SIMPLIFIER_GOOD
 
 
 @pytest.mark.parametrize("cls, name, value", [
@@ -191,6 +227,55 @@ def test_good_boundary_value_fits(cls, name, value):
     X, y = _data(cls)
     est = _make(cls, **{name: value}).fit(X, y)
     assert est.n_features_in_ == 3
+
+
+def _neg_max_error(y_true, y_pred):
+    return -max_error(y_true, y_pred)
+
+
+@pytest.mark.parametrize("cls", [RegionMerger, RegionPruner], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("scoring, sk_scoring", [
+    ("r2", "r2"), ("neg_mean_absolute_error", "neg_mean_absolute_error"),
+    (_neg_max_error, "neg_max_error"), (None, "neg_root_mean_squared_error")])
+def test_accepted_cv_scoring_and_candidates_are_the_ones_used(cls, scoring, sk_scoring):
+    # one merged region is one linear model on all of a fold's rows, so each fold's score is
+    # scikit-learn's cross_val_score of LinearRegression on the same (unshuffled) folds
+    X, y = _data(cls)
+    est = _make(cls, n_regions="cv", cv=KFold(3), candidates=np.array([1, 1]),
+                scoring=scoring, refit=LinearRegression()).fit(X, y)
+    oracle = cross_val_score(LinearRegression(), X, y, cv=KFold(3), scoring=sk_scoring)
+    res = est.cv_results_
+    assert res["n_regions"].tolist() == [1]
+    got = [res[f"split{i}_test_score"][0] for i in range(3)]
+    assert "split3_test_score" not in res
+    np.testing.assert_allclose(got, oracle, rtol=1e-9, atol=1e-12)
+    if callable(scoring):
+        assert est.scoring_name_ == "_neg_max_error"
+
+
+@pytest.mark.parametrize("cls", [RegionMerger, RegionPruner], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("refit", [LinearRegression, type("FitOnly", (), {"fit": len})()],
+                         ids=["class", "no-get_params"])
+def test_refit_must_be_an_estimator_object(cls, refit):
+    # a class (its fit is there but unbound) or an object clone() cannot copy is refused
+    X, y = _data(cls)
+    with pytest.raises(TypeError, match="^refit must be None or an object with methods fit "
+                                        "and get_params; got "):
+        _make(cls, refit=refit).fit(X, y)
+
+
+@pytest.mark.parametrize("cls", [RegionMerger, RegionPruner], ids=lambda c: c.__name__)
+def test_data_dependent_checks_stay_after_the_declared_ones(cls):
+    X, y = _data(cls)
+    # a scorer name of the other task passes the declaration, then the task refuses it
+    with pytest.raises(ValueError, match="scoring='roc_auc' is not available for regression"):
+        _make(cls, n_regions="cv", cv=2, candidates=[1], scoring="roc_auc").fit(X, y)
+    # cv=2 is a valid count of folds, but not for 3 rows
+    with pytest.raises(ValueError, match=r"cv=2 folds need at least 4 rows; X has 3"):
+        _make(cls, n_regions="cv", cv=2).fit(X[:3], y[:3])
+    # a bad parameter is named before the data are looked at
+    with pytest.raises(ValueError, match="^task must be "):
+        _make(cls, task="ranking").fit(X[:, :2], y)
 
 
 def test_mlm_validation_fraction_open_interval_edges_fit():
@@ -217,6 +302,15 @@ def test_mlm_validation_fraction_open_interval_edges_fit():
      "a non-empty sequence of integers >= 1"),
     ([SequenceOf(Integer(1))], (1, np.int8(2)), None, None),
     ([Integer(0)], np.bool_(True), TypeError, "an integer >= 0"),
+    # a string has a split method, but is never taken for a splitter (nor a class for one)
+    ([Integer(2), HasMethods("split")], "5", TypeError,
+     "an integer >= 2 or an object with a method split"),
+    ([None, HasMethods("fit", "get_params")], Ridge, TypeError,
+     "None or an object with methods fit and get_params"),
+    ([HasMethods("split")], KFold(2), None, None),
+    ([SequenceOf(Integer(1))], range(1, 9), None, None),
+    ([SequenceOf(Integer(1))], range(0, 3), ValueError, "a non-empty sequence of integers >= 1"),
+    ([SequenceOf(Integer(1))], range(5, 1), ValueError, "a non-empty sequence of integers >= 1"),
 ])
 def test_check_param_on_hand_made_cases(allowed, value, exc, words):
     if exc is None:

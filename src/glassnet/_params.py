@@ -11,9 +11,9 @@ Each parameter maps to a list of alternatives; the value must satisfy one of the
 alternative is ``None`` (the value ``None`` itself) or a :class:`Constraint`:
 :class:`Options` (strings), :class:`Interval` (integers or finite reals between bounds,
 open or closed; :class:`Integer` for the common ``>= minimum``), :class:`Boolean`,
-:class:`SequenceOf` (a non-empty list, tuple or 1-D array whose items satisfy constraints),
-:class:`InstanceOf`, :class:`RandomState`, :class:`HasMethods` (duck-typed objects such as
-CV splitters) and :class:`Callable`. Booleans are never numbers here (``True`` is not an
+:class:`SequenceOf` (a non-empty list, tuple, range or 1-D array whose items satisfy
+constraints), :class:`InstanceOf`, :class:`RandomState`, :class:`HasMethods` (duck-typed
+objects such as CV splitters) and :class:`Callable`. Booleans are never numbers here (``True`` is not an
 integer of 1), and a callable satisfies only :class:`Callable`: a function passed for a
 number or an option is refused, not called.
 
@@ -170,7 +170,7 @@ class Boolean(Constraint):
 
 
 class SequenceOf(Constraint):
-    """A list, tuple or 1-D array whose every item satisfies one of ``items``.
+    """A list, tuple, range or 1-D array whose every item satisfies one of ``items``.
 
     Parameters
     ----------
@@ -180,7 +180,8 @@ class SequenceOf(Constraint):
         The fewest items allowed (0 lets an empty sequence through).
     """
 
-    _KINDS = (list, tuple, np.ndarray)
+    # (a range is what a grid of counts is often written as: candidates=range(1, 9))
+    _KINDS = (list, tuple, range, np.ndarray)
 
     def __init__(self, *items: Constraint, min_length: int = 1) -> None:
         self.items = items
@@ -247,13 +248,14 @@ class RandomState(Constraint):
 
 
 class HasMethods(Constraint):
-    """An object (not a class) with every one of ``methods`` as a callable attribute."""
+    """An object (not a class, a string or bytes) with every one of ``methods`` as a callable
+    attribute (a string has ``split``, but ``cv="5"`` is a typo, not a splitter)."""
 
     def __init__(self, *methods: str) -> None:
         self.methods = methods
 
     def accepts(self, value: Any) -> bool:
-        return not isinstance(value, type) and all(
+        return not isinstance(value, (type, str, bytes)) and all(
             callable(getattr(value, m, None)) for m in self.methods)
 
     def __str__(self) -> str:

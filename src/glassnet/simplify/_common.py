@@ -36,8 +36,7 @@ TASKS = ("auto", "classification", "regression")
 
 # ---------------------------------------------------------------------- small helpers
 def resolve_task(task: str, net: ReluNetwork) -> str:
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}; got {task!r}.")
+    """``task`` itself, or the network's task for ``"auto"`` (``task`` is checked in fit)."""
     if task != "auto":
         return task
     return net.task
@@ -185,6 +184,9 @@ _REG_SCORERS = {
     "neg_mean_absolute_error",
     "r2",
 }
+# every named scorer, for the parameter constraint of ``scoring`` (which of them the task
+# allows is checked by resolve_scoring, once the task is known)
+SCORERS = tuple(sorted(_CLS_SCORERS)) + tuple(sorted(_REG_SCORERS))
 
 
 def resolve_scoring(scoring: Any, task: str, classes: np.ndarray | None) -> tuple[str, Callable]:
@@ -294,10 +296,9 @@ class _PiecewiseGLM(BaseEstimator):
         return Xa, ya
 
     def _refit_estimator(self) -> Any:
+        # (None or an object with fit and get_params: checked by validate_params in fit)
         if self.refit is None:
             return default_refit(self.task_)
-        if not hasattr(self.refit, "fit"):
-            raise TypeError(f"refit must be a scikit-learn estimator; got {self.refit!r}.")
         return self.refit
 
     @property

@@ -9,28 +9,25 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold
 
-from glassnet.simplify._common import check_positive_int
-
 __all__ = ["check_candidates", "choose_count", "cv_splitter", "cv_summary", "report_caught"]
 
 
 def check_candidates(candidates: Any, default: Any) -> np.ndarray:
-    """Sorted unique positive integer counts (``default`` when ``candidates`` is None)."""
+    """Sorted unique counts (``default`` when ``candidates`` is None).
+
+    ``candidates`` was checked by the estimator's ``validate_params`` (a non-empty sequence
+    of integers >= 1); what the folds allow is checked by :func:`drop_large`.
+    """
     if candidates is None:
         return np.asarray(default, dtype=np.int64)
-    cand = np.asarray(candidates)
-    if cand.ndim != 1 or cand.size == 0 or cand.dtype.kind not in "iu" or (cand < 1).any():
-        raise ValueError(
-            f"candidates must be a non-empty sequence of positive integers; got {candidates!r}."
-        )
-    return np.unique(cand).astype(np.int64)
+    return np.unique(np.asarray(candidates, dtype=np.int64))
 
 
 def cv_splitter(cv: Any, y: np.ndarray, task: str, classes: Any, random_state: Any) -> Any:
     """``cv`` itself when it has ``split``; else shuffled (stratified) K folds."""
     if hasattr(cv, "split"):
         return cv
-    n_splits = check_positive_int(cv, "cv", minimum=2)
+    n_splits = int(cv)  # an integer >= 2: checked by the estimator's validate_params
     n = y.shape[0]
     if n < 2 * n_splits:
         raise ValueError(

@@ -67,9 +67,21 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from glassnet._params import Integer, Options, validate_params
+from glassnet._params import (
+    Boolean,
+    Callable,
+    HasMethods,
+    Integer,
+    Interval,
+    Options,
+    RandomState,
+    SequenceOf,
+    validate_params,
+)
 from glassnet.regions import local_models, unwrap
 from glassnet.simplify._common import (
+    SCORERS,
+    TASKS,
     _PiecewiseGLM,
     group_means,
     resolve_scoring,
@@ -363,17 +375,27 @@ class RegionMerger(_PiecewiseGLM):
         self.verbose = verbose
 
     # -------------------------------------------------------------- validation
+    # What each parameter may be, checked by glassnet._params.validate_params first thing in
+    # fit; what depends on the data (n_regions or candidates vs the regions on X, cv vs the
+    # rows and classes, scoring vs the task) is checked once the data are known.
     _parameter_constraints: dict[str, list[Any]] = {
+        "task": [Options(*TASKS)],
         "n_regions": [Options("cv"), Integer(1)],
+        "cv": [Integer(2), HasMethods("split")],
+        "scoring": [None, Options(*SCORERS), Callable()],
+        "candidates": [None, SequenceOf(Integer(1))],
         "selection": [Options("one_se", "best")],
         "min_count": [None, Integer(1)],
         "connectivity": [None, Integer(1)],
         "unseen": [Options("auto", "centre", "llm")],
         "cv_tree": [Options("full", "fold")],
+        "refit": [None, HasMethods("fit", "get_params")],
+        "random_state": [None, RandomState()],
+        "n_jobs": [None, Interval("integer", None, -1), Integer(1)],
+        "verbose": [Boolean(), Integer(0)],
     }
 
     def _check_params(self, n_features: int) -> tuple[float, int | None]:
-        validate_params(self)
         min_count = 5 * (n_features + 1) if self.min_count is None else int(self.min_count)
         return float(min_count), self.connectivity
 
@@ -407,6 +429,7 @@ class RegionMerger(_PiecewiseGLM):
         -------
         self
         """
+        validate_params(self)
         Xa, yv = self._validate_fit_input(X, y)
         min_count, connectivity = self._check_params(Xa.shape[1])
         # many small GLM fits: multi-threaded BLAS only adds overhead (10x on busy machines)

@@ -26,9 +26,20 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from glassnet._params import Integer, Options, validate_params
+from glassnet._params import (
+    Boolean,
+    Callable,
+    HasMethods,
+    Integer,
+    Options,
+    RandomState,
+    SequenceOf,
+    validate_params,
+)
 from glassnet.regions import unwrap
 from glassnet.simplify._common import (
+    SCORERS,
+    TASKS,
     _PiecewiseGLM,
     group_means,
     resolve_scoring,
@@ -147,9 +158,19 @@ class RegionPruner(_PiecewiseGLM):
         self.random_state = random_state
         self.verbose = verbose
 
+    # Checked by glassnet._params.validate_params first thing in fit (as for RegionMerger);
+    # n_regions and candidates against the regions on X, cv against the rows and classes
+    # and scoring against the task are checked once the data are known.
     _parameter_constraints: dict[str, list[Any]] = {
         "n_regions": [Options("cv"), Integer(1)],
+        "task": [Options(*TASKS)],
+        "refit": [None, HasMethods("fit", "get_params")],
+        "scoring": [None, Options(*SCORERS), Callable()],
+        "cv": [Integer(2), HasMethods("split")],
+        "candidates": [None, SequenceOf(Integer(1))],
         "selection": [Options("one_se", "best")],
+        "random_state": [None, RandomState()],
+        "verbose": [Boolean(), Integer(0)],
     }
 
     def fit(self, X: Any, y: Any) -> RegionPruner:
@@ -160,8 +181,8 @@ class RegionPruner(_PiecewiseGLM):
         self
         """
         t0 = time.perf_counter()
-        Xa, yv = self._validate_fit_input(X, y)
         validate_params(self)
+        Xa, yv = self._validate_fit_input(X, y)
         self.regions_ = unwrap(self.network_, Xa)
         R = len(self.regions_)
         with threadpool_limits(limits=1, user_api="blas"):
