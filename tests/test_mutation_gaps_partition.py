@@ -70,3 +70,15 @@ def test_a_partition_that_overflows_float64_is_refused():
     net = ReluNetwork([1e200 * np.eye(2), np.full((1, 2), 1e200)], [np.zeros(2), np.zeros(1)])
     with pytest.raises(ValueError, match="not finite in float64"):
         partition_2d(net, [(-1.0, 1.0), (-1.0, 1.0)])
+
+
+def test_softmax_llm_line_is_where_the_top_two_classes_tie():
+    # one region; scores x0 and -x0 (5 + x0 - 5 and 5 - x0 - 5): they tie on x0 = 0
+    net = ReluNetwork([np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([[1.0, 0.0], [-1.0, 0.0]])],
+                      [np.array([5.0, 5.0]), np.array([-5.0, 5.0])], output="softmax")
+    part = partition_2d(net, [(-1.0, 1.0), (-1.0, 1.0)])
+    assert len(part.vertices) == 1
+    seg, region = part.llm_segments()
+    assert region.tolist() == [0]
+    np.testing.assert_allclose(sorted(seg[0].tolist(), key=lambda p: p[1]),
+                               [[0.0, -1.0], [0.0, 1.0]], atol=1e-12)
