@@ -82,3 +82,12 @@ def test_softmax_llm_line_is_where_the_top_two_classes_tie():
     assert region.tolist() == [0]
     np.testing.assert_allclose(sorted(seg[0].tolist(), key=lambda p: p[1]),
                                [[0.0, -1.0], [0.0, 1.0]], atol=1e-12)
+
+
+def test_no_decision_boundary_has_empty_arrays_of_the_documented_shapes():
+    # identity output and no threshold: no decision level, so no segments at all
+    net = ReluNetwork([np.array([[1.0, 0.0]]), np.array([[1.0]])],
+                      [np.array([5.0]), np.array([-5.0])])
+    part = partition_2d(net, [(-1.0, 1.0), (-1.0, 1.0)])
+    assert part.decision_segments.shape == (0, 2, 2)
+    assert part.decision_regions.shape == (0,) and part.decision_outputs.shape == (0, 2)
