@@ -129,3 +129,21 @@ def test_monotone_counterexample_from_a_data_row_by_hand():
     np.testing.assert_array_equal(cert.counterexample[0], [1.0, 1.0])
     np.testing.assert_array_equal(cert.counterexample[1], [1.5, 1.0])
     assert cert.outputs == (-1.0, -1.5) and cert.worst_change == -0.5
+
+
+def test_feasible_point_keeps_a_pool_row_at_the_linear_constraint_tolerance():
+    # savings >= 0.6 is checked on data rows with a 1e-9 tolerance: a row exactly at
+    # 0.6 - 1e-9 counts as satisfying it (and is a class-1 point: 1.5 + 0.6 - 1 > 0)
+    from glassnet.decisions._search import feasible_point
+    from glassnet.decisions.constraints import Constraints, resolve
+
+    net = _net()
+    res = resolve(net, Constraints.from_dict(
+        {"linear": [{"coef": {"savings": 1.0}, "lower": 0.6}]}))
+    args = (net, np.array([0.2, 0.3]), 1, 0.0, 1e-6, np.zeros(2), np.full(2, 2.0), res,
+            np.array([1.0, 2.0]), "l1")
+    edge = np.array([[1.5, 0.6 - 1e-9]])
+    cost, point = feasible_point(*args, edge, np.zeros(2, bool))
+    assert np.isfinite(cost) and point is not None
+    below = np.array([[1.5, 0.6 - 3e-9]])  # beyond the tolerance: no admissible row
+    assert feasible_point(*args, below, np.zeros(2, bool)) == (np.inf, None)
