@@ -267,9 +267,12 @@ def test_refit_must_be_an_estimator_object(cls, refit):
 @pytest.mark.parametrize("cls", [RegionMerger, RegionPruner], ids=lambda c: c.__name__)
 def test_data_dependent_checks_stay_after_the_declared_ones(cls):
     X, y = _data(cls)
-    # a scorer name of the other task passes the declaration, then the task refuses it
-    with pytest.raises(ValueError, match="scoring='roc_auc' is not available for regression"):
-        _make(cls, n_regions="cv", cv=2, candidates=[1], scoring="roc_auc").fit(X, y)
+    # a scorer name of the other task passes the declaration, then the task refuses it in
+    # fit, with or without cross-validation
+    for n_regions in ("cv", 1):
+        with pytest.raises(ValueError,
+                           match="scoring='roc_auc' is not available for regression"):
+            _make(cls, n_regions=n_regions, cv=2, candidates=[1], scoring="roc_auc").fit(X, y)
     # cv=2 is a valid count of folds, but not for 3 rows
     with pytest.raises(ValueError, match=r"cv=2 folds need at least 4 rows; X has 3"):
         _make(cls, n_regions="cv", cv=2).fit(X[:3], y[:3])

@@ -13,9 +13,9 @@ alternative is ``None`` (the value ``None`` itself) or a :class:`Constraint`:
 open or closed; :class:`Integer` for the common ``>= minimum``), :class:`Boolean`,
 :class:`SequenceOf` (a non-empty list, tuple, range or 1-D array whose items satisfy
 constraints), :class:`InstanceOf`, :class:`RandomState`, :class:`HasMethods` (duck-typed
-objects such as CV splitters) and :class:`Callable`. Booleans are never numbers here (``True`` is not an
-integer of 1), and a callable satisfies only :class:`Callable`: a function passed for a
-number or an option is refused, not called.
+objects such as CV splitters) and :class:`Callable`. Booleans are never numbers here
+(``True`` is not an integer of 1), and a callable satisfies only :class:`Callable`: a
+function passed for a number or an option is refused, not called.
 
 The error's type follows scikit-learn's convention: ``ValueError`` when the value has a type
 some alternative takes but the value itself is out of range or not among the options,

@@ -395,9 +395,9 @@ class RegionMerger(_PiecewiseGLM):
         "verbose": [Boolean(), Integer(0)],
     }
 
-    def _check_params(self, n_features: int) -> tuple[float, int | None]:
-        min_count = 5 * (n_features + 1) if self.min_count is None else int(self.min_count)
-        return float(min_count), self.connectivity
+    def _min_count(self, n_features: int) -> float:
+        """``min_count``, or its default of 5 rows per GLM coefficient."""
+        return float(5 * (n_features + 1) if self.min_count is None else self.min_count)
 
     def _candidates(self, max_ok: int, n_rows: int, min_count: float) -> np.ndarray:
         """The counts to try, without those above ``max_ok`` (regions in a training fold)."""
@@ -431,10 +431,10 @@ class RegionMerger(_PiecewiseGLM):
         """
         validate_params(self)
         Xa, yv = self._validate_fit_input(X, y)
-        min_count, connectivity = self._check_params(Xa.shape[1])
+        min_count = self._min_count(Xa.shape[1])
         # many small GLM fits: multi-threaded BLAS only adds overhead (10x on busy machines)
         with threadpool_limits(limits=1, user_api="blas"):
-            return self._fit(Xa, yv, min_count, connectivity)
+            return self._fit(Xa, yv, min_count, self.connectivity)
 
     def _fit(
         self, Xa: np.ndarray, yv: np.ndarray, min_count: float, connectivity: int | None

@@ -183,6 +183,8 @@ class RegionPruner(_PiecewiseGLM):
         t0 = time.perf_counter()
         validate_params(self)
         Xa, yv = self._validate_fit_input(X, y)
+        # a scorer of the other task is refused now, not by the first call of score()
+        resolve_scoring(self.scoring, self.task_, getattr(self, "classes_", None))
         self.regions_ = unwrap(self.network_, Xa)
         R = len(self.regions_)
         with threadpool_limits(limits=1, user_api="blas"):
