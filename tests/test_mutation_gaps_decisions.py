@@ -147,3 +147,39 @@ def test_feasible_point_keeps_a_pool_row_at_the_linear_constraint_tolerance():
     assert np.isfinite(cost) and point is not None
     below = np.array([[1.5, 0.6 - 3e-9]])  # beyond the tolerance: no admissible row
     assert feasible_point(*args, below, np.zeros(2, bool)) == (np.inf, None)
+
+
+def test_missed_crossings_are_recovered_by_the_refinement_of_the_path():
+    """The crossing search can miss a region boundary (rounding); the pieces are then split
+    until each piece's linear model matches the network at both ends. Forcing the search to
+    miss every crossing (one piece [0, 1]) must still give the exact attribution: it sums to
+    f(x) - f(ref) and equals a fine midpoint Riemann sum of the network's gradient along the
+    path, computed here from the weights (an independent oracle)."""
+    import glassnet.decisions.reasons as reasons
+
+    rng = np.random.default_rng(7)
+    W1, b1 = rng.normal(size=(6, 3)), rng.normal(0, 0.3, size=6)
+    W2, b2 = rng.normal(size=(1, 6)), rng.normal(0, 0.3, size=1)
+    net = ReluNetwork([W1, W2], [b1, b2], output="identity")
+    ref, x = np.array([-1.5, 0.4, -0.8]), np.array([1.7, -1.1, 1.2])
+
+    def f(p):
+        return (W2 @ np.maximum(W1 @ p + b1, 0.0) + b2)[0]
+
+    def grad(p):
+        return W2[0] @ (W1 * ((W1 @ p + b1) > 0)[:, None])
+
+    n = 20_000
+    ts = (np.arange(n) + 0.5) / n
+    riemann = (x - ref) * np.mean([grad(ref + t * (x - ref)) for t in ts], axis=0)
+    crossings = reasons.segment_pieces(net, ref, x)
+    assert len(crossings) > 3  # the path crosses several regions: there is something to miss
+
+    original = reasons.segment_pieces
+    reasons.segment_pieces = lambda net, ref, x: np.array([0.0, 1.0])
+    try:
+        attr, _ = reasons._row_attribution(net, ref, x, 0, 1.0)
+    finally:
+        reasons.segment_pieces = original
+    assert attr.sum() == pytest.approx(f(x) - f(ref), abs=1e-9)
+    np.testing.assert_allclose(attr, riemann, atol=1e-3)

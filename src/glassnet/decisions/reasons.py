@@ -67,16 +67,44 @@ def segment_pieces(net: ReluNetwork, ref: np.ndarray, x: np.ndarray) -> np.ndarr
     return np.unique(np.asarray(ts))
 
 
+def _region_interval(net: ReluNetwork, ref: np.ndarray, d: np.ndarray,
+                     t: float) -> tuple[float, float]:
+    """The interval of the path ``ref + s d`` around ``s = t`` inside the region of ``t``.
+
+    With the activation pattern of ``t`` held fixed, every hidden pre-activation is an
+    affine function ``alpha + s beta`` of ``s``; the region is where each keeps its sign."""
+    a, da = ref + t * d, d.copy()
+    lo, hi = -np.inf, np.inf
+    for W, b in zip(net.weights[:-1], net.biases[:-1], strict=True):
+        z, dz = W @ a + b, W @ da
+        on = z > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = t - z / dz  # where each pre-activation reaches 0
+        # an on neuron stays on while z > 0, an off one while z <= 0
+        rises = np.where(on, dz > 0, dz < 0)  # moving away from 0 as s grows
+        falls = np.where(on, dz < 0, dz > 0)
+        if falls.any():
+            hi = min(hi, float(s[falls].min()))
+        if rises.any():
+            lo = max(lo, float(s[rises].max()))
+        a, da = np.where(on, z, 0.0), np.where(on, dz, 0.0)
+    return lo, hi
+
+
 def _pieces_with_models(net, ref, x, output):
     """Breakpoints, per-piece gradients ``(m, n_features)`` and raw outputs at breakpoints,
-    after splitting every piece whose midpoint model does not match its end points."""
+    after splitting every piece whose midpoint model does not match its end points.
+
+    The crossing search can miss a boundary by rounding; such a piece is split at the exact
+    ends of its midpoint's region along the path (each pass carves out one region per bad
+    piece), or at its midpoint where those ends fall outside it."""
     ts = segment_pieces(net, ref, x)
     d = x - ref
-    for _ in range(30):
+    for _ in range(200):
         pts = ref + ts[:, None] * d
         f_end = net.forward(pts)[:, output]
-        mids = ref + (0.5 * (ts[:-1] + ts[1:]))[:, None] * d
-        coef, icpt = net.local_linear_models(net.activation_patterns(mids))
+        t_mid = 0.5 * (ts[:-1] + ts[1:])
+        coef, icpt = net.local_linear_models(net.activation_patterns(ref + t_mid[:, None] * d))
         c, c0 = coef[:, output, :], icpt[:, output]
         lin_a = np.einsum("kd,kd->k", c, pts[:-1]) + c0
         lin_b = np.einsum("kd,kd->k", c, pts[1:]) + c0
@@ -84,8 +112,18 @@ def _pieces_with_models(net, ref, x, output):
         bad = (np.abs(lin_a - f_end[:-1]) > scale) | (np.abs(lin_b - f_end[1:]) > scale)
         if not bad.any():
             return ts, c, f_end
-        ts = np.unique(np.r_[ts, 0.5 * (ts[:-1] + ts[1:])[bad]])
-    return ts, c, f_end  # pragma: no cover - 30 halvings always resolve a missed crossing
+        new = []
+        for k in np.flatnonzero(bad):
+            inside = [u for u in _region_interval(net, ref, d, float(t_mid[k]))
+                      if ts[k] < u < ts[k + 1]]
+            new.extend(inside or [t_mid[k]])
+        grown = np.unique(np.r_[ts, new])
+        if grown.size == ts.size:
+            break  # pieces at the resolution of float64: nothing left to split
+        ts = grown
+    raise RuntimeError(
+        "glassnet: the path from the reference to the row could not be split into linear "
+        f"pieces ({ts.size - 1} pieces); please report this network and row.")
 
 
 def _row_attribution(net, ref, x, output, sign):
