@@ -183,3 +183,42 @@ def test_missed_crossings_are_recovered_by_the_refinement_of_the_path():
         reasons.segment_pieces = original
     assert attr.sum() == pytest.approx(f(x) - f(ref), abs=1e-9)
     np.testing.assert_allclose(attr, riemann, atol=1e-3)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_region_interval_along_the_path_matches_a_dense_scan(seed):
+    """The interval around t where the path keeps t's activation pattern, against a dense
+    scan of patterns computed from the weights (both ends, clipped to [0, 1])."""
+    from glassnet.decisions.reasons import _region_interval
+
+    rng = np.random.default_rng(seed)
+    W1, b1 = rng.normal(size=(5, 2)), rng.normal(0, 0.5, size=5)
+    W2, b2 = rng.normal(size=(4, 5)), rng.normal(0, 0.5, size=4)
+    net = ReluNetwork([W1, W2, rng.normal(size=(1, 4))], [b1, b2, np.zeros(1)])
+    ref, x = rng.normal(size=2) * 2, rng.normal(size=2) * 2
+    d = x - ref
+
+    def pattern(t):
+        h1 = W1 @ (ref + t * d) + b1
+        h2 = W2 @ np.maximum(h1, 0) + b2
+        return tuple(np.r_[h1 > 0, h2 > 0])
+
+    grid = np.linspace(0.0, 1.0, 20_001)
+    pats = [pattern(t) for t in grid]
+    k = len(grid) // 2 + 37
+    same = np.array([p == pats[k] for p in pats])
+    j_lo, j_hi = k, k
+    while j_lo > 0 and same[j_lo - 1]:
+        j_lo -= 1
+    while j_hi < len(grid) - 1 and same[j_hi + 1]:
+        j_hi += 1
+    lo, hi = _region_interval(net, ref, d, float(grid[k]))
+    step = grid[1]
+    if j_lo > 0:  # the region starts inside the segment
+        assert grid[j_lo - 1] <= lo <= grid[j_lo] + 1e-12
+    else:
+        assert lo <= 0.0
+    if j_hi < len(grid) - 1:
+        assert grid[j_hi] - 1e-12 <= hi <= grid[j_hi + 1]
+    else:
+        assert hi >= 1.0 - step
