@@ -118,8 +118,8 @@ def _pieces_with_models(net, ref, x, output):
                       if ts[k] < u < ts[k + 1]]
             new.extend(inside or [t_mid[k]])
         grown = np.unique(np.r_[ts, new])
-        if grown.size == ts.size:
-            break  # pieces at the resolution of float64: nothing left to split
+        if grown.size == ts.size or grown.size > _MAX_PIECES:
+            break  # pieces at float64's resolution, or too many: nothing sensible left
         ts = grown
     raise RuntimeError(
         "glassnet: the path from the reference to the row could not be split into linear "
