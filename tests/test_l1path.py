@@ -111,7 +111,13 @@ def test_recommended_estimator_and_plot(cocircles_path):
     assert out is path
     assert path.figure_ is path.ax_.figure
     assert path.ax_.get_xscale() == "symlog"
-    assert len(path.ax_.lines) >= 1 and len(path.score_ax_.lines) == 1
+    # the two drawn curves are the path's table: regions and score against the penalty
+    t = path.table_
+    regions_line = path.ax_.lines[0].get_xydata()
+    np.testing.assert_array_equal(regions_line[:, 0], t["l1_reg"])
+    np.testing.assert_array_equal(regions_line[:, 1], t["n_regions"])
+    (score_line,) = path.score_ax_.lines
+    np.testing.assert_allclose(score_line.get_ydata(), t["score"])
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots()

@@ -389,7 +389,13 @@ def test_plots(cv_merger):
 
     d = cv_merger.plot_cv()
     assert d.figure_ is d.ax_.figure
-    assert len(d.ax_.lines) >= 1
+    # the drawn curve is the cross-validation table, and the dashed line the chosen count
+    res = cv_merger.cv_results_
+    curve = d.ax_.lines[0].get_xydata()
+    np.testing.assert_array_equal(curve[:, 0], res["n_regions"])
+    np.testing.assert_allclose(curve[:, 1], res["mean_test_score"])
+    chosen = [ln for ln in d.ax_.lines if ln.get_linestyle() == "--"]
+    assert len(chosen) == 1 and chosen[0].get_xdata()[0] == cv_merger.cv_n_regions_
     t = cv_merger.plot_dendrogram(p=10)
     assert t.ax_.get_ylabel() == "Ward distance"
     Z = cv_merger.linkage_matrix()

@@ -270,7 +270,12 @@ def test_simplifiers_round_trip(tmp_path, classifier, circles):
         assert np.array_equal(back.predict(X), est.predict(X))
     back = load(save(mlm, tmp_path / "m.glassnet"))
     pd.testing.assert_frame_equal(back.summary(), mlm.summary())
-    assert back.plot_coefficients().figure_ is not None
+    # the loaded mixture draws the same heatmap: the same coefficients in the same cells
+    drawn, original = back.plot_coefficients(), mlm.plot_coefficients()
+    np.testing.assert_array_equal(drawn.ax_.images[0].get_array(),
+                                  original.ax_.images[0].get_array())
+    assert ([t.get_text() for t in drawn.ax_.get_xticklabels()]
+            == [t.get_text() for t in original.ax_.get_xticklabels()])
 
 
 def test_l1_path_and_partition_round_trip(tmp_path, circles):
