@@ -13,8 +13,10 @@ rows), robustness (random noise and the exact worst-case flip radius on 30 test 
 resilience, fairness by SEX, comparison (network, merged regions, GLM, gradient boosting),
 permutation importance, ALE and Friedman's H. Writes ``taiwan_credit_diagnose.html``.
 
-Run from the repository root (a few minutes of CPU; the exact MILPs take most of it, and
-HiGHS time limits are wall-clock, so a loaded machine sees more time-outs)::
+Run from the repository root. The exact MILPs take most of the time: up to 30 x 60 s, so
+10 to 30 minutes on a 2-core machine (HiGHS time limits are wall-clock, so a loaded machine
+sees more time-outs); set ``EXACT_ROWS = 5`` and ``TIME_LIMIT = 10.0`` below for a run of
+about a minute that prints every section::
 
     .venv/bin/python examples/taiwan_credit_diagnose.py [path/to/taiwan_credit.csv] [out.html]
 """
