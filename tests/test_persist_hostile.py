@@ -764,3 +764,21 @@ def test_regions_from_a_file_pass_the_same_checks_as_fresh_ones(regions_file):
     X = np.random.default_rng(4).normal(size=(300, 3))
     assert np.array_equal(back.assign(X), r.labels)
     assert np.array_equal(back.coef, r.coef)
+
+
+@pytest.mark.parametrize("cls", ["RegionMerger", "RegionPruner"])
+@pytest.mark.parametrize("param,value", [("cv", -3), ("task", "bogus"), ("candidates", [0])])
+def test_simplifier_parameters_are_checked_on_loading_as_fit_checks_them(tmp_path, cls, param,
+                                                                          value):
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    net = _net(1, output="identity", sizes=(3, 6, 1))
+    y = net.forward(X)[:, 0]
+    est = getattr(glassnet, cls)(net, n_regions=2).fit(X, y)
+    src = save(est, tmp_path / "s.glassnet")
+
+    def edit(m):
+        _set(_state(m["object"], f":{cls}"), param, value)
+
+    with pytest.raises(GlassnetFormatError, match=param):
+        load(_craft(src, tmp_path / "bad.glassnet", edit=edit))
+    assert np.array_equal(load(src).predict(X), est.predict(X))  # the untouched file loads

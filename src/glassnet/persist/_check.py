@@ -295,3 +295,7 @@ def check_object(path: str, obj: Any) -> None:
         obj._validate_params()  # InvalidParameterError is a ValueError
     elif type(obj).__qualname__ == "MixtureOfLinearModels":
         obj._check_params()
+    elif type(obj).__qualname__ in ("RegionMerger", "RegionPruner"):
+        from glassnet._params import validate_params
+
+        validate_params(obj)  # the declared constraints fit checks first
