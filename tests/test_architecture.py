@@ -99,6 +99,9 @@ ALLOWED_ENTRY_POINTS: set[tuple[str, str, str]] = {
     ("glassnet.regions", "Regions.inference", "glassnet.summary"),
     # result objects' plot methods delegate to their Display (as estimators' plot_* do)
     ("glassnet.monitor", "StabilityResult.plot", "glassnet.plotting.monitor"),
+    ("glassnet.mlm.model", "MixtureOfLinearModels.plot_coefficients", "glassnet.plotting.mlm"),
+    # old import path of a Display moved into plotting/ (lazy, so no matplotlib on import)
+    ("glassnet.mlm", "__getattr__", "glassnet.plotting.mlm"),
     # old import paths of Displays moved into plotting/ (lazy, so no matplotlib on import)
     ("glassnet.partition", "__getattr__", "glassnet.plotting.partition"),
     ("glassnet.simplify.merge", "__getattr__", "glassnet.plotting.simplify"),

@@ -38,18 +38,35 @@ Layout: :mod:`glassnet.mlm.model` (the estimator's interface; ``fit`` calls the 
 order), :mod:`glassnet.mlm.rules` (coefficient tables, EPIC summary, readable rules), and
 private modules for the four steps and the choice of ``n_epics`` (``_steps``), the network
 adapter (``_network``), the batched linear algebra (``_linear``), the linkage tree
-(``_epics``), targets and splits (``_data``) and the coefficient heatmap (``_display``). The
+(``_epics``) and targets and splits (``_data``); the coefficient heatmap is a Display of
+:mod:`glassnet.plotting.mlm`, re-exported here lazily (no matplotlib on import). The
 parameter constraints are declared on the class (``_parameter_constraints``) and checked by
 the helper every glassnet estimator shares (``glassnet._params``).
 """
 
-from glassnet.mlm._display import MLMCoefficientDisplay
+import importlib
+from typing import Any
+
 from glassnet.mlm.model import MixtureOfLinearModels
 
 # The public home of these classes is this package: saved files and pickles name
 # ``glassnet.mlm:MixtureOfLinearModels`` (as before the package split), whichever private
 # module defines them.
 MixtureOfLinearModels.__module__ = __name__
-MLMCoefficientDisplay.__module__ = __name__
 
 __all__ = ["MLMCoefficientDisplay", "MixtureOfLinearModels"]
+
+# the Display's home is glassnet.plotting.mlm (layer 6); the old name resolves lazily here
+_LAZY = {"MLMCoefficientDisplay": "glassnet.plotting.mlm"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'glassnet.mlm' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -25,7 +25,6 @@ from glassnet._params import (
 from glassnet._validation import check_X, feature_names_of
 from glassnet.mlm import _linear as lin
 from glassnet.mlm._data import DataMixin
-from glassnet.mlm._display import MLMCoefficientDisplay
 from glassnet.mlm._network import NetworkAdapter, network_adapter
 from glassnet.mlm._steps import StepsMixin
 from glassnet.mlm.rules import coefficient_table, epic_rules, epic_summary
@@ -453,8 +452,11 @@ class MixtureOfLinearModels(StepsMixin, DataMixin, BaseEstimator):
         """
         return epic_rules(self, psi, min_size, max_depth, epics)
 
-    def plot_coefficients(self, **kwargs: Any) -> MLMCoefficientDisplay:
-        """Heatmap of the EPIC coefficients; see :meth:`MLMCoefficientDisplay.from_estimator`."""
+    def plot_coefficients(self, **kwargs: Any) -> Any:
+        """Heatmap of the EPIC coefficients; see
+        :meth:`glassnet.plotting.mlm.MLMCoefficientDisplay.from_estimator`."""
+        from glassnet.plotting.mlm import MLMCoefficientDisplay
+
         return MLMCoefficientDisplay.from_estimator(self, **kwargs)
 
 

@@ -1,4 +1,4 @@
-"""Heatmap of a mixture's EPIC (or cell) coefficients (private; public as glassnet.mlm's).
+"""Heatmap of a mixture's EPIC (or cell) coefficients (also importable from glassnet.mlm).
 
 Follows scikit-learn's Display pattern: ``__init__`` stores the values, ``plot`` only draws,
 ``from_estimator`` computes from a fitted mixture then plots. matplotlib is imported inside
