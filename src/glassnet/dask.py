@@ -43,7 +43,7 @@ from glassnet._engine import (
 )
 from glassnet.io import as_network
 from glassnet.network import ReluNetwork
-from glassnet.regions import Regions
+from glassnet.regions import Regions, regions_from_stats
 from glassnet.streaming import merge_sorted, merge_stats, row_label, split_chunk
 
 __all__ = ["unwrap"]
@@ -235,21 +235,7 @@ def _regions_of(net: ReluNetwork, final: PatternStats, names: Any) -> Regions:
     """Regions from statistics already merged and in region order (with their LLMs)."""
     if final.n_rows == 0:
         raise ValueError("No rows to unwrap: every block was empty.")
-    return Regions(
-        net,
-        labels=None,
-        counts=final.counts,
-        packed_patterns=final.packed,
-        coef=final.coef,
-        intercept=final.intercept,
-        max_abs_error=final.max_abs_error,
-        representatives=final.representatives,
-        pred_sum=final.pred_sum,
-        pred_sumsq=final.pred_sumsq,
-        y_sum=final.y_sum,
-        y_sumsq=final.y_sumsq,
-        feature_names=names,
-    )
+    return regions_from_stats(net, final, names)
 
 
 def _check_partitions(partitions: Any, n_blocks: int) -> int:

@@ -54,6 +54,7 @@ __all__ = [
     "pattern_words",
     "raise_non_finite",
     "raw_row_encoder",
+    "regions_from_stats",
     "region_order",
     "tiny_region_share",
     "unwrap_in_memory",
@@ -365,6 +366,27 @@ def _std(s: np.ndarray, ss: np.ndarray, n: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- engine
+def regions_from_stats(net: ReluNetwork, stats: Any,
+                       feature_names: Sequence[str] | None) -> Regions:
+    """:class:`Regions` (``labels`` None) from pattern statistics already merged, in region
+    order and holding their LLMs: the streamed and Dask back-ends' last step."""
+    return Regions(
+        net,
+        labels=None,
+        counts=stats.counts,
+        packed_patterns=stats.packed,
+        coef=stats.coef,
+        intercept=stats.intercept,
+        max_abs_error=stats.max_abs_error,
+        representatives=stats.representatives,
+        pred_sum=stats.pred_sum,
+        pred_sumsq=stats.pred_sumsq,
+        y_sum=stats.y_sum,
+        y_sumsq=stats.y_sumsq,
+        feature_names=feature_names,
+    )
+
+
 def local_models(net: ReluNetwork, X: Any) -> tuple[np.ndarray, np.ndarray]:
     """Exact LLM (coef ``(n, k, d)``, intercept ``(n, k)``) of every row of ``X``.
 

@@ -36,7 +36,7 @@ from glassnet._engine import (
 from glassnet._validation import check_chunk_size, check_y, feature_names_of
 from glassnet.io import as_network
 from glassnet.network import ReluNetwork
-from glassnet.regions import Regions, raw_row_encoder
+from glassnet.regions import Regions, raw_row_encoder, regions_from_stats
 
 __all__ = [
     "PatternStats",
@@ -199,23 +199,7 @@ def stats_to_regions(
     order = region_order(stats.packed, stats.counts)
     rank = np.empty(order.shape[0], dtype=np.int64)
     rank[order] = np.arange(order.shape[0])
-    s = sort_stats(net, stats, order)
-    regions = Regions(
-        net,
-        labels=None,
-        counts=s.counts,
-        packed_patterns=s.packed,
-        coef=s.coef,
-        intercept=s.intercept,
-        max_abs_error=s.max_abs_error,
-        representatives=s.representatives,
-        pred_sum=s.pred_sum,
-        pred_sumsq=s.pred_sumsq,
-        y_sum=s.y_sum,
-        y_sumsq=s.y_sumsq,
-        feature_names=feature_names,
-    )
-    return regions, rank
+    return regions_from_stats(net, sort_stats(net, stats, order), feature_names), rank
 
 
 # ---------------------------------------------------------------------- chunk sources
