@@ -33,27 +33,16 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
-import time  # noqa: E402
 import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _timing import best_wall_cpu  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEER = os.path.join(HERE, "..", ".venv-aletheia", "bin", "python")
 HOW = ("create it with: ~/.pyenv/versions/3.10.13/bin/python -m venv .venv-aletheia && "
        ".venv-aletheia/bin/pip install numpy==2.2.6 scikit-learn==1.7.2 pandas==2.3.3 "
        "matplotlib==3.10.9 statsmodels aletheia-dnn==1.3.5")
-
-
-def best(fn, repeat: int) -> tuple[float, float, object]:
-    """Best wall and best CPU time of ``repeat`` calls, and the last result."""
-    wall = cpu = float("inf")
-    out = None
-    for _ in range(repeat):
-        t, c = time.perf_counter(), time.process_time()
-        out = fn()
-        wall, cpu = min(wall, time.perf_counter() - t), min(cpu, time.process_time() - c)
-    return wall, cpu, out
 
 
 def main() -> None:
@@ -77,9 +66,9 @@ def main() -> None:
     net = ReluNetwork.from_sklearn(mlp)
     X, y = make_circles(args.rows, noise=0.1, factor=0.8, random_state=1)
 
-    w_unwrap, c_unwrap, reg = best(lambda: unwrap(net, X), args.repeat)
-    w_def, c_def, table = best(lambda: reg.summary(X, y), args.repeat)
-    w_all, c_all, full = best(lambda: reg.summary(X, y, global_top=None), args.repeat)
+    w_unwrap, c_unwrap, reg = best_wall_cpu(lambda: unwrap(net, X), args.repeat)
+    w_def, c_def, table = best_wall_cpu(lambda: reg.summary(X, y), args.repeat)
+    w_all, c_all, full = best_wall_cpu(lambda: reg.summary(X, y, global_top=None), args.repeat)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "case.npz")
         arrays = {f"coef_{i}": c for i, c in enumerate(mlp.coefs_)}

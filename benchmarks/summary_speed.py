@@ -19,25 +19,14 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"  # one thread, before NumPy loads its BLAS
 
 import argparse  # noqa: E402
-import time  # noqa: E402
 import warnings  # noqa: E402
 
+from _timing import best_wall_cpu  # noqa: E402
 from sklearn.datasets import make_circles  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.neural_network import MLPClassifier  # noqa: E402
 
 from glassnet import ReluNetwork, boundary_distance, unwrap  # noqa: E402
-
-
-def best(fn, repeat: int) -> tuple[float, float, object]:
-    """Best wall and best CPU time of ``repeat`` calls, and the last result."""
-    wall = cpu = float("inf")
-    out = None
-    for _ in range(repeat):
-        t, c = time.perf_counter(), time.process_time()
-        out = fn()
-        wall, cpu = min(wall, time.perf_counter() - t), min(cpu, time.process_time() - c)
-    return wall, cpu, out
 
 
 def main() -> None:
@@ -58,18 +47,19 @@ def main() -> None:
     ratios = {}
     for n in args.sizes:
         Xn, yn = make_circles(n_samples=n, noise=0.1, factor=0.8, random_state=1)
-        w_u, c_u, reg = best(lambda Xn=Xn: unwrap(net, Xn), args.repeat)
-        w_s, c_s, table = best(lambda reg=reg, Xn=Xn, yn=yn: reg.summary(Xn, yn), args.repeat)
+        w_u, c_u, reg = best_wall_cpu(lambda Xn=Xn: unwrap(net, Xn), args.repeat)
+        w_s, c_s, table = best_wall_cpu(lambda reg=reg, Xn=Xn, yn=yn: reg.summary(Xn, yn),
+                                        args.repeat)
         ratios[n] = (w_s / w_u, c_s / c_u)
         print(f"{n:>9} {len(reg):>8} {w_u:>9.3f} {w_s:>10.3f} {w_s / w_u:>6.2f} "
               f"{c_s / c_u:>9.2f}")
         if n == min(args.sizes):
-            w_a, c_a, _ = best(lambda reg=reg, Xn=Xn, yn=yn:
+            w_a, c_a, _ = best_wall_cpu(lambda reg=reg, Xn=Xn, yn=yn:
                                reg.summary(Xn, yn, global_top=None), args.repeat)
             print(f"{'':>9} {'':>8} {'':>9} {w_a:>10.3f} {w_a / w_u:>6.2f} {c_a / c_u:>9.2f}"
                   "  (global_top=None: every region's global AUC)")
     Xd, _ = make_circles(n_samples=100_000, noise=0.1, factor=0.8, random_state=2)
-    w_d, _, _ = best(lambda: boundary_distance(net, Xd), min(args.repeat, 3))
+    w_d, _, _ = best_wall_cpu(lambda: boundary_distance(net, Xd), min(args.repeat, 3))
     print(f"boundary_distance, 100000 rows: {w_d:.3f} s")
     print(table.head(5).iloc[:, :12].to_string())
     print("issue 17 | Regions.summary / unwrap on CoCircles (4x40), defaults: "
