@@ -9,7 +9,19 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold
 
-__all__ = ["check_candidates", "choose_count", "cv_splitter", "cv_summary", "report_caught"]
+from glassnet._params import (
+    Boolean,
+    Callable,
+    HasMethods,
+    Integer,
+    Options,
+    RandomState,
+    SequenceOf,
+)
+from glassnet.simplify._common import SCORERS, TASKS
+
+__all__ = ["PIECEWISE_CONSTRAINTS", "check_candidates", "choose_count", "cv_splitter", "cv_summary",
+           "report_caught"]
 
 
 def check_candidates(candidates: Any, default: Any) -> np.ndarray:
@@ -119,3 +131,18 @@ def report_caught(caught: list[tuple[str, str]], what: str) -> None:
         UserWarning,
         stacklevel=4,
     )
+
+
+# the parameters RegionMerger and RegionPruner share (cross-validated count, refit, task);
+# each declares ``{**PIECEWISE_CONSTRAINTS, ...its own}``
+PIECEWISE_CONSTRAINTS: dict[str, list[Any]] = {
+    "task": [Options(*TASKS)],
+    "n_regions": [Options("cv"), Integer(1)],
+    "cv": [Integer(2), HasMethods("split")],
+    "scoring": [None, Options(*SCORERS), Callable()],
+    "candidates": [None, SequenceOf(Integer(1))],
+    "selection": [Options("one_se", "best")],
+    "refit": [None, HasMethods("fit", "get_params")],
+    "random_state": [None, RandomState()],
+    "verbose": [Boolean(), Integer(0)],
+}

@@ -68,25 +68,19 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from glassnet._params import (
-    Boolean,
-    Callable,
-    HasMethods,
     Integer,
     Interval,
     Options,
-    RandomState,
-    SequenceOf,
     validate_params,
 )
 from glassnet.regions import local_models, unwrap
 from glassnet.simplify._common import (
-    SCORERS,
-    TASKS,
     _PiecewiseGLM,
     group_means,
     resolve_scoring,
 )
 from glassnet.simplify._cv import (
+    PIECEWISE_CONSTRAINTS,
     check_candidates,
     choose_count,
     cv_splitter,
@@ -379,20 +373,12 @@ class RegionMerger(_PiecewiseGLM):
     # fit; what depends on the data (n_regions or candidates vs the regions on X, cv vs the
     # rows and classes, scoring vs the task) is checked once the data are known.
     _parameter_constraints: dict[str, list[Any]] = {
-        "task": [Options(*TASKS)],
-        "n_regions": [Options("cv"), Integer(1)],
-        "cv": [Integer(2), HasMethods("split")],
-        "scoring": [None, Options(*SCORERS), Callable()],
-        "candidates": [None, SequenceOf(Integer(1))],
-        "selection": [Options("one_se", "best")],
+        **PIECEWISE_CONSTRAINTS,
         "min_count": [None, Integer(1)],
         "connectivity": [None, Integer(1)],
         "unseen": [Options("auto", "centre", "llm")],
         "cv_tree": [Options("full", "fold")],
-        "refit": [None, HasMethods("fit", "get_params")],
-        "random_state": [None, RandomState()],
         "n_jobs": [None, Interval("integer", None, -1), Integer(1)],
-        "verbose": [Boolean(), Integer(0)],
     }
 
     def _min_count(self, n_features: int) -> float:

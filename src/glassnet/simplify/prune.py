@@ -27,24 +27,16 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from glassnet._params import (
-    Boolean,
-    Callable,
-    HasMethods,
-    Integer,
-    Options,
-    RandomState,
-    SequenceOf,
     validate_params,
 )
 from glassnet.regions import unwrap
 from glassnet.simplify._common import (
-    SCORERS,
-    TASKS,
     _PiecewiseGLM,
     group_means,
     resolve_scoring,
 )
 from glassnet.simplify._cv import (
+    PIECEWISE_CONSTRAINTS,
     check_candidates,
     choose_count,
     cv_splitter,
@@ -161,17 +153,7 @@ class RegionPruner(_PiecewiseGLM):
     # Checked by glassnet._params.validate_params first thing in fit (as for RegionMerger);
     # n_regions and candidates against the regions on X, cv against the rows and classes
     # and scoring against the task are checked once the data are known.
-    _parameter_constraints: dict[str, list[Any]] = {
-        "n_regions": [Options("cv"), Integer(1)],
-        "task": [Options(*TASKS)],
-        "refit": [None, HasMethods("fit", "get_params")],
-        "scoring": [None, Options(*SCORERS), Callable()],
-        "cv": [Integer(2), HasMethods("split")],
-        "candidates": [None, SequenceOf(Integer(1))],
-        "selection": [Options("one_se", "best")],
-        "random_state": [None, RandomState()],
-        "verbose": [Boolean(), Integer(0)],
-    }
+    _parameter_constraints: dict[str, list[Any]] = PIECEWISE_CONSTRAINTS
 
     def fit(self, X: Any, y: Any) -> RegionPruner:
         """Unwrap ``X``, choose the count (``"cv"``), keep the largest regions, refit.
