@@ -5,16 +5,36 @@ by region) and of each region's local model applied to all rows (one score vecto
 region, one label vector). Both are the Mann-Whitney statistic
 ``AUC = (sum of the positive rows' ranks - n1 (n1 + 1) / 2) / (n1 n0)``, tied scores taking
 their average rank, which is what :func:`sklearn.metrics.roc_auc_score` computes; the tests
-check these against it.
+check these against it and against an exact pair count.
 
-:func:`auc_rows` avoids an index sort (``argsort`` then gathering labels in sorted order),
-which costs about twice a plain sort: every float64 score is mapped to a 64-bit integer with
-the same order, its last bit is replaced by the row's label, and the integers are sorted in
-place. The sorted keys then carry both the order and the labels. The one thing the lost bit
-can hide is whether a positive and a negative row whose scores agree in all other bits are
-tied or one ulp apart; such rows (found in the sorted keys as neighbours ``2h`` and
-``2h + 1``) are recomputed with the exact index sort, so every result is exact. Building
-the keys takes five vectorised passes and no copy of the scores.
+Sort keys
+---------
+Both functions avoid an index sort (``argsort`` then gathering labels in sorted order, about
+twice the cost of a plain sort): every score is mapped to a 30-bit *bucket*
+``u = floor((s - lo) * (2**30 - 1) / (hi - lo))`` (``lo``, ``hi``: the smallest and largest
+score of the vector), the key ``2 u + label`` is formed and the keys are sorted in place.
+Each step is a correctly rounded, monotone operation, so ``u`` never decreases as the score
+grows: pairs in different buckets are ordered exactly, and the sorted keys carry both the
+order and the labels. The keys are 32-bit (31-bit bucket and label; in :func:`grouped_auc`
+the group number goes above them in a 64-bit key, so one plain sort also groups the rows).
+32-bit keys sort about twice as fast as the 64-bit keys of an order-preserving map of the
+float64 bits (measured: 100 x 10,000 scores, 15 ms against 30 ms with NumPy's AVX-512 sort
+on an AMD EPYC, and the same 2x on AVX2 or on Intel AVX-512, where 16 keys fit a register
+instead of 8), and a fixed-point bucket of width ``(hi - lo) / 2**30`` is far finer for the
+bulk of the scores than rounding them to float32 (relative width ``2**-23``), so buckets
+holding both classes are rare (about 2 of 100 score vectors of a 10,000-row region table).
+
+Exact fix-up
+------------
+The one thing a bucket hides is the order of a positive and a negative that share it: the
+sort puts the negatives first, as if every such positive scored higher. Such buckets show
+in the sorted keys as neighbours ``2u`` and ``2u + 1``. Only their members are recomputed:
+the bucket of every score of the affected vectors is recomputed by the same formula, the
+members are taken out, and their exact Mann-Whitney count (ties at mid-rank, from the
+float64 scores) replaces the ``n1 n0`` pairs the keys counted. Vectors whose range is not a
+positive finite number (constant scores, a range that overflows) put every score in one
+bucket, which this fix-up then computes exactly. Every result is therefore exact: the rank
+sum is an exact integer or half-integer before the one final division.
 
 This module imports nothing from glassnet, so every floor of the package may import it.
 """
@@ -25,8 +45,12 @@ import numpy as np
 
 __all__ = ["auc_rows", "grouped_auc", "grouped_auc_exact"]
 
-# the magnitude bits of a float64 without its last bit (which will carry the label)
-_MAGNITUDE_EVEN = np.int64(0x7FFF_FFFF_FFFF_FFFE)
+# buckets per score vector: 2**30, so that the key 2 u + label fits a signed 32-bit integer
+_BUCKETS = (1 << 30) - 1
+# scores per block of auc_rows: its float64 scratch (512 kB) stays in the L2 cache
+_BLOCK = 1 << 16
+# the largest m for which the rank sum m (m + 1) / 2 fits an int32 accumulator
+_M_INT32 = 65_535
 
 
 def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -35,20 +59,84 @@ def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
-def _label_keys(scores: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    """Signed 64-bit keys ``2 h + label``, ``h`` non-decreasing in the float64 score.
+def _scaling(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Offset and factor of the bucket map, and where it degenerates to one bucket.
 
-    For a float with magnitude bits ``M`` (its bits without the sign), ``h`` is ``M // 2``
-    for positive floats and ``-(M // 2)`` for negative ones: order-preserving, both zeros
-    give 0, and only floats whose magnitudes differ in the last bit share an ``h``.
+    A range that is zero, overflows or gives an overflowing factor (tiny spans) would make
+    ``(s - lo) * scale`` NaN or out of range; those vectors get ``lo = scale = 0`` and are
+    flagged, so that every score of theirs lands in bucket 0 (computed exactly later).
     """
-    bits = scores.view(np.int64)
-    sign = bits >> 63  # 0 for positive floats, -1 for negative ones
-    key = bits & _MAGNITUDE_EVEN
-    key ^= sign  # with the subtraction below: two's-complement negation where sign is -1
-    key -= sign
-    key |= pos.astype(np.int64)
-    return key
+    lo = np.array(lo, dtype=np.float64, ndmin=1)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        scale = _BUCKETS / (np.asarray(hi, dtype=np.float64) - lo)
+    flat = ~np.isfinite(scale)  # also NaN: non-finite scores
+    lo[flat] = 0.0
+    scale[flat] = 0.0
+    return lo, np.atleast_1d(scale), flat
+
+
+def _buckets(scores: np.ndarray, lo: np.ndarray, scale: np.ndarray, flat: np.ndarray,
+             out: np.ndarray, scratch: np.ndarray) -> np.ndarray:
+    """``floor((scores - lo) * scale)`` per row into the integer array ``out``.
+
+    ``scores`` is (rows, m) and ``lo``, ``scale``, ``flat`` have one entry per row;
+    ``scratch`` is a float64 buffer of the same shape. Subtraction and product are each
+    correctly rounded, hence monotone, and the product lies in ``[0, 2**30 - 1]`` (at most
+    two roundings above ``2**30 - 1``, which truncation takes back), so the float-to-int
+    truncation is the floor and never overflows.
+    """
+    np.subtract(scores, lo[:, None], out=scratch)
+    with np.errstate(invalid="ignore", over="ignore"):  # non-finite rows are reset below
+        np.multiply(scratch, scale[:, None], out=out, casting="unsafe")
+    if flat.any():
+        out[flat] = 0
+    return out
+
+
+def _grouped_rank_sum(groups: np.ndarray, score: np.ndarray, pos: np.ndarray,
+                      n_groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact rank sum of the positives in every group (ties at their average rank).
+
+    Returns ``(pos_rank, n1, n0)`` per group, all float64 and exact (integers and
+    half-integers far below ``2**53``). An index sort on (group, score).
+    """
+    groups = np.asarray(groups, dtype=np.int64)
+    posf = np.asarray(pos).astype(np.float64)
+    n = groups.shape[0]
+    counts = np.bincount(groups, minlength=n_groups)
+    n1 = np.bincount(groups, weights=posf, minlength=n_groups)
+    n0 = counts - n1
+    if n == 0:
+        return np.zeros(n_groups), n1, n0
+    order = np.lexsort((score, groups))
+    g = groups[order]
+    s = score[order]
+    new_run = np.empty(n, dtype=bool)
+    new_run[0] = True
+    np.not_equal(g[1:], g[:-1], out=new_run[1:])
+    new_run[1:] |= s[1:] != s[:-1]
+    run = np.cumsum(new_run) - 1
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.arange(1, n + 1, dtype=np.float64) - start[g]
+    avg = np.bincount(run, weights=rank) / np.bincount(run)
+    return np.bincount(g, weights=avg[run] * posf[order], minlength=n_groups), n1, n0
+
+
+def _bucket_corrections(ids: np.ndarray, score: np.ndarray, pos: np.ndarray,
+                        doubtful: np.ndarray) -> np.ndarray:
+    """Exact Mann-Whitney count minus ``n1 n0`` in every doubtful bucket.
+
+    ``ids`` holds the bucket id of every candidate score, ``doubtful`` the sorted unique ids
+    of buckets holding both classes. The key sort counted each of those buckets' ``n1 n0``
+    (positive, negative) pairs as ordered; the exact count gives ties one half and pairs
+    with the negative scoring higher zero. Returns one (zero or negative) number per id.
+    """
+    at = np.searchsorted(doubtful, ids)
+    at[at == doubtful.shape[0]] = 0
+    member = doubtful[at] == ids
+    pos_rank, n1, n0 = _grouped_rank_sum(at[member], score[member], pos[member],
+                                         doubtful.shape[0])
+    return pos_rank - n1 * (n1 + 1) / 2.0 - n1 * n0
 
 
 def auc_rows(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
@@ -67,42 +155,57 @@ def auc_rows(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
         The AUC of each row, equal to ``roc_auc_score(positive, scores[g])``; NaN for every
         row when ``positive`` holds one class (or there are no samples).
     """
-    scores = np.asarray(scores, dtype=np.float64)
+    scores = np.ascontiguousarray(scores, dtype=np.float64)
     pos = np.asarray(positive).astype(bool)
     G, m = scores.shape
     n1 = float(np.count_nonzero(pos))
     n0 = m - n1
     if n1 == 0 or n0 == 0 or G == 0:
         return np.full(G, np.nan)
-    key = _label_keys(np.ascontiguousarray(scores), pos)
-    key.sort(axis=1)
-    # rank sum of the positives: a positive sorts after negatives with the same h, which
-    # is exact unless their scores differ in the lost bit only or are tied (fixed below)
-    pos_rank = (key & 1) @ np.arange(1, m + 1, dtype=np.int64)
-    auc = (pos_rank - n1 * (n1 + 1) / 2.0) / (n1 * n0)
-    row, col = np.divmod(np.flatnonzero((key[:, 1:] - key[:, :-1]).ravel() == 1), m - 1)
-    doubtful = np.unique(row[(key[row, col] & 1) == 0])
-    if doubtful.size:
-        auc[doubtful] = _auc_rows_argsort(scores[doubtful], pos, n1, n0)
-    return auc
-
-
-def _auc_rows_argsort(scores: np.ndarray, pos: np.ndarray, n1: float, n0: float) -> np.ndarray:
-    """:func:`auc_rows` by an index sort with average ranks for ties (exact, slower)."""
-    G, m = scores.shape
-    order = np.argsort(scores, axis=1)  # tied scores share a rank: their order is irrelevant
-    s = np.take_along_axis(scores, order, axis=1).ravel()
-    lab = pos.astype(np.float64)[order].ravel()
-    # runs of equal scores inside one row; a row start always opens a run
-    new_run = np.empty(m * G, dtype=bool)
-    new_run[0] = True
-    np.not_equal(s[1:], s[:-1], out=new_run[1:])
-    new_run[::m] = True
-    run = np.cumsum(new_run) - 1
-    rank = np.tile(np.arange(1, m + 1, dtype=np.float64), G)
-    avg = np.bincount(run, weights=rank) / np.bincount(run)
-    pos_rank = (avg[run] * lab).reshape(G, m).sum(axis=1)
+    lo, scale, flat = _scaling(scores.min(axis=1), scores.max(axis=1))
+    lab = pos.astype(np.int32)
+    small = m <= _M_INT32
+    ranks = np.arange(1, m + 1, dtype=np.int32 if small else np.float64)
+    pos_rank = np.empty(G)
+    # blocks of rows keep the float64 scratch in cache and allocate no (G, m) float array
+    b = max(1, _BLOCK // m)
+    scratch = np.empty((min(b, G), m))
+    key = np.empty((min(b, G), m), dtype=np.int32)
+    diff = np.empty((min(b, G), m - 1), dtype=np.int32)
+    hits: list[np.ndarray] = []  # (row, bucket) of buckets holding both classes
+    for s in range(0, G, b):
+        e = min(G, s + b)
+        k = _buckets(scores[s:e], lo[s:e], scale[s:e], flat[s:e], key[: e - s],
+                     scratch[: e - s])
+        k <<= 1
+        k |= lab
+        k.sort(axis=1)
+        # a negative (2u) followed by a positive (2u + 1): the bucket holds both classes
+        d = np.bitwise_xor(k[:, 1:], k[:, :-1], out=diff[: e - s])
+        r, c = np.nonzero(d == 1)
+        if r.size:
+            hits.append(np.column_stack([r + s, k[r, c] >> 1]))
+        k &= 1
+        pos_rank[s:e] = (np.einsum("ij,j->i", k, ranks) if small
+                         else k.astype(np.float64) @ ranks)
+    if hits:
+        pos_rank += _row_corrections(scores, pos, lo, scale, flat, np.concatenate(hits))
     return (pos_rank - n1 * (n1 + 1) / 2.0) / (n1 * n0)
+
+
+def _row_corrections(scores, pos, lo, scale, flat, hits) -> np.ndarray:
+    """Per row of ``scores``: the exact correction of its doubtful buckets ``hits``."""
+    rows = np.unique(hits[:, 0])
+    m = scores.shape[1]
+    u = _buckets(scores[rows], lo[rows], scale[rows], flat[rows],
+                 np.empty((rows.size, m), dtype=np.int64), np.empty((rows.size, m)))
+    u += (np.arange(rows.size, dtype=np.int64) << 31)[:, None]  # bucket id: (row, u)
+    doubtful = np.unique((np.searchsorted(rows, hits[:, 0]).astype(np.int64) << 31) + hits[:, 1])
+    corr = _bucket_corrections(u.ravel(), scores[rows].ravel(), np.tile(pos, rows.size),
+                               doubtful)
+    out = np.zeros(scores.shape[0])
+    out[rows] = np.bincount(doubtful >> 31, weights=corr, minlength=rows.size)
+    return out
 
 
 def grouped_auc(
@@ -110,10 +213,9 @@ def grouped_auc(
 ) -> np.ndarray:
     """ROC AUC of ``score`` for ``positive`` within every group of rows.
 
-    The rows are ordered by the label-carrying keys of :func:`auc_rows` (one sort) and then
-    by group (a stable sort of the group numbers: a radix sort when they fit 16 bits); groups
-    whose keys leave a tie or a one-ulp gap across the classes in doubt are recomputed
-    exactly by :func:`grouped_auc_exact`.
+    One plain sort of 64-bit keys ``(group, bucket, label)`` (buckets of :func:`auc_rows`,
+    over the range of all scores) orders the rows by group and score; groups whose sorted
+    keys leave a bucket with both classes are corrected exactly, bucket by bucket.
 
     Parameters
     ----------
@@ -141,47 +243,31 @@ def grouped_auc(
     n0 = counts - n1
     if n == 0:
         return np.full(n_groups, np.nan)
-    key = _label_keys(score, pos)
-    order = np.argsort(key)
-    small = np.uint16 if n_groups <= 1 << 16 else np.int64
-    order = order[np.argsort(groups[order].astype(small), kind="stable")]
-    g = groups[order]
-    k = key[order]
+    if n_groups >= 1 << 31:  # the group would not fit above the 31 key bits
+        return grouped_auc_exact(groups, score, pos, n_groups)
+    lo, scale, flat = _scaling(score.min(), score.max())
+    ids = _buckets(score[None], lo, scale, flat, np.empty((1, n), dtype=np.int64),
+                   np.empty((1, n)))[0]
+    ids += groups << 30  # bucket id (group, u)
+    key = ids << 1
+    key |= pos
+    key.sort()
+    g = key >> 31
     start = np.concatenate([[0], np.cumsum(counts)[:-1]])
     rank = np.arange(1, n + 1, dtype=np.float64) - start[g]
-    pos_rank = np.bincount(g, weights=rank * (k & 1), minlength=n_groups)
-    auc = _safe_div(pos_rank - n1 * (n1 + 1) / 2.0, n1 * n0)
-    near = np.flatnonzero((k[1:] - k[:-1] == 1) & (g[1:] == g[:-1]) & (k[:-1] & 1 == 0))
-    doubtful = np.unique(g[near])
-    if doubtful.size:
-        rows = np.isin(groups, doubtful)
-        sub = np.searchsorted(doubtful, groups[rows])  # doubtful groups renumbered 0..
-        auc[doubtful] = grouped_auc_exact(sub, score[rows], pos[rows], doubtful.size)
-    return auc
+    pos_rank = np.bincount(g, weights=rank * (key & 1), minlength=n_groups)
+    near = np.flatnonzero((key[1:] ^ key[:-1]) == 1)
+    if near.size:
+        doubtful = np.unique(key[near] >> 1)
+        corr = _bucket_corrections(ids, score, pos, doubtful)
+        pos_rank += np.bincount(doubtful >> 30, weights=corr, minlength=n_groups)
+    return _safe_div(pos_rank - n1 * (n1 + 1) / 2.0, n1 * n0)
 
 
 def grouped_auc_exact(
     groups: np.ndarray, score: np.ndarray, positive: np.ndarray, n_groups: int
 ) -> np.ndarray:
     """:func:`grouped_auc` by an index sort on (group, score) with average ranks for ties."""
-    groups = np.asarray(groups, dtype=np.int64)
-    pos = np.asarray(positive).astype(np.float64)
-    n = groups.shape[0]
-    counts = np.bincount(groups, minlength=n_groups)
-    n1 = np.bincount(groups, weights=pos, minlength=n_groups)
-    n0 = counts - n1
-    if n == 0:
-        return np.full(n_groups, np.nan)
-    order = np.lexsort((score, groups))
-    g = groups[order]
-    s = score[order]
-    new_run = np.empty(n, dtype=bool)
-    new_run[0] = True
-    np.not_equal(g[1:], g[:-1], out=new_run[1:])
-    new_run[1:] |= s[1:] != s[:-1]
-    run = np.cumsum(new_run) - 1
-    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    rank = np.arange(1, n + 1, dtype=np.float64) - start[g]
-    avg = np.bincount(run, weights=rank) / np.bincount(run)
-    pos_rank = np.bincount(g, weights=avg[run] * pos[order], minlength=n_groups)
+    pos_rank, n1, n0 = _grouped_rank_sum(groups, np.asarray(score, dtype=np.float64),
+                                         positive, n_groups)
     return _safe_div(pos_rank - n1 * (n1 + 1) / 2.0, n1 * n0)
