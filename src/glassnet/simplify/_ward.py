@@ -190,11 +190,7 @@ def weighted_ward_tree(
 def _ward_loop(F: np.ndarray, w: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     R, p = F.shape
     n_nodes = 2 * R - 1
-    adj: list[set[int] | None] = [set() for _ in range(R)] + [None] * (R - 1)
     a, b = edges[:, 0], edges[:, 1]
-    for i, j in zip(a.tolist(), b.tolist(), strict=True):
-        adj[i].add(j)
-        adj[j].add(i)
     # every leaf's neighbours sorted by merge cost (ties: smaller neighbour first)
     cost = w[a] * w[b] / (w[a] + w[b]) * ((F[a] - F[b]) ** 2).sum(axis=1)
     ends = np.concatenate([a, b])
@@ -206,15 +202,21 @@ def _ward_loop(F: np.ndarray, w: np.ndarray, edges: np.ndarray) -> tuple[np.ndar
     cost_sorted = both[order].tolist()
     partners: list[list[int] | None] = [None] * n_nodes
     costs: list[list[float] | None] = [None] * n_nodes
+    # the neighbours of every live cluster, kept current: a merge renames its two clusters
+    # in the sets of their neighbours (about 6 set operations per merge on CoCircles,
+    # cheaper than resolving stale names through a union-find at every merge)
+    adj: list[set[int] | None] = [None] * n_nodes
     ptr = [0] * n_nodes
     heap = []
     for i in range(R):
         lo, hi = bounds[i], bounds[i + 1]
-        partners[i] = other_sorted[lo:hi]
+        partners[i] = nbrs = other_sorted[lo:hi]
+        adj[i] = set(nbrs)
         costs[i] = cost_sorted[lo:hi]
         if hi > lo:
             heap.append((cost_sorted[lo], i, other_sorted[lo]))
     heapq.heapify(heap)
+    heappop, heappush = heapq.heappop, heapq.heappush
     active = [True] * R + [False] * (R - 1)
     # A cluster has about 6 neighbours (CoCircles), so NumPy calls on such short vectors cost
     # more than the arithmetic: centroids and merge costs are Python floats (the same
@@ -226,36 +228,27 @@ def _ward_loop(F: np.ndarray, w: np.ndarray, edges: np.ndarray) -> tuple[np.ndar
         mu[:R] = F
         mass_arr = np.empty(n_nodes)
         mass_arr[:R] = w
-    # Neighbour sets are left as they were when a cluster was formed and read through a
-    # union-find when it merges: a neighbour that merged since resolves to the cluster it
-    # is in now. Same sets as updating every neighbour at every merge (a cluster becomes
-    # adjacent to another only through leaves it already touched), without those updates.
-    parent = list(range(n_nodes))
-
-    def find(v: int) -> int:
-        while parent[v] != v:
-            parent[v] = v = parent[parent[v]]
-        return v
     children: list[tuple[int, int]] = []
     heights: list[float] = []
+    sqrt = math.sqrt
 
-    for m in range(R - 1):
+    for node in range(R, n_nodes):
         while True:
             if not heap:
                 raise ValueError("The connectivity graph is not connected; cannot finish the tree.")
-            c, i, j = heapq.heappop(heap)
+            c, i, j = heappop(heap)
             if not active[i]:
                 continue
             if active[j]:
                 break
             # the partner merged away: the next live partner of i's sorted list
             p_i, k = partners[i], ptr[i] + 1
-            while k < len(p_i) and not active[p_i[k]]:
+            n_i = len(p_i)
+            while k < n_i and not active[p_i[k]]:
                 k += 1
             ptr[i] = k
-            if k < len(p_i):
-                heapq.heappush(heap, (costs[i][k], i, p_i[k]))
-        node = R + m
+            if k < n_i:
+                heappush(heap, (costs[i][k], i, p_i[k]))
         active[i] = active[j] = False
         active[node] = True
         mi, mj = mass[i], mass[j]
@@ -265,15 +258,18 @@ def _ward_loop(F: np.ndarray, w: np.ndarray, edges: np.ndarray) -> tuple[np.ndar
         else:
             un = mu[node] = (mi * mu[i] + mj * mu[j]) / mn
             mass_arr[node] = mn
-        parent[i] = parent[j] = node
-        nb = {find(v) for v in adj[i]}
-        nb.update(find(v) for v in adj[j])
-        nb.discard(node)
-        adj[i] = adj[j] = None
-        partners[i] = partners[j] = costs[i] = costs[j] = None
+        nb = adj[i] | adj[j]
+        nb.discard(i)
+        nb.discard(j)
+        for q in nb:
+            s = adj[q]
+            s.discard(i)
+            s.discard(j)
+            s.add(node)
         adj[node] = nb
-        children.append((min(i, j), max(i, j)))
-        heights.append(math.sqrt(2.0 * max(c, 0.0)))
+        adj[i] = adj[j] = partners[i] = partners[j] = costs[i] = costs[j] = None
+        children.append((i, j) if i < j else (j, i))
+        heights.append(sqrt(2.0 * c) if c > 0.0 else 0.0)
         if not nb:
             continue
         if small:
@@ -281,7 +277,7 @@ def _ward_loop(F: np.ndarray, w: np.ndarray, edges: np.ndarray) -> tuple[np.ndar
             for q in nb:
                 mq = mass[q]
                 ss = 0.0
-                for x, z in zip(mu[q], un, strict=True):
+                for x, z in zip(mu[q], un, strict=False):  # equal lengths (p)
                     ss += (x - z) * (x - z)
                 pairs.append((mn * mq / (mn + mq) * ss, q))
             pairs.sort()
@@ -294,7 +290,7 @@ def _ward_loop(F: np.ndarray, w: np.ndarray, edges: np.ndarray) -> tuple[np.ndar
             o = np.lexsort((q, cq))
             partners[node] = q[o].tolist()
             costs[node] = cq[o].tolist()
-        heapq.heappush(heap, (costs[node][0], node, partners[node][0]))
+        heappush(heap, (costs[node][0], node, partners[node][0]))
     return np.asarray(children, dtype=np.int64).reshape(R - 1, 2), np.asarray(heights)
 
 
