@@ -68,8 +68,9 @@ def _scaling(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     """
     lo = np.array(lo, dtype=np.float64, ndmin=1)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        scale = _BUCKETS / (np.asarray(hi, dtype=np.float64) - lo)
-    flat = ~np.isfinite(scale)  # also NaN: non-finite scores
+        span = np.asarray(hi, dtype=np.float64) - lo
+        scale = _BUCKETS / span
+    flat = ~(np.isfinite(span) & (span > 0) & np.isfinite(scale))  # also NaN scores
     lo[flat] = 0.0
     scale[flat] = 0.0
     return lo, np.atleast_1d(scale), flat
