@@ -183,8 +183,9 @@ def auc_rows(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
         k.sort(axis=1)
         # a negative (2u) followed by a positive (2u + 1): the bucket holds both classes
         d = np.bitwise_xor(k[:, 1:], k[:, :-1], out=diff[: e - s])
-        r, c = np.nonzero(d == 1)
-        if r.size:
+        mates = d == 1
+        if mates.any():  # rare: test before the slower 2-D nonzero
+            r, c = np.nonzero(mates)
             hits.append(np.column_stack([r + s, k[r, c] >> 1]))
         k &= 1
         pos_rank[s:e] = (np.einsum("ij,j->i", k, ranks) if small
