@@ -17,7 +17,7 @@ import pandas as pd
 
 from glassnet.io import as_network
 from glassnet.network import ReluNetwork
-from glassnet.regions import Regions, local_models, unwrap
+from glassnet.regions import Regions, local_models, unwrap_in_memory
 
 TASKS = ("classification", "regression")
 
@@ -242,7 +242,7 @@ def _weighted_coefs(regions: Regions, X: Any) -> tuple[Regions, np.ndarray]:
     regions = check_regions(regions)
     if X is not None:
         # the regions (and counts) of the given rows; unseen patterns get their exact LLM too
-        regions = unwrap(regions.network, X)
+        regions = unwrap_in_memory(regions.network, X)
     return regions, regions.counts.astype(np.float64)
 
 

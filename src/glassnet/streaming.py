@@ -523,22 +523,3 @@ def unwrap_file(
         net, iter_file(path, chunk_size=step, columns=cols), y,
         keep_labels=keep_labels, certify=certify, source=os.path.basename(os.fspath(path)),
     )
-
-
-def is_streamed(X: Any) -> bool:
-    """Whether :func:`glassnet.unwrap` should hand ``X`` to a streaming backend."""
-    return (
-        isinstance(X, (str, os.PathLike, Iterator))
-        or type(X).__module__.split(".")[0] in ("dask", "dask_expr")
-    )
-
-
-def unwrap_streamed(net: Any, X: Any, y: Any = None, *, chunk_size: int | None = None) -> Regions:
-    """Dispatch of :func:`glassnet.unwrap` for files, chunk iterators and Dask collections."""
-    if type(X).__module__.split(".")[0] in ("dask", "dask_expr"):
-        from glassnet.dask import unwrap as dask_unwrap
-
-        return dask_unwrap(net, X, y)
-    if isinstance(X, (str, os.PathLike)):
-        return unwrap_file(net, X, y, chunk_size=chunk_size)
-    return unwrap_chunks(net, X, y)

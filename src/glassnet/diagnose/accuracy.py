@@ -50,9 +50,9 @@ def region_labels(
         return np.asarray(lt), (None if X_test is None else np.asarray(merger.apply(X_test)))
     if by != "region":
         raise ValueError(f"by must be 'region' or 'merged'; got {by!r}.")
-    from glassnet.regions import unwrap
+    from glassnet.regions import unwrap_in_memory
 
-    regions = unwrap(model, X_train)
+    regions = unwrap_in_memory(model, X_train)
     return regions.labels, (None if X_test is None else regions.assign(X_test))
 
 

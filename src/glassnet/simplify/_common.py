@@ -520,7 +520,7 @@ class _PiecewiseGLM(BaseEstimator):
         DataFrame indexed by ``intercept`` and the feature names, with columns ``coef``,
         ``std_err``, ``z`` (``t`` for OLS), ``p_value``, ``ci_low``, ``ci_high``.
         """
-        from glassnet.regions import unwrap
+        from glassnet.regions import unwrap_in_memory
         from glassnet.summary import region_inference
 
         check_is_fitted(self, "models_")
@@ -537,7 +537,7 @@ class _PiecewiseGLM(BaseEstimator):
         net = self.network_
         if net.feature_names is None and hasattr(self, "feature_names_in_"):
             net = net.with_feature_names([str(f) for f in self.feature_names_in_])
-        regions = unwrap(net, Xa)
+        regions = unwrap_in_memory(net, Xa)
         return region_inference(regions, Xa, yv, mask, task=self.task_, alpha=alpha)
 
     def _feature_names(self) -> list[str]:

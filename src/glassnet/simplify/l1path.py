@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from glassnet.regions import unwrap
+from glassnet.regions import unwrap_in_memory
 
 __all__ = ["L1Path", "l1_path"]
 
@@ -276,7 +276,7 @@ def l1_path(
         else:
             est.fit(X, y, sample_weight=sample_weight)
         fit_time = time.perf_counter() - start
-        regions = unwrap(est.network_, X)
+        regions = unwrap_in_memory(est.network_, X)
         counts = regions.counts
         row = {
             "l1_reg": float(v),

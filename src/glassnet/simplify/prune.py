@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits
 from glassnet._params import (
     validate_params,
 )
-from glassnet.regions import unwrap
+from glassnet.regions import unwrap_in_memory
 from glassnet.simplify._common import (
     _PiecewiseGLM,
     group_means,
@@ -167,7 +167,7 @@ class RegionPruner(_PiecewiseGLM):
         Xa, yv = self._validate_fit_input(X, y)
         # a scorer of the other task is refused now, not by the first call of score()
         resolve_scoring(self.scoring, self.task_, getattr(self, "classes_", None))
-        self.regions_ = unwrap(self.network_, Xa)
+        self.regions_ = unwrap_in_memory(self.network_, Xa)
         R = len(self.regions_)
         with threadpool_limits(limits=1, user_api="blas"):
             if self.n_regions == "cv":
@@ -203,7 +203,7 @@ class RegionPruner(_PiecewiseGLM):
         cand = check_candidates(self.candidates, _DEFAULT_CANDIDATES)
         splits = list(cv_splitter(self.cv, y, self.task_, getattr(self, "classes_", None),
                                   self.random_state).split(X, y))
-        fold_regions = [unwrap(self.network_, X[train]) for train, _ in splits]
+        fold_regions = [unwrap_in_memory(self.network_, X[train]) for train, _ in splits]
         cand = drop_large(cand, min(len(r) for r in fold_regions))
         self.scoring_name_, scorer = resolve_scoring(
             self.scoring, self.task_, getattr(self, "classes_", None)
