@@ -45,8 +45,10 @@ import numpy as np
 
 __all__ = ["auc_rows", "grouped_auc", "grouped_auc_exact"]
 
-# buckets per score vector: 2**30, so that the key 2 u + label fits a signed 32-bit integer
-_BUCKETS = (1 << 30) - 1
+# bucket bits of auc_rows: the key 2 u + label fits a signed 32-bit integer
+_BITS32 = 30
+# at most 50 bucket bits: (s - lo) * scale, below 2**50, stays below 2**50 after rounding
+_MAX_BITS = 50
 # scores per block of auc_rows: its float64 scratch (512 kB) stays in the L2 cache
 _BLOCK = 1 << 16
 # the largest m for which the rank sum m (m + 1) / 2 fits an int32 accumulator
@@ -59,8 +61,9 @@ def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
-def _scaling(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Offset and factor of the bucket map, and where it degenerates to one bucket.
+def _scaling(lo: np.ndarray, hi: np.ndarray,
+             bits: int = _BITS32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Offset and factor of the map to ``2**bits`` buckets, and where it degenerates.
 
     A range that is zero, overflows or gives an overflowing factor (tiny spans) would make
     ``(s - lo) * scale`` NaN or out of range; those vectors get ``lo = scale = 0`` and are
@@ -69,7 +72,7 @@ def _scaling(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     lo = np.array(lo, dtype=np.float64, ndmin=1)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         span = np.asarray(hi, dtype=np.float64) - lo
-        scale = _BUCKETS / span
+        scale = float((1 << bits) - 1) / span
     flat = ~(np.isfinite(span) & (span > 0) & np.isfinite(scale))  # also NaN scores
     lo[flat] = 0.0
     scale[flat] = 0.0
@@ -82,9 +85,9 @@ def _buckets(scores: np.ndarray, lo: np.ndarray, scale: np.ndarray, flat: np.nda
 
     ``scores`` is (rows, m) and ``lo``, ``scale``, ``flat`` have one entry per row;
     ``scratch`` is a float64 buffer of the same shape. Subtraction and product are each
-    correctly rounded, hence monotone, and the product lies in ``[0, 2**30 - 1]`` (at most
-    two roundings above ``2**30 - 1``, which truncation takes back), so the float-to-int
-    truncation is the floor and never overflows.
+    correctly rounded, hence monotone, and the product lies in ``[0, 2**bits - 1]`` (at
+    most two roundings, less than 1/4 above ``2**bits - 1`` for ``bits <= 50``, which
+    truncation takes back), so the float-to-int truncation is the floor and never overflows.
     """
     np.subtract(scores, lo[:, None], out=scratch)
     with np.errstate(invalid="ignore", over="ignore"):  # non-finite rows are reset below
@@ -123,20 +126,33 @@ def _grouped_rank_sum(groups: np.ndarray, score: np.ndarray, pos: np.ndarray,
     return np.bincount(g, weights=avg[run] * posf[order], minlength=n_groups), n1, n0
 
 
-def _bucket_corrections(ids: np.ndarray, score: np.ndarray, pos: np.ndarray,
-                        doubtful: np.ndarray) -> np.ndarray:
+def _members(ids: np.ndarray, doubtful: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in ``ids`` whose id is one of the sorted ``doubtful``, and which one.
+
+    A boolean table indexed by the low bits of the id (16 slots per doubtful bucket, so it
+    stays in cache) passes about one non-member in 16; only those candidates are looked up
+    by binary search, which on a million scores would cost several times the sort.
+    """
+    size = 1 << max(10, (16 * doubtful.shape[0]).bit_length())
+    table = np.zeros(size, dtype=bool)
+    table[doubtful & (size - 1)] = True
+    cand = np.flatnonzero(table[ids & (size - 1)])
+    at = np.searchsorted(doubtful, ids[cand])
+    at[at == doubtful.shape[0]] = 0
+    hit = doubtful[at] == ids[cand]
+    return cand[hit], at[hit]
+
+
+def _bucket_corrections(which: np.ndarray, score: np.ndarray, pos: np.ndarray,
+                        n_doubtful: int) -> np.ndarray:
     """Exact Mann-Whitney count minus ``n1 n0`` in every doubtful bucket.
 
-    ``ids`` holds the bucket id of every candidate score, ``doubtful`` the sorted unique ids
-    of buckets holding both classes. The key sort counted each of those buckets' ``n1 n0``
-    (positive, negative) pairs as ordered; the exact count gives ties one half and pairs
-    with the negative scoring higher zero. Returns one (zero or negative) number per id.
+    ``which`` gives the doubtful bucket of each member score ``score`` (label ``pos``).
+    The key sort counted each of those buckets' ``n1 n0`` (positive, negative) pairs as
+    ordered; the exact count gives ties one half and pairs with the negative scoring higher
+    zero. Returns one (zero or negative) number per doubtful bucket.
     """
-    at = np.searchsorted(doubtful, ids)
-    at[at == doubtful.shape[0]] = 0
-    member = doubtful[at] == ids
-    pos_rank, n1, n0 = _grouped_rank_sum(at[member], score[member], pos[member],
-                                         doubtful.shape[0])
+    pos_rank, n1, n0 = _grouped_rank_sum(which, score, pos, n_doubtful)
     return pos_rank - n1 * (n1 + 1) / 2.0 - n1 * n0
 
 
@@ -173,6 +189,7 @@ def auc_rows(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
     scratch = np.empty((min(b, G), m))
     key = np.empty((min(b, G), m), dtype=np.int32)
     diff = np.empty((min(b, G), m - 1), dtype=np.int32)
+    mates = np.empty((min(b, G), m - 1), dtype=bool)
     hits: list[np.ndarray] = []  # (row, bucket) of buckets holding both classes
     for s in range(0, G, b):
         e = min(G, s + b)
@@ -183,9 +200,9 @@ def auc_rows(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
         k.sort(axis=1)
         # a negative (2u) followed by a positive (2u + 1): the bucket holds both classes
         d = np.bitwise_xor(k[:, 1:], k[:, :-1], out=diff[: e - s])
-        mates = d == 1
-        if mates.any():  # rare: test before the slower 2-D nonzero
-            r, c = np.nonzero(mates)
+        mate = np.equal(d, 1, out=mates[: e - s])
+        if mate.any():  # rare: test before the slower 2-D nonzero
+            r, c = np.nonzero(mate)
             hits.append(np.column_stack([r + s, k[r, c] >> 1]))
         k &= 1
         pos_rank[s:e] = (np.einsum("ij,j->i", k, ranks) if small
@@ -201,12 +218,14 @@ def _row_corrections(scores, pos, lo, scale, flat, hits) -> np.ndarray:
     m = scores.shape[1]
     u = _buckets(scores[rows], lo[rows], scale[rows], flat[rows],
                  np.empty((rows.size, m), dtype=np.int64), np.empty((rows.size, m)))
-    u += (np.arange(rows.size, dtype=np.int64) << 31)[:, None]  # bucket id: (row, u)
-    doubtful = np.unique((np.searchsorted(rows, hits[:, 0]).astype(np.int64) << 31) + hits[:, 1])
-    corr = _bucket_corrections(u.ravel(), scores[rows].ravel(), np.tile(pos, rows.size),
-                               doubtful)
+    u += (np.arange(rows.size, dtype=np.int64) << _BITS32)[:, None]  # bucket id: (row, u)
+    doubtful = np.unique((np.searchsorted(rows, hits[:, 0]).astype(np.int64) << _BITS32)
+                         + hits[:, 1])
+    idx, which = _members(u.ravel(), doubtful)
+    r, c = np.divmod(idx, m)
+    corr = _bucket_corrections(which, scores[rows[r], c], pos[c], doubtful.shape[0])
     out = np.zeros(scores.shape[0])
-    out[rows] = np.bincount(doubtful >> 31, weights=corr, minlength=rows.size)
+    out[rows] = np.bincount(doubtful >> _BITS32, weights=corr, minlength=rows.size)
     return out
 
 
@@ -215,9 +234,10 @@ def grouped_auc(
 ) -> np.ndarray:
     """ROC AUC of ``score`` for ``positive`` within every group of rows.
 
-    One plain sort of 64-bit keys ``(group, bucket, label)`` (buckets of :func:`auc_rows`,
-    over the range of all scores) orders the rows by group and score; groups whose sorted
-    keys leave a bucket with both classes are corrected exactly, bucket by bucket.
+    One plain sort of 64-bit keys ``(group, bucket, label)`` orders the rows by group and
+    score; the buckets (as in :func:`auc_rows`, over the range of all scores) take the bits
+    the group number leaves, up to 50, so that buckets with both classes are rare even on
+    millions of rows; those left are corrected exactly, bucket by bucket.
 
     Parameters
     ----------
@@ -245,24 +265,27 @@ def grouped_auc(
     n0 = counts - n1
     if n == 0:
         return np.full(n_groups, np.nan)
-    if n_groups >= 1 << 31:  # the group would not fit above the 31 key bits
+    gbits = max(1, int(n_groups - 1).bit_length())
+    bits = min(_MAX_BITS, 62 - gbits)  # key (group, bucket, label) in 63 bits
+    if bits < _BITS32:  # more than 2**32 groups: no room for the buckets
         return grouped_auc_exact(groups, score, pos, n_groups)
-    lo, scale, flat = _scaling(score.min(), score.max())
+    lo, scale, flat = _scaling(score.min(), score.max(), bits)
     ids = _buckets(score[None], lo, scale, flat, np.empty((1, n), dtype=np.int64),
                    np.empty((1, n)))[0]
-    ids += groups << 30  # bucket id (group, u)
+    ids += groups << bits  # bucket id (group, u)
     key = ids << 1
     key |= pos
     key.sort()
-    g = key >> 31
+    g = key >> (bits + 1)
     start = np.concatenate([[0], np.cumsum(counts)[:-1]])
     rank = np.arange(1, n + 1, dtype=np.float64) - start[g]
     pos_rank = np.bincount(g, weights=rank * (key & 1), minlength=n_groups)
     near = np.flatnonzero((key[1:] ^ key[:-1]) == 1)
     if near.size:
         doubtful = np.unique(key[near] >> 1)
-        corr = _bucket_corrections(ids, score, pos, doubtful)
-        pos_rank += np.bincount(doubtful >> 30, weights=corr, minlength=n_groups)
+        idx, which = _members(ids, doubtful)
+        corr = _bucket_corrections(which, score[idx], pos[idx], doubtful.shape[0])
+        pos_rank += np.bincount(doubtful >> bits, weights=corr, minlength=n_groups)
     return _safe_div(pos_rank - n1 * (n1 + 1) / 2.0, n1 * n0)
 
 
