@@ -172,3 +172,43 @@ def test_grouped_auc_with_groups_of_very_different_scales():
     np.testing.assert_array_equal(got, ref)
     np.testing.assert_allclose(got, [roc_auc_score(y[g == k], score[g == k]) for k in range(3)],
                                rtol=1e-12)
+
+
+def test_many_doubtful_buckets_on_a_long_vector():
+    # 400k scores: ~1e10 (positive, negative) pairs over 2**30 buckets leaves dozens of
+    # buckets with both classes, plus exact ties across the classes put in on purpose
+    rng = np.random.default_rng(11)
+    m = 400_000
+    y = rng.random(m) < 0.5
+    s = rng.normal(size=m) + 0.3 * y
+    src, dst = rng.integers(0, m, size=(2, 2_000))
+    s[dst] = s[src]
+    got = auc_rows(np.vstack([s, -s]), y)
+    np.testing.assert_array_equal(got, [exact_auc(y, s), exact_auc(y, -s)])
+    np.testing.assert_allclose(got[0], roc_auc_score(y, s), rtol=1e-12)
+
+
+def test_scores_on_a_grid_share_the_filter_slot():
+    # integer scores 0..1024: every bucket number is a multiple of 2**20, so all scores fall
+    # in one slot of the membership filter and the lookup must still find the right ones
+    rng = np.random.default_rng(12)
+    s = rng.integers(0, 1025, size=20_000).astype(np.float64)
+    y = rng.random(20_000) < 0.3
+    assert auc_rows(s[None], y)[0] == exact_auc(y, s)
+    g = rng.integers(0, 7, size=20_000)
+    got = grouped_auc(g, s, y, 7)
+    np.testing.assert_array_equal(got, [exact_auc(y[g == k], s[g == k]) for k in range(7)])
+
+
+def test_grouped_auc_on_many_rows_and_groups():
+    rng = np.random.default_rng(13)
+    n, G = 300_000, 500
+    g = rng.integers(0, G, size=n)
+    y = rng.random(n) < 0.4
+    s = np.round(rng.normal(size=n) * (1 + g % 5), 3)  # ties, scales differing by group
+    got = grouped_auc(g, s, y, G)
+    order = np.argsort(g, kind="stable")
+    bounds = np.searchsorted(g[order], np.arange(G + 1))
+    ref = [exact_auc(y[order[a:b]], s[order[a:b]])
+           for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    np.testing.assert_array_equal(got, ref)
