@@ -186,8 +186,15 @@ class _Target:
         if self.link == "softmax":
             return (scores.argmax(axis=1) == self.classes).mean(axis=1)
         thr = 0.5 if self.link == "identity" else 0.0
+        total = scores.shape[1] * scores.shape[2]
+        if hasattr(np, "bitwise_count"):  # NumPy >= 2.0
+            # wrong calls = set bits of (score > thr) XOR label, packed 8 to a byte: about
+            # half the time of comparing and counting one byte per row and model
+            miss = np.packbits(scores > thr, axis=-1)
+            miss ^= np.packbits(self.labels.T, axis=-1)  # both padded with zero bits
+            return (total - np.bitwise_count(miss).sum(axis=(1, 2))) / total
         hits = np.count_nonzero((scores > thr) == self.labels.T, axis=(1, 2))
-        return hits / (scores.shape[1] * scores.shape[2])
+        return hits / total
 
     def sq_error(self, eta: np.ndarray, apply_link) -> np.ndarray:
         pred = eta if self.link == "identity" else apply_link(eta)
