@@ -183,8 +183,10 @@ def test_many_doubtful_buckets_on_a_long_vector():
     s = rng.normal(size=m) + 0.3 * y
     src, dst = rng.integers(0, m, size=(2, 2_000))
     s[dst] = s[src]
-    got = auc_rows(np.vstack([s, -s]), y)
-    np.testing.assert_array_equal(got, [exact_auc(y, s), exact_auc(y, -s)])
+    # three rows in doubt: the exact fix-up takes them two at a time (2**20 scores)
+    rows = np.vstack([s, -s, 3.0 * s + 1.0])
+    got = auc_rows(rows, y)
+    np.testing.assert_array_equal(got, [exact_auc(y, r) for r in rows])
     np.testing.assert_allclose(got[0], roc_auc_score(y, s), rtol=1e-12)
 
 

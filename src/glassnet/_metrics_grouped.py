@@ -213,19 +213,27 @@ def auc_rows(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
 
 
 def _row_corrections(scores, pos, lo, scale, flat, hits) -> np.ndarray:
-    """Per row of ``scores``: the exact correction of its doubtful buckets ``hits``."""
-    rows = np.unique(hits[:, 0])
-    m = scores.shape[1]
-    u = _buckets(scores[rows], lo[rows], scale[rows], flat[rows],
-                 np.empty((rows.size, m), dtype=np.int64), np.empty((rows.size, m)))
-    u += (np.arange(rows.size, dtype=np.int64) << _BITS32)[:, None]  # bucket id: (row, u)
-    doubtful = np.unique((np.searchsorted(rows, hits[:, 0]).astype(np.int64) << _BITS32)
-                         + hits[:, 1])
-    idx, which = _members(u.ravel(), doubtful)
-    r, c = np.divmod(idx, m)
-    corr = _bucket_corrections(which, scores[rows[r], c], pos[c], doubtful.shape[0])
+    """Per row of ``scores``: the exact correction of its doubtful buckets ``hits``.
+
+    The buckets of the affected rows are recomputed a few rows at a time (at most about
+    ``2**20`` scores), so that the scratch stays small however many rows are in doubt.
+    """
     out = np.zeros(scores.shape[0])
-    out[rows] = np.bincount(doubtful >> _BITS32, weights=corr, minlength=rows.size)
+    m = scores.shape[1]
+    affected = np.unique(hits[:, 0])
+    step = max(1, (1 << 20) // m)
+    for i in range(0, affected.size, step):
+        rows = affected[i : i + step]
+        u = _buckets(scores[rows], lo[rows], scale[rows], flat[rows],
+                     np.empty((rows.size, m), dtype=np.int64), np.empty((rows.size, m)))
+        u += (np.arange(rows.size, dtype=np.int64) << _BITS32)[:, None]  # id: (row, u)
+        mine = hits[np.isin(hits[:, 0], rows)]
+        doubtful = np.unique((np.searchsorted(rows, mine[:, 0]).astype(np.int64) << _BITS32)
+                             + mine[:, 1])
+        idx, which = _members(u.ravel(), doubtful)
+        r, c = np.divmod(idx, m)
+        corr = _bucket_corrections(which, scores[rows[r], c], pos[c], doubtful.shape[0])
+        out[rows] = np.bincount(doubtful >> _BITS32, weights=corr, minlength=rows.size)
     return out
 
 
