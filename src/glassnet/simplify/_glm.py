@@ -58,14 +58,14 @@ class Standardizer:
 
 
 def logistic_newton(
-    Z: np.ndarray,
+    Z: np.ndarray | None,
     y: np.ndarray,
     C: float,
     init: np.ndarray | None = None,
     *,
     tol: float = 1e-20,
     max_iter: int = 100,
-    design: np.ndarray | None = None,
+    design_t: np.ndarray | None = None,
 ) -> np.ndarray:
     """Minimise ``sum_i logloss_i(b + Z w) + ||w||^2 / (2 C)``; return ``[w..., b]``.
 
@@ -75,23 +75,31 @@ def logistic_newton(
     is taken and the loop stops. The start is ``init`` (a warm start) when given and its
     objective is finite, else zero slopes with the intercept at the mean's log-odds; damped
     Newton converges from any start on this strictly convex objective.
-    ``design`` may pass ``[Z, 1]`` already built (``Z`` is then ignored but its shape).
+    ``design_t`` may pass ``[Z, 1]`` already built and transposed, ``(d + 1, n)`` (``Z`` is
+    then ignored).
     """
-    n, d = (Z.shape if design is None else (design.shape[0], design.shape[1] - 1))
-    if design is None:
-        A = np.empty((n, d + 1))
-        A[:, :d] = Z
-        A[:, d] = 1.0
+    if design_t is None:
+        Z = np.asarray(Z, dtype=np.float64)
+        n, d = Z.shape
+        At = np.empty((d + 1, n))
+        At[:d] = Z.T
+        At[d] = 1.0
     else:
-        A = design
+        At = design_t
+        d, n = At.shape[0] - 1, At.shape[1]
+    # The design is held transposed, one contiguous row per column of [Z, 1]: the products
+    # with it (logits, gradient, Hessian) are then 3x faster than on (n, d + 1) rows for the
+    # few columns of a merged region's GLM (measured on 10^4 rows, 3 columns: Hessian 18 vs
+    # 60 us, logits 6 vs 14 us).
     y = y.astype(np.float64)
     lam = np.full(d + 1, 1.0 / C)
     lam[d] = 0.0
+    ridge = lam + 1e-10 * n
 
     def objective(t: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         # log(1 + e^z) = max(z, 0) + log1p(e^-|z|); e^-|z| also gives the probabilities
         # below, one exp per row instead of three (np.logaddexp + expit: 2.6x slower)
-        z = A @ t
+        z = t @ At
         e = np.exp(-np.abs(z))
         loss = np.maximum(z, 0.0) + np.log1p(e) - y * z
         return float(np.sum(loss) + 0.5 * np.sum(lam * t * t)), z, e
@@ -108,10 +116,10 @@ def logistic_newton(
     for _ in range(max_iter):
         q = 1.0 / (1.0 + e)
         p = np.where(z >= 0.0, q, e * q)  # expit(z)
-        g = A.T @ (p - y) + lam * theta
+        g = At @ (p - y) + lam * theta
         w = e * q * q  # p (1 - p), without cancellation
-        H = (A * w[:, None]).T @ A
-        H[np.diag_indices_from(H)] += lam + 1e-10 * n
+        H = (At * w) @ At.T
+        H.flat[:: d + 2] += ridge  # the diagonal
         try:
             step = np.linalg.solve(H, g)
         except np.linalg.LinAlgError:
@@ -180,9 +188,14 @@ class FoldFitter:
         self.n_leaves = n_leaves
         self.cache: dict[bytes, Any] = {}
         self.n_fits = 0
-        # [Z, 1] once per fold: each logistic fit gathers its rows from it
-        self.design = np.column_stack([Z, np.ones(Z.shape[0])]) if self.kind == "logistic" \
-            else None
+        self._leaf_rows: np.ndarray | None = None
+        # [Z, 1] once per fold, transposed (see logistic_newton): each logistic fit gathers
+        # its rows from it (np.take: 3.5x faster than fancy indexing here)
+        self.design_t = None
+        if self.kind == "logistic":
+            self.design_t = np.empty((Z.shape[1] + 1, Z.shape[0]))
+            self.design_t[:-1] = Z.T
+            self.design_t[-1] = 1.0
 
     def rows_of(self, leaves: np.ndarray) -> np.ndarray:
         """Training rows of the given leaves, in row order (one pass over the rows: a merged
@@ -205,13 +218,27 @@ class FoldFitter:
             if model is None:
                 init = None
                 if previous is not None and self.kind == "logistic":
-                    parent = previous[int(prev_labels[leaves[0]])]
-                    if isinstance(parent, np.ndarray):
-                        init = parent
+                    init = self._warm_start(leaves, previous, prev_labels)
                 model = self._fit(self.rows_of(leaves), init)
                 self.cache[key] = model
             out.append(model)
         return out
+
+    def _warm_start(self, leaves: np.ndarray, previous: list[Any],
+                    prev_labels: np.ndarray) -> np.ndarray | None:
+        """Row-weighted mean of the previous fits covering ``leaves`` (fitted ones only)."""
+        if self._leaf_rows is None:
+            self._leaf_rows = np.bincount(self.leaf_of_row, minlength=self.n_leaves)
+        src = prev_labels[leaves]
+        w = np.bincount(src, weights=self._leaf_rows[leaves], minlength=len(previous))
+        tot = np.zeros(self.Z.shape[1] + 1)
+        mass = 0.0
+        for g in np.flatnonzero(w).tolist():
+            m = previous[g]
+            if isinstance(m, np.ndarray):
+                tot += w[g] * m
+                mass += w[g]
+        return tot / mass if mass > 0 else None
 
     def _fit(self, rows: np.ndarray, init: np.ndarray | None) -> Any:
         yg = self.y[rows]
@@ -223,8 +250,8 @@ class FoldFitter:
             return constant_for(yg, self.task, self.n_classes)
         self.n_fits += 1
         if self.kind == "logistic":
-            A = self.design[rows]
-            return logistic_newton(A[:, :-1], yg, self.C, init, design=A)
+            return logistic_newton(None, yg, self.C, init,
+                                   design_t=np.take(self.design_t, rows, axis=1))
         Zg = self.Z[rows]
         if self.kind == "ols":
             return _least_squares(Zg, yg)
