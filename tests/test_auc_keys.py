@@ -214,3 +214,16 @@ def test_grouped_auc_on_many_rows_and_groups():
     ref = [exact_auc(y[order[a:b]], s[order[a:b]])
            for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     np.testing.assert_array_equal(got, ref)
+
+
+def test_strided_score_views_need_no_copy_and_give_the_same_aucs():
+    # the region table passes (regions, rows) views of a (regions, outputs, rows) buffer
+    rng = np.random.default_rng(14)
+    buf = np.round(rng.normal(size=(40, 3, 500)), 2)
+    y = rng.random(500) < 0.4
+    cases = [(buf[:, 1, :], y), (buf[:, 2, ::-1], y[::-1]),
+             (np.asfortranarray(buf[:, 0, :]), y)]
+    for view, labels in cases:
+        assert not view.flags.c_contiguous
+        got = auc_rows(view, labels)
+        np.testing.assert_array_equal(got, [exact_auc(labels, r) for r in view])

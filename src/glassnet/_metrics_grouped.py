@@ -172,7 +172,7 @@ def auc_rows(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
         The AUC of each row, equal to ``roc_auc_score(positive, scores[g])``; NaN for every
         row when ``positive`` holds one class (or there are no samples).
     """
-    scores = np.ascontiguousarray(scores, dtype=np.float64)
+    scores = np.asarray(scores, dtype=np.float64)  # any strides: read block by block
     pos = np.asarray(positive).astype(bool)
     G, m = scores.shape
     n1 = float(np.count_nonzero(pos))
