@@ -96,27 +96,37 @@ def logistic_newton(
     lam[d] = 0.0
     ridge = lam + 1e-10 * n
 
-    def objective(t: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    def logits(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        z = t @ At
+        return z, np.exp(-np.abs(z))
+
+    def objective(t: np.ndarray, z: np.ndarray, e: np.ndarray) -> float:
         # log(1 + e^z) = max(z, 0) + log1p(e^-|z|); e^-|z| also gives the probabilities
         # below, one exp per row instead of three (np.logaddexp + expit: 2.6x slower)
-        z = t @ At
-        e = np.exp(-np.abs(z))
         loss = np.maximum(z, 0.0) + np.log1p(e) - y * z
-        return float(np.sum(loss) + 0.5 * np.sum(lam * t * t)), z, e
+        return float(np.sum(loss) + 0.5 * np.sum(lam * t * t))
+
+    def gradient(t: np.ndarray, z: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        q = 1.0 / (1.0 + e)
+        p = np.where(z >= 0.0, q, e * q)  # expit(z)
+        return At @ (p - y) + lam * t, q
 
     f = np.inf
     if init is not None:
         theta = np.asarray(init, dtype=np.float64).copy()
-        f, z, e = objective(theta)
+        z, e = logits(theta)
+        f = objective(theta, z, e)
     if not np.isfinite(f):  # no (usable) warm start: the cold start
         theta = np.zeros(d + 1)
         p0 = np.clip(y.mean(), 1e-12, 1 - 1e-12)
         theta[d] = np.log(p0 / (1 - p0))
-        f, z, e = objective(theta)
+        z, e = logits(theta)
+        f = objective(theta, z, e)
+    # ``f`` is the objective at ``theta`` when ``f_exact``, else an upper bound of it (the
+    # last value computed: every accepted step decreases the objective)
+    f_exact = True
+    g, q = gradient(theta, z, e)
     for _ in range(max_iter):
-        q = 1.0 / (1.0 + e)
-        p = np.where(z >= 0.0, q, e * q)  # expit(z)
-        g = At @ (p - y) + lam * theta
         w = e * q * q  # p (1 - p), without cancellation
         H = (At * w) @ At.T
         H.flat[:: d + 2] += ridge  # the diagonal
@@ -132,13 +142,24 @@ def logistic_newton(
         t_step = 1.0
         while True:
             cand = theta - t_step * step
-            f_new, z_new, e_new = objective(cand)
+            z_new, e_new = logits(cand)
+            g_new, q_new = gradient(cand, z_new, e_new)
+            # By convexity f(theta) >= f(cand) + t g(cand)'step, so g(cand)'step >= 0
+            # proves the decrease without the objective (its log1p pass): the same steps
+            # are accepted as by comparing objectives, for about 30% less work per step.
+            if float(g_new @ step) >= 0.0:
+                f_exact = False
+                break
+            if not f_exact:
+                f, f_exact = objective(theta, z, e), True
+            f_new = objective(cand, z_new, e_new)
             if f_new <= f:
+                f = f_new
                 break
             t_step *= 0.5
             if t_step < 1e-10:  # no decrease left at rounding level: at the optimum
                 return theta
-        theta, f, z, e = cand, f_new, z_new, e_new
+        theta, z, e, g, q = cand, z_new, e_new, g_new, q_new
     return theta
 
 
