@@ -143,12 +143,18 @@ def run(args: argparse.Namespace) -> int:
                        f"{f.margin:.3g}, lands in {'the same' if f.same_region else 'another'}"
                        " activation region")
             report.add_table(f"Row {r}: counterfactual", ch.round(6), key="counterfactual",
-                             caption=f"{summary}. Target: the {fav_note.replace(': ', ' ', 1)}.")
+                             caption=f"{summary}. Target: the {fav_note.replace(': ', ' ', 1)}."
+                             f" {_whole_values_note(cfs)}")
             if f.status in ("found", "time_limit") and ch.shape[0]:
                 disp = CounterfactualDisplay.from_counterfactuals(cfs, r)
                 report.add_figure(f"Row {r}: counterfactual changes", disp.figure_,
                                   key="counterfactual-figure")
             print(f"row {r}: {summary}")
+    if cfs is not None:
+        changes = cfs.changes()
+        if changes.shape[0]:
+            print(changes.round(4).to_string(index=False))
+        print(_whole_values_note(cfs))
     if rc is not None:
         print(rc[["row", "rank", "feature", "contribution"]].round(4).to_string(index=False))
     report.add_versions(command=command_line(getattr(args, "_argv", None)))
@@ -156,6 +162,14 @@ def run(args: argparse.Namespace) -> int:
     print(fav_note)
     print(f"report: {path}")
     return EXIT_OK
+
+
+def _whole_values_note(cfs: Any) -> str:
+    if not cfs.integer_features:
+        return "No feature is held to whole values."
+    return ("Whole values only: " + ", ".join(cfs.integer_features) + " (listed in "
+            "--constraints, or whole-number codes of DATA with at most 20 values; "
+            '"integer": [] in --constraints turns this off).')
 
 
 def _favorable_probability(net: Any, X: Any, favorable: int):

@@ -17,6 +17,14 @@ for the command line)::
 Names are the network's input names (or integer indices). A name in ``immutable`` may also
 be a one-hot group's name, which fixes every member. One-hot groups default to the network's
 ``feature_groups``; each member is then a 0/1 variable and exactly one member is 1.
+
+``integer`` left out means *automatic*: with reference data (``counterfactual(data=...)``),
+every feature whose values there are whole numbers taking at most 20 distinct values
+(codes and small counts: on raw TaiwanCredit ``SEX``, ``EDUCATION``, ``MARRIAGE`` and the
+six ``PAY_*`` statuses) takes whole values only, so a counterfactual never asks for
+``PAY_1 = 1.255``. Amounts (many distinct whole values) stay continuous. ``"integer": []``
+turns this off; a list names the integer features exactly. Without reference data no
+feature is integer unless listed.
 """
 
 from __future__ import annotations
@@ -43,7 +51,9 @@ class Constraints:
 
     Attributes
     ----------
-    immutable, increase_only, decrease_only, integer : list of str or int
+    immutable, increase_only, decrease_only : list of str or int
+    integer : list of str or int, or None
+        None (the default): found in the reference data (see the module docstring).
     bounds : dict of name -> (lower, upper); None for an open side
     one_hot : dict of group name -> list of member names, or None for the network's groups
     linear : list of dict with ``coef`` (name -> float) and ``lower`` and/or ``upper``
@@ -53,7 +63,7 @@ class Constraints:
     increase_only: list = field(default_factory=list)
     decrease_only: list = field(default_factory=list)
     bounds: dict = field(default_factory=dict)
-    integer: list = field(default_factory=list)
+    integer: list | None = None
     one_hot: dict | None = None
     linear: list = field(default_factory=list)
 
@@ -72,6 +82,8 @@ class Constraints:
         out = cls(**{k: spec[k] for k in _KEYS if k in spec})
         for k in ("immutable", "increase_only", "decrease_only", "integer"):
             v = getattr(out, k)
+            if k == "integer" and v is None:
+                continue
             if isinstance(v, (str, int)) or not hasattr(v, "__iter__"):
                 raise TypeError(f"constraints[{k!r}] must be a list of feature names.")
             setattr(out, k, list(v))
@@ -116,7 +128,20 @@ class Resolved:
     linear: list[tuple[np.ndarray, np.ndarray, float, float]]
 
 
-def resolve(net: ReluNetwork, c: Constraints) -> Resolved:
+AUTO_INTEGER_LEVELS = 20  # whole-number columns with at most this many values: codes, counts
+
+
+def whole_number_columns(data: np.ndarray) -> np.ndarray:
+    """Columns of ``data`` (rows, d) whose values are whole numbers taking at most
+    ``AUTO_INTEGER_LEVELS`` distinct values (bool (d,))."""
+    if data.shape[0] == 0:
+        return np.zeros(data.shape[1], bool)
+    whole = np.all(np.isfinite(data) & (data == np.round(data)), axis=0)
+    return whole & np.array([np.unique(col).size <= AUTO_INTEGER_LEVELS for col in data.T])
+
+
+def resolve(net: ReluNetwork, c: Constraints, data: np.ndarray | None = None) -> Resolved:
+    """Constraints as indices; ``data`` (validated rows) decides ``integer=None``."""
     names = input_names(net)
     d = len(names)
     pos = {n: i for i, n in enumerate(names)}
@@ -158,8 +183,12 @@ def resolve(net: ReluNetwork, c: Constraints) -> Resolved:
             raise ValueError(f"constraints['bounds'][{name!r}]: lower {lower[j]} > upper "
                              f"{upper[j]}.")
     integer = np.zeros(d, bool)
-    for name in c.integer:
-        integer[idx(name, "integer")] = True
+    if c.integer is None:
+        if data is not None:
+            integer = whole_number_columns(data)
+    else:
+        for name in c.integer:
+            integer[idx(name, "integer")] = True
     lin = []
     for k, row in enumerate(c.linear):
         if not isinstance(row, Mapping) or "coef" not in row:

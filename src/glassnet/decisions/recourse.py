@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -43,7 +43,7 @@ from glassnet.decisions._base import (
     require_classifier,
 )
 from glassnet.decisions._milp import Model, check_box, interval_bounds
-from glassnet.decisions._search import feasible_point
+from glassnet.decisions._search import feasible_point, rounded_point
 from glassnet.decisions.constraints import Constraints, Resolved, resolve
 from glassnet.decisions.favorable import DEFAULT_FAVORABLE, favorable_note
 from glassnet.io import as_network
@@ -88,6 +88,8 @@ class Counterfactuals:
         what else runs on the machine), ``n_binary`` (binary variables in the program).
     original, counterfactual : DataFrame
         The rows and their counterfactuals (NaN where none), columns = input names.
+    integer_features : list of str
+        The features held to whole values (listed, or found in the reference data).
     """
 
     frame: pd.DataFrame
@@ -95,6 +97,7 @@ class Counterfactuals:
     counterfactual: pd.DataFrame
     norm: str
     weights: np.ndarray
+    integer_features: list = field(default_factory=list)
 
     def changes(self, atol: float = 1e-9) -> pd.DataFrame:
         """Tidy table of the features that change: row, feature, original, new, delta."""
@@ -145,9 +148,13 @@ def counterfactual(
     weights : array-like of shape (n_features,), optional
         Cost per unit change of each feature. Default ``1 / MAD`` (module docstring).
     data : array-like or DataFrame, optional
-        Reference data (e.g. the training rows) for the default weights and box.
+        Reference data (e.g. the training rows) for the default weights, box and integer
+        features.
     constraints : mapping or Constraints, optional
-        See :mod:`glassnet.decisions.constraints`.
+        See :mod:`glassnet.decisions.constraints`. Without an ``integer`` entry, the
+        features whose values in ``data`` are whole numbers with at most 20 distinct values
+        (codes, small counts) take whole values only (``Counterfactuals.integer_features``);
+        ``{"integer": []}`` turns that off.
     box : (lo, hi), optional
         Where counterfactuals may lie. Default: the bounding box of ``data`` (else of
         ``X``), widened to contain each row.
@@ -196,7 +203,7 @@ def counterfactual(
     lvl = 0.0 if threshold is None else check_threshold(threshold)
     if not (isinstance(margin, (int, float)) and np.isfinite(margin) and margin >= 0):
         raise ValueError(f"margin must be a finite number >= 0; got {margin!r}.")
-    res = resolve(net, Constraints.from_dict(constraints))
+    res = resolve(net, Constraints.from_dict(constraints), D if data is not None else None)
     w = _weights(weights, D, res, d)
     if box is not None:
         lo, hi = check_box(box, d)
@@ -268,6 +275,7 @@ def counterfactual(
         original=pd.DataFrame(Xa, index=index, columns=names),
         counterfactual=pd.DataFrame(points, index=index, columns=names),
         norm=norm, weights=w,
+        integer_features=[n for n, k in zip(names, res.integer, strict=True) if k],
     )
 
 
@@ -314,6 +322,24 @@ def _solve_row(net: ReluNetwork, x0, t, level, res: Resolved, lo, hi, gbounds, w
                           norm)[0]) * (1 + 1e-9) + 1e-9
     upper, guess = feasible_point(net, x0, t, level, margin, rlo, rhi, res, w, norm, pool,
                                   discrete)
+    if res.integer.any():
+        # Integer features: points from the data rarely sit near the optimum, and a wide
+        # ball makes the integer program slow. The optimum with them relaxed, rounded and
+        # polished, often does.
+        relaxed_ok = _in_groups(res, x0.size)
+        limit = None if time_limit is None else time_limit / 4
+        r_upper, relaxed = feasible_point(net, x0, t, level, margin, rlo, rhi, res, w, norm,
+                                          pool, relaxed_ok)
+        if np.isfinite(r_upper):  # its ball is small: the relaxed program is fast
+            budget = min(r_upper * (1 + 1e-6) + 1e-9, full)
+            found, _ = _solve_budget(net, x0, t, level, res, rlo, rhi, gbounds, w, norm,
+                                     margin, limit, budget, relaxed_ok)
+            relaxed = relaxed if found is None else found
+        if relaxed is not None:
+            cost, point = rounded_point(net, relaxed, x0, t, level, margin, rlo, rhi, res, w,
+                                        norm, discrete)
+            if cost < upper:
+                upper, guess = cost, point
     if np.isfinite(upper):
         budgets = [min(upper * (1 + 1e-6) + 1e-9, full)]
     else:
@@ -324,10 +350,12 @@ def _solve_row(net: ReluNetwork, x0, t, level, res: Resolved, lo, hi, gbounds, w
                                                     1e-3)
         p, info = _solve_budget(net, x0, t, level, res, rlo, rhi, gbounds, w, norm, margin,
                                 limit, budget, discrete)
-        if p is None and guess is not None:
-            # the program stopped without a point (time limit, or tolerances made the
-            # known point infeasible): the verified feasible point is still an answer,
-            # just not proved optimal
+        if guess is not None and (p is None or (
+                info["status"] != "found" and distance(guess, x0, w, norm)[0]
+                < distance(p, x0, w, norm)[0])):
+            # the program stopped without a point, or with a worse one (time limit, or
+            # tolerances made the known point infeasible): the verified feasible point is
+            # still an answer, just not proved optimal
             info.update(status="time_limit", gap=np.nan)
             p = guess
         if p is not None or info["status"] != "infeasible" or last:
