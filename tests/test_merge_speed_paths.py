@@ -228,3 +228,47 @@ def test_heldout_probabilities_equal_a_per_row_computation():
             p = expit(Z[i] @ m[:-1] + m[-1])
             expected = np.array([1.0 - p, p])
         np.testing.assert_allclose(out[i], expected, rtol=1e-12, atol=1e-300)
+
+
+def test_dendrogram_order_makes_every_tree_node_one_run():
+    from glassnet.simplify._ward import connectivity_edges, dendrogram_order, weighted_ward_tree
+
+    rng = np.random.default_rng(8)
+    F = rng.normal(size=(60, 3))
+    children, _ = weighted_ward_tree(F, rng.integers(1, 5, 60).astype(float),
+                                     connectivity_edges(F, 4))
+    order = dendrogram_order(children, 60)
+    assert sorted(order.tolist()) == list(range(60))
+    position = np.empty(60, int)
+    position[order] = np.arange(60)
+    leaves = {v: [v] for v in range(60)}
+    for m, (a, b) in enumerate(children):
+        leaves[60 + m] = leaves[a] + leaves[b]
+        pos = np.sort(position[leaves[60 + m]])
+        assert pos[-1] - pos[0] + 1 == pos.size  # one run, no gap
+
+
+def test_rows_of_a_merged_region_are_its_rows_whatever_the_leaf_order():
+    # slices (runs of the leaf order) and gathers (anything else) both give exactly the rows
+    # whose leaf is in the set, in the fitter's own (sorted) row numbering
+    rng = np.random.default_rng(9)
+    L, n = 15, 700
+    leaf_of_row = rng.integers(0, L, size=n)
+    Z = rng.normal(size=(n, 2))
+    y = rng.integers(0, 2, n)
+    leaf_order = rng.permutation(L)
+    from sklearn.linear_model import LogisticRegression
+
+    from glassnet.simplify._glm import FoldFitter
+
+    fitter = FoldFitter(Z, y, leaf_of_row, L, LogisticRegression(), "classification", 2,
+                        leaf_order=leaf_order)
+    for leaves in (leaf_order[3:9], leaf_order[[0, 5, 11]], np.arange(L), leaf_order[7:8]):
+        rows = fitter.rows_of(np.sort(leaves))
+        got = fitter.Z[rows]
+        expected = Z[np.isin(leaf_of_row, leaves)]
+        # the same rows (as sets of feature vectors) and the same targets
+        assert got.shape == expected.shape
+        np.testing.assert_array_equal(np.sort(got, axis=0), np.sort(expected, axis=0))
+        assert fitter.y[rows].sum() == y[np.isin(leaf_of_row, leaves)].sum()
+    assert isinstance(fitter.rows_of(np.sort(leaf_order[3:9])), slice)

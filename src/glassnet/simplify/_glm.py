@@ -199,30 +199,55 @@ class FoldFitter:
     """
 
     def __init__(self, Z: np.ndarray, y: np.ndarray, leaf_of_row: np.ndarray, n_leaves: int,
-                 refit: Any, task: str, n_classes: int) -> None:
-        self.Z, self.y, self.task, self.n_classes = Z, y, task, n_classes
+                 refit: Any, task: str, n_classes: int,
+                 leaf_order: np.ndarray | None = None) -> None:
+        self.task, self.n_classes = task, n_classes
         self.refit = refit
         self.kind = fast_kind(refit, task, n_classes)
         self.C = float(refit.get_params()["C"]) if self.kind == "logistic" else 0.0
         self.leaf_of_row = leaf_of_row
         self.n_leaves = n_leaves
+        self._run = None
+        if self.kind is not None:
+            # The rows sorted by leaf, the leaves in ``leaf_order`` (a dendrogram's order:
+            # every node of the tree is then one run of rows), so most merged regions are
+            # one slice of the rows instead of a gather (the refits solved here depend on the
+            # order of their rows only through rounding; any other refit keeps row order).
+            rank = np.empty(n_leaves, dtype=np.int64)
+            rank[np.arange(n_leaves) if leaf_order is None else leaf_order] = np.arange(n_leaves)
+            key = rank[leaf_of_row]
+            # a stable sort of 16-bit keys is a radix sort: 6x faster on 80,000 rows
+            order = np.argsort(key.astype(np.uint16) if n_leaves <= 65536 else key,
+                               kind="stable")
+            self._rank, self._run = rank, key[order]
+            self._start = np.searchsorted(self._run, np.arange(n_leaves + 1))
+            Z, y = np.take(Z, order, axis=0), np.take(y, order, axis=0)
+        self.Z, self.y = Z, y
         self.cache: dict[bytes, Any] = {}
         self.n_fits = 0
         self._leaf_rows: np.ndarray | None = None
-        # [Z, 1] once per fold, transposed (see logistic_newton): each logistic fit gathers
-        # its rows from it (np.take: 3.5x faster than fancy indexing here)
+        # [Z, 1] once per fold, transposed (see logistic_newton): each logistic fit takes its
+        # rows as a slice of it, or gathers them (np.take: 3.5x faster than fancy indexing)
         self.design_t = None
         if self.kind == "logistic":
             self.design_t = np.empty((Z.shape[1] + 1, Z.shape[0]))
             self.design_t[:-1] = Z.T
             self.design_t[-1] = 1.0
 
-    def rows_of(self, leaves: np.ndarray) -> np.ndarray:
-        """Training rows of the given leaves, in row order (one pass over the rows: a merged
+    def rows_of(self, leaves: np.ndarray) -> np.ndarray | slice:
+        """Training rows of the given leaves (indices into ``self.Z``/``self.y``): a slice
+        when the leaves are one run of the leaf order, else one pass over the rows (a merged
         region can hold thousands of leaves, too many to concatenate one by one)."""
         member = np.zeros(self.n_leaves, dtype=bool)
-        member[leaves] = True
-        return np.flatnonzero(member[self.leaf_of_row])
+        if self._run is None:
+            member[leaves] = True
+            return np.flatnonzero(member[self.leaf_of_row])
+        r = self._rank[leaves]
+        lo, hi = int(r.min()), int(r.max())
+        if hi - lo + 1 == r.size:
+            return slice(int(self._start[lo]), int(self._start[hi + 1]))
+        member[r] = True
+        return np.flatnonzero(member[self._run])
 
     def models(self, leaf_labels: np.ndarray, previous: list[Any] | None,
                prev_labels: np.ndarray | None) -> list[Any]:
@@ -260,18 +285,19 @@ class FoldFitter:
                 mass += w[g]
         return tot / mass if mass > 0 else None
 
-    def _fit(self, rows: np.ndarray, init: np.ndarray | None) -> Any:
+    def _fit(self, rows: np.ndarray | slice, init: np.ndarray | None) -> Any:
         yg = self.y[rows]
         if self.task == "classification":
             one_class = yg.size == 0 or yg.min() == yg.max()  # class codes: no sort needed
         else:
-            one_class = rows.size < 2
+            one_class = yg.shape[0] < 2
         if one_class:
             return constant_for(yg, self.task, self.n_classes)
         self.n_fits += 1
         if self.kind == "logistic":
-            return logistic_newton(None, yg, self.C, init,
-                                   design_t=np.take(self.design_t, rows, axis=1))
+            At = (self.design_t[:, rows] if isinstance(rows, slice)
+                  else np.take(self.design_t, rows, axis=1))
+            return logistic_newton(None, yg, self.C, init, design_t=At)
         Zg = self.Z[rows]
         if self.kind == "ols":
             return _least_squares(Zg, yg)

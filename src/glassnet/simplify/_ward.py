@@ -23,6 +23,7 @@ __all__ = [
     "absorb_small",
     "connectivity_edges",
     "cut_tree",
+    "dendrogram_order",
     "nearest_centroid",
     "nearest_row",
     "relabel_by_weight",
@@ -319,6 +320,26 @@ def _ward_loop(F: np.ndarray, w: np.ndarray, edges: np.ndarray) -> tuple[np.ndar
     return np.asarray(children, dtype=np.int64).reshape(R - 1, 2), np.asarray(heights)
 
 
+def dendrogram_order(children: np.ndarray, n_leaves: int) -> np.ndarray:
+    """The leaves from left to right in the drawing of the tree: every node's leaves are
+    one run of this order (so every cut's clusters are runs too)."""
+    R = n_leaves
+    if R < 2:
+        return np.arange(R)
+    size = [1] * R + [0] * (R - 1)
+    kids = children.tolist()
+    for m, (a, b) in enumerate(kids):
+        size[R + m] = size[a] + size[b]
+    start = [0] * (2 * R - 1)
+    for m in range(R - 2, -1, -1):  # the root first: a child starts where its left part ends
+        a, b = kids[m]
+        start[a] = start[R + m]
+        start[b] = start[R + m] + size[a]
+    order = np.empty(R, dtype=np.int64)
+    order[start[:R]] = np.arange(R)
+    return order
+
+
 def cut_tree(children: np.ndarray, n_leaves: int, n_clusters: int) -> np.ndarray:
     """Cluster of every leaf after the first ``n_leaves - n_clusters`` merges.
 
@@ -444,6 +465,12 @@ class Hierarchy:
     def n_leaves(self) -> int:
         return int(self.present.size)
 
+    def leaf_order(self) -> np.ndarray:
+        """The present regions in dendrogram order (see :func:`dendrogram_order`)."""
+        if getattr(self, "_order", None) is None:  # computed once: every fold cuts it
+            self._order = dendrogram_order(self.children, self.n_leaves)
+        return self._order
+
     def leaf_labels(self, n_clusters: int, min_count: float) -> np.ndarray:
         """Merged region of every present region (numbered by decreasing weight)."""
         lab = cut_tree(self.children, self.n_leaves, n_clusters)
@@ -484,6 +511,12 @@ class FoldCut:
     @property
     def n_leaves(self) -> int:
         return int(self.present.size)
+
+    def leaf_order(self) -> np.ndarray:
+        """The fold's regions in the full tree's dendrogram order."""
+        rank = np.empty(self.full.n_leaves, dtype=np.int64)
+        rank[self.full.leaf_order()] = np.arange(self.full.n_leaves)
+        return np.argsort(rank[self.leaf_idx], kind="stable")
 
     def leaf_labels(self, n_clusters: int, min_count: float) -> np.ndarray:
         """Merged region of every present region (numbered by decreasing weight)."""

@@ -176,7 +176,7 @@ def _cv_fold(
         pos = np.full(R, -1, dtype=np.int64)
         pos[tree.present] = np.arange(tree.n_leaves)
         fitter = FoldFitter(Z_train, y[train], pos[labels[train]], tree.n_leaves, refit,
-                            task, n_classes)
+                            task, n_classes, leaf_order=tree.leaf_order())
         test_leaf = pos[labels[test]]
         unseen = test_leaf < 0
         F_unseen = F_all[labels[test][unseen]]
