@@ -272,3 +272,17 @@ def test_rows_of_a_merged_region_are_its_rows_whatever_the_leaf_order():
         np.testing.assert_array_equal(np.sort(got, axis=0), np.sort(expected, axis=0))
         assert fitter.y[rows].sum() == y[np.isin(leaf_of_row, leaves)].sum()
     assert isinstance(fitter.rows_of(np.sort(leaf_order[3:9])), slice)
+
+
+def test_a_merged_region_without_leaves_gets_a_constant_model():
+    # a label with no region (a gap in the numbering) holds no rows: the constant model of
+    # zero counts, (0 + 0.5) / (0 + 1) per class, as for any region without two classes
+    from glassnet.simplify._common import ConstantModel
+
+    rng = np.random.default_rng(1)
+    leaf_of_row = rng.integers(0, 4, size=120)
+    fitter = _fitter(rng.normal(size=(120, 2)), rng.integers(0, 2, 120), leaf_of_row, 4)
+    models = fitter.models(np.array([0, 0, 2, 2]), None, None)
+    assert isinstance(models[1], ConstantModel)
+    np.testing.assert_array_equal(models[1].value, [0.5, 0.5])
+    assert all(isinstance(m, np.ndarray) for m in (models[0], models[2]))

@@ -243,6 +243,8 @@ class FoldFitter:
             member[leaves] = True
             return np.flatnonzero(member[self.leaf_of_row])
         r = self._rank[leaves]
+        if r.size == 0:
+            return slice(0, 0)
         lo, hi = int(r.min()), int(r.max())
         if hi - lo + 1 == r.size:
             return slice(int(self._start[lo]), int(self._start[hi + 1]))
