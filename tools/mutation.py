@@ -86,6 +86,10 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
         ["src/glassnet/summary.py", "src/glassnet/inference.py"],
         ["tests/test_summary.py"],
     ),
+    "auc": (  # the region table's exact AUCs from 32-bit keys (issue 17)
+        ["src/glassnet/_metrics_grouped.py"],
+        ["tests/test_auc_keys.py", "tests/test_metrics.py", "tests/test_summary.py"],
+    ),
     "explain": (
         ["src/glassnet/explain.py"],
         ["tests/test_summary.py"],  # local_contributions & co. are tested through summary
@@ -110,9 +114,18 @@ SOURCE_TESTS: dict[str, list[str]] = {
     ],
     "src/glassnet/decisions/flip.py": ["tests/test_decisions_flip.py"],
     "src/glassnet/decisions/monotone.py": ["tests/test_decisions_monotone.py"],
-    "src/glassnet/decisions/recourse.py": ["tests/test_decisions_recourse.py"],
-    "src/glassnet/decisions/constraints.py": ["tests/test_decisions_recourse.py"],
-    "src/glassnet/decisions/_search.py": ["tests/test_decisions_recourse.py"],
+    "src/glassnet/decisions/recourse.py": [
+        "tests/test_decisions_recourse.py",
+        "tests/test_decisions_integer.py",
+    ],
+    "src/glassnet/decisions/constraints.py": [
+        "tests/test_decisions_recourse.py",
+        "tests/test_decisions_integer.py",
+    ],
+    "src/glassnet/decisions/_search.py": [
+        "tests/test_decisions_recourse.py",
+        "tests/test_decisions_integer.py",
+    ],
 }
 # gap-test prefixes per key (default: the key itself)
 GAP_KEYS: dict[str, list[str]] = {
