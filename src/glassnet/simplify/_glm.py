@@ -3,8 +3,9 @@
 Cross-validating a merger refits one GLM per merged region for every fold and every
 candidate count. Those fits share most of their work: the merged regions of count ``K+1``
 are those of ``K`` with one of them split, so :class:`FoldFitter` caches each fit by the
-set of activation regions it covers and starts a new fit from the coefficients of the
-merged region it was split from. For the default models the fit is done here:
+set of activation regions it covers and starts a new fit from the row-weighted mean of the
+previous count's fits over its regions (the fit of the merged region it was split from).
+For the default models the fit is done here:
 
 - binary logistic regression with scikit-learn's objective for
   ``LogisticRegression(C=C)`` (``sum_i log-loss_i + ||w||^2 / (2 C)``, intercept not
@@ -68,10 +69,12 @@ def logistic_newton(
 ) -> np.ndarray:
     """Minimise ``sum_i logloss_i(b + Z w) + ||w||^2 / (2 C)``; return ``[w..., b]``.
 
-    Damped Newton: each step is halved until the objective decreases. Once the Newton
-    decrement ``g' H^-1 g / 2`` is below what the objective can resolve in floating point
-    (``1e-10 (1 + |f|)``), the iterate is in Newton's quadratic region: one last full step
-    is taken and the loop stops. The start is ``init`` (a warm start) when given and its
+    Damped Newton: each step is halved until the objective decreases; a step whose end the
+    gradient proves downhill (``g(end)' step >= 0``, by convexity) is taken without
+    evaluating the objective. Once the Newton decrement ``g' H^-1 g / 2`` is below what the
+    objective can resolve in floating point (``1e-10 (1 + |f|)``, ``f`` the last objective
+    computed, an upper bound), the iterate is in Newton's quadratic region: one last full
+    step is taken and the loop stops. The start is ``init`` (a warm start) when given and its
     objective is finite, else zero slopes with the intercept at the mean's log-odds; damped
     Newton converges from any start on this strictly convex objective.
     ``design_t`` may pass ``[Z, 1]`` already built and transposed, ``(d + 1, n)`` (``Z`` is
@@ -196,6 +199,9 @@ class FoldFitter:
         Index (into the tree's present regions) of each training row's region.
     n_leaves : int
     refit, task, n_classes : as for the merger.
+    leaf_order : ndarray, optional
+        The leaves in the order the rows are sorted by (a dendrogram's leaf order, so that
+        every node of the tree is one slice of the rows); default: by leaf index.
     """
 
     def __init__(self, Z: np.ndarray, y: np.ndarray, leaf_of_row: np.ndarray, n_leaves: int,
