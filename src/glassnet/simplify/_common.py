@@ -27,6 +27,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from glassnet._metrics import auc
+from glassnet._metrics_grouped import auc_rows
 from glassnet._validation import check_y, feature_names_of
 from glassnet.io import as_network
 from glassnet.network import ReluNetwork
@@ -73,8 +74,11 @@ def constant_for(y_codes_or_values: np.ndarray, task: str, n_classes: int) -> Co
 
 
 def default_refit(task: str) -> BaseEstimator:
+    # Newton with a Cholesky solve, run to a gradient of 1e-10: the optimum itself (lbfgs at
+    # its default tolerance stopped up to 0.32 away in a standardised TaiwanCredit
+    # coefficient), as fast here, and the same models the merger's cross-validation scores
     if task == "classification":
-        return LogisticRegression(C=100.0, max_iter=2000)
+        return LogisticRegression(C=100.0, solver="newton-cholesky", tol=1e-10, max_iter=100)
     return LinearRegression()
 
 
@@ -570,18 +574,8 @@ def binary_auc(positive: np.ndarray, score: np.ndarray) -> float:
     input checks, which took 20 ms of every 22 ms call on 20,000 held-out rows: the merger's
     cross-validation scores 100 candidate-fold pairs. NaN when one class is missing.
     """
-    pos = np.asarray(positive, dtype=bool)
-    n1 = int(pos.sum())
-    n0 = pos.size - n1
-    if n1 == 0 or n0 == 0:
-        return np.nan
-    # per positive: the negatives scored below it, plus half of those tied with it (exact
-    # integer and half-integer sums; sorting the negatives alone is cheaper than ranking all)
-    neg = np.sort(score[~pos])
-    s_pos = np.sort(score[pos])
-    below = np.searchsorted(neg, s_pos, side="left")
-    not_above = np.searchsorted(neg, s_pos, side="right")
-    return float(below.sum() + not_above.sum()) / 2.0 / (float(n1) * float(n0))
+    # one sort of 32-bit keys carrying score order and label, exact (glassnet._metrics_grouped)
+    return float(auc_rows(np.asarray(score, dtype=np.float64)[None], positive)[0])
 
 
 def group_means(labels: np.ndarray, X: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:

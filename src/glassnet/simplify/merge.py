@@ -260,9 +260,10 @@ class RegionMerger(_PiecewiseGLM):
         tree, and the choice can differ (TaiwanCredit: 5 regions instead of 3).
     refit : scikit-learn estimator, optional
         Cloned and fitted per merged region. Default
-        ``LogisticRegression(C=100.0, max_iter=2000)`` (a weak ridge that keeps estimates
-        finite in nearly separable merged regions; ``C=1`` visibly shrinks steep local
-        slopes) or ``LinearRegression()``. For an L1 fit pass for example
+        ``LogisticRegression(C=100.0, solver="newton-cholesky", tol=1e-10, max_iter=100)``
+        (a weak ridge that keeps estimates finite in nearly separable merged regions;
+        ``C=1`` visibly shrinks steep local slopes; Newton to the optimum, as the
+        cross-validation's refits) or ``LinearRegression()``. For an L1 fit pass for example
         ``LogisticRegression(l1_ratio=1.0, solver="saga", C=0.5)`` or ``Lasso``.
     random_state : int, RandomState or None
         Shuffling of the cross-validation folds.

@@ -80,8 +80,8 @@ class RegionPruner(_PiecewiseGLM):
         ``"cv"`` to choose it among ``candidates`` by cross-validation.
     task : {"auto", "classification", "regression"}
     refit : scikit-learn estimator, optional
-        Default ``LogisticRegression(C=100.0, max_iter=2000)`` / ``LinearRegression()``,
-        fitted on standardised inputs.
+        Default ``LogisticRegression(C=100.0, solver="newton-cholesky", tol=1e-10,
+        max_iter=100)`` / ``LinearRegression()``, fitted on standardised inputs.
     scoring : str or callable, optional
         Used by :meth:`score` and the cross-validation (see :class:`RegionMerger`).
     cv : int or cross-validation splitter, default=5
