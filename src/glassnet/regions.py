@@ -540,7 +540,7 @@ def unwrap_in_memory(
     )
 
 
-# The old name, for the modules that import the in-memory back-end from here (glassnet.simplify,
-# glassnet.explain, glassnet.diagnose, glassnet.plotting); the public ``glassnet.unwrap``
-# (glassnet/unwrap.py) is the dispatcher over every back-end.
+# The first release's import path of the in-memory back-end, kept so that user code written
+# against it runs; nothing in glassnet uses it (the public ``glassnet.unwrap``, unwrap.py,
+# dispatches over every back-end).
 unwrap = unwrap_in_memory

@@ -73,7 +73,7 @@ from glassnet._params import (
     Options,
     validate_params,
 )
-from glassnet.regions import local_models, unwrap
+from glassnet.regions import local_models, unwrap_in_memory
 from glassnet.simplify._common import (
     _PiecewiseGLM,
     group_means,
@@ -429,7 +429,7 @@ class RegionMerger(_PiecewiseGLM):
         self, Xa: np.ndarray, yv: np.ndarray, min_count: float, connectivity: int | None
     ) -> RegionMerger:
         t0 = time.perf_counter()
-        self.regions_ = unwrap(self.network_, Xa)
+        self.regions_ = unwrap_in_memory(self.network_, Xa)
         R = len(self.regions_)
         labels = self.regions_.labels
         self._std = Standardizer(Xa)
