@@ -101,3 +101,97 @@ def test_constraints_keep_integer_unset_until_given(tmp_path):
     assert load_constraints(path).integer == ["k"]
     with pytest.raises(TypeError, match="integer"):
         Constraints.from_dict({"integer": "k"})
+
+
+# ------------------------------------------------------------------ the rounding heuristic
+def _rounding_case(seed):
+    """A 3-input network (a, b continuous, k whole), a row, its target class, and the
+    continuous optimum (k relaxed) that the heuristic starts from."""
+    from glassnet.decisions.constraints import resolve
+
+    net = random_net(seed, d=3, hidden=(4, 3)).with_feature_names(["a", "b", "k"])
+    rng = np.random.default_rng(seed)
+    lo, hi = np.array([-2.0, -2.0, 0.0]), np.array([2.0, 2.0, 4.0])
+    x0 = np.r_[rng.uniform(-1.5, 1.5, 2), rng.integers(0, 5)]
+    w = rng.uniform(0.5, 2.0, 3)
+    relaxed = counterfactual(net, x0[None], weights=w, box=(lo, hi),
+                             constraints={"integer": []}, time_limit=20)
+    res = resolve(net, Constraints.from_dict({"integer": ["k"]}))
+    return net, x0, w, lo, hi, relaxed, res
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_rounded_point_is_a_whole_valid_point_no_worse_than_plain_rounding(seed):
+    """The heuristic's point has a whole k, is in the target class by a forward pass, costs
+    no less than the brute-force integer optimum and no more than either plain rounding of
+    k when that rounding is itself in the target class."""
+    from glassnet.decisions._search import rounded_point
+
+    net, x0, w, lo, hi, relaxed, res = _rounding_case(seed)
+    if relaxed.frame.status[0] != "found":
+        return
+    t = int(relaxed.frame.target[0])
+    start = relaxed.counterfactual.to_numpy()[0]
+    discrete = res.integer.copy()
+    cost, p = rounded_point(net, start, x0, t, 0.0, 1e-6, lo, hi, res, w, "l1", discrete)
+
+    def in_target(q):
+        z = float(net.forward(q[None])[0, 0])
+        return z > 0 if t == 1 else z < 0
+
+    plain = []
+    for k in (np.floor(start[2]), np.ceil(start[2]), np.round(start[2])):
+        q = start.copy()
+        q[2] = k
+        if in_target(q):
+            plain.append(float(np.sum(w * np.abs(q - x0))))
+    if p is None:
+        assert np.isinf(cost) and not plain
+        return
+    assert p[2] == round(p[2]) and in_target(p)
+    assert np.all(p >= lo - 1e-9) and np.all(p <= hi + 1e-9)
+    np.testing.assert_allclose(cost, np.sum(w * np.abs(p - x0)), rtol=1e-12)
+    best = brute_force_l1(net, x0, t, w, lo.copy(), hi.copy(),
+                          [{2: float(k)} for k in range(5)])
+    assert cost >= best - 1e-6
+    if plain:  # up to the margin the polishing LP asks for (1e-6 in raw output units)
+        assert cost <= min(plain) + 1e-4
+
+
+def test_rounded_point_gives_up_when_no_whole_value_reaches_the_target():
+    """Output positive only for k in (0.25, 0.75): no whole k is in the target class."""
+    from glassnet import ReluNetwork
+    from glassnet.decisions._search import rounded_point
+    from glassnet.decisions.constraints import resolve
+
+    W = [np.array([[0.0, 4.0], [0.0, -4.0]]), np.array([[-1.0, -1.0]])]
+    b = [np.array([-2.0, 2.0]), np.array([1.0])]
+    net = ReluNetwork(W, b, output="sigmoid", feature_names=["a", "k"])
+    res = resolve(net, Constraints.from_dict({"integer": ["k"]}))
+    x0, relaxed = np.array([0.0, 2.0]), np.array([0.0, 0.5])
+    assert net.forward(relaxed[None])[0, 0] > 0  # the relaxed optimum is in the target
+    lo, hi = np.array([-1.0, 0.0]), np.array([1.0, 3.0])
+    cost, p = rounded_point(net, relaxed, x0, 1, 0.0, 1e-6, lo, hi, res, np.ones(2), "l1",
+                            res.integer.copy())
+    assert p is None and np.isinf(cost)
+
+
+def test_whole_number_columns_of_one_row_and_of_none():
+    from glassnet.decisions.constraints import whole_number_columns
+
+    one = pd.DataFrame({"a": [3.0], "b": [0.5], "c": [-2.0]})
+    np.testing.assert_array_equal(whole_number_columns(one.to_numpy()),
+                                  [c in codes_by_hand(one) for c in one.columns])
+    np.testing.assert_array_equal(whole_number_columns(np.zeros((0, 3))), [False] * 3)
+
+
+def test_equal_bounds_fix_a_feature():
+    """bounds [v, v] are allowed (lower > upper is the error): the feature keeps v."""
+    data = reference_data(4)
+    net = random_net(4, d=4, hidden=(3, 3)).with_feature_names(list(data.columns))
+    v = float(data.a.iloc[0])
+    cf = counterfactual(net, data.iloc[[0]], data=data, time_limit=10,
+                        constraints={"bounds": {"a": [v, v]}})
+    if cf.frame.status[0] in ("found", "time_limit"):
+        assert cf.counterfactual.a.iloc[0] == v

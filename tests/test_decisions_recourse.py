@@ -245,3 +245,15 @@ def test_bad_input():
         counterfactual(net, X[:1])
     with pytest.raises(ValueError, match="weights"):
         counterfactual(net, X, weights=[1.0], box=([-1, -1], [1, 1]))
+
+
+@pytest.mark.parametrize("bounds, message", [
+    ({"a": "x"}, r"constraints\['bounds'\]\['a'\] must be \[lower, upper\]; got 'x'"),
+    ({"a": [1.0]}, r"must be \[lower, upper\]"),
+    ({"a": [2.0, 1.0]}, r"constraints\['bounds'\]\['a'\]: lower 2.0 > upper 1.0"),
+])
+def test_malformed_bounds_are_refused_naming_the_feature(bounds, message):
+    net = random_net(0).with_feature_names(["a", "b"])
+    X = np.array([[0.1, 0.2], [0.5, -0.3], [1.0, 1.0]])
+    with pytest.raises(ValueError, match=message):
+        counterfactual(net, X, constraints={"bounds": bounds})
