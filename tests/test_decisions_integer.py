@@ -195,3 +195,27 @@ def test_equal_bounds_fix_a_feature():
                         constraints={"bounds": {"a": [v, v]}})
     if cf.frame.status[0] in ("found", "time_limit"):
         assert cf.counterfactual.a.iloc[0] == v
+
+
+def test_highs_debug_output_is_hidden_and_nothing_else_is_lost():
+    """The C-level stdout (where the HiGHS build writes its stray debug line) is silenced
+    only inside the solve; Python and C output before and after arrive, in order."""
+    import subprocess
+    import sys
+
+    code = (
+        "import ctypes, os\n"
+        "from glassnet.decisions._milp import c_stdout_silenced\n"
+        "libc = ctypes.CDLL(None)\n"
+        "print('before', flush=True)\n"
+        "libc.printf(b'c-before\\n')\n"
+        "with c_stdout_silenced():\n"
+        "    libc.printf(b'c-hidden\\n')\n"
+        "    os.write(1, b'fd-hidden\\n')\n"
+        "print('after', flush=True)\n"
+        "libc.printf(b'c-after\\n'); libc.fflush(None)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert "hidden" not in out
+    assert out.split() == ["before", "c-before", "after", "c-after"]

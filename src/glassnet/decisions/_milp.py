@@ -21,6 +21,11 @@ decision constraints, a second copy of the network for monotonicity) before one 
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -317,8 +322,9 @@ class Model:
             cons.append(LinearConstraint(self.matrix(), np.asarray(self._rlo),
                                          np.asarray(self._rhi)))
         t0 = time.perf_counter()
-        res = milp(c, integrality=np.asarray(self.integer), bounds=Bounds(self.lb, self.ub),
-                   constraints=cons, options=options)
+        with c_stdout_silenced():
+            res = milp(c, integrality=np.asarray(self.integer), bounds=Bounds(self.lb, self.ub),
+                       constraints=cons, options=options)
         secs = time.perf_counter() - t0
         status = {0: "optimal", 1: "time_limit", 2: "infeasible"}.get(res.status, "error")
         if res.x is None:
@@ -328,3 +334,45 @@ class Model:
         gap = float(getattr(res, "mip_gap", 0.0) or 0.0)
         bound = float(getattr(res, "mip_dual_bound", res.fun) or res.fun)
         return Solution(status, np.asarray(res.x), float(res.fun), gap, bound, secs)
+
+
+def _flush_c_stdio() -> None:
+    try:
+        ctypes.CDLL(None).fflush(None)  # the C library's buffered stdout, not Python's
+    except (OSError, AttributeError, TypeError):  # no C library handle (e.g. Windows)
+        pass
+
+
+@contextlib.contextmanager
+def c_stdout_silenced() -> Iterator[None]:
+    """Send file descriptor 1 to the null device while HiGHS solves.
+
+    The HiGHS build that SciPy ships writes a debug line
+    (``HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();``) to the C
+    ``stdout`` in some mixed-integer programs, whatever its output options; a validator
+    running ``glassnet explain`` would read it as an error. Python's ``sys.stdout`` and the
+    C library's buffer are flushed before redirecting, and the C buffer again before
+    restoring, so no output from outside the solve is lost or reordered. Without a real descriptor 1 (captured output, some notebooks), it
+    does nothing.
+    """
+    try:
+        fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else -1
+    except (AttributeError, OSError, ValueError):
+        fd = -1
+    if fd < 0:
+        yield
+        return
+    if sys.stdout is not None:
+        sys.stdout.flush()
+    _flush_c_stdio()  # what the C library holds so far belongs to the real stdout
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            try:
+                yield
+            finally:
+                _flush_c_stdio()
+                os.dup2(saved, fd)
+    finally:
+        os.close(saved)
