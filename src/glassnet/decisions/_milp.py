@@ -352,8 +352,8 @@ def c_stdout_silenced() -> Iterator[None]:
     ``stdout`` in some mixed-integer programs, whatever its output options; a validator
     running ``glassnet explain`` would read it as an error. Python's ``sys.stdout`` and the
     C library's buffer are flushed before redirecting, and the C buffer again before
-    restoring, so no output from outside the solve is lost or reordered. Without a real descriptor 1 (captured output, some notebooks), it
-    does nothing.
+    restoring, so no output from outside the solve is lost or reordered. Without a real
+    descriptor 1 (captured output, some notebooks), it does nothing.
     """
     try:
         fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else -1
