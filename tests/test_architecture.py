@@ -41,6 +41,7 @@ LAYERS: dict[str, int] = {
     "glassnet._csv": 0,
     "glassnet._repr": 0,
     "glassnet._params": 0,
+    "glassnet._lazy": 0,
     "glassnet.datasets": 0,
     "glassnet.provenance": 0,
     # ``from glassnet import __version__``: a constant of the package

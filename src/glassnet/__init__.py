@@ -7,9 +7,7 @@ matplotlib are loaded only by the features that need them.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from glassnet._lazy import lazy_attributes
 from glassnet.network import ReluNetwork
 from glassnet.regions import Regions
 
@@ -62,17 +60,4 @@ _SUBMODULES = {"datasets", "plotting", "dask", "io", "summary", "geometry", "par
 __all__ = ["ReluNetwork", "Regions", "unwrap", "__version__", *sorted(_LAZY)]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    if name in _SUBMODULES:
-        module = importlib.import_module(f"glassnet.{name}")
-        globals()[name] = module
-        return module
-    raise AttributeError(f"module 'glassnet' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals(), _SUBMODULES)

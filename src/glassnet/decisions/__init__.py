@@ -18,8 +18,7 @@ solved by HiGHS through :func:`scipy.optimize.milp` (see :mod:`glassnet.decision
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from glassnet._lazy import lazy_attributes
 
 _LAZY = {
     "reason_codes": "glassnet.decisions.reasons",
@@ -44,13 +43,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'glassnet.decisions' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

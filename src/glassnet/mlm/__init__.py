@@ -44,9 +44,7 @@ parameter constraints are declared on the class (``_parameter_constraints``) and
 the helper every glassnet estimator shares (``glassnet._params``).
 """
 
-import importlib
-from typing import Any
-
+from glassnet._lazy import lazy_attributes
 from glassnet.mlm.model import MixtureOfLinearModels
 
 # The public home of these classes is this package: saved files and pickles name
@@ -58,15 +56,4 @@ __all__ = ["MLMCoefficientDisplay", "MixtureOfLinearModels"]
 
 # the Display's home is glassnet.plotting.mlm (layer 6); the old name resolves lazily here
 _LAZY = {"MLMCoefficientDisplay": "glassnet.plotting.mlm"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'glassnet.mlm' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

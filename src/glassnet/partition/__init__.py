@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from glassnet._lazy import lazy_attributes
 from glassnet.io import as_network
 from glassnet.network import ReluNetwork
 from glassnet.partition._polygon import (
@@ -69,14 +70,10 @@ from glassnet.partition._polygon import (
 __all__ = ["Partition2D", "PartitionDisplay", "partition_2d"]
 
 
-def __getattr__(name: str) -> Any:
-    # PartitionDisplay lives in glassnet.plotting.partition (every Display is in plotting/);
-    # the old import path keeps working without importing matplotlib with this module.
-    if name == "PartitionDisplay":
-        from glassnet.plotting.partition import PartitionDisplay
-
-        return PartitionDisplay
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# PartitionDisplay lives in glassnet.plotting.partition (every Display is in plotting/); the
+# old import path keeps working without importing matplotlib with this module.
+_LAZY = {"PartitionDisplay": "glassnet.plotting.partition"}
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
 
 class Partition2D:

@@ -11,8 +11,7 @@ Submodules are imported on first use, so ``import glassnet.simplify`` does not l
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from glassnet._lazy import lazy_attributes
 
 _LAZY = {
     "RegionMerger": "glassnet.simplify.merge",
@@ -26,13 +25,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'glassnet.simplify' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

@@ -67,6 +67,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from glassnet._lazy import lazy_attributes
 from glassnet._params import (
     Integer,
     Interval,
@@ -117,14 +118,13 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # the merger's Displays moved to glassnet.plotting.simplify (every Display lives in
-    # plotting/); their old import path resolves on first use, without matplotlib before.
-    if name in ("MergeCVDisplay", "MergeDendrogramDisplay"):
-        from glassnet.plotting import simplify
-
-        return getattr(simplify, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# the merger's Displays moved to glassnet.plotting.simplify (every Display lives in plotting/);
+# their old import path resolves on first use, without matplotlib before.
+_LAZY = {
+    "MergeCVDisplay": "glassnet.plotting.simplify",
+    "MergeDendrogramDisplay": "glassnet.plotting.simplify",
+}
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
 
 # default candidate counts for regression (classification: 1..20); roughly x1.6 steps
