@@ -227,3 +227,26 @@ def test_strided_score_views_need_no_copy_and_give_the_same_aucs():
         assert not view.flags.c_contiguous
         got = auc_rows(view, labels)
         np.testing.assert_array_equal(got, [exact_auc(labels, r) for r in view])
+
+
+@pytest.mark.parametrize("packed_bits", [True, False])
+def test_global_accuracy_against_a_forward_pass_of_every_region_model(packed_bits,
+                                                                      monkeypatch):
+    """Every region's global accuracy equals its LLM's calls on all rows counted directly;
+    without ``np.bitwise_count`` (NumPy < 2.0, which pyproject allows) the plain count runs."""
+    from glassnet import ReluNetwork, unwrap
+
+    if not packed_bits:
+        monkeypatch.delattr(np, "bitwise_count", raising=False)
+    rng = np.random.default_rng(3)
+    sizes = [3, 8, 6, 1]
+    W = [rng.normal(size=(sizes[i + 1], sizes[i])) for i in range(3)]
+    b = [rng.normal(size=sizes[i + 1]) for i in range(3)]
+    net = ReluNetwork(W, b, output="sigmoid")
+    X = rng.normal(size=(1003, 3))  # not a multiple of 8: padded bits must not count
+    y = rng.integers(0, 2, 1003)
+    regions = unwrap(net, X)
+    table = regions.summary(X, y, global_top=None).sort_values("region")
+    calls = (X @ regions.coef[:, 0, :].T + regions.intercept[:, 0]) > 0
+    expect = (calls == y[:, None].astype(bool)).mean(axis=0)
+    np.testing.assert_allclose(table["global_accuracy"].to_numpy(), expect, rtol=0, atol=1e-15)
