@@ -17,6 +17,11 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.neighbors import NearestNeighbors
 
+try:  # the merge loop in C (setup.py builds it where a compiler is found)
+    from glassnet.simplify import _ward_native
+except ImportError:  # pragma: no cover - exercised by tests/test_ward_native.py
+    _ward_native = None
+
 __all__ = [
     "FoldCut",
     "NeighbourGraph",
@@ -174,33 +179,79 @@ def weighted_ward_tree(
     more than that pair; every live pair is thus bounded by some entry, and the smallest
     live entry popped is the cheapest merge of the whole graph.
     """
-    F = np.asarray(features, dtype=np.float64)
+    F = np.ascontiguousarray(features, dtype=np.float64)
     if F.shape[0] < 2:
         return np.empty((0, 2), dtype=np.int64), np.empty(0)
-    # the loop allocates many small lists and sets: with the garbage collector on, its
-    # passes over every object of the process (torch, scikit-learn...) cost more than the tree
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _ward_loop(F, np.asarray(weights, dtype=np.float64), edges)
-    finally:
-        if enabled:
-            gc.enable()
+    w = np.ascontiguousarray(weights, dtype=np.float64)
+    lists = _sorted_neighbours(F, w, _checked_edges(edges, F.shape[0]))
+    if _ward_native is not None:
+        return _native_loop(F, w, *lists)
+    return _python_loop(F, w, *lists)
 
 
-def _ward_loop(F: np.ndarray, w: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    R, p = F.shape
-    n_nodes = 2 * R - 1
+def _checked_edges(edges: np.ndarray, R: int) -> np.ndarray:
+    """``edges`` as int64 ``(E, 2)``, or a ValueError: indices outside ``0..R-1`` or an edge
+    from a point to itself would corrupt the tree (a point merged with itself)."""
+    e = np.asarray(edges)
+    if e.ndim != 2 or e.shape[1] != 2 or (e.size and e.dtype.kind not in "iu"):
+        raise ValueError(f"edges must be an (E, 2) array of integer indices; got shape "
+                         f"{e.shape} of dtype {e.dtype}.")
+    e = e.astype(np.int64)
+    if e.size and (e.min() < 0 or e.max() >= R):
+        raise ValueError(f"edges hold indices outside 0..{R - 1} (the {R} points).")
+    if np.any(e[:, 0] == e[:, 1]):
+        raise ValueError("edges join a point to itself; pass pairs of distinct points.")
+    return e
+
+
+def _sorted_neighbours(
+    F: np.ndarray, w: np.ndarray, edges: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every leaf's neighbours sorted by merge cost (ties: smaller neighbour first), as one
+    list: ``bounds`` ``(R + 1,)`` delimits leaf ``i``'s ``other[bounds[i]:bounds[i + 1]]``
+    and their ``cost``."""
+    R = F.shape[0]
     a, b = edges[:, 0], edges[:, 1]
-    # every leaf's neighbours sorted by merge cost (ties: smaller neighbour first)
     cost = w[a] * w[b] / (w[a] + w[b]) * ((F[a] - F[b]) ** 2).sum(axis=1)
     ends = np.concatenate([a, b])
     other = np.concatenate([b, a])
     both = np.concatenate([cost, cost])
     order = np.lexsort((other, both, ends))
-    bounds = np.searchsorted(ends[order], np.arange(R + 1)).tolist()
-    other_sorted = other[order].tolist()
-    cost_sorted = both[order].tolist()
+    bounds = np.searchsorted(ends[order], np.arange(R + 1))
+    return (bounds.astype(np.int64), np.ascontiguousarray(other[order], dtype=np.int64),
+            np.ascontiguousarray(both[order]))
+
+
+def _native_loop(F: np.ndarray, w: np.ndarray, bounds: np.ndarray, other: np.ndarray,
+                 cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The merge loop compiled (``_ward_native.c``): the same tree as :func:`_python_loop`,
+    bit for bit, without the GIL."""
+    R, p = F.shape
+    children = np.empty((R - 1, 2), dtype=np.int64)
+    heights = np.empty(R - 1)
+    if not _ward_native.ward_loop(R, p, F, w, bounds, other, cost, children, heights):
+        raise ValueError("The connectivity graph is not connected; cannot finish the tree.")
+    return children, heights
+
+
+def _python_loop(F: np.ndarray, w: np.ndarray, bounds: np.ndarray, other: np.ndarray,
+                 cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The merge loop in Python, where the compiled module was not built."""
+    # the loop allocates many small lists and sets: with the garbage collector on, its
+    # passes over every object of the process (torch, scikit-learn...) cost more than the tree
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _ward_loop(F, w, bounds.tolist(), other.tolist(), cost.tolist())
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _ward_loop(F: np.ndarray, w: np.ndarray, bounds: list[int], other_sorted: list[int],
+               cost_sorted: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    R, p = F.shape
+    n_nodes = 2 * R - 1
     partners: list[list[int] | None] = [None] * n_nodes
     costs: list[list[float] | None] = [None] * n_nodes
     # the neighbours of every live cluster, kept current: a merge renames its two clusters

@@ -1,0 +1,356 @@
+/* The merge loop of glassnet's count-weighted Ward tree under a connectivity graph, in C.
+ *
+ * It does what ``glassnet.simplify._ward._ward_loop`` does in Python, step for step and with
+ * the same floating-point operations in the same order, so both return the same tree, bit for
+ * bit (tests/test_ward_native.py checks it on random inputs):
+ *
+ * - one heap entry (cost, i, j) per live cluster i: its cheapest merge when it was formed, or
+ *   the next live partner of its sorted list once that partner has merged away; entries
+ *   compare as Python tuples (cost, then i, then j);
+ * - a new cluster's merge costs to its neighbours, sorted by (cost, neighbour); its
+ *   neighbours are the live clusters holding a neighbour of either child (a union-find
+ *   resolves old names, where the Python loop renames them in sets);
+ * - centroids ``(m_i x_i + m_j x_j) / (m_i + m_j)`` and costs
+ *   ``m_n m_q / (m_n + m_q) * ||x_q - x_n||^2``, the squared distance summed in NumPy's
+ *   pairwise order (what ``sum(axis=1)`` does; a plain loop below 8 features).
+ *
+ * The leaves' sorted neighbour lists come in from NumPy. No NumPy C API: arrays arrive through
+ * the buffer protocol (checked for size here, for dtype and contiguity by the caller), and the
+ * loop runs without the GIL, so cross-validation folds can build their trees in threads.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    double c;
+    int64_t i, j;
+} Entry;
+
+static inline int entry_less(const Entry *a, const Entry *b)
+{
+    if (a->c < b->c) return 1;
+    if (b->c < a->c) return 0;
+    if (a->i != b->i) return a->i < b->i;
+    return a->j < b->j;
+}
+
+typedef struct {
+    Entry *e;
+    Py_ssize_t n, cap;
+} Heap;
+
+static int heap_push(Heap *h, double c, int64_t i, int64_t j)
+{
+    if (h->n == h->cap) {
+        Py_ssize_t cap = h->cap ? 2 * h->cap : 64;
+        Entry *e = realloc(h->e, (size_t)cap * sizeof(Entry));
+        if (!e) return -1;
+        h->e = e;
+        h->cap = cap;
+    }
+    Entry x = {c, i, j};
+    Py_ssize_t k = h->n++;
+    while (k > 0) {
+        Py_ssize_t up = (k - 1) / 2;
+        if (!entry_less(&x, &h->e[up])) break;
+        h->e[k] = h->e[up];
+        k = up;
+    }
+    h->e[k] = x;
+    return 0;
+}
+
+static Entry heap_pop(Heap *h)
+{
+    Entry top = h->e[0];
+    Entry x = h->e[--h->n];
+    Py_ssize_t k = 0, n = h->n;
+    for (;;) {
+        Py_ssize_t c = 2 * k + 1;
+        if (c >= n) break;
+        if (c + 1 < n && entry_less(&h->e[c + 1], &h->e[c])) c++;
+        if (!entry_less(&h->e[c], &x)) break;
+        h->e[k] = h->e[c];
+        k = c;
+    }
+    if (n > 0) h->e[k] = x;
+    return top;
+}
+
+/* NumPy's pairwise summation of n doubles (numpy/_core/src/umath/loops_utils.h.src): a plain
+ * loop below 8, eight accumulators up to 128, halves above. */
+static double pairwise_sum(const double *a, Py_ssize_t n)
+{
+    if (n < 8) {
+        double res = 0.;
+        for (Py_ssize_t i = 0; i < n; i++) res += a[i];
+        return res;
+    }
+    if (n <= 128) {
+        double r[8];
+        Py_ssize_t i;
+        for (int k = 0; k < 8; k++) r[k] = a[k];
+        for (i = 8; i < n - (n % 8); i += 8)
+            for (int k = 0; k < 8; k++) r[k] += a[i + k];
+        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++) res += a[i];
+        return res;
+    }
+    Py_ssize_t n2 = n / 2;
+    n2 -= n2 % 8;
+    return pairwise_sum(a, n2) + pairwise_sum(a + n2, n - n2);
+}
+
+typedef struct {
+    double c;
+    int64_t q;
+} Pair;
+
+static int pair_cmp(const void *pa, const void *pb)
+{
+    const Pair *a = pa, *b = pb;
+    if (a->c < b->c) return -1;
+    if (b->c < a->c) return 1;
+    return (a->q > b->q) - (a->q < b->q);
+}
+
+static inline int64_t find(int64_t *parent, int64_t x)
+{
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    return x;
+}
+
+/* Returns 0, 1 (the graph is not connected) or -1 (out of memory). */
+static int ward_loop(Py_ssize_t R, Py_ssize_t p, const double *F, const double *w,
+                     const int64_t *bounds, const int64_t *other, const double *cost,
+                     int64_t *children, double *heights)
+{
+    Py_ssize_t n_nodes = 2 * R - 1;
+    int status = -1;
+    double *mass = malloc((size_t)n_nodes * sizeof(double));
+    double *mu = malloc((size_t)n_nodes * (size_t)p * sizeof(double));
+    double *sq = malloc((size_t)(p ? p : 1) * sizeof(double));
+    int64_t *parent = malloc((size_t)n_nodes * sizeof(int64_t));
+    int64_t *stamp = malloc((size_t)n_nodes * sizeof(int64_t));
+    char *active = calloc((size_t)n_nodes, 1);
+    /* each cluster's partners sorted by cost (the leaves' point into the caller's arrays),
+     * its costs, their number, and the position of the current partner */
+    const int64_t **part = calloc((size_t)n_nodes, sizeof(int64_t *));
+    const double **pcost = calloc((size_t)n_nodes, sizeof(double *));
+    Py_ssize_t *plen = calloc((size_t)n_nodes, sizeof(Py_ssize_t));
+    Py_ssize_t *ptr = calloc((size_t)n_nodes, sizeof(Py_ssize_t));
+    Pair *pairs = NULL;
+    Py_ssize_t pairs_cap = 0;
+    Heap heap = {NULL, 0, 0};
+    if (!mass || !mu || !sq || !parent || !stamp || !active || !part || !pcost || !plen || !ptr)
+        goto done;
+    memcpy(mu, F, (size_t)R * (size_t)p * sizeof(double));
+    for (Py_ssize_t i = 0; i < n_nodes; i++) {
+        parent[i] = i;
+        stamp[i] = -1;
+        mass[i] = i < R ? w[i] : 0.0;
+    }
+    for (Py_ssize_t i = 0; i < R; i++) {
+        int64_t lo = bounds[i], hi = bounds[i + 1];
+        active[i] = 1;
+        part[i] = other + lo;
+        pcost[i] = cost + lo;
+        plen[i] = (Py_ssize_t)(hi - lo);
+        if (hi > lo && heap_push(&heap, cost[lo], i, other[lo])) goto done;
+    }
+    for (Py_ssize_t node = R; node < n_nodes; node++) {
+        Entry top;
+        for (;;) {
+            if (heap.n == 0) {
+                status = 1;
+                goto done;
+            }
+            top = heap_pop(&heap);
+            if (!active[top.i]) continue;
+            if (active[top.j]) break;
+            /* the partner merged away: the next live partner of i's sorted list */
+            int64_t i = top.i;
+            Py_ssize_t k = ptr[i] + 1;
+            while (k < plen[i] && !active[part[i][k]]) k++;
+            ptr[i] = k;
+            if (k < plen[i] && heap_push(&heap, pcost[i][k], i, part[i][k])) goto done;
+        }
+        int64_t i = top.i, j = top.j;
+        double c = top.c;
+        active[i] = active[j] = 0;
+        active[node] = 1;
+        parent[i] = parent[j] = node;
+        double mi = mass[i], mj = mass[j], mn = mi + mj;
+        mass[node] = mn;
+        double *un = mu + node * p;
+        const double *xi = mu + i * p, *xj = mu + j * p;
+        for (Py_ssize_t k = 0; k < p; k++) un[k] = (mi * xi[k] + mj * xj[k]) / mn;
+        children[2 * (node - R)] = i < j ? i : j;
+        children[2 * (node - R) + 1] = i < j ? j : i;
+        heights[node - R] = c > 0.0 ? sqrt(2.0 * c) : 0.0;
+        /* the live clusters next to i or j, once each */
+        Py_ssize_t need = plen[i] + plen[j], m = 0;
+        if (need > pairs_cap) {
+            Pair *np_ = realloc(pairs, (size_t)need * sizeof(Pair));
+            if (!np_) goto done;
+            pairs = np_;
+            pairs_cap = need;
+        }
+        for (int side = 0; side < 2; side++) {
+            int64_t a = side ? j : i;
+            for (Py_ssize_t k = 0; k < plen[a]; k++) {
+                int64_t q = find(parent, part[a][k]);
+                if (q == node || stamp[q] == node) continue;
+                stamp[q] = node;
+                double mq = mass[q];
+                const double *xq = mu + q * p;
+                for (Py_ssize_t t = 0; t < p; t++) {
+                    double d = xq[t] - un[t];
+                    sq[t] = d * d;
+                }
+                pairs[m].c = mn * mq / (mn + mq) * pairwise_sum(sq, p);
+                pairs[m].q = q;
+                m++;
+            }
+        }
+        for (int side = 0; side < 2; side++) {
+            int64_t a = side ? j : i;
+            if (a >= R) {
+                free((void *)part[a]);
+                free((void *)pcost[a]);
+            }
+            part[a] = NULL;
+            pcost[a] = NULL;
+            plen[a] = 0;
+        }
+        if (m == 0) continue;
+        qsort(pairs, (size_t)m, sizeof(Pair), pair_cmp);
+        int64_t *ids = malloc((size_t)m * sizeof(int64_t));
+        double *cs = malloc((size_t)m * sizeof(double));
+        if (!ids || !cs) {
+            free(ids);
+            free(cs);
+            goto done;
+        }
+        for (Py_ssize_t k = 0; k < m; k++) {
+            ids[k] = pairs[k].q;
+            cs[k] = pairs[k].c;
+        }
+        part[node] = ids;
+        pcost[node] = cs;
+        plen[node] = m;
+        if (heap_push(&heap, cs[0], node, ids[0])) goto done;
+    }
+    status = 0;
+done:
+    if (part)
+        for (Py_ssize_t a = R; a < n_nodes; a++) {
+            free((void *)part[a]);
+            free((void *)pcost[a]);
+        }
+    free(mass);
+    free(mu);
+    free(sq);
+    free(parent);
+    free(stamp);
+    free(active);
+    free(part);
+    free(pcost);
+    free(plen);
+    free(ptr);
+    free(pairs);
+    free(heap.e);
+    return status;
+}
+
+static int check_len(Py_buffer *b, Py_ssize_t n, Py_ssize_t item, const char *name)
+{
+    if (b->len != n * item) {
+        PyErr_Format(PyExc_ValueError, "ward_loop: %s holds %zd bytes, expected %zd", name,
+                     b->len, n * item);
+        return -1;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(ward_loop_doc,
+             "ward_loop(R, p, F, w, bounds, other, cost, children, heights)\n--\n\n"
+             "Merge loop of the count-weighted Ward tree (see glassnet.simplify._ward). F: (R, p)\n"
+             "float64; w: (R,) float64; bounds: (R + 1,) int64; other, cost: the leaves' sorted\n"
+             "neighbour lists (int64, float64); children (R - 1, 2) int64 and heights (R - 1,)\n"
+             "float64 are written. Returns False when the graph is not connected.");
+
+static PyObject *py_ward_loop(PyObject *self, PyObject *args)
+{
+    Py_ssize_t R, p;
+    Py_buffer F, w, bounds, other, cost, children, heights;
+    if (!PyArg_ParseTuple(args, "nny*y*y*y*y*w*w*", &R, &p, &F, &w, &bounds, &other, &cost,
+                          &children, &heights))
+        return NULL;
+    PyObject *result = NULL;
+    int status = 0;
+    Py_ssize_t E2 = other.len / (Py_ssize_t)sizeof(int64_t);
+    if (R < 2 || p < 0) {
+        PyErr_SetString(PyExc_ValueError, "ward_loop: needs R >= 2 points and p >= 0 features");
+        goto out;
+    }
+    if (check_len(&F, R * p, sizeof(double), "F") || check_len(&w, R, sizeof(double), "w") ||
+        check_len(&bounds, R + 1, sizeof(int64_t), "bounds") ||
+        check_len(&cost, E2, sizeof(double), "cost") ||
+        check_len(&children, 2 * (R - 1), sizeof(int64_t), "children") ||
+        check_len(&heights, R - 1, sizeof(double), "heights"))
+        goto out;
+    const int64_t *bd = bounds.buf, *ot = other.buf;
+    /* the lists must be valid indices, or the loop would read out of bounds */
+    if (bd[0] != 0 || bd[R] != E2) {
+        PyErr_SetString(PyExc_ValueError, "ward_loop: bounds do not span the neighbour lists");
+        goto out;
+    }
+    for (Py_ssize_t i = 0; i < R; i++)
+        if (bd[i + 1] < bd[i]) {
+            PyErr_SetString(PyExc_ValueError, "ward_loop: bounds must be non-decreasing");
+            goto out;
+        }
+    for (Py_ssize_t e = 0; e < E2; e++)
+        if (ot[e] < 0 || ot[e] >= R) {
+            PyErr_SetString(PyExc_ValueError, "ward_loop: a neighbour index is out of range");
+            goto out;
+        }
+    Py_BEGIN_ALLOW_THREADS
+    status = ward_loop(R, p, F.buf, w.buf, bd, ot, cost.buf, children.buf, heights.buf);
+    Py_END_ALLOW_THREADS
+    if (status < 0)
+        PyErr_NoMemory();
+    else
+        result = PyBool_FromLong(status == 0);
+out:
+    PyBuffer_Release(&F);
+    PyBuffer_Release(&w);
+    PyBuffer_Release(&bounds);
+    PyBuffer_Release(&other);
+    PyBuffer_Release(&cost);
+    PyBuffer_Release(&children);
+    PyBuffer_Release(&heights);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"ward_loop", py_ward_loop, METH_VARARGS, ward_loop_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "glassnet.simplify._ward_native",
+    "Compiled merge loop of glassnet's count-weighted Ward tree (optional; a Python loop does "
+    "the same when this is not built).",
+    -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__ward_native(void) { return PyModule_Create(&module); }
