@@ -97,6 +97,10 @@ def fit_group_models(
     class only (or a single row, for regression) gets a :class:`ConstantModel`; the list
     of those groups is returned alongside the models.
     """
+    from glassnet.simplify._glm import fast_kind, fitted_logistic
+
+    # the default logistic refit is solved by the cross-validation's own Newton steps
+    newton = fast_kind(refit, task, n_classes) == "logistic"
     order = np.argsort(groups, kind="stable")
     bounds = np.searchsorted(groups[order], np.arange(n_groups + 1))
     models: list[Any] = []
@@ -114,9 +118,10 @@ def fit_group_models(
             models.append(constant_for(yg, task, n_classes))
             constant.append(g)
             continue
-        model = clone(refit)
-        model.fit(X[rows], yg)
-        models.append(model)
+        if newton:
+            models.append(fitted_logistic(refit, X[rows], yg))
+        else:
+            models.append(clone(refit).fit(X[rows], yg))
     return models, constant
 
 

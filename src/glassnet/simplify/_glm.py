@@ -29,8 +29,8 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from glassnet.simplify._common import ConstantModel, constant_for
 
-__all__ = ["FoldFitter", "Standardizer", "capture_warnings", "fast_kind", "logistic_newton",
-           "progress"]
+__all__ = ["FoldFitter", "Standardizer", "capture_warnings", "fast_kind", "fitted_logistic",
+           "logistic_newton", "progress"]
 
 
 class Standardizer:
@@ -66,6 +66,7 @@ def logistic_newton(
     tol: float = 1e-20,
     max_iter: int = 100,
     design_t: np.ndarray | None = None,
+    info: dict | None = None,
 ) -> np.ndarray:
     """Minimise ``sum_i logloss_i(b + Z w) + ||w||^2 / (2 C)``; return ``[w..., b]``.
 
@@ -78,8 +79,11 @@ def logistic_newton(
     objective is finite, else zero slopes with the intercept at the mean's log-odds; damped
     Newton converges from any start on this strictly convex objective.
     ``design_t`` may pass ``[Z, 1]`` already built and transposed, ``(d + 1, n)`` (``Z`` is
-    then ignored).
+    then ignored). ``info``, when given, receives ``n_iter`` (Newton steps solved) and
+    ``converged`` (False when ``max_iter`` steps did not reach the optimum).
     """
+    if info is not None:
+        info["n_iter"], info["converged"] = 0, True
     if design_t is None:
         Z = np.asarray(Z, dtype=np.float64)
         n, d = Z.shape
@@ -128,7 +132,9 @@ def logistic_newton(
     # last value computed: every accepted step decreases the objective)
     f_exact = True
     g, q = gradient(theta, z, e)
-    for _ in range(max_iter):
+    for it in range(max_iter):
+        if info is not None:
+            info["n_iter"] = it + 1
         w = e * q * q  # p (1 - p), without cancellation
         H = (At * w) @ At.T
         H.flat[:: d + 2] += ridge  # the diagonal
@@ -162,7 +168,43 @@ def logistic_newton(
             if t_step < 1e-10:  # no decrease left at rounding level: at the optimum
                 return theta
         theta, z, e, g, q = cand, z_new, e_new, g_new, q_new
+    else:  # max_iter steps without reaching the optimum
+        if info is not None:
+            info["converged"] = False
     return theta
+
+
+def fitted_logistic(refit: LogisticRegression, Z: np.ndarray, y: np.ndarray) -> Any:
+    """``clone(refit)`` fitted on class codes ``y`` (0/1) by :func:`logistic_newton`.
+
+    For the models :func:`fast_kind` calls ``"logistic"``: the same objective as
+    ``refit.fit`` minimises, solved to the optimum by Newton steps on ``[Z, 1]`` held
+    transposed (3x fewer passes over the rows than scikit-learn's solver, for a merged
+    region's few columns), within ``refit.max_iter`` steps (a ``ConvergenceWarning``
+    otherwise, as scikit-learn's). The result is a fitted ``LogisticRegression``:
+    ``classes_``, ``coef_``, ``intercept_``, ``n_features_in_`` and ``n_iter_`` set as its
+    own ``fit`` sets them.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+
+    params = refit.get_params()
+    info: dict = {}
+    theta = logistic_newton(Z, y, float(params["C"]), max_iter=int(params["max_iter"]),
+                            info=info)
+    if not info["converged"]:
+        warnings.warn(
+            f"Newton's method did not reach the optimum of the logistic regression in "
+            f"max_iter={params['max_iter']} steps; raise max_iter of refit.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    model = clone(refit)
+    model.classes_ = np.array([0, 1])
+    model.coef_ = theta[None, :-1].copy()
+    model.intercept_ = theta[-1:].copy()
+    model.n_features_in_ = Z.shape[1]
+    model.n_iter_ = np.array([info["n_iter"]], dtype=np.int32)
+    return model
 
 
 def _least_squares(Z: np.ndarray, y: np.ndarray) -> np.ndarray:
