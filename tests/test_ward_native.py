@@ -1,0 +1,469 @@
+"""The compiled Ward merge loop (``glassnet.simplify._ward_native``) against the Python loop
+and against an independent brute force.
+
+- the C loop must give the Python loop's tree bit for bit (children equal, heights equal as
+  int64 bit patterns) on random inputs: 2..80 points, 1..130 features (130 crosses NumPy's
+  128-element pairwise-summation block), float and small-integer weights and features (many
+  exact ties of cost), random spanning trees with extra and duplicated edges, k-NN graphs and
+  the complete graph;
+- both loops against a brute-force count-weighted Ward written here (every admissible merge
+  cost recomputed from the clusters' points at every step) on inputs with distinct costs;
+- errors: disconnected graphs, invalid edges, and ``ward_loop`` called directly with
+  inconsistent buffers (in a subprocess, so that a crash fails one test, not the run);
+- a large tree (3,000 points) once, and four trees built in threads.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from glassnet.simplify import _ward
+from glassnet.simplify._ward import connectivity_edges, weighted_ward_tree
+
+PURE_OK = os.environ.get("GLASSNET_PURE_PYTHON_OK") == "1"
+P_VALUES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 16, 17, 24, 40, 130]
+
+
+def _native_module():
+    """The compiled module, or a failure (a skip where GLASSNET_PURE_PYTHON_OK=1)."""
+    try:
+        from glassnet.simplify import _ward_native
+    except ImportError as exc:
+        msg = (
+            "glassnet.simplify._ward_native is not built: setup.py's optional build of the C "
+            "merge loop failed (no C compiler?) and the Ward tree falls back to the ~30x "
+            "slower Python loop. See why with `pip install -e . -v` (the compiler's output); "
+            f"set GLASSNET_PURE_PYTHON_OK=1 to accept the pure-Python build. ({exc})"
+        )
+        if PURE_OK:
+            pytest.skip("GLASSNET_PURE_PYTHON_OK=1: pure-Python build accepted; " + msg)
+        pytest.fail(msg)
+    return _ward_native
+
+
+def test_native_module_is_built():
+    mod = _native_module()
+    assert callable(mod.ward_loop)
+    # weighted_ward_tree must be dispatching to it
+    assert _ward._ward_native is mod
+
+
+# ---------------------------------------------------------------------- inputs
+def _random_tree(rng: np.random.Generator, R: int) -> np.ndarray:
+    """A uniformly shuffled random spanning tree (each vertex joins an earlier one)."""
+    perm = rng.permutation(R)
+    parents = [int(rng.integers(0, v)) for v in range(1, R)]
+    e = np.array([[perm[v], perm[u]] for v, u in zip(range(1, R), parents, strict=True)],
+                 dtype=np.int64).reshape(-1, 2)
+    flip = rng.random(len(e)) < 0.5
+    e[flip] = e[flip][:, ::-1]
+    return e
+
+
+def _extra_edges(rng: np.random.Generator, R: int, n: int) -> np.ndarray:
+    a = rng.integers(0, R, size=n)
+    b = rng.integers(0, R, size=n)
+    keep = a != b
+    return np.column_stack([a[keep], b[keep]]).astype(np.int64)
+
+
+def _features(rng: np.random.Generator, R: int, p: int, kind: str) -> np.ndarray:
+    if kind == "int":  # many exact ties of cost
+        return rng.integers(-2, 3, size=(R, p)).astype(np.float64)
+    if kind == "int_few":  # even more ties: two values only
+        return rng.integers(0, 2, size=(R, p)).astype(np.float64)
+    # normal, columns and points of mixed magnitudes
+    scale = 10.0 ** rng.integers(-4, 5, size=(1, p)) * 10.0 ** rng.integers(-2, 3, size=(R, 1))
+    return rng.normal(size=(R, p)) * scale
+
+
+def _weights(rng: np.random.Generator, R: int, kind: str) -> np.ndarray:
+    if kind == "int":
+        return rng.integers(1, 4, size=R).astype(np.float64)
+    if kind == "ones":
+        return np.ones(R)
+    return rng.uniform(0.05, 20.0, size=R)
+
+
+def _graph(rng: np.random.Generator, F: np.ndarray, kind: str, k: int, extra: int) -> np.ndarray:
+    R = F.shape[0]
+    if kind == "complete":
+        return connectivity_edges(F, None)
+    if kind == "knn":
+        return connectivity_edges(F, k)
+    e = np.vstack([_random_tree(rng, R), _extra_edges(rng, R, extra)])
+    if kind == "duplicated":  # every edge again, some reversed, some three times
+        again = e.copy()
+        flip = rng.random(len(again)) < 0.5
+        again[flip] = again[flip][:, ::-1]
+        e = np.vstack([e, again, e[: len(e) // 3]])
+    return e[rng.permutation(len(e))]
+
+
+def _lists(F, w, edges):
+    F = np.ascontiguousarray(F, dtype=np.float64)
+    w = np.ascontiguousarray(w, dtype=np.float64)
+    return F, w, _ward._sorted_neighbours(F, w, _ward._checked_edges(edges, F.shape[0]))
+
+
+def _assert_bitwise_same(a, b):
+    (ca, ha), (cb, hb) = a, b
+    assert ca.dtype == cb.dtype == np.int64 and ca.shape == cb.shape
+    assert ha.dtype == hb.dtype == np.float64 and ha.shape == hb.shape
+    if not np.array_equal(ca, cb):
+        m = int(np.flatnonzero((ca != cb).any(axis=1))[0])
+        raise AssertionError(f"children differ first at merge {m}: {ca[m]} vs {cb[m]}")
+    diff = np.flatnonzero(ha.view(np.int64) != hb.view(np.int64))
+    if diff.size:
+        m = int(diff[0])
+        raise AssertionError(f"heights differ first at merge {m}: {ha[m]!r} vs {hb[m]!r}")
+
+
+def _both_loops(F, w, edges):
+    F, w, lists = _lists(F, w, edges)
+    return _ward._native_loop(F, w, *lists), _ward._python_loop(F, w, *lists)
+
+
+# ---------------------------------------------------------------------- C == Python
+@settings(max_examples=250, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    R=st.integers(2, 80),
+    p=st.sampled_from(P_VALUES),
+    fkind=st.sampled_from(["normal", "int", "int_few"]),
+    wkind=st.sampled_from(["float", "int", "ones"]),
+    gkind=st.sampled_from(["tree", "duplicated", "knn", "complete"]),
+    k=st.integers(1, 6),
+    extra=st.integers(0, 60),
+)
+def test_native_loop_matches_python_loop_bit_for_bit(seed, R, p, fkind, wkind, gkind, k, extra):
+    _native_module()
+    rng = np.random.default_rng(seed)
+    F = _features(rng, R, p, fkind)
+    w = _weights(rng, R, wkind)
+    edges = _graph(rng, F, gkind, k, extra)
+    _assert_bitwise_same(*_both_loops(F, w, edges))
+
+
+@pytest.mark.parametrize("p", P_VALUES)
+def test_native_loop_matches_python_loop_every_p_with_ties(p):
+    """Each p at least once, on the tie-heaviest inputs (0/1 features, unit weights) and on
+    continuous ones, over k-NN, tree+extra and complete graphs."""
+    _native_module()
+    rng = np.random.default_rng(1000 + p)
+    for R in (2, 3, 17, 64):
+        for fkind, wkind in (("int_few", "ones"), ("int", "int"), ("normal", "float")):
+            F = _features(rng, R, p, fkind)
+            w = _weights(rng, R, wkind)
+            for gkind in ("knn", "duplicated", "complete"):
+                edges = _graph(rng, F, gkind, 3, R)
+                _assert_bitwise_same(*_both_loops(F, w, edges))
+
+
+def test_all_equal_points_every_cost_zero():
+    """All costs are 0.0: the order is decided by the ties alone (heap (cost, i, j), lists
+    (cost, q)); heights all exactly zero."""
+    _native_module()
+    rng = np.random.default_rng(7)
+    for R, p in ((30, 3), (30, 7), (25, 130)):
+        F = np.full((R, p), 1.5)
+        w = rng.integers(1, 5, size=R).astype(float)
+        for edges in (connectivity_edges(rng.normal(size=(R, 2)), 2),
+                      connectivity_edges(F, None)):
+            nat, py = _both_loops(F, w, edges)
+            _assert_bitwise_same(nat, py)
+            assert np.all(nat[1] == 0.0)
+
+
+def test_weighted_ward_tree_uses_native_and_matches_fallback(monkeypatch):
+    mod = _native_module()
+    rng = np.random.default_rng(3)
+    F = rng.integers(-2, 3, size=(60, 5)).astype(float)
+    w = rng.integers(1, 4, size=60).astype(float)
+    edges = connectivity_edges(F, 4)
+    calls = []
+    real = mod.ward_loop
+
+    def spy(*args):
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(mod, "ward_loop", spy)
+    native = weighted_ward_tree(F, w, edges)
+    assert calls, "weighted_ward_tree did not call the compiled loop"
+    monkeypatch.setattr(_ward, "_ward_native", None)
+    fallback = weighted_ward_tree(F, w, edges)
+    _assert_bitwise_same(native, fallback)
+
+
+# ---------------------------------------------------------------------- brute-force oracle
+def _brute_force(F: np.ndarray, w: np.ndarray, edges: np.ndarray):
+    """Ward merges from scratch: at each step every pair of live clusters joined by some
+    original edge, its cost n_a n_b / (n_a + n_b) ||mu_a - mu_b||^2 from the clusters' points.
+    Returns children (R-1, 2) (smaller id first), heights sqrt(2 cost), and the smallest
+    relative gap between the best and the second-best admissible cost over all steps."""
+    R = F.shape[0]
+    members = {v: [v] for v in range(R)}
+    adjacent = np.zeros((R, R), dtype=bool)
+    adjacent[edges[:, 0], edges[:, 1]] = True
+    adjacent[edges[:, 1], edges[:, 0]] = True
+    children, heights, gap = [], [], np.inf
+    for m in range(R - 1):
+        cand = []
+        live = sorted(members)
+        for ia, a in enumerate(live):
+            for b in live[ia + 1:]:
+                if not adjacent[np.ix_(members[a], members[b])].any():
+                    continue
+                na, nb = w[members[a]].sum(), w[members[b]].sum()
+                mu_a = (w[members[a], None] * F[members[a]]).sum(0) / na
+                mu_b = (w[members[b], None] * F[members[b]]).sum(0) / nb
+                cand.append((na * nb / (na + nb) * float(np.sum((mu_a - mu_b) ** 2)), a, b))
+        if not cand:
+            raise ValueError("not connected")
+        cand.sort()
+        cost, a, b = cand[0]
+        if len(cand) > 1:
+            gap = min(gap, (cand[1][0] - cost) / max(cand[1][0], 1e-300))
+        children.append((a, b))
+        heights.append(np.sqrt(2.0 * cost))
+        members[R + m] = members.pop(a) + members.pop(b)
+    return np.array(children, dtype=np.int64).reshape(-1, 2), np.array(heights), gap
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    R=st.integers(2, 14),
+    p=st.sampled_from(P_VALUES),
+    wkind=st.sampled_from(["float", "int"]),
+    gkind=st.sampled_from(["tree", "duplicated", "knn", "complete"]),
+    k=st.integers(1, 4),
+    extra=st.integers(0, 10),
+)
+def test_both_loops_match_brute_force_ward(seed, R, p, wkind, gkind, k, extra):
+    rng = np.random.default_rng(seed)
+    F = rng.normal(size=(R, p))  # continuous: distinct costs
+    w = _weights(rng, R, wkind)
+    edges = _graph(rng, F, gkind, k, extra)
+    want_c, want_h, gap = _brute_force(F, w, edges)
+    assume(gap > 1e-9)  # a near-tie could be decided either way by rounding
+    F2, w2, lists = _lists(F, w, edges)
+    loops = [("python", _ward._python_loop)]
+    if _ward._ward_native is not None:  # its absence fails test_native_module_is_built
+        loops.append(("native", _ward._native_loop))
+    for name, loop in loops:
+        c, h = loop(F2, w2, *lists)
+        np.testing.assert_array_equal(c, want_c, err_msg=name)
+        np.testing.assert_allclose(h, want_h, rtol=1e-12, atol=0, err_msg=name)
+
+
+def test_brute_force_oracle_on_a_hand_computed_case():
+    """The oracle itself: points 0, 1, 3 on a line, weights 1, 1, 2, path graph 0-1-2.
+    Merge {0,1} (cost 1*1/2*1 = 0.5, height 1), then mu=0.5 mass 2 with point 3 mass 2:
+    cost 2*2/4*2.5^2 = 6.25, height sqrt(12.5)."""
+    F = np.array([[0.0], [1.0], [3.0]])
+    w = np.array([1.0, 1.0, 2.0])
+    edges = np.array([[0, 1], [1, 2]])
+    c, h, _ = _brute_force(F, w, edges)
+    np.testing.assert_array_equal(c, [[0, 1], [2, 3]])
+    np.testing.assert_allclose(h, [1.0, np.sqrt(12.5)], rtol=1e-15)
+    python = _ward._python_loop(F, w, *_lists(F, w, edges)[2])
+    for c2, h2 in (weighted_ward_tree(F, w, edges), python):
+        np.testing.assert_array_equal(c2, [[0, 1], [2, 3]])
+        np.testing.assert_allclose(h2, [1.0, np.sqrt(12.5)], rtol=1e-15)
+
+
+# ---------------------------------------------------------------------- errors
+@pytest.mark.parametrize("edges,R", [
+    (np.array([[0, 1], [2, 3]]), 4),          # two components
+    (np.array([[0, 1], [1, 2]]), 4),          # an isolated point
+    (np.array([[0, 1], [1, 0], [0, 1]]), 3),  # duplicated edges, point 2 alone
+    (np.zeros((0, 2), dtype=np.int64), 2),    # no edges at all
+])
+def test_disconnected_graph_raises_not_connected(edges, R):
+    rng = np.random.default_rng(0)
+    F = rng.normal(size=(R, 3))
+    w = np.ones(R)
+    F2, w2, lists = _lists(F, w, edges)
+    with pytest.raises(ValueError, match="not connected"):
+        _ward._python_loop(F2, w2, *lists)
+    with pytest.raises(ValueError, match="not connected"):
+        weighted_ward_tree(F, w, edges)
+    if _ward._ward_native is not None:  # its absence fails test_native_module_is_built
+        with pytest.raises(ValueError, match="not connected"):
+            _ward._native_loop(F2, w2, *lists)
+
+
+@pytest.mark.parametrize("edges", [
+    np.array([[0, 1], [-1, 2]]),
+    np.array([[0, 1], [1, 4]]),               # == R
+    np.array([[0, 1], [1, 100]]),
+    np.array([[0, 1], [2, 2], [1, 3]]),       # self-loop
+    np.array([[0, 1, 2], [1, 2, 3]]),         # (E, 3)
+    np.array([0, 1, 1, 2]),                   # 1-D
+    np.array([[0.0, 1.0], [1.0, 2.0], [2.0, 3.0]]),  # float
+    np.array([[[0, 1]], [[1, 2]], [[2, 3]]]),  # 3-D
+], ids=["negative", "equal_R", "large", "self_loop", "E3", "1d", "float", "3d"])
+def test_weighted_ward_tree_rejects_invalid_edges(edges):
+    F = np.arange(8.0).reshape(4, 2)
+    with pytest.raises(ValueError):
+        weighted_ward_tree(F, np.ones(4), edges)
+
+
+_DIRECT_CALLS = {
+    # name: (python snippet building args from the good ones, expected exception name)
+    "ok": ("pass", None),
+    "R_too_large": ("args[0] = R + 1", "ValueError"),
+    "R_too_small": ("args[0] = R - 1", "ValueError"),
+    "R_below_2": ("args[0] = 1", "ValueError"),
+    "R_negative": ("args[0] = -3", "ValueError"),
+    "R_huge": ("args[0] = 2**61", "ValueError"),
+    "p_wrong": ("args[1] = p + 1", "ValueError"),
+    "p_zero": ("args[1] = 0", "ValueError"),
+    "p_negative": ("args[1] = -1", "ValueError"),
+    "w_short": ("args[3] = w[:-1].copy()", "ValueError"),
+    "bounds_short": ("args[4] = bounds[:-1].copy()", "ValueError"),
+    "bounds_not_from_zero": ("b = bounds.copy(); b[0] = 1; args[4] = b", "ValueError"),
+    "bounds_end_short": ("b = bounds.copy(); b[-1] -= 1; args[4] = b", "ValueError"),
+    "bounds_end_long": ("b = bounds.copy(); b[-1] += 1; args[4] = b", "ValueError"),
+    "bounds_decreasing": ("b = bounds.copy(); b[1] = b[-1] + 5; args[4] = b", "ValueError"),
+    "bounds_decreasing_in_range": (
+        "b = bounds.copy(); b[2], b[3] = b[3], b[2]; args[4] = b", "ValueError"),
+    "bounds_negative_inside": ("b = bounds.copy(); b[1] = -4; args[4] = b", "ValueError"),
+    "other_index_R": ("o = other.copy(); o[3] = R; args[5] = o", "ValueError"),
+    "other_index_negative": ("o = other.copy(); o[-1] = -1; args[5] = o", "ValueError"),
+    "other_index_huge": ("o = other.copy(); o[0] = 2**62; args[5] = o", "ValueError"),
+    "other_shorter_than_cost": ("args[5] = other[:-1].copy()", "ValueError"),
+    "cost_short": ("args[6] = cost[:-1].copy()", "ValueError"),
+    "children_short": ("args[7] = np.empty((R - 2, 2), dtype=np.int64)", "ValueError"),
+    "heights_short": ("args[8] = np.empty(R - 2)", "ValueError"),
+    "heights_readonly": ("h = np.empty(R - 1); h.flags.writeable = False; args[8] = h",
+                         "TypeError"),
+    "F_not_contiguous": ("args[2] = np.repeat(F, 2, axis=1)[:, ::2]", "ValueError"),
+    "F_int32_wrong_size": ("args[2] = F.astype(np.int32)", "ValueError"),
+    "missing_argument": ("args.pop()", "TypeError"),
+}
+
+_DIRECT_SCRIPT = """
+import sys
+import numpy as np
+from glassnet.simplify import _ward_native
+good = dict(np.load(sys.argv[1]))
+R, p = int(good["R"]), int(good["p"])
+F, w, bounds, other, cost = (good[k] for k in ("F", "w", "bounds", "other", "cost"))
+cases = {cases}
+for name, snippet in cases.items():
+    print("BEGIN", name, flush=True)
+    args = [R, p, F, w, bounds, other, cost, np.empty((R - 1, 2), dtype=np.int64),
+            np.empty(R - 1)]
+    exec(snippet)
+    try:
+        res = _ward_native.ward_loop(*args)
+    except Exception as exc:
+        print("CASE", name, "RAISED", type(exc).__name__, exc, flush=True)
+    else:
+        print("CASE", name, "RETURNED", res, flush=True)
+"""
+
+
+def test_ward_loop_direct_calls_with_inconsistent_buffers(tmp_path):
+    """Every case of _DIRECT_CALLS in one subprocess (importing the package once): an
+    out-of-bounds read or write must fail this test, not kill the test run."""
+    _native_module()
+    rng = np.random.default_rng(5)
+    R, p = 12, 3
+    F = rng.normal(size=(R, p))
+    w = rng.uniform(1, 3, size=R)
+    bounds, other, cost = _ward._sorted_neighbours(F, w, connectivity_edges(F, 3))
+    assert bounds[1] < bounds[2] < bounds[3]  # the swap in bounds_decreasing_in_range bites
+    path = tmp_path / "good.npz"
+    np.savez(path, R=R, p=p, F=F, w=w, bounds=bounds, other=other, cost=cost)
+    cases = {name: snippet for name, (snippet, _) in _DIRECT_CALLS.items()}
+    script = _DIRECT_SCRIPT.format(cases=repr(cases))
+    proc = subprocess.run([sys.executable, "-c", script, str(path)],
+                          capture_output=True, text=True, timeout=120)
+    lines = proc.stdout.splitlines()
+    begun = [ln.split()[1] for ln in lines if ln.startswith("BEGIN ")]
+    assert proc.returncode == 0, (
+        f"ward_loop crashed (exit {proc.returncode}) on case {begun[-1] if begun else None!r}:"
+        f"\n{proc.stdout}\n{proc.stderr}")
+    got = {ln.split()[1]: ln.split(maxsplit=2)[2] for ln in lines if ln.startswith("CASE ")}
+    assert set(got) == set(_DIRECT_CALLS)
+    wrong = []
+    for name, (_, expected) in _DIRECT_CALLS.items():
+        want = "RETURNED True" if expected is None else f"RAISED {expected} "
+        if not got[name].startswith(want):
+            wrong.append(f"{name}: {got[name]} (expected {want.strip()})")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_ward_loop_refuses_bad_buffers_in_process():
+    """The same refusals in this process, with the arrays left untouched afterwards (the
+    loop never ran: children and heights keep their sentinel values)."""
+    mod = _native_module()
+    rng = np.random.default_rng(9)
+    R, p = 10, 2
+    F = rng.normal(size=(R, p))
+    w = np.ones(R)
+    bounds, other, cost = _ward._sorted_neighbours(F, w, connectivity_edges(F, 2))
+    children = np.full((R - 1, 2), -7, dtype=np.int64)
+    heights = np.full(R - 1, -7.0)
+    bad_other = other.copy()
+    bad_other[0] = R
+    bad_bounds = bounds.copy()
+    bad_bounds[4], bad_bounds[5] = bad_bounds[5], bad_bounds[4]
+    for args, match in (
+        ((R, p, F, w, bounds, bad_other, cost), "out of range"),
+        ((R, p, F, w, bad_bounds, other, cost), "non-decreasing"),
+        ((R, p + 1, F, w, bounds, other, cost), "F holds"),
+        ((R + 1, p, F, w, bounds, other, cost), "holds"),
+    ):
+        assert bad_bounds[4] > bad_bounds[5]
+        with pytest.raises(ValueError, match=match):
+            mod.ward_loop(*args, children, heights)
+        assert np.all(children == -7) and np.all(heights == -7.0)
+    assert mod.ward_loop(R, p, F, w, bounds, other, cost, children, heights) is True
+
+
+# ---------------------------------------------------------------------- large and threads
+@pytest.mark.parametrize("fkind", ["normal", "int"])
+def test_large_knn_tree_bit_for_bit(fkind):
+    _native_module()
+    rng = np.random.default_rng(2024)
+    R = 3000
+    F = rng.normal(size=(R, 3)) if fkind == "normal" else _features(rng, R, 3, "int")
+    w = rng.integers(1, 101, size=R).astype(float)
+    edges = connectivity_edges(F, 5)
+    nat, py = _both_loops(F, w, edges)
+    _assert_bitwise_same(nat, py)
+    assert np.unique(nat[0]).size == 2 * (R - 1)  # every node but the root merged once
+
+
+def test_native_trees_in_threads_match_sequential():
+    _native_module()
+    rng = np.random.default_rng(11)
+    jobs = []
+    for p in (2, 3, 9, 130):
+        R = 1500 if p < 100 else 300
+        F = rng.normal(size=(R, p))
+        w = rng.integers(1, 50, size=R).astype(float)
+        jobs.append(_lists(F, w, connectivity_edges(F, 5)))
+    sequential = [_ward._native_loop(F, w, *lists) for F, w, lists in jobs]
+    for _ in range(3):
+        with ThreadPoolExecutor(max_workers=4) as ex:
+            threaded = list(ex.map(lambda job: _ward._native_loop(job[0], job[1], *job[2]),
+                                   jobs))
+        for a, b in zip(sequential, threaded, strict=True):
+            _assert_bitwise_same(a, b)
+    # and the same as the Python loop, for good measure
+    for (F, w, lists), a in zip(jobs, sequential, strict=True):
+        _assert_bitwise_same(a, _ward._python_loop(F, w, *lists))
