@@ -467,3 +467,25 @@ def test_native_trees_in_threads_match_sequential():
     # and the same as the Python loop, for good measure
     for (F, w, lists), a in zip(jobs, sequential, strict=True):
         _assert_bitwise_same(a, _ward._python_loop(F, w, *lists))
+
+
+@pytest.mark.parametrize("was_enabled", [True, False])
+def test_python_loop_leaves_the_garbage_collector_as_it_found_it(was_enabled):
+    # the Python loop pauses the collector for speed; it must restore the caller's setting
+    # (and a caller that had paused it must not find it switched on)
+    import gc
+
+    rng = np.random.default_rng(3)
+    F, w = rng.standard_normal((30, 3)), rng.integers(1, 9, 30).astype(float)
+    lists = _ward._sorted_neighbours(F, w, connectivity_edges(F, 3))
+    try:
+        gc.enable() if was_enabled else gc.disable()
+        _ward._python_loop(F, w, *lists)
+        assert gc.isenabled() is was_enabled
+        # and when the loop fails (a disconnected graph), too
+        bad = _ward._sorted_neighbours(F[:4], w[:4], np.array([[0, 1], [2, 3]]))
+        with pytest.raises(ValueError, match="not connected"):
+            _ward._python_loop(F[:4], w[:4], *bad)
+        assert gc.isenabled() is was_enabled
+    finally:
+        gc.enable()
