@@ -2,7 +2,7 @@
 
 ``glassnet.simplify._ward_native`` is the merge loop of RegionMerger's Ward tree in C (plain
 CPython API, no NumPy headers). It is optional: where no C compiler is found the build goes
-on without it and the same loop runs in Python (same tree, about 30x slower).
+on without it and the same loop runs in Python (the same tree, 20-25x slower).
 """
 
 import sys
