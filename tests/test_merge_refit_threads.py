@@ -9,7 +9,6 @@ merged region, and the sequential cross-validation (``n_jobs=1``) for the thread
 from __future__ import annotations
 
 import math
-import os
 import threading
 import warnings
 
@@ -209,17 +208,9 @@ def test_pruner_final_models_match_sklearn(circles, n_regions) -> None:
 
 
 # ---------------------------------------------------------------------- 4. threads
-class _FakeOs:
-    """``os`` as glassnet.simplify.merge sees it, with a chosen number of cores."""
-
-    def __init__(self, cpus: int | None) -> None:
-        self._cpus = cpus
-
-    def cpu_count(self) -> int | None:
-        return self._cpus
-
-    def __getattr__(self, name: str):
-        return getattr(os, name)
+def _cores(n: int | None):
+    """A stand-in for the core count glassnet.simplify.merge reads (joblib's ``cpu_count``)."""
+    return lambda: n
 
 
 @pytest.fixture
@@ -265,7 +256,7 @@ def assert_same_fit(a, b) -> None:
 def test_threaded_folds_equal_sequential(circles, spy, monkeypatch, cpus: int) -> None:
     X, y, mlp = circles
     calls, seen = spy
-    monkeypatch.setattr(merge, "os", _FakeOs(cpus))
+    monkeypatch.setattr(merge, "cpu_count", _cores(cpus))
     threaded = fit_quietly(RegionMerger(mlp, random_state=0), X, y)
     assert calls == [min(5, cpus)]  # the threaded path ran, one thread per core up to 5 folds
     assert len(seen) == 5 and threading.get_ident() not in seen  # every fold in a worker
@@ -280,7 +271,7 @@ def test_threaded_folds_equal_sequential(circles, spy, monkeypatch, cpus: int) -
 def test_one_core_runs_folds_sequentially(circles, spy, monkeypatch) -> None:
     X, y, mlp = circles
     calls, seen = spy
-    monkeypatch.setattr(merge, "os", _FakeOs(1))
+    monkeypatch.setattr(merge, "cpu_count", _cores(1))
     fit_quietly(RegionMerger(mlp, random_state=0), X, y)
     assert calls == [] and seen == [threading.get_ident()] * 5
 
@@ -291,7 +282,7 @@ def test_threaded_folds_equal_sequential_regression(spy, monkeypatch) -> None:
     y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2 + 0.1 * rng.normal(size=500)
     mlp = MLPRegressor(hidden_layer_sizes=(12, 12), max_iter=2000, random_state=0).fit(X, y)
     calls, seen = spy
-    monkeypatch.setattr(merge, "os", _FakeOs(4))
+    monkeypatch.setattr(merge, "cpu_count", _cores(4))
     est = dict(cv=4, candidates=[1, 2, 3, 5, 8], random_state=0)
     threaded = fit_quietly(RegionMerger(mlp, **est), X, y)
     assert calls == [4] and threading.get_ident() not in seen
@@ -306,13 +297,13 @@ def test_threaded_folds_equal_sequential_regression(spy, monkeypatch) -> None:
     (1, 5, 1), (2, 5, 2), (4, 5, 4), (16, 5, 5), (16, 3, 3), (None, 5, 1),
 ])
 def test_fold_threads_default_refit(monkeypatch, cpus, splits, expected) -> None:
-    monkeypatch.setattr(merge, "os", _FakeOs(cpus))
+    monkeypatch.setattr(merge, "cpu_count", _cores(cpus))
     assert merge.fold_threads(None, splits, clone(DEFAULT), "classification", 2) == expected
     assert merge.fold_threads(None, splits, LinearRegression(), "regression", 0) == expected
 
 
 def test_fold_threads_other_cases(monkeypatch) -> None:
-    monkeypatch.setattr(merge, "os", _FakeOs(8))
+    monkeypatch.setattr(merge, "cpu_count", _cores(8))
     for n_jobs in (1, 2, 4, -1):  # sequential, or worker processes: never threads
         assert merge.fold_threads(n_jobs, 5, clone(DEFAULT), "classification", 2) == 1
     custom = [
@@ -330,7 +321,7 @@ def test_fold_threads_other_cases(monkeypatch) -> None:
 def test_custom_refit_merger_never_uses_threads(circles, spy, monkeypatch) -> None:
     X, y, mlp = circles
     calls, seen = spy
-    monkeypatch.setattr(merge, "os", _FakeOs(8))
+    monkeypatch.setattr(merge, "cpu_count", _cores(8))
     refit = LogisticRegression(C=10.0, class_weight="balanced", max_iter=500)
     fit_quietly(RegionMerger(mlp, refit=refit, candidates=[1, 2, 4], random_state=0), X, y)
     assert calls == [] and seen == [threading.get_ident()] * 5
@@ -340,7 +331,7 @@ def test_custom_refit_merger_never_uses_threads(circles, spy, monkeypatch) -> No
 @pytest.mark.parametrize("n_jobs", [None, 1])
 def test_warnings_in_threads_reported_once(circles, monkeypatch, n_jobs) -> None:
     X, y, mlp = circles
-    monkeypatch.setattr(merge, "os", _FakeOs(4))
+    monkeypatch.setattr(merge, "cpu_count", _cores(4))
     real = glm.logistic_newton
     calls: list[int] = []
     lock = threading.Lock()

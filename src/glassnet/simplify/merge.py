@@ -58,13 +58,13 @@ by any amount. Cross-validation places unseen held-out rows by the same rule.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 import warnings
 from typing import Any
 
 import numpy as np
+from joblib import cpu_count
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
@@ -220,7 +220,7 @@ def fold_threads(n_jobs: int | None, n_splits: int, refit: Any, task: str,
     ``n_jobs > 1``, which means worker processes)."""
     if n_jobs is not None or fast_kind(refit, task, n_classes) is None:
         return 1
-    return max(1, min(n_splits, os.cpu_count() or 1))
+    return max(1, min(n_splits, cpu_count() or 1))  # joblib's: CPU affinity and quotas
 
 
 def _folds_in_threads(splits: list, job: dict[str, Any], threads: int,
