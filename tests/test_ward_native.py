@@ -489,3 +489,9 @@ def test_python_loop_leaves_the_garbage_collector_as_it_found_it(was_enabled):
         assert gc.isenabled() is was_enabled
     finally:
         gc.enable()
+
+
+def test_out_of_range_edges_name_the_valid_range():
+    F, w = np.zeros((10, 2)), np.ones(10)
+    with pytest.raises(ValueError, match=r"outside 0\.\.9 \(the 10 points\)"):
+        weighted_ward_tree(F, w, np.array([[0, 10]]))
