@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 import glassnet.simplify._glm as glm
-import glassnet.simplify.merge as merge
+import glassnet.simplify._merge_cv as merge_cv
 from glassnet import RegionMerger, RegionPruner
 
 # the default refit of the simplifiers, written out (not read from glassnet)
@@ -209,16 +209,16 @@ def test_pruner_final_models_match_sklearn(circles, n_regions) -> None:
 
 # ---------------------------------------------------------------------- 4. threads
 def _cores(n: int | None):
-    """A stand-in for the core count glassnet.simplify.merge reads (joblib's ``cpu_count``)."""
+    """A stand-in for the core count glassnet.simplify._merge_cv reads (joblib's ``cpu_count``)."""
     return lambda: n
 
 
 @pytest.fixture
 def spy(monkeypatch):
-    """Records the calls of merge._folds_in_threads and the threads the folds ran in."""
+    """Records the calls of merge_cv.folds_in_threads and the threads the folds ran in."""
     calls: list[int] = []
     fold_threads_seen: list[int] = []
-    real_pool, real_fold = merge._folds_in_threads, merge._cv_fold_scores
+    real_pool, real_fold = merge_cv.folds_in_threads, merge_cv.cv_fold_scores
 
     def pool(splits, job, threads, bar):
         calls.append(threads)
@@ -228,8 +228,8 @@ def spy(monkeypatch):
         fold_threads_seen.append(threading.get_ident())
         return real_fold(**kw)
 
-    monkeypatch.setattr(merge, "_folds_in_threads", pool)
-    monkeypatch.setattr(merge, "_cv_fold_scores", fold)
+    monkeypatch.setattr(merge_cv, "folds_in_threads", pool)
+    monkeypatch.setattr(merge_cv, "cv_fold_scores", fold)
     return calls, fold_threads_seen
 
 
@@ -256,7 +256,7 @@ def assert_same_fit(a, b) -> None:
 def test_threaded_folds_equal_sequential(circles, spy, monkeypatch, cpus: int) -> None:
     X, y, mlp = circles
     calls, seen = spy
-    monkeypatch.setattr(merge, "cpu_count", _cores(cpus))
+    monkeypatch.setattr(merge_cv, "cpu_count", _cores(cpus))
     threaded = fit_quietly(RegionMerger(mlp, random_state=0), X, y)
     assert calls == [min(5, cpus)]  # the threaded path ran, one thread per core up to 5 folds
     assert len(seen) == 5 and threading.get_ident() not in seen  # every fold in a worker
@@ -271,7 +271,7 @@ def test_threaded_folds_equal_sequential(circles, spy, monkeypatch, cpus: int) -
 def test_one_core_runs_folds_sequentially(circles, spy, monkeypatch) -> None:
     X, y, mlp = circles
     calls, seen = spy
-    monkeypatch.setattr(merge, "cpu_count", _cores(1))
+    monkeypatch.setattr(merge_cv, "cpu_count", _cores(1))
     fit_quietly(RegionMerger(mlp, random_state=0), X, y)
     assert calls == [] and seen == [threading.get_ident()] * 5
 
@@ -282,7 +282,7 @@ def test_threaded_folds_equal_sequential_regression(spy, monkeypatch) -> None:
     y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2 + 0.1 * rng.normal(size=500)
     mlp = MLPRegressor(hidden_layer_sizes=(12, 12), max_iter=2000, random_state=0).fit(X, y)
     calls, seen = spy
-    monkeypatch.setattr(merge, "cpu_count", _cores(4))
+    monkeypatch.setattr(merge_cv, "cpu_count", _cores(4))
     est = dict(cv=4, candidates=[1, 2, 3, 5, 8], random_state=0)
     threaded = fit_quietly(RegionMerger(mlp, **est), X, y)
     assert calls == [4] and threading.get_ident() not in seen
@@ -297,15 +297,15 @@ def test_threaded_folds_equal_sequential_regression(spy, monkeypatch) -> None:
     (1, 5, 1), (2, 5, 2), (4, 5, 4), (16, 5, 5), (16, 3, 3), (None, 5, 1),
 ])
 def test_fold_threads_default_refit(monkeypatch, cpus, splits, expected) -> None:
-    monkeypatch.setattr(merge, "cpu_count", _cores(cpus))
-    assert merge.fold_threads(None, splits, clone(DEFAULT), "classification", 2) == expected
-    assert merge.fold_threads(None, splits, LinearRegression(), "regression", 0) == expected
+    monkeypatch.setattr(merge_cv, "cpu_count", _cores(cpus))
+    assert merge_cv.fold_threads(None, splits, clone(DEFAULT), "classification", 2) == expected
+    assert merge_cv.fold_threads(None, splits, LinearRegression(), "regression", 0) == expected
 
 
 def test_fold_threads_other_cases(monkeypatch) -> None:
-    monkeypatch.setattr(merge, "cpu_count", _cores(8))
+    monkeypatch.setattr(merge_cv, "cpu_count", _cores(8))
     for n_jobs in (1, 2, 4, -1):  # sequential, or worker processes: never threads
-        assert merge.fold_threads(n_jobs, 5, clone(DEFAULT), "classification", 2) == 1
+        assert merge_cv.fold_threads(n_jobs, 5, clone(DEFAULT), "classification", 2) == 1
     custom = [
         (LogisticRegression(solver="saga", l1_ratio=1.0, C=0.5), "classification", 2),
         (LogisticRegression(class_weight="balanced"), "classification", 2),
@@ -315,13 +315,13 @@ def test_fold_threads_other_cases(monkeypatch) -> None:
         (LinearRegression(positive=True), "regression", 0),
     ]
     for refit, task, n_classes in custom:
-        assert merge.fold_threads(None, 5, refit, task, n_classes) == 1, refit
+        assert merge_cv.fold_threads(None, 5, refit, task, n_classes) == 1, refit
 
 
 def test_custom_refit_merger_never_uses_threads(circles, spy, monkeypatch) -> None:
     X, y, mlp = circles
     calls, seen = spy
-    monkeypatch.setattr(merge, "cpu_count", _cores(8))
+    monkeypatch.setattr(merge_cv, "cpu_count", _cores(8))
     refit = LogisticRegression(C=10.0, class_weight="balanced", max_iter=500)
     fit_quietly(RegionMerger(mlp, refit=refit, candidates=[1, 2, 4], random_state=0), X, y)
     assert calls == [] and seen == [threading.get_ident()] * 5
@@ -331,7 +331,7 @@ def test_custom_refit_merger_never_uses_threads(circles, spy, monkeypatch) -> No
 @pytest.mark.parametrize("n_jobs", [None, 1])
 def test_warnings_in_threads_reported_once(circles, monkeypatch, n_jobs) -> None:
     X, y, mlp = circles
-    monkeypatch.setattr(merge, "cpu_count", _cores(4))
+    monkeypatch.setattr(merge_cv, "cpu_count", _cores(4))
     real = glm.logistic_newton
     calls: list[int] = []
     lock = threading.Lock()

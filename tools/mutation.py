@@ -96,8 +96,8 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
         ["tests/test_summary.py"],  # local_contributions & co. are tested through summary
     ),
     "merge": (
-        ["src/glassnet/simplify/merge.py", "src/glassnet/simplify/_ward.py",
-         "src/glassnet/simplify/_glm.py"],
+        ["src/glassnet/simplify/merge.py", "src/glassnet/simplify/_merge_cv.py",
+         "src/glassnet/simplify/_ward.py", "src/glassnet/simplify/_glm.py"],
         ["tests/test_merge.py", "tests/test_merge_refit_threads.py",
          "tests/test_ward_native.py"],
     ),

@@ -60,11 +60,9 @@ from __future__ import annotations
 
 import sys
 import time
-import warnings
 from typing import Any
 
 import numpy as np
-from joblib import cpu_count
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
@@ -76,6 +74,7 @@ from glassnet._params import (
     validate_params,
 )
 from glassnet.regions import local_models, unwrap_in_memory
+from glassnet.simplify import _merge_cv
 from glassnet.simplify._common import (
     _PiecewiseGLM,
     group_means,
@@ -90,10 +89,9 @@ from glassnet.simplify._cv import (
     drop_large,
     report_caught,
 )
-from glassnet.simplify._glm import FoldFitter, Standardizer, fast_kind, progress
+from glassnet.simplify._glm import Standardizer, progress
 from glassnet.simplify._ward import (
     _MAX_FULL_GRAPH,
-    FoldCut,
     Hierarchy,
     NeighbourGraph,
     absorb_small,
@@ -146,102 +144,6 @@ def llm_features(
     scaled = coef * scale[None, None, :]
     level = intercept + np.einsum("rkd,rd->rk", coef, at)
     return np.concatenate([scaled.reshape(R, -1), level], axis=1)
-
-
-def _cv_fold(**job: Any) -> tuple[list[float], list[int], list[tuple[str, str]]]:
-    """:func:`_cv_fold_scores` with the warnings it raised (category name, message), so that
-    worker processes report them too."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        scores, merged_n = _cv_fold_scores(**job)
-    return scores, merged_n, [(w.category.__name__, str(w.message)) for w in caught]
-
-
-def _cv_fold_scores(
-    *, X: np.ndarray, y: np.ndarray, labels: np.ndarray, F_all: np.ndarray, R: int,
-    graph: NeighbourGraph, graph_scaler: Standardizer, train: np.ndarray, test: np.ndarray,
-    cand: np.ndarray, unseen_rule: str, full_tree: Hierarchy | None,
-    min_count: float, refit: Any, task: str, n_classes: int, n_targets: int, scorer: Any,
-) -> tuple[list[float], list[int]]:
-    """Held-out scores of every candidate count on one fold (one tree, cached refits).
-
-    The refits see the fold's training rows standardised with their own mean and standard
-    deviation, as a merger fitted on them would. Returns the scores and the merged-region
-    counts left after ``min_count``. Safe in threads: it changes no global state (the
-    caller records the warnings).
-    """
-    # each fold's rows gathered once (np.take: 10x faster than X[train] on (n, 2) rows)
-    X_train, X_test = np.take(X, train, axis=0), np.take(X, test, axis=0)
-    lab_train, y_test = labels[train], y[test]
-    std = Standardizer(X_train)
-    Z_train, Z_test = std.transform(X_train), std.transform(X_test)
-    # the fold's own region centres (its training rows only): they rank the neighbours of
-    # a fold tree and place unseen held-out rows by the centre rule
-    need_centres = full_tree is None or unseen_rule == "centre"
-    fold_centres = group_means(lab_train, X_train, R)[1] if need_centres else None
-    if full_tree is not None:
-        tree: Hierarchy | FoldCut = FoldCut(full_tree, lab_train)
-    else:
-        tree = Hierarchy(lab_train, F_all, R, graph, graph_scaler.transform(fold_centres))
-    pos = np.full(R, -1, dtype=np.int64)
-    pos[tree.present] = np.arange(tree.n_leaves)
-    fitter = FoldFitter(Z_train, y[train], pos[lab_train], tree.n_leaves, refit,
-                        task, n_classes, leaf_order=tree.leaf_order())
-    test_leaf = pos[labels[test]]
-    unseen = test_leaf < 0
-    F_unseen = F_all[labels[test][unseen]]
-    if unseen_rule == "centre" and unseen.any():
-        # the nearest training region does not depend on the count: placed once
-        test_leaf[unseen] = nearest_row(
-            Z_test[unseen], std.transform(fold_centres[tree.present]))
-        unseen[:] = False
-    scores: list[float] = []
-    merged_n: list[int] = []
-    prev = prev_lab = None
-    for K in cand.tolist():
-        lab = tree.leaf_labels(K, min_count)
-        models = fitter.models(lab, prev, prev_lab)
-        g_test = lab[np.maximum(test_leaf, 0)]
-        if unseen.any():
-            centroids = weighted_centroids(lab, tree.weights, tree.features)
-            g_test[unseen] = nearest_centroid(F_unseen, centroids)
-        out = fitter.predict(models, Z_test, g_test, n_targets)
-        scores.append(scorer(y_test, out))
-        merged_n.append(len(models))
-        prev, prev_lab = models, lab
-    return scores, merged_n
-
-
-def fold_threads(n_jobs: int | None, n_splits: int, refit: Any, task: str,
-                 n_classes: int) -> int:
-    """Threads for the folds: with ``n_jobs=None`` and a default refit (solved by NumPy and
-    the compiled tree loop, which release the GIL), one per core up to the folds; else 1
-    (``n_jobs=1``; any other refit, whose solver may hold the GIL or change global state; or
-    ``n_jobs > 1``, which means worker processes)."""
-    if n_jobs is not None or fast_kind(refit, task, n_classes) is None:
-        return 1
-    return max(1, min(n_splits, cpu_count() or 1))  # joblib's: CPU affinity and quotas
-
-
-def _folds_in_threads(splits: list, job: dict[str, Any], threads: int,
-                      bar: Any) -> list[tuple[list[float], list[int], list[tuple[str, str]]]]:
-    """Every fold's :func:`_cv_fold_scores` in a pool of threads, the warnings recorded once
-    around the pool (``warnings.catch_warnings`` is process-wide: entered in several threads
-    at once, it could restore the wrong filters)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            futures = [pool.submit(_cv_fold_scores, train=train, test=test, **job)
-                       for train, test in splits]
-            out = []
-            for f in futures:
-                out.append(f.result())
-                bar.update(1)
-    notes = [(w.category.__name__, str(w.message)) for w in caught]
-    # the warnings belong to no fold in particular: all reported with the first
-    return [(s, n, notes if i == 0 else []) for i, (s, n) in enumerate(out)]
 
 
 # ---------------------------------------------------------------------- estimator
@@ -553,20 +455,20 @@ class RegionMerger(_PiecewiseGLM):
         n_splits = len(splits)
         bar = progress(n_splits, "merge CV", self.verbose)
         caught: list[tuple[str, str]] = []
-        threads = fold_threads(self.n_jobs, n_splits, job["refit"], self.task_,
-                               self._n_classes)
+        threads = _merge_cv.fold_threads(self.n_jobs, n_splits, job["refit"], self.task_,
+                                         self._n_classes)
         if threads > 1:
-            results = _folds_in_threads(splits, job, threads, bar)
+            results = _merge_cv.folds_in_threads(splits, job, threads, bar)
         elif self.n_jobs in (None, 1):
             results = []
             for train, test in splits:
-                results.append(_cv_fold(train=train, test=test, **job))
+                results.append(_merge_cv.cv_fold(train=train, test=test, **job))
                 bar.update(1)
         else:
             from joblib import Parallel, delayed
 
             results = Parallel(n_jobs=self.n_jobs)(
-                delayed(_cv_fold)(train=train, test=test, **job) for train, test in splits
+                delayed(_merge_cv.cv_fold)(train=train, test=test, **job) for train, test in splits
             )
             bar.update(n_splits)
         bar.close()
