@@ -178,14 +178,13 @@ def fitted_logistic(refit: LogisticRegression, Z: np.ndarray, y: np.ndarray) -> 
     """``clone(refit)`` fitted on class codes ``y`` (0/1) by :func:`logistic_newton`.
 
     For the models :func:`fast_kind` calls ``"logistic"``: the same objective as
-    ``refit.fit`` minimises, solved until it is at rounding level (in nearly separable data
-    the coefficients may then sit ~1e-8 from the exact optimum, as with scikit-learn's
-    ``tol=1e-10``) by Newton steps on ``[Z, 1]`` held
-    transposed (3x fewer passes over the rows than scikit-learn's solver, for a merged
-    region's few columns), within ``refit.max_iter`` steps (a ``ConvergenceWarning``
-    otherwise, as scikit-learn's). The result is a fitted ``LogisticRegression``:
-    ``classes_``, ``coef_``, ``intercept_``, ``n_features_in_`` and ``n_iter_`` set as its
-    own ``fit`` sets them.
+    ``refit.fit`` minimises, solved by Newton steps on ``[Z, 1]`` held transposed (3x fewer
+    passes over the rows than scikit-learn's solver, for a merged region's few columns)
+    until it is at rounding level (in nearly separable data the coefficients may then sit
+    ~1e-8 from the exact optimum, as with scikit-learn's ``tol=1e-10``), within
+    ``refit.max_iter`` steps (a ``ConvergenceWarning`` otherwise, as scikit-learn's). The
+    result is a fitted ``LogisticRegression``: ``classes_``, ``coef_``, ``intercept_``,
+    ``n_features_in_`` and ``n_iter_`` set as its own ``fit`` sets them.
     """
     from sklearn.exceptions import ConvergenceWarning
 

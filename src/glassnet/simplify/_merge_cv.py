@@ -24,13 +24,18 @@ from glassnet.simplify._ward import (
 __all__ = ["cv_fold", "cv_fold_scores", "fold_threads", "folds_in_threads"]
 
 
+def _notes(caught: list) -> list[tuple[str, str]]:
+    """Recorded warnings as (category name, message): what a fold reports, picklable."""
+    return [(w.category.__name__, str(w.message)) for w in caught]
+
+
 def cv_fold(**job: Any) -> tuple[list[float], list[int], list[tuple[str, str]]]:
     """:func:`cv_fold_scores` with the warnings it raised (category name, message), so that
     worker processes report them too."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         scores, merged_n = cv_fold_scores(**job)
-    return scores, merged_n, [(w.category.__name__, str(w.message)) for w in caught]
+    return scores, merged_n, _notes(caught)
 
 
 def cv_fold_scores(
@@ -115,6 +120,6 @@ def folds_in_threads(splits: list, job: dict[str, Any], threads: int,
             for f in futures:
                 out.append(f.result())
                 bar.update(1)
-    notes = [(w.category.__name__, str(w.message)) for w in caught]
+    notes = _notes(caught)
     # the warnings belong to no fold in particular: all reported with the first
     return [(s, n, notes if i == 0 else []) for i, (s, n) in enumerate(out)]

@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 _MAX_FULL_GRAPH = 3000
+_NOT_CONNECTED = "The connectivity graph is not connected; cannot finish the tree."
 _PY_FEATURES = 6  # longer LLM feature vectors: merge costs by NumPy (measured crossover)
 
 
@@ -230,7 +231,7 @@ def _native_loop(F: np.ndarray, w: np.ndarray, bounds: np.ndarray, other: np.nda
     children = np.empty((R - 1, 2), dtype=np.int64)
     heights = np.empty(R - 1)
     if not _ward_native.ward_loop(R, p, F, w, bounds, other, cost, children, heights):
-        raise ValueError("The connectivity graph is not connected; cannot finish the tree.")
+        raise ValueError(_NOT_CONNECTED)
     return children, heights
 
 
@@ -298,7 +299,7 @@ def _ward_loop(F: np.ndarray, w: np.ndarray, bounds: list[int], other_sorted: li
     for node in range(R, n_nodes):
         while True:
             if not heap:
-                raise ValueError("The connectivity graph is not connected; cannot finish the tree.")
+                raise ValueError(_NOT_CONNECTED)
             c, i, j = heappop(heap)
             if not active[i]:
                 continue

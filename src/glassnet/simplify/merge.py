@@ -213,11 +213,10 @@ class RegionMerger(_PiecewiseGLM):
         How the cross-validation folds run. ``None`` (default): in threads of this process,
         one per core up to the folds, when ``refit`` is the default model (its Newton steps
         and the compiled tree loop release the GIL; CoCircles 100k rows on a 2-core VM: median
-        1.25x faster in wall time than one thread, for 1.4x the CPU time; one after another
-        for any other ``refit``. ``1``: one
-        after another. ``k > 1`` or ``-1`` (every core): in ``k`` worker processes (joblib),
-        each receiving a copy of the rows -- for a custom ``refit`` on a machine with idle
-        cores.
+        1.25x faster in wall time than one thread, for 1.4x the CPU time); one after another
+        for any other ``refit``. ``1``: one after another. ``k > 1`` or ``-1`` (every core):
+        in ``k`` worker processes (joblib), each receiving a copy of the rows -- for a custom
+        ``refit`` on a machine with idle cores.
     verbose : bool or int
         ``True`` shows a progress bar over the folds (on a terminal or in a notebook) and
         prints one line with the result and the fit time to stderr.
