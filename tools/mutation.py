@@ -359,7 +359,8 @@ def build_extensions(root: str) -> None:
 
 
 def make_sandbox(ref: str | None = None) -> str:
-    """Snapshot src/, tests/ and pyproject.toml in a temp dir; return the snapshot's root.
+    """Snapshot src/, tests/, pyproject.toml and setup.py in a temp dir, its C module built
+    there; return the snapshot's root.
 
     ``ref`` is a commit (``git archive``: what was committed, whatever others are editing in the
     shared checkout at the time); ``None`` copies the working tree as it is now.
@@ -374,9 +375,14 @@ def make_sandbox(ref: str | None = None) -> str:
         shutil.copy(os.path.join(REPO, "pyproject.toml"), root)
         shutil.copy(os.path.join(REPO, "setup.py"), root)
     else:
+        # setup.py (the C module's build) exists only from commit 7eed5ab on
+        has_setup = subprocess.run(
+            ["git", "-C", REPO, "ls-tree", "--name-only", ref, "setup.py"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        paths = ["src", "tests", "pyproject.toml"] + (["setup.py"] if has_setup else [])
         archive = subprocess.run(
-            ["git", "-C", REPO, "archive", "--format=tar", ref, "src", "tests", "pyproject.toml",
-             "setup.py"],
+            ["git", "-C", REPO, "archive", "--format=tar", ref, *paths],
             capture_output=True,
             check=True,
         ).stdout
