@@ -101,42 +101,64 @@ def logistic_newton(
     lam = np.full(d + 1, 1.0 / C)
     lam[d] = 0.0
     ridge = lam + 1e-10 * n
+    # Every pass over the rows writes into buffers made once per fit (fresh temporaries
+    # cost 1.7x in the gradient on 80,000 rows): ``cur`` holds the logits, exp(-|z|) and
+    # 1 / (1 + exp(-|z|)) at ``theta``, ``new`` those at a candidate step, ``tmp`` scratch.
+    cur, new = np.empty((3, n)), np.empty((3, n))
+    tmp, mask = np.empty(n), np.empty(n, dtype=bool)
 
-    def logits(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        z = t @ At
-        return z, np.exp(-np.abs(z))
+    def logits(t: np.ndarray, buf: np.ndarray) -> None:
+        z, e = buf[0], buf[1]
+        np.dot(t, At, out=z)
+        np.abs(z, out=e)
+        np.negative(e, out=e)
+        np.exp(e, out=e)
 
-    def objective(t: np.ndarray, z: np.ndarray, e: np.ndarray) -> float:
+    def objective(t: np.ndarray, buf: np.ndarray) -> float:
         # log(1 + e^z) = max(z, 0) + log1p(e^-|z|); e^-|z| also gives the probabilities
         # below, one exp per row instead of three (np.logaddexp + expit: 2.6x slower)
-        loss = np.maximum(z, 0.0) + np.log1p(e) - y * z
-        return float(np.sum(loss) + 0.5 * np.sum(lam * t * t))
+        z, e = buf[0], buf[1]
+        np.log1p(e, out=tmp)
+        log_sum = float(np.sum(tmp))
+        return float(_relu_sum(z, tmp) + log_sum - y @ z + 0.5 * np.sum(lam * t * t))
 
-    def gradient(t: np.ndarray, z: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        q = 1.0 / (1.0 + e)
-        p = np.where(z >= 0.0, q, e * q)  # expit(z)
-        return At @ (p - y) + lam * t, q
+    def upper_bound(t: np.ndarray, buf: np.ndarray) -> float:
+        # log1p(e) <= e: the objective within a factor 1 / log(2) = 1.44, without the log1p
+        # pass (what the stopping rule needs of ``f`` is its size)
+        z, e = buf[0], buf[1]
+        return float(_relu_sum(z, tmp) + np.sum(e) - y @ z + 0.5 * np.sum(lam * t * t))
+
+    def gradient(t: np.ndarray, buf: np.ndarray) -> np.ndarray:
+        z, e, q = buf
+        np.add(e, 1.0, out=q)
+        np.divide(1.0, q, out=q)
+        np.multiply(e, q, out=tmp)  # expit(z) = q where z >= 0, e q below
+        np.greater_equal(z, 0.0, out=mask)
+        np.copyto(tmp, q, where=mask)
+        np.subtract(tmp, y, out=tmp)
+        return At @ tmp + lam * t
 
     f = np.inf
     if init is not None:
         theta = np.asarray(init, dtype=np.float64).copy()
-        z, e = logits(theta)
-        f = objective(theta, z, e)
+        logits(theta, cur)
+        f = upper_bound(theta, cur)
     if not np.isfinite(f):  # no (usable) warm start: the cold start
         theta = np.zeros(d + 1)
         p0 = np.clip(y.mean(), 1e-12, 1 - 1e-12)
         theta[d] = np.log(p0 / (1 - p0))
-        z, e = logits(theta)
-        f = objective(theta, z, e)
+        logits(theta, cur)
+        f = upper_bound(theta, cur)
     # ``f`` is the objective at ``theta`` when ``f_exact``, else an upper bound of it (the
     # last value computed: every accepted step decreases the objective)
-    f_exact = True
-    g, q = gradient(theta, z, e)
+    f_exact = False
+    g = gradient(theta, cur)
     for it in range(max_iter):
         if info is not None:
             info["n_iter"] = it + 1
-        w = e * q * q  # p (1 - p), without cancellation
-        H = (At * w) @ At.T
+        np.multiply(cur[1], cur[2], out=tmp)
+        np.multiply(tmp, cur[2], out=tmp)  # weights p (1 - p), without cancellation
+        H = _weighted_gram(At, tmp)
         H.flat[:: d + 2] += ridge  # the diagonal
         try:
             step = np.linalg.solve(H, g)
@@ -150,8 +172,8 @@ def logistic_newton(
         t_step = 1.0
         while True:
             cand = theta - t_step * step
-            z_new, e_new = logits(cand)
-            g_new, q_new = gradient(cand, z_new, e_new)
+            logits(cand, new)
+            g_new = gradient(cand, new)
             # By convexity f(theta) >= f(cand) + t g(cand)'step, so g(cand)'step >= 0
             # proves the decrease without the objective (its log1p pass): the same steps
             # are accepted as by comparing objectives, for about 30% less work per step.
@@ -159,19 +181,43 @@ def logistic_newton(
                 f_exact = False
                 break
             if not f_exact:
-                f, f_exact = objective(theta, z, e), True
-            f_new = objective(cand, z_new, e_new)
+                f, f_exact = objective(theta, cur), True
+            f_new = objective(cand, new)
             if f_new <= f:
                 f = f_new
                 break
             t_step *= 0.5
             if t_step < 1e-10:  # no decrease left at rounding level: at the optimum
                 return theta
-        theta, z, e, g, q = cand, z_new, e_new, g_new, q_new
+        theta, g = cand, g_new
+        cur, new = new, cur
     else:  # max_iter steps without reaching the optimum
         if info is not None:
             info["converged"] = False
     return theta
+
+
+def _relu_sum(z: np.ndarray, out: np.ndarray) -> float:
+    """``sum(max(z, 0))``, written into the scratch ``out``."""
+    np.maximum(z, 0.0, out=out)
+    return float(np.sum(out))
+
+
+def _weighted_gram(At: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``(At * w) @ At.T`` for the design held transposed, ``(m, n)``.
+
+    For up to 24 columns one weighted column and one matrix-vector product per row of the
+    result (the upper triangle, mirrored): BLAS's matrix product is slow with so few rows
+    (measured on 80,000 rows: 3 columns 6.9 vs 19.7 ns per row, 24 columns 168 vs 221).
+    """
+    m = At.shape[0]
+    if m > 24:
+        return (At * w) @ At.T
+    H = np.empty((m, m))
+    for j in range(m):
+        H[j, j:] = At[j:] @ (At[j] * w)
+        H[j + 1:, j] = H[j, j + 1:]
+    return H
 
 
 def fitted_logistic(refit: LogisticRegression, Z: np.ndarray, y: np.ndarray) -> Any:
