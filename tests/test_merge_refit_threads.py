@@ -360,6 +360,10 @@ def test_warnings_in_threads_reported_once(circles, monkeypatch, n_jobs) -> None
     assert n_cv > 0
     assert "the cross-validation refits raised " in cv[0]
     assert f"raised {n_cv} warning(s) (UserWarning; first: x)" in cv[0]
-    if n_jobs is None:  # every cross-validation refit ran in a worker thread
-        assert threading.get_ident() not in calls[:n_cv]
-    assert calls[n_cv:] == [threading.get_ident()] * final
+    if n_jobs is None:  # every refit, cross-validation and final, ran in a worker thread
+        assert final > 1
+        assert threading.get_ident() not in calls
+    else:  # n_jobs=1: the final refits one after another in this thread
+        assert calls[n_cv:] == [threading.get_ident()] * final
+    final_notes = [m for m in messages if "refitting the GLMs" in m]
+    assert len(final_notes) == 1 and f"raised {final} warning(s)" in final_notes[0]

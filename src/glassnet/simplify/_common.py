@@ -90,12 +90,15 @@ def fit_group_models(
     refit: Any,
     task: str,
     n_classes: int,
+    threads: int = 1,
 ) -> tuple[list[Any], list[int]]:
     """Fit ``clone(refit)`` on the rows of every group.
 
     ``y`` holds class codes ``0..C-1`` for classification. A group whose rows hold one
     class only (or a single row, for regression) gets a :class:`ConstantModel`; the list
-    of those groups is returned alongside the models.
+    of those groups is returned alongside the models. With ``threads > 1`` and the default
+    logistic refit (solved by NumPy, which releases the GIL) the groups are fitted in that
+    many threads; the models are the same, in the same order.
     """
     from glassnet.simplify._glm import fast_kind, fitted_logistic
 
@@ -103,9 +106,8 @@ def fit_group_models(
     newton = fast_kind(refit, task, n_classes) == "logistic"
     order = np.argsort(groups, kind="stable")
     bounds = np.searchsorted(groups[order], np.arange(n_groups + 1))
-    models: list[Any] = []
-    constant: list[int] = []
-    for g in range(n_groups):
+
+    def fit(g: int) -> tuple[Any, bool]:
         rows = order[bounds[g] : bounds[g + 1]]
         yg = y[rows]
         if rows.size == 0:
@@ -115,13 +117,20 @@ def fit_group_models(
         else:
             one_class = rows.size < 2
         if one_class:
-            models.append(constant_for(yg, task, n_classes))
-            constant.append(g)
-            continue
+            return constant_for(yg, task, n_classes), True
         if newton:
-            models.append(fitted_logistic(refit, X[rows], yg))
-        else:
-            models.append(clone(refit).fit(X[rows], yg))
+            return fitted_logistic(refit, X[rows], yg), False
+        return clone(refit).fit(X[rows], yg), False
+
+    if newton and threads > 1 and n_groups > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(threads, n_groups)) as pool:
+            fitted = list(pool.map(fit, range(n_groups)))
+    else:
+        fitted = [fit(g) for g in range(n_groups)]
+    models = [m for m, _ in fitted]
+    constant = [g for g, (_, is_constant) in enumerate(fitted) if is_constant]
     return models, constant
 
 
@@ -314,17 +323,21 @@ class _PiecewiseGLM(BaseEstimator):
     def _n_classes(self) -> int:
         return len(self.classes_) if self.task_ == "classification" else 0
 
-    def _fit_models(self, X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> None:
+    def _fit_models(self, X: np.ndarray, y: np.ndarray, groups: np.ndarray,
+                    std: Any = None, threads: int = 1) -> None:
         """Refit one GLM per merged region on standardised inputs; record it in raw units.
 
         The GLMs see ``(X - x_mean_) / x_scale_`` (the training rows' mean and standard
-        deviation), so solvers converge on raw data and a penalty treats every feature
-        alike; ``coef_``/``intercept_`` are folded back to the original units of ``X``.
-        Third-party warnings are summarised in at most one ``glassnet: warning:``.
+        deviation; ``std``, a ``Standardizer`` of ``X`` when the caller has one), so solvers
+        converge on raw data and a penalty treats every feature alike; ``coef_``/
+        ``intercept_`` are folded back to the original units of ``X``. ``threads``: see
+        :func:`fit_group_models`. Third-party warnings are summarised in at most one
+        ``glassnet: warning:``.
         """
         from glassnet.simplify._glm import Standardizer, capture_warnings
 
-        std = Standardizer(X)
+        if std is None:
+            std = Standardizer(X)
         self.x_mean_, self.x_scale_ = std.mean_, std.scale_
         with capture_warnings(
             f"refitting the GLMs of {self.n_regions_} merged region(s)",
@@ -332,7 +345,7 @@ class _PiecewiseGLM(BaseEstimator):
         ):
             models, constant = fit_group_models(
                 std.transform(X), y, groups, self.n_regions_, self._refit_estimator(),
-                self.task_, self._n_classes,
+                self.task_, self._n_classes, threads=threads,
             )
         self.models_ = models
         self.constant_regions_ = np.asarray(constant, dtype=np.int64)

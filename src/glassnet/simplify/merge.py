@@ -216,7 +216,8 @@ class RegionMerger(_PiecewiseGLM):
         1.25x faster in wall time than one thread, for 1.4x the CPU time); one after another
         for any other ``refit``. ``1``: one after another. ``k > 1`` or ``-1`` (every core):
         in ``k`` worker processes (joblib), each receiving a copy of the rows -- for a custom
-        ``refit`` on a machine with idle cores.
+        ``refit`` on a machine with idle cores. The final refits of the merged regions run in
+        threads as the folds do with ``n_jobs=None``, one after another otherwise.
     verbose : bool or int
         ``True`` shows a progress bar over the folds (on a terminal or in a notebook) and
         prints one line with the result and the fit time to stderr.
@@ -422,7 +423,10 @@ class RegionMerger(_PiecewiseGLM):
         self.centroids_ = centroids
         self.n_regions_ = int(centroids.shape[0])
         self.merged_labels_ = mapping[labels]
-        self._fit_models(Xa, yv, self.merged_labels_)
+        self._fit_models(Xa, yv, self.merged_labels_, self._std,
+                         _merge_cv.fold_threads(self.n_jobs, self.n_regions_,
+                                                self._refit_estimator(), self.task_,
+                                                self._n_classes))
         self.fit_time_ = time.perf_counter() - t0
         if self.verbose:
             print(f"glassnet: RegionMerger: {R} activation regions -> {self.n_regions_} merged "
