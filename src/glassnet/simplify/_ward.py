@@ -375,9 +375,17 @@ def _ward_loop(F: np.ndarray, w: np.ndarray, bounds: list[int], other_sorted: li
 def dendrogram_order(children: np.ndarray, n_leaves: int) -> np.ndarray:
     """The leaves from left to right in the drawing of the tree: every node's leaves are
     one run of this order (so every cut's clusters are runs too)."""
+    return _dendrogram_runs(children, n_leaves)[0]
+
+
+def _dendrogram_runs(children: np.ndarray,
+                     n_leaves: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`dendrogram_order` with every node's run of it: ``(order, start, size)``, node
+    ``c``'s leaves being ``order[start[c]:start[c] + size[c]]`` (nodes numbered as in
+    ``children``: leaves ``0..R-1``, merge ``m`` is node ``R + m``)."""
     R = n_leaves
     if R < 2:
-        return np.arange(R)
+        return np.arange(R), np.zeros(R, dtype=np.int64), np.ones(R, dtype=np.int64)
     size = [1] * R + [0] * (R - 1)
     kids = children.tolist()
     for m, (a, b) in enumerate(kids):
@@ -389,7 +397,30 @@ def dendrogram_order(children: np.ndarray, n_leaves: int) -> np.ndarray:
         start[b] = start[R + m] + size[a]
     order = np.empty(R, dtype=np.int64)
     order[start[:R]] = np.arange(R)
-    return order
+    return order, np.asarray(start, dtype=np.int64), np.asarray(size, dtype=np.int64)
+
+
+def cut_runs(runs: tuple[np.ndarray, np.ndarray, np.ndarray], children: np.ndarray,
+             n_clusters: int) -> np.ndarray:
+    """:func:`cut_tree` from the tree's :func:`_dendrogram_runs`: the clusters after the first
+    ``R - n_clusters`` merges are the nodes formed by then whose merge into a parent comes
+    later, each one run of the dendrogram order, so a cut is a few array operations on the
+    runs instead of pointer jumping over all nodes (CoCircles' 2,700-leaf fold trees: 10x
+    faster, and each fold cuts its tree 20 times). Same labels, numbered in order of their
+    smallest leaf."""
+    order, start, size = runs
+    R = order.size
+    m = R - n_clusters
+    if m >= R - 1:  # one cluster (or a single leaf)
+        return np.zeros(R, dtype=np.int64)
+    nodes = children[m:].ravel()
+    nodes = nodes[nodes < R + m]  # formed by merge m - 1 at the latest, merged later
+    nodes = nodes[np.argsort(start[nodes])]
+    first = start[nodes]
+    smallest = np.minimum.reduceat(order, first)  # each cluster's smallest leaf
+    rank = np.empty(nodes.size, dtype=np.int64)
+    rank[np.argsort(smallest, kind="stable")] = np.arange(nodes.size)
+    return np.repeat(rank, size[nodes])[start[:R]]
 
 
 def cut_tree(children: np.ndarray, n_leaves: int, n_clusters: int) -> np.ndarray:
@@ -517,15 +548,23 @@ class Hierarchy:
     def n_leaves(self) -> int:
         return int(self.present.size)
 
+    def runs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The tree's :func:`_dendrogram_runs` (computed once: every cut uses them)."""
+        if getattr(self, "_runs", None) is None:
+            self._runs = _dendrogram_runs(self.children, self.n_leaves)
+        return self._runs
+
     def leaf_order(self) -> np.ndarray:
         """The present regions in dendrogram order (see :func:`dendrogram_order`)."""
-        if getattr(self, "_order", None) is None:  # computed once: every fold cuts it
-            self._order = dendrogram_order(self.children, self.n_leaves)
-        return self._order
+        return self.runs()[0]
+
+    def cut(self, n_clusters: int) -> np.ndarray:
+        """:func:`cut_tree` of this tree, by :func:`cut_runs`."""
+        return cut_runs(self.runs(), self.children, n_clusters)
 
     def leaf_labels(self, n_clusters: int, min_count: float) -> np.ndarray:
         """Merged region of every present region (numbered by decreasing weight)."""
-        lab = cut_tree(self.children, self.n_leaves, n_clusters)
+        lab = self.cut(n_clusters)
         return absorb_small(lab, self.weights, self.features, self.edges, min_count)
 
     def groups(self, n_clusters: int, min_count: float) -> tuple[np.ndarray, np.ndarray]:
@@ -572,6 +611,6 @@ class FoldCut:
 
     def leaf_labels(self, n_clusters: int, min_count: float) -> np.ndarray:
         """Merged region of every present region (numbered by decreasing weight)."""
-        lab = cut_tree(self.full.children, self.full.n_leaves, n_clusters)[self.leaf_idx]
+        lab = self.full.cut(n_clusters)[self.leaf_idx]
         _, lab = np.unique(lab, return_inverse=True)
         return absorb_small(lab.ravel(), self.weights, self.features, self.edges, min_count)
