@@ -238,13 +238,18 @@ def _relu_sum(z: np.ndarray, out: np.ndarray) -> float:
 def _weighted_gram(At: np.ndarray, w: np.ndarray) -> np.ndarray:
     """``(At * w) @ At.T`` for the design held transposed, ``(m, n)``.
 
-    For up to 24 columns one weighted column and one matrix-vector product per row of the
-    result (the upper triangle, mirrored): BLAS's matrix product is slow with so few rows
-    (measured on 80,000 rows: 3 columns 6.9 vs 19.7 ns per row, 24 columns 168 vs 221).
+    From 4,000 rows and up to 24 columns: one weighted column and one matrix-vector product
+    per row of the result (the upper triangle, mirrored), as BLAS's matrix product is slow
+    with so few rows (one BLAS thread, ns per row: 3 columns 4.8 vs 11.0 on 19,000 rows,
+    24 columns 113 vs 143); below, the Python calls cost more than they save (500 rows,
+    3 columns: 47 vs 25).
     """
-    m = At.shape[0]
-    if m > 24:
-        return (At * w) @ At.T
+    m, n = At.shape
+    if m > 24 or n < 4000:
+        H = (At * w) @ At.T
+        H += H.T  # exactly symmetric (BLAS's two triangles can differ in the last bits)
+        H *= 0.5
+        return H
     H = np.empty((m, m))
     for j in range(m):
         H[j, j:] = At[j:] @ (At[j] * w)
