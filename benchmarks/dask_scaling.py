@@ -19,6 +19,10 @@ thread each (certificate included). In the same run, before the cluster starts,
 ``glassnet.unwrap`` unwraps ``--single-rows`` rows (default: as many) held in memory, in a child
 process of its own so that its memory does not count as the client's.
 
+Also in the same run: ``--workers`` plain processes (no Dask) unwrapping ``1 / workers`` of the
+single machine's rows each, started together -- the ceiling of any cluster of that many
+workers on this machine, whose cores share caches and memory bandwidth.
+
 Printed: rows per second of both and their ratio, the number of regions, and the peak
 resident memory (``VmHWM``, reset at ``exec``, unlike ``ru_maxrss``) of each worker process,
 of the client process and of the single-machine process. BLAS is limited to one thread per
@@ -99,13 +103,16 @@ def case_net(case: str, d: int):
     return ReluNetwork.from_sklearn(mlp)
 
 
-def single_machine(rows: int, d: int, case: str, repeat: int = 1) -> dict:
+def single_machine(rows: int, d: int, case: str, repeat: int = 1,
+                   start_at: float | None = None) -> dict:
     import glassnet
 
     net = case_net(case, d)
     rng = np.random.default_rng(1)
     X = (rng.normal(size=(rows, d)) if case == "random"
          else circles_from_uniform(rng.random(size=(rows, 4))))
+    if start_at is not None:  # several of these start their timed part together
+        time.sleep(max(0.0, start_at - time.time()))
     seconds = cpu = float("inf")
     for _ in range(repeat):  # best of `repeat`: the run least slowed by other jobs
         t0, c0 = time.perf_counter(), time.process_time()
@@ -115,6 +122,22 @@ def single_machine(rows: int, d: int, case: str, repeat: int = 1) -> dict:
             seconds, cpu = t, c
     return {"rows": rows, "seconds": seconds, "cpu": cpu, "regions": len(regions),
             "error": regions.max_abs_error, "peak": peak_rss_mib()}
+
+
+def plain_processes_at_once(case: str, d: int, rows: int, k: int, repeat: int) -> float:
+    """Seconds for ``k`` plain processes (no Dask) to unwrap ``rows / k`` rows each, started
+    together: the most a ``k``-worker cluster could reach on this machine, whose cores share
+    caches and memory bandwidth (and, on a VM, maybe more)."""
+    start_at = time.time() + 20.0  # after every child's imports and rows
+    children = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--single-only", "--single-rows", str(rows // k),
+             "--d", str(d), "--case", case, "--repeat", str(repeat), "--start-at",
+             str(start_at)], stdout=subprocess.PIPE, text=True)
+        for _ in range(k)
+    ]
+    out = [json.loads(c.communicate()[0].strip().splitlines()[-1]) for c in children]
+    return max(o["seconds"] for o in out)
 
 
 def run_case(case: str, args: argparse.Namespace) -> float:
@@ -133,6 +156,11 @@ def run_case(case: str, args: argparse.Namespace) -> float:
     print(f"single machine: {single['rows']:,} rows in {single['seconds']:.2f} s = "
           f"{single_rate:,.0f} rows/s; {single['regions']:,} regions; "
           f"certificate {single['error']:.2e}; peak RSS {single['peak']:.0f} MiB")
+    t_plain = plain_processes_at_once(case, d, single["rows"], args.workers, args.repeat)
+    ceiling = single["seconds"] / t_plain
+    print(f"{args.workers} plain processes at once (no Dask), {single['rows'] // args.workers:,} "
+          f"rows each: {t_plain:.2f} s = {ceiling:.2f}x the single machine (the ceiling of a "
+          f"{args.workers}-worker cluster on this machine)")
 
     import dask
     import dask.array as da
@@ -200,7 +228,7 @@ def run_case(case: str, args: argparse.Namespace) -> float:
           f"{cpu_s:.2f}")
     print(f"throughput ratio dask / single machine: {rate / single_rate:.2f} (wall); "
           f"{cpu_ratio:.2f} (CPU seconds: single / (busiest worker + client))")
-    return rate / single_rate, cpu_ratio
+    return rate / single_rate, cpu_ratio, ceiling
 
 
 def main() -> None:
@@ -221,17 +249,20 @@ def main() -> None:
                         help="generate the rows on the workers before timing (default), as "
                              "the single machine's rows are in memory before timing")
     parser.add_argument("--single-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--start-at", type=float, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.single_only:
-        print(json.dumps(single_machine(args.single_rows, args.d, args.case, args.repeat)))
+        print(json.dumps(single_machine(args.single_rows, args.d, args.case, args.repeat,
+                                        args.start_at)))
         return
     cases = ["cocircles", "random"] if args.case == "both" else [args.case]
     ratios = {case: run_case(case, args) for case in cases}
     labels = {"cocircles": "patterns repeat (CoCircles 4x40), target >= 1.5",
               "random": "every row its own region (d=10 3x32), target >= 1"}
-    for case, (wall, cpu) in ratios.items():
+    for case, (wall, cpu, ceiling) in ratios.items():
         print(f"issue 17 | Dask {args.workers} workers / one process, {labels[case]}: "
-              f"{wall:.2f}x wall, {cpu:.2f}x from CPU seconds")
+              f"{wall:.2f}x wall, {cpu:.2f}x from CPU seconds ({args.workers} plain processes "
+              f"at once: {ceiling:.2f}x)")
 
 
 if __name__ == "__main__":
