@@ -17,6 +17,7 @@ from glassnet.simplify._ward import (
     _dendrogram_runs,
     cut_runs,
     cut_tree,
+    dendrogram_order,
     weighted_ward_tree,
 )
 from glassnet.simplify.merge import connectivity_edges
@@ -90,3 +91,28 @@ def test_hierarchy_cuts_as_the_replay():
     tree = Hierarchy(labels, F, R, NeighbourGraph(rng.normal(size=(R, 2)), 4))
     for K in (1, 2, 7, tree.n_leaves):
         np.testing.assert_array_equal(tree.cut(K), replay_cut(tree.children, tree.n_leaves, K))
+
+
+def _blocks_are_contiguous(order: np.ndarray, children: np.ndarray, R: int) -> bool:
+    position = np.empty(R, dtype=np.int64)
+    position[order] = np.arange(R)
+    leaves: dict[int, list[int]] = {i: [i] for i in range(R)}
+    for m, (a, b) in enumerate(children.tolist()):
+        leaves[R + m] = leaves[a] + leaves[b]
+        p = position[leaves[R + m]]
+        if p.max() - p.min() + 1 != p.size:
+            return False
+    return True
+
+
+def test_dendrogram_order_and_leaf_order_keep_every_node_one_block():
+    rng = np.random.default_rng(11)
+    R, n = 35, 500
+    labels = rng.integers(0, R, size=n)
+    tree = Hierarchy(labels, rng.normal(size=(R, 3)), R,
+                     NeighbourGraph(rng.normal(size=(R, 2)), 3))
+    for order in (tree.leaf_order(), dendrogram_order(tree.children, tree.n_leaves)):
+        assert sorted(np.asarray(order).tolist()) == list(range(tree.n_leaves))
+        assert _blocks_are_contiguous(np.asarray(order), tree.children, tree.n_leaves)
+    # a plain leaf numbering is not such an order for this tree (the check can fail)
+    assert not _blocks_are_contiguous(np.arange(tree.n_leaves), tree.children, tree.n_leaves)
