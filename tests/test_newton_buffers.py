@@ -20,7 +20,7 @@ from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
-from glassnet.simplify._glm import _weighted_gram, fitted_logistic, logistic_newton
+from glassnet.simplify._glm import _solve_spd, _weighted_gram, fitted_logistic, logistic_newton
 
 EPS = np.finfo(np.float64).eps
 
@@ -379,3 +379,45 @@ def test_design_t_path_equals_the_Z_path(C: float) -> None:
             logistic_newton(None, y[pick], C, init, design_t=np.take(full, pick, axis=1)),
             logistic_newton(Z[pick], y[pick], C, init), rtol=0, atol=1e-12)
     _assert_at_optimum(by_t, _optimum(Z, y, C), Z, y, C)
+
+
+# ---------------------------------------------------------------------- _solve_spd
+@pytest.mark.parametrize("m", range(1, 9))
+def test_solve_spd_solves_positive_definite_systems(m: int) -> None:
+    # both sides of the 6-column switch to LAPACK; the residual is checked directly
+    rng = np.random.default_rng(m)
+    for _ in range(20):
+        B = rng.normal(size=(m, m))
+        H = B @ B.T + 1e-3 * np.eye(m) * rng.uniform(0.1, 10.0)
+        H = (H + H.T) / 2
+        g = rng.normal(size=m)
+        x = _solve_spd(H, g)
+        assert x.shape == (m,)
+        cond = np.linalg.cond(H)
+        assert np.linalg.norm(H @ x - g) <= 1e-12 * cond * np.linalg.norm(H) * (
+            np.linalg.norm(x) + 1.0)
+
+
+@pytest.mark.parametrize(
+    ("H", "g", "expected"),
+    [
+        # a zero first pivot: singular, the least-squares (minimum-norm) answer
+        ([[0.0, 0.0], [0.0, 2.0]], [0.0, 4.0], [0.0, 2.0]),
+        # a zero pivot after one elimination step (rank 1)
+        ([[1.0, 1.0], [1.0, 1.0]], [2.0, 2.0], [1.0, 1.0]),
+        # a negative first pivot (not positive definite): the exact solve still applies
+        ([[-2.0, 0.0], [0.0, 1.0]], [4.0, 3.0], [-2.0, 3.0]),
+    ],
+)
+def test_solve_spd_hands_singular_and_indefinite_systems_to_lapack(H, g, expected) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division warning from an elimination by zero
+        x = _solve_spd(np.array(H), np.array(g))
+    np.testing.assert_allclose(x, expected, atol=1e-12)
+
+
+def test_solve_spd_with_nan_returns_what_lapack_returns() -> None:
+    H = np.array([[np.nan, 0.0], [0.0, 1.0]])
+    g = np.array([1.0, 1.0])
+    x = _solve_spd(H, g)
+    assert np.isnan(x[0]) and x[1] == 1.0
