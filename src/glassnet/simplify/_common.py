@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -94,16 +95,14 @@ def fit_group_models(
 ) -> tuple[list[Any], list[int]]:
     """Fit ``clone(refit)`` on the rows of every group.
 
-    ``y`` holds class codes ``0..C-1`` for classification. A group whose rows hold one
-    class only (or a single row, for regression) gets a :class:`ConstantModel`; the list
-    of those groups is returned alongside the models. With ``threads > 1`` and the default
-    logistic refit (solved by NumPy, which releases the GIL) the groups are fitted in that
-    many threads; the models are the same, in the same order.
+    ``y`` holds class codes ``0..C-1`` for classification. A group whose rows hold one class
+    only (or a single row, for regression) gets a :class:`ConstantModel`; those groups are
+    returned alongside the models. ``threads > 1``: the default logistic refits (NumPy
+    releases the GIL) in that many threads, the same models in the same order.
     """
     from glassnet.simplify._glm import fast_kind, fitted_logistic
 
-    # the default logistic refit is solved by the cross-validation's own Newton steps
-    newton = fast_kind(refit, task, n_classes) == "logistic"
+    newton = fast_kind(refit, task, n_classes) == "logistic"  # the CV's own Newton steps
     order = np.argsort(groups, kind="stable")
     bounds = np.searchsorted(groups[order], np.arange(n_groups + 1))
 
@@ -123,15 +122,11 @@ def fit_group_models(
         return clone(refit).fit(X[rows], yg), False
 
     if newton and threads > 1 and n_groups > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
         with ThreadPoolExecutor(max_workers=min(threads, n_groups)) as pool:
             fitted = list(pool.map(fit, range(n_groups)))
     else:
         fitted = [fit(g) for g in range(n_groups)]
-    models = [m for m, _ in fitted]
-    constant = [g for g, (_, is_constant) in enumerate(fitted) if is_constant]
-    return models, constant
+    return [m for m, _ in fitted], [g for g, (_, is_constant) in enumerate(fitted) if is_constant]
 
 
 def predict_groups(
@@ -327,12 +322,10 @@ class _PiecewiseGLM(BaseEstimator):
                     std: Any = None, threads: int = 1) -> None:
         """Refit one GLM per merged region on standardised inputs; record it in raw units.
 
-        The GLMs see ``(X - x_mean_) / x_scale_`` (the training rows' mean and standard
-        deviation; ``std``, a ``Standardizer`` of ``X`` when the caller has one), so solvers
-        converge on raw data and a penalty treats every feature alike; ``coef_``/
-        ``intercept_`` are folded back to the original units of ``X``. ``threads``: see
-        :func:`fit_group_models`. Third-party warnings are summarised in at most one
-        ``glassnet: warning:``.
+        The GLMs see ``(X - x_mean_) / x_scale_`` (the rows' mean and standard deviation, or
+        ``std`` when given), so solvers converge on raw data and a penalty treats every feature
+        alike; ``coef_``/``intercept_`` are folded back to the original units of ``X``.
+        ``threads``: see :func:`fit_group_models`. Warnings: at most one ``glassnet: warning:``.
         """
         from glassnet.simplify._glm import Standardizer, capture_warnings
 
