@@ -106,7 +106,7 @@ def fit_group_models(
     order = np.argsort(groups, kind="stable")
     bounds = np.searchsorted(groups[order], np.arange(n_groups + 1))
 
-    def fit(g: int) -> tuple[Any, bool]:
+    def fit(g: int) -> Any:
         rows = order[bounds[g] : bounds[g + 1]]
         yg = y[rows]
         if rows.size == 0:
@@ -116,17 +116,17 @@ def fit_group_models(
         else:
             one_class = rows.size < 2
         if one_class:
-            return constant_for(yg, task, n_classes), True
+            return constant_for(yg, task, n_classes)
         if newton:
-            return fitted_logistic(refit, X[rows], yg), False
-        return clone(refit).fit(X[rows], yg), False
+            return fitted_logistic(refit, X[rows], yg)
+        return clone(refit).fit(X[rows], yg)
 
     if newton and threads > 1 and n_groups > 1:
         with ThreadPoolExecutor(max_workers=min(threads, n_groups)) as pool:
-            fitted = list(pool.map(fit, range(n_groups)))
+            models = list(pool.map(fit, range(n_groups)))
     else:
-        fitted = [fit(g) for g in range(n_groups)]
-    return [m for m, _ in fitted], [g for g, (_, is_constant) in enumerate(fitted) if is_constant]
+        models = [fit(g) for g in range(n_groups)]
+    return models, [g for g, m in enumerate(models) if isinstance(m, ConstantModel)]
 
 
 def predict_groups(

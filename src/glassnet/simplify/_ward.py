@@ -470,24 +470,20 @@ class Hierarchy:
         self.children, self.distances = weighted_ward_tree(
             self.features, self.weights, self.edges
         )
+        # the dendrogram order and every node's run of it: every cut and fold uses them
+        self.runs = _dendrogram_runs(self.children, self.n_leaves)
 
     @property
     def n_leaves(self) -> int:
         return int(self.present.size)
 
-    def runs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The tree's :func:`_dendrogram_runs` (computed once: every cut uses them)."""
-        if getattr(self, "_runs", None) is None:
-            self._runs = _dendrogram_runs(self.children, self.n_leaves)
-        return self._runs
-
     def leaf_order(self) -> np.ndarray:
         """The present regions in dendrogram order (see :func:`dendrogram_order`)."""
-        return self.runs()[0]
+        return self.runs[0]
 
     def cut(self, n_clusters: int) -> np.ndarray:
         """:func:`cut_tree` of this tree, by :func:`cut_runs`."""
-        return cut_runs(self.runs(), self.children, n_clusters)
+        return cut_runs(self.runs, self.children, n_clusters)
 
     def leaf_labels(self, n_clusters: int, min_count: float) -> np.ndarray:
         """Merged region of every present region (numbered by decreasing weight)."""
