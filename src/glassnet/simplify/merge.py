@@ -368,15 +368,18 @@ class RegionMerger(_PiecewiseGLM):
         validate_params(self)
         Xa, yv = self._validate_fit_input(X, y)
         min_count = self._min_count(Xa.shape[1])
+        t0 = time.perf_counter()
+        # the unwrap's forward pass is large matrix products: BLAS's threads help it (100k
+        # CoCircles rows: 0.033 s against 0.045 s with one thread)
+        self.regions_ = unwrap_in_memory(self.network_, Xa)
         # many small GLM fits: multi-threaded BLAS only adds overhead (10x on busy machines)
         with threadpool_limits(limits=1, user_api="blas"):
-            return self._fit(Xa, yv, min_count, self.connectivity)
+            return self._fit(Xa, yv, min_count, self.connectivity, t0)
 
     def _fit(
-        self, Xa: np.ndarray, yv: np.ndarray, min_count: float, connectivity: int | None
+        self, Xa: np.ndarray, yv: np.ndarray, min_count: float, connectivity: int | None,
+        t0: float,
     ) -> RegionMerger:
-        t0 = time.perf_counter()
-        self.regions_ = unwrap_in_memory(self.network_, Xa)
         R = len(self.regions_)
         labels = self.regions_.labels
         self._std = Standardizer(Xa)

@@ -1,0 +1,63 @@
+"""BLAS threads inside ``RegionMerger.fit`` and ``RegionPruner.fit``.
+
+The unwrap inside ``fit`` is one large chunked forward pass, which BLAS's threads speed up;
+the many small GLM refits after it are slowed down by them (10x on a busy machine). So the
+unwrap must run with the caller's BLAS setting, and everything after it with one thread.
+Checked by reading the BLAS thread count (threadpoolctl, an independent library) at the
+moment each step runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_circles
+from sklearn.neural_network import MLPClassifier
+from threadpoolctl import threadpool_info, threadpool_limits
+
+import glassnet.simplify.merge as merge_module
+import glassnet.simplify.prune as prune_module
+from glassnet import RegionMerger, RegionPruner
+
+
+def blas_threads() -> set[int]:
+    return {int(p["num_threads"]) for p in threadpool_info() if p["user_api"] == "blas"}
+
+
+@pytest.fixture(scope="module")
+def circles() -> tuple[np.ndarray, np.ndarray, MLPClassifier]:
+    X, y = make_circles(n_samples=600, noise=0.1, factor=0.6, random_state=0)
+    net = MLPClassifier((12, 12), max_iter=400, random_state=0).fit(X, y)
+    return X, y, net
+
+
+@pytest.mark.parametrize("module, cls, kwargs", [
+    (merge_module, RegionMerger, {"n_regions": 4}),
+    (merge_module, RegionMerger, {"n_regions": "cv", "cv": 3, "n_jobs": 1}),
+    (prune_module, RegionPruner, {"n_regions": 3}),
+])
+def test_unwrap_keeps_the_callers_blas_threads_refits_use_one(
+        monkeypatch, circles, module, cls, kwargs) -> None:
+    X, y, net = circles
+    seen: dict[str, set[int]] = {}
+    real_unwrap = module.unwrap_in_memory
+    real_fit_models = cls._fit_models
+
+    def spy_unwrap(*args, **kw):
+        seen["unwrap"] = blas_threads()
+        return real_unwrap(*args, **kw)
+
+    def spy_fit_models(self, *args, **kw):
+        seen["refits"] = blas_threads()
+        return real_fit_models(self, *args, **kw)
+
+    monkeypatch.setattr(module, "unwrap_in_memory", spy_unwrap)
+    monkeypatch.setattr(cls, "_fit_models", spy_fit_models)
+    with threadpool_limits(limits=2, user_api="blas"):
+        outside = blas_threads()
+        cls(net, random_state=0, **kwargs).fit(X, y)
+        after = blas_threads()
+    assert outside == {2}, "precondition: the BLAS library accepts two threads"
+    assert seen["unwrap"] == outside
+    assert seen["refits"] == {1}
+    assert after == outside  # the limit is lifted when fit returns
