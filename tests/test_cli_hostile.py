@@ -411,6 +411,56 @@ def test_train_and_demo_out_must_be_a_directory(files, capsys, tmp_path):
     assert_one_line_error(code, err, "--out is a directory")
 
 
+@pytest.mark.parametrize("argv, option", [
+    (["unwrap", "{net}", "{data}", "--no-report", "--out", "{dir}"], "--out"),
+    (["unwrap", "{net}", "{data}", "--no-report", "--summary-csv", "{dir}"], "--summary-csv"),
+    (["simplify", "{net}", "{data}", "--target", "label", "--no-report", "--out", "{dir}"],
+     "--out"),
+])
+def test_a_file_option_given_a_directory_fails_before_any_work(
+        files, capsys, tmp_path, monkeypatch, argv, option):
+    """``glassnet train --out DIR`` takes a folder; the file options of ``unwrap`` and
+    ``simplify`` must refuse one before loading the model, not after the fit."""
+    d, _, _ = files
+    out_dir = tmp_path / "results"
+    out_dir.mkdir()
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the model was loaded before the output path was checked")
+
+    for name in ("glassnet.cli.unwrap", "glassnet.cli.simplify"):
+        monkeypatch.setattr(f"{name}.load_model", no_work)
+    values = {"net": d / "net.glassnet", "data": d / "data.csv", "dir": out_dir}
+    code, _, err = run(capsys, *[a.format(**values) for a in argv])
+    example = "summary.csv" if option == "--summary-csv" else "model.glassnet"
+    assert_one_line_error(code, err, f"{option} {out_dir} is a directory",
+                          str(out_dir / example))
+    assert list(out_dir.iterdir()) == []
+
+
+def test_file_outputs_create_their_folder_as_reports_do(files, capsys, tmp_path):
+    d, _, X = files
+    base = [d / "net.glassnet", d / "data.csv", "--target", "label", "-q"]
+    regions_file = tmp_path / "new" / "deeper" / "regions.glassnet"
+    summary_file = tmp_path / "other" / "summary.csv"
+    report_file = tmp_path / "reports" / "unwrap.html"
+    code, _, err = run(capsys, "unwrap", *base, "--out", regions_file, "--summary-csv",
+                       summary_file, "--report", report_file)
+    assert code == 0, err
+    assert report_file.is_file()
+    regions = glassnet.load(regions_file)
+    # the saved regions are those of the network on the CSV's rows, by a direct unwrap
+    direct = glassnet.unwrap(glassnet.load(d / "net.glassnet"), X)
+    assert len(regions) == len(direct)
+    assert pd.read_csv(summary_file).shape[0] == len(direct)
+    merged_file = tmp_path / "simplified" / "merged.glassnet"
+    code, _, err = run(capsys, "simplify", *base, "--n-regions", "2", "--no-report", "--out",
+                       merged_file)
+    assert code == 0, err
+    merger = glassnet.load(merged_file)
+    assert merger.n_regions_ == 2
+
+
 def test_library_warnings_are_one_glassnet_line(files, capsys, monkeypatch):
     import warnings
 

@@ -366,7 +366,8 @@ def check_outputs(inputs: dict[str, Any], outputs: dict[str, Any], force: bool) 
         ``{label: path}`` of the files the command reads (None entries are skipped).
     outputs : dict
         ``{option: path}`` of the files it will write (None entries are skipped); an
-        existing directory stands for ``DIR/report.html`` as :meth:`Report.save` does.
+        existing directory stands for ``DIR/report.html`` for ``--report`` options, as
+        :meth:`Report.save` does, and is refused for any other option (a file).
     force : bool
         Replace existing files that glassnet did not write (never an input).
     """
@@ -375,6 +376,11 @@ def check_outputs(inputs: dict[str, Any], outputs: dict[str, Any], force: bool) 
     seen: dict[Path, str] = {}
     for opt, path in outs.items():
         if path.is_dir():
+            if not opt.startswith("--report"):
+                # found now, not when the result is saved after minutes of fitting
+                example = "summary.csv" if opt.endswith("csv") else "model.glassnet"
+                raise CLIError(f"{opt} {path} is a directory; {opt} names a file: give a file "
+                               f"name, such as {path / example}.")
             path = path / "report.html"
         for label, src in ins.items():
             if _same_file(path, src):
@@ -396,6 +402,13 @@ def check_outputs(inputs: dict[str, Any], outputs: dict[str, Any], force: bool) 
                 "file, region summary or metrics); pass --force to replace it, or choose "
                 "another path."
             )
+
+
+def writable(path: Any) -> Any:
+    """``path`` after creating its missing parent folders, as reports do (``--out`` of
+    ``unwrap`` and ``simplify``, ``--summary-csv``); :func:`check_outputs` has vetted it."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def _same_file(a: Path, b: Path) -> bool:

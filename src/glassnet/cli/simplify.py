@@ -37,6 +37,7 @@ from glassnet.cli._common import (
     simplification_section,
     split,
     warn,
+    writable,
 )
 from glassnet.io import classes_of
 from glassnet.persist import load_model
@@ -178,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
         bar.done()
         bar("report")
         if args.out:
-            save(fitted, args.out)
+            save(fitted, writable(args.out))
         from glassnet.cli import _report
 
         _report.validation_sections(

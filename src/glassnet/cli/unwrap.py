@@ -32,6 +32,7 @@ from glassnet.cli._common import (
     read_inputs,
     warn,
     warn_ignored,
+    writable,
 )
 from glassnet.io import classes_of
 from glassnet.persist import load_model
@@ -119,11 +120,11 @@ def run(args: argparse.Namespace) -> int:
         regions = unwrap(net, X, y_enc)
         bar.done()
         if args.out:
-            save(regions, args.out)
+            save(regions, writable(args.out))
         if args.summary_csv:
             from glassnet.summary import region_summary
 
-            region_summary(regions, X, y_enc).to_csv(args.summary_csv, index=False)
+            region_summary(regions, X, y_enc).to_csv(writable(args.summary_csv), index=False)
         bar("report")
         report_path = None
         if not args.no_report:
@@ -169,9 +170,9 @@ def _unwrap_streamed(args: argparse.Namespace, model: Any, net: Any, desc: str,
         regions = unwrap_chunks(net, src.chunks(lambda n: bar(f"unwrap {n:,} rows")))
         bar.done()
         if args.out:
-            save(regions, args.out)
+            save(regions, writable(args.out))
         if args.summary_csv:
-            regions.to_frame().to_csv(args.summary_csv, index=False)
+            regions.to_frame().to_csv(writable(args.summary_csv), index=False)
         bar("report")
         report_path = None
         Xs, ys = src.sample()
