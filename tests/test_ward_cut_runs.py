@@ -67,6 +67,8 @@ def test_runs_hold_every_node_as_one_block_of_the_order():
     children = random_tree(rng, R, 3)
     order, start, size = _dendrogram_runs(children, R)
     assert sorted(order.tolist()) == list(range(R))
+    # one entry per node of the tree, no more: R leaves and R - 1 merges
+    assert start.shape == size.shape == (2 * R - 1,)
     leaves: dict[int, set[int]] = {i: {i} for i in range(R)}
     for m, (a, b) in enumerate(children.tolist()):
         leaves[R + m] = leaves[a] | leaves[b]
