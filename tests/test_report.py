@@ -400,6 +400,10 @@ def test_provenance_caveats_and_explanations(data):
     assert num(items(data_t)["rows"]) == 24_000 and items(data_t)["sha256"] == "ab" * 32
     assert items(split_t) == {"test share": "0.2", "seed": "7"}
     assert perf_t == [["metric", "train", "test"], ["AUC", "0.81", "0.77"]]  # split columns
+    # a top-level entry that does not apply (a regression's classes: None) is no empty row
+    reg = Report().add_provenance({"task": "regression", "classes": None, "seed": 0})
+    (flat,) = sections(reg.to_html())["provenance"]["tables"]
+    assert items(flat) == {"task": "regression", "seed": "0"}
     expl = _section_text(html, "explanations")
     assert "Row 20003" in expl and "Row 20010" in expl
     # the contribution table: coef_j * x_j of each row's own LLM, base = its intercept,

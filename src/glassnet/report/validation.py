@@ -36,7 +36,8 @@ class ValidationSections:
             As written by ``glassnet train`` into the model folder (``provenance.json``;
             see :func:`glassnet.provenance.read_provenance`): nested mappings become
             sub-tables, a ``metrics`` mapping of ``{split: {metric: value}}`` becomes one
-            table with a column per split.
+            table with a column per split. A top-level entry whose value is None (not
+            applicable, such as the classes of a regression) is left out.
         """
         if not isinstance(provenance, Mapping):
             raise TypeError(f"provenance must be a mapping; got {type(provenance).__name__}.")
@@ -54,7 +55,7 @@ class ValidationSections:
                                      columns=["item", "value"])
                 parts.append(f"<h3>{_esc(str(key).replace('_', ' ').capitalize())}</h3>"
                              + self._table(frame))
-            else:
+            elif value is not None:  # None: not applicable (a regression's classes)
                 flat.append((str(key).replace("_", " "), _text(value)))
         head = [self._table(pd.DataFrame(flat, columns=["item", "value"]))] if flat else []
         return self._add("provenance", title, head + parts)
