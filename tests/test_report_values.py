@@ -888,6 +888,27 @@ def test_diagnostics_small_values_keep_four_significant_digits(case, accuracy_ta
                      f"gap {metric}")
 
 
+def test_diagnostics_brier_decomposition_names_its_rows(case):
+    """The decomposition is over the rows the coverage is measured on (the second half of
+    the test rows), not every test row as in the accuracy table: its Brier score is that of
+    those rows (scikit-learn) and its caption says how many they are."""
+    from glassnet.diagnose import run_diagnostics
+
+    X, y, p = case["X"].to_numpy(), case["y"].to_numpy(), case["p"]
+    res = run_diagnostics(case["net"], X[:350], y[:350], X[350:], y[350:],
+                          sections=["accuracy", "reliability"])
+    secs = sections(Report().add_diagnostics(res).to_html())
+    n_test = len(y) - 350
+    n_eval = n_test - n_test // 2
+    y_eval, p_eval = y[350 + n_test // 2:], p[350 + n_test // 2:]
+    assert len(y_eval) == n_eval
+    decomposition = frame(secs["diag-brier"]["tables"][0])
+    assert_shown(decomposition.loc[0, "brier"], brier_score_loss(y_eval, p_eval), "brier")
+    text = " ".join(secs["diag-brier"]["text"])
+    assert f"On the {n_eval} rows the coverage is measured on" in text
+    assert f"On the {n_eval} rows" in " ".join(secs["diag-reliability-fig"]["text"])
+
+
 def test_overview_of_a_scikit_learn_classifier():
     """An MLPClassifier with string classes: architecture and parameter count from its own
     ``coefs_``/``intercepts_``, the favourable class named by its label in ``classes_``,

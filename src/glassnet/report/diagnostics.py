@@ -75,10 +75,15 @@ class DiagnosticSections:
             table("Reliability by slice", r.by_slice, "diag-reliability-slices",
                   "Coverage and bandwidth (mean set size / interval width) per slice.")
             if r.calibration is not None:
+                # the same rows as the coverage, not every test row: say so, since the
+                # accuracy table's Brier score (all test rows) differs
+                rows = f"the {st['evaluation_rows']} " if "evaluation_rows" in st else "the "
                 table("Brier decomposition", pd.DataFrame([r.brier._asdict()]), "diag-brier",
-                      "Murphy: brier = reliability - resolution + uncertainty + within-bin.")
+                      f"On {rows}rows the coverage is measured on (the Brier score of the "
+                      "accuracy table is over every test row). Murphy: brier = reliability - "
+                      "resolution + uncertainty + within-bin.")
                 display("Reliability diagram", P.ReliabilityDisplay.from_result(r),
-                        "diag-reliability-fig")
+                        "diag-reliability-fig", f"On {rows}rows the coverage is measured on.")
         if "robustness" in results:
             rb = results["robustness"]
             frame = rb.random if rb.exact is None else rb.random.merge(
