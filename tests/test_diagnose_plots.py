@@ -43,6 +43,10 @@ def test_robustness_and_resilience_displays(case):
     np.testing.assert_allclose(d.lines_[0].get_ydata(), r.random["flip_rate"])
     np.testing.assert_allclose(d.lines_[1].get_ydata(), r.exact["share_flippable"])
     np.testing.assert_allclose(d.lines_[2].get_ydata(), r.random["auc_mean"])
+    # the legend sits below the plotting area, so it hides none of the three lines
+    d.figure_.canvas.draw()
+    legend, area = d.legend_.get_window_extent(), d.ax_.get_window_extent()
+    assert legend.y1 <= area.y0 and len(d.legend_.get_texts()) == 3
     rs = D.resilience(net, X, y, metric="brier")
     dr = P.ResilienceDisplay.from_result(rs)
     np.testing.assert_allclose(dr.line_.get_ydata(), rs.worst["brier"])

@@ -110,7 +110,10 @@ class RobustnessDisplay:
         self.lines_ += ax2.plot(self.sizes, self.metric_mean, "^--", color="C2",
                                 label=f"{self.metric} under noise")
         ax2.set_ylabel(self.metric)
-        ax.legend(handles=self.lines_, loc="best", fontsize="small")
+        # below the axes: "best" placement sees only ``ax``'s artists, so inside the axes
+        # the legend could hide the metric's line, which lives on the twin axes
+        self.legend_ = ax.legend(handles=self.lines_, loc="upper center",
+                                 bbox_to_anchor=(0.5, -0.16), fontsize="small")
         self.ax_, self.ax2_, self.figure_ = ax, ax2, ax.figure
         return self
 
