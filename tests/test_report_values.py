@@ -909,6 +909,29 @@ def test_diagnostics_brier_decomposition_names_its_rows(case):
     assert f"On the {n_eval} rows" in " ".join(secs["diag-reliability-fig"]["text"])
 
 
+@pytest.mark.parametrize("n_train, fragmented", [(6, True), (350, False)])
+def test_diagnostics_region_weakspots_say_when_the_network_is_too_fragmented(
+        case, n_train, fragmented):
+    """With regions found on a handful of training rows most test rows have a pattern no
+    training row has; the section then says so and points to merged regions. The share is
+    counted here from the activation patterns (a plain forward pass of the weights)."""
+    from glassnet.diagnose import run_diagnostics
+
+    X, y, net = case["X"].to_numpy(), case["y"].to_numpy(), case["net"]
+    res = run_diagnostics(net, X[:n_train], y[:n_train], X[350:], y[350:],
+                          sections=["weakspots"])
+    patterns = [forward(net.weights, net.biases, rows)[1] for rows in (X[:n_train], X[350:])]
+    seen = {p.tobytes() for p in patterns[0]}
+    unseen = np.mean([p.tobytes() not in seen for p in patterns[1]])
+    assert (unseen >= 0.5) == fragmented
+    secs = sections(Report().add_diagnostics(res).to_html())
+    text = " ".join(secs["diag-weakspots-region"]["text"])
+    assert ("too fragmented" in text) == fragmented
+    if fragmented:
+        assert f"{unseen:.0%} of the test rows fall in regions no training row has" in text
+        assert 'method="merged"' in text
+
+
 def test_overview_of_a_scikit_learn_classifier():
     """An MLPClassifier with string classes: architecture and parameter count from its own
     ``coefs_``/``intercepts_``, the favourable class named by its label in ``classes_``,

@@ -59,10 +59,21 @@ class DiagnosticSections:
             if len(w):
                 display("Weak spots", P.WeakspotDisplay.from_frame(w), "diag-weakspots-fig")
         if "weakspots_region" in results:
-            table("Weak spots over the network's own activation regions",
-                  results["weakspots_region"].head(20), "diag-weakspots-region",
+            wr = results["weakspots_region"]
+            unseen = wr.loc[wr["slice"] == "region -1", "share"]
+            note = ""
+            if len(unseen) and float(unseen.iloc[0]) >= 0.5:
+                # a fragmented network: per-region slices say little, merged regions do
+                note = (f" {float(unseen.iloc[0]):.0%} of the test rows fall in regions no "
+                        "training row has: the network is too fragmented for slices by "
+                        "activation region. Slice by merged regions instead: "
+                        "glassnet.diagnose.weakspots(model, X_test, y_test, method=\"merged\", "
+                        "merger=glassnet.RegionMerger(model).fit(X_train, y_train)).")
+            table("Weak spots over the network's own activation regions", wr.head(20),
+                  "diag-weakspots-region",
                   "Exact slices: the activation regions found on the training rows (region -1:"
-                  " test rows whose activation pattern no training row has).")
+                  " test rows whose activation pattern no training row has); regions with "
+                  "fewer than 20 test rows are not shown." + note)
         if "overfit" in results:
             table("Overfit slices", results["overfit"].head(20), "diag-overfit",
                   f"gap = how much worse the test {metric} is than the training {metric}; "
