@@ -175,3 +175,26 @@ def test_cli_monitor_report_and_exit_code(setup, tmp_path):
     assert "below 0.1 stable, 0.1 to 0.25 watch, above 0.25 act" in html
     assert main(["monitor", "-q", *args, str(tmp_path / "new.csv"), "--thresholds", "0.3,0.2",
                  "--no-report"]) == 2
+
+
+def test_cli_monitor_prints_the_expected_unseen_share(setup, tmp_path, capsys):
+    """The console line of the unseen share gives what it is compared with: the share of
+    reference rows whose pattern no other reference row has (Good-Turing), counted here
+    by brute force over the activation patterns."""
+    from collections import Counter
+
+    from glassnet.cli import main
+    from glassnet.persist import save
+
+    net, X_ref, X_same, _, _ = setup
+    save(net, tmp_path / "model.glassnet")
+    pd.DataFrame(X_ref, columns=list("abcd")).to_csv(tmp_path / "ref.csv", index=False)
+    pd.DataFrame(X_same, columns=list("abcd")).to_csv(tmp_path / "same.csv", index=False)
+    capsys.readouterr()
+    assert main(["monitor", "-q", str(tmp_path / "model.glassnet"), str(tmp_path / "ref.csv"),
+                 str(tmp_path / "same.csv"), "--no-report"]) in (0, 2)
+    out = capsys.readouterr().out
+    counts = Counter(tuple(r) for r in net.activation_patterns(X_ref).astype(int))
+    expected = sum(v == 1 for v in counts.values()) / len(X_ref)
+    (line,) = [ln for ln in out.splitlines() if "share of new rows in unseen regions" in ln]
+    assert f"expected with no shift {expected:.4f}, " in line and "standard errors)" in line

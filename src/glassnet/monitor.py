@@ -69,7 +69,9 @@ class StabilityResult:
         Reference and new shares per score bin.
     thresholds : tuple of float
     settings : dict
-        Rows read, bins, sample sizes and seeds, so the report can state them.
+        Rows read, bins, sample sizes and seeds, so the report can state them; also the
+        unseen share expected with no shift (``"unseen share expected"``, Good-Turing) and
+        how many standard errors the new rows' share lies above it (``"unseen share z"``).
     """
 
     summary: pd.DataFrame
@@ -364,7 +366,8 @@ def region_stability(
     settings = {"reference rows": n_ref, "new rows": acc_new.n, "reference regions": len(cnt),
                 "regions shown": top, "bins": n_bins, "edge sample rows": int(keys.size),
                 "random_state": random_state, "chunk_size": chunk_size,
-                "thresholds": (lo, hi), "output": out_col}
+                "thresholds": (lo, hi), "output": out_col,
+                "unseen share expected": expected, "unseen share z": float(z)}
     return StabilityResult(summary, features, regions, score_bins, merged_tab, (lo, hi),
                            settings)
 

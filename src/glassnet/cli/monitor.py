@@ -138,7 +138,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"reference: {st['reference rows']:,} rows in {st['reference regions']:,} regions; "
           f"new: {st['new rows']:,} rows")
     for row in res.summary.itertuples(index=False):
-        print(f"  {row.check}: {row.value:.4f} ({row.status})")
+        why = ""
+        if row.check == "share of new rows in unseen regions":
+            # its status is against the share expected with no shift, not an absolute level
+            why = (f"; expected with no shift {st['unseen share expected']:.4f}, "
+                   f"{st['unseen share z']:+.1f} standard errors")
+        print(f"  {row.check}: {row.value:.4f} ({row.status}{why})")
     print(f"status: {res.status}")
     if report_path is not None:
         print(f"report: {report_path}")
