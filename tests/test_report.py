@@ -556,3 +556,40 @@ def test_data_overlap_messages(tmp_path):
     (tmp_path / "provenance.json").write_text("[1, 2]")
     with pytest.raises(ValueError, match="JSON object"):
         read_provenance(tmp_path)
+
+
+def test_llm_profiles_skip_features_constant_within_every_drawn_region(monkeypatch):
+    """x0 is binary and drives the first hidden unit (active iff x0 = 1), so every region
+    holds one value of x0 while x0 has the largest standardised importance: its panel
+    would be dots only. The panels go to the features that vary inside a region; which
+    ones vary is counted here from the rows and their regions."""
+    import glassnet.plotting as plotting
+
+    rng = np.random.default_rng(0)
+    n = 600
+    X = np.column_stack([rng.integers(0, 2, n), rng.uniform(0, 1, n), rng.uniform(0, 1, n)])
+    W1 = np.array([[10.0, 0, 0], [0, 1, 0], [0, 0, 1], [0, 1, 1]])
+    b1 = np.array([-5.0, 0, -0.5, -1.0])
+    net = ReluNetwork([W1, np.array([[30.0, 1, 1, 1]])], [b1, np.zeros(1)], output="identity",
+                      feature_names=["x0", "x1", "x2"])
+    regions = unwrap(net, X)
+    top = 20
+    lab = np.asarray(regions.labels)
+    varies = [any(np.ptp(X[lab == r, j]) > 0 for r in range(min(top, len(regions))))
+              for j in range(3)]
+    assert varies == [False, True, True]
+    drawn = []
+    real = plotting.LLMProfileDisplay.from_regions.__func__
+
+    def spy(cls, regions, X, feature=0, **kw):
+        drawn.append(feature)
+        return real(cls, regions, X, feature=feature, **kw)
+
+    monkeypatch.setattr(plotting.LLMProfileDisplay, "from_regions", classmethod(spy))
+    html = Report().add_coefficients(regions, X, top=top, max_profiles=2).to_html()
+    assert sorted(drawn) == [1, 2]
+    assert "2 most important of 3 features" in html and "vary within some drawn region" in html
+    # room for all three: still no panel of dots, so two panels
+    drawn.clear()
+    Report().add_coefficients(regions, X, top=top, max_profiles=3)
+    assert sorted(drawn) == [1, 2]

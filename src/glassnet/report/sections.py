@@ -172,8 +172,13 @@ class RegionSections:
             imp = imp.sort_values(col, ascending=False)
             ranked = [str(f) for f in (imp["feature"] if "feature" in imp.columns
                                        else imp.index)]
-            order = [regions.feature_names.index(f) for f in ranked[:m]
-                     if f in regions.feature_names] or list(range(m))
+            order = [regions.feature_names.index(f) for f in ranked
+                     if f in regions.feature_names] or list(range(d))
+            # a feature constant within each drawn region gets a panel of dots only (a
+            # binary feature that splits regions: BikeSharing's holiday); the next is shown
+            moving = _varies_within_regions(regions, X, top)
+            order = ([j for j in order if moving[j]] or order)[:m]
+            m = len(order)
             cols = min(m, 3)
             rows = -(-m // cols)
             pfig = _new_figure(4.2 * cols, 3.3 * rows)
@@ -185,7 +190,8 @@ class RegionSections:
                 ax.set_visible(False)
             pfig.set_layout_engine("constrained")
             shown = "" if m == d else (f" ({m} most important of {d} features, by "
-                                       "standardised importance)")
+                                       "standardised importance, among those that vary "
+                                       "within some drawn region)")
             parts.append("<h3>LLM profiles</h3>" + self._figure(
                 pfig, f"Each region's linear effect over its own range of the feature{shown}.",
                 alt="LLM profiles"))
@@ -330,3 +336,20 @@ def _stats_summary(regions: Regions) -> pd.DataFrame:
     for j, s in reversed(list(enumerate(sfx))):
         frame.insert(at, f"pred_std{s}", std[:, j])
     return frame
+
+
+def _varies_within_regions(regions: Regions, X: Any, top: int) -> np.ndarray:
+    """Per feature: does it take two values or more within one of the ``top`` largest
+    regions (the regions an LLM profile draws), on the unwrapped rows ``X``?"""
+    from glassnet.explain import unwrapped_rows
+
+    Xa = unwrapped_rows(regions, X)
+    labels = np.asarray(regions.labels)
+    keep = labels < min(top, len(regions))
+    if not keep.any():
+        return np.zeros(Xa.shape[1], dtype=bool)
+    by = np.argsort(labels[keep], kind="stable")
+    lab, rows = labels[keep][by], Xa[keep][by]
+    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
+    spread = np.maximum.reduceat(rows, starts, axis=0) - np.minimum.reduceat(rows, starts, axis=0)
+    return (spread > 0).any(axis=0)
