@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from conftest import random_network
 
-from glassnet import region_summary, unwrap
+from glassnet import ReluNetwork, region_summary, unwrap
 from glassnet.plotting import (
     CoefficientParallelDisplay,
     CoefficientViolinDisplay,
@@ -63,6 +63,30 @@ def test_parallel_coordinates_one_line_per_region(case):
         CoefficientParallelDisplay.from_regions(reg, top=0)
 
 
+def test_coefficients_times_feature_sd(case):
+    """With the features' standard deviations the lines and violins show coef_j * sd_j,
+    the effect of a one-sd change (each row's own LLM from ``local_models``, sd by NumPy)."""
+    _, X, _, reg = case
+    sd = X.std(axis=0, ddof=0).to_numpy() * np.array([1.0, 1e5, 1e-3])  # units apart
+    disp = CoefficientParallelDisplay.from_regions(reg, top=5, feature_sd=sd)
+    _renders(disp)
+    np.testing.assert_allclose(disp.lines_[2].get_ydata(), reg.coef[2, 0] * sd, rtol=1e-15)
+    assert disp.ax_.get_ylabel() == "LLM coefficient x feature sd"
+    assert CoefficientParallelDisplay.from_regions(reg).ax_.get_ylabel() == "LLM coefficient"
+    vio = CoefficientViolinDisplay.from_regions(reg, feature_sd=sd)
+    _renders(vio)
+    coef, _ = reg.local_models(X)
+    np.testing.assert_allclose(
+        vio.medians, np.quantile(coef[:, 0, :], 0.5, axis=0, method="inverted_cdf") * sd,
+        rtol=1e-15)
+    assert vio.ax_.get_ylabel() == "LLM coefficient x feature sd"
+    for bad in (sd[:2], np.array([1.0, np.nan, 1.0]), np.array([1.0, -1.0, 1.0])):
+        with pytest.raises(ValueError, match="feature_sd"):
+            CoefficientParallelDisplay.from_regions(reg, feature_sd=bad)
+        with pytest.raises(ValueError, match="feature_sd"):
+            CoefficientViolinDisplay.from_regions(reg, feature_sd=bad)
+
+
 def test_violin_one_body_per_feature_and_weighted_medians(case):
     _, X, _, reg = case
     disp = CoefficientViolinDisplay.from_regions(reg)
@@ -87,6 +111,29 @@ def test_profile_one_segment_per_region_over_its_range(case):
     rows = X["income"].to_numpy()[reg.labels == 3]
     np.testing.assert_allclose(segs[3][:, 0], [rows.min(), rows.max()])
     np.testing.assert_allclose(segs[3][:, 1], reg.coef[3, 0, 1] * segs[3][:, 0])
+
+
+def test_profile_tick_labels_do_not_overlap_for_large_amounts():
+    """A feature in the hundreds of thousands (TaiwanCredit's LIMIT_BAL) in a report's
+    third-width panel: no two x tick labels may overlap once drawn."""
+    rng = np.random.default_rng(3)
+    X = np.column_stack([rng.uniform(1e4, 3.5e5, 500), rng.normal(size=500)])
+    net = random_network(rng, 2, (6,), 1)
+    net = ReluNetwork([net.weights[0] / np.array([1e5, 1.0]), net.weights[1]], net.biases,
+                      output=net.output)
+    reg = unwrap(net, X)
+    # the report's grid: three panels a row, constrained layout
+    fig = plt.figure(figsize=(12.6, 6.6))
+    axes = fig.subplots(2, 3).ravel()
+    disp = LLMProfileDisplay.from_regions(reg, X, 0, top=10, ax=axes[0])
+    fig.set_layout_engine("constrained")
+    fig.canvas.draw()
+    for axis in (disp.ax_.xaxis, disp.ax_.yaxis):
+        boxes = [t.get_window_extent() for t in axis.get_ticklabels()
+                 if t.get_visible() and t.get_text()]
+        assert len(boxes) >= 2
+        for a, b in zip(boxes, boxes[1:], strict=False):
+            assert not a.overlaps(b), [t.get_text() for t in axis.get_ticklabels()]
 
 
 def test_two_feature_view_scatter_per_region(case):

@@ -593,3 +593,34 @@ def test_llm_profiles_skip_features_constant_within_every_drawn_region(monkeypat
     drawn.clear()
     Report().add_coefficients(regions, X, top=top, max_profiles=3)
     assert sorted(drawn) == [1, 2]
+
+
+def test_coefficient_figures_use_the_features_sd_when_rows_are_given(monkeypatch):
+    """In raw units a feature measured in large numbers has tiny coefficients whatever its
+    effect; with rows the report draws coef_j * sd_j (sd by NumPy here) and says so."""
+    import glassnet.plotting as plotting
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(400, 3)) * np.array([1.0, 5e4, 1e-2])
+    net = ReluNetwork([rng.normal(size=(5, 3)) / np.array([1.0, 5e4, 1e-2]),
+                       rng.normal(size=(1, 5))], [rng.normal(size=5), np.zeros(1)],
+                      output="identity")
+    regions = unwrap(net, X)
+    seen = {}
+    for name in ("CoefficientParallelDisplay", "CoefficientViolinDisplay"):
+        cls = getattr(plotting, name)
+        real = cls.from_regions.__func__
+
+        def spy(c, *args, _real=real, _name=name, **kw):
+            seen[_name] = kw.get("feature_sd")
+            return _real(c, *args, **kw)
+
+        monkeypatch.setattr(cls, "from_regions", classmethod(spy))
+    html = Report().add_coefficients(regions, X, max_profiles=0).to_html()
+    for name in seen:
+        np.testing.assert_allclose(seen[name], X.std(axis=0), rtol=1e-12)
+    assert "standard deviation on these rows: the effect of a one-standard-deviation" in html
+    seen.clear()
+    html = Report().add_coefficients(regions).to_html()  # no rows: raw coefficients
+    assert seen == {"CoefficientParallelDisplay": None, "CoefficientViolinDisplay": None}
+    assert "standard deviation on these rows" not in html

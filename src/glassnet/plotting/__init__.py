@@ -144,22 +144,31 @@ class CoefficientParallelDisplay:
     ax_, figure_ : matplotlib Axes and Figure
     """
 
-    def __init__(self, coef, feature_names, region_ids, counts) -> None:
+    def __init__(self, coef, feature_names, region_ids, counts,
+                 ylabel: str = "LLM coefficient") -> None:
         self.coef = np.asarray(coef, dtype=np.float64)
         self.feature_names = list(feature_names)
         self.region_ids = np.asarray(region_ids)
         self.counts = np.asarray(counts)
+        self.ylabel = ylabel
 
     @classmethod
     def from_regions(cls, regions: Regions, *, top: int | None = 10, features: Any = None,
-                     output: int = 0, ax: Any = None, **plot_kw: Any):
-        """The ``top`` largest regions (None: all), the chosen features (default all)."""
+                     output: int = 0, feature_sd: Any = None, ax: Any = None,
+                     **plot_kw: Any):
+        """The ``top`` largest regions (None: all), the chosen features (default all).
+
+        ``feature_sd`` (the standard deviation of every input feature of the network, on
+        the rows at hand) multiplies each feature's coefficients, so that features in
+        different units compare: ``coef_j * sd_j`` is the effect of a one-sd change.
+        """
         regions = check_regions(regions)
         top, output = _check_top(top), _check_out(regions, output)
         cols = _feature_indices(regions.feature_names, features)
         sel = np.arange(len(regions))[:top]
-        disp = cls(regions.coef[sel][:, output, cols], [regions.feature_names[j] for j in cols],
-                   sel, regions.counts[sel])
+        factor, ylabel = _coef_scale(feature_sd, len(regions.feature_names))
+        disp = cls(regions.coef[sel][:, output, cols] * factor[cols],
+                   [regions.feature_names[j] for j in cols], sel, regions.counts[sel], ylabel)
         return disp.plot(ax=ax, **plot_kw)
 
     def plot(self, ax: Any = None, *, cmap: str = "viridis", legend: bool = True):
@@ -175,7 +184,7 @@ class CoefficientParallelDisplay:
             self.lines_.append(line)
         ax.axhline(0.0, color="grey", linewidth=0.8, linestyle=":")
         _feature_ticks(ax, x, self.feature_names)
-        ax.set_ylabel("LLM coefficient")
+        ax.set_ylabel(self.ylabel)
         ax.set_title("Local linear model coefficients by region")
         if legend and 0 < len(self.lines_) <= 15:
             # outside the axes, on the right: the legend never covers a line
@@ -183,6 +192,17 @@ class CoefficientParallelDisplay:
                       borderaxespad=0.0)
         self.ax_, self.figure_ = ax, fig
         return self
+
+
+def _coef_scale(feature_sd: Any, d: int) -> tuple[np.ndarray, str]:
+    """Per-feature multipliers of the coefficients and the axis label they give."""
+    if feature_sd is None:
+        return np.ones(d), "LLM coefficient"
+    f = np.asarray(feature_sd, dtype=np.float64)
+    if f.shape != (d,) or not np.all(np.isfinite(f)) or np.any(f < 0):
+        raise ValueError(f"feature_sd must hold one finite, non-negative number per feature "
+                         f"({d}); got shape {f.shape}.")
+    return f, "LLM coefficient x feature sd"
 
 
 # ---------------------------------------------------------------------- violins
@@ -198,27 +218,32 @@ class CoefficientViolinDisplay:
     medians_ : LineCollection of the weighted medians
     """
 
-    def __init__(self, grids, densities, feature_names, medians, quartiles) -> None:
+    def __init__(self, grids, densities, feature_names, medians, quartiles,
+                 ylabel: str = "LLM coefficient") -> None:
         self.grids = [np.asarray(g) for g in grids]
         self.densities = [None if d is None else np.asarray(d) for d in densities]
         self.feature_names = list(feature_names)
         self.medians = np.asarray(medians)
         self.quartiles = np.asarray(quartiles)
+        self.ylabel = ylabel
 
     @classmethod
     def from_regions(cls, regions: Regions, X: Any = None, *, features: Any = None,
-                     output: int = 0, grid_size: int = 200, ax: Any = None, **plot_kw: Any):
-        """Count-weighted violins (weights from ``X``'s rows when given)."""
+                     output: int = 0, grid_size: int = 200, feature_sd: Any = None,
+                     ax: Any = None, **plot_kw: Any):
+        """Count-weighted violins (weights from ``X``'s rows when given); ``feature_sd`` as
+        for :meth:`CoefficientParallelDisplay.from_regions`."""
         regions = check_regions(regions)
         output = _check_out(regions, output)
         cols = _feature_indices(regions.feature_names, features)
+        factor, ylabel = _coef_scale(feature_sd, len(regions.feature_names))
         dist = coefficient_distribution(regions, X, output=output, quantiles=(0.25, 0.5, 0.75))
         if X is not None:
             regions = unwrap(regions.network, X)
         w = regions.counts.astype(np.float64)
         grids, dens = [], []
         for j in cols:
-            v = regions.coef[:, output, j]
+            v = regions.coef[:, output, j] * factor[j]
             lo, hi = float(v.min()), float(v.max())
             if hi - lo <= 1e-12 * max(1.0, abs(lo)) or np.count_nonzero(w) < 2:
                 grids.append(np.array([lo, hi]))
@@ -232,8 +257,9 @@ class CoefficientViolinDisplay:
                 dens.append(None)
             grids.append(g)
         names = [regions.feature_names[j] for j in cols]
-        disp = cls(grids, dens, names, dist.loc[names, "q0.5"].to_numpy(),
-                   dist.loc[names, ["q0.25", "q0.75"]].to_numpy())
+        f = factor[cols]
+        disp = cls(grids, dens, names, dist.loc[names, "q0.5"].to_numpy() * f,
+                   dist.loc[names, ["q0.25", "q0.75"]].to_numpy() * f[:, None], ylabel)
         return disp.plot(ax=ax, **plot_kw)
 
     def plot(self, ax: Any = None, *, width: float = 0.8, color: str = "C0"):
@@ -271,7 +297,7 @@ class CoefficientViolinDisplay:
                     ha="right", va="bottom", fontsize=7, color="grey")
         else:
             self.clipped_ = False
-        ax.set_ylabel("LLM coefficient")
+        ax.set_ylabel(self.ylabel)
         ax.set_title("Coefficient distribution per feature (weighted by rows)")
         self.ax_, self.figure_ = ax, fig
         return self
@@ -323,6 +349,9 @@ class LLMProfileDisplay:
         ends = self.segments.reshape(-1, 2)
         self.points_ = ax.scatter(ends[:, 0], ends[:, 1], s=6, color="k", zorder=3)
         ax.autoscale_view()
+        # amounts of 10^4 and more in scientific notation (an offset such as 1e5 at the
+        # axis end): six-digit tick labels overlap in a report's third-width panel
+        ax.ticklabel_format(axis="both", style="sci", scilimits=(-3, 4), useOffset=False)
         ax.set_xlabel(self.feature_name)
         ax.set_ylabel(f"coef x {self.feature_name}")
         ax.set_title(f"Local linear effect of {self.feature_name} per region")

@@ -129,7 +129,10 @@ class RegionSections:
         """LLM coefficient plots: parallel coordinates of the ``top`` largest regions, the
         count-weighted coefficient distribution (violins) per feature, the quantile table,
         and, with the unwrapped rows ``X``, the LLM profile of up to ``max_profiles``
-        features (each region's linear effect over its own range of the feature)."""
+        features (each region's linear effect over its own range of the feature). With
+        ``X`` the two plots show each coefficient times its feature's standard deviation
+        on the rows (the effect of a one-sd change, comparable across units); the table
+        stays in the features' own units."""
         from glassnet.plotting import (
             CoefficientParallelDisplay,
             CoefficientViolinDisplay,
@@ -149,9 +152,14 @@ class RegionSections:
         else:
             fig = _new_figure(11.0, 4.2)
             ax1, ax2 = fig.subplots(1, 2)
+        # with rows, coefficients times the features' sd: in raw units a feature in dollars
+        # has coefficients near 0 whatever its effect (TaiwanCredit's amounts drew as flat
+        # lines while second in importance)
+        sd = None if Xs is None else regions.network.check_input(Xs).std(axis=0)
         CoefficientParallelDisplay.from_regions(regions, top=top, output=output, ax=ax1,
-                                                legend=top <= 10)
-        CoefficientViolinDisplay.from_regions(regions, Xs, output=output, ax=ax2)
+                                                feature_sd=sd, legend=top <= 10)
+        CoefficientViolinDisplay.from_regions(regions, Xs, output=output, ax=ax2,
+                                              feature_sd=sd)
         for ax in (ax1, ax2):
             ax.tick_params(axis="x", labelrotation=90 if d > 12 else 45,
                            labelsize=8 if d > 15 else 9)
@@ -159,7 +167,11 @@ class RegionSections:
         ax2.set_title("Coefficient distribution (count-weighted)")
         fig.set_layout_engine("constrained")
         note = "" if used is None else f" Distribution over {used}."
-        parts = [self._figure(fig, alt="coefficients")]
+        scaled = ("" if sd is None else "Coefficients times each feature's standard deviation "
+                  "on these rows: the effect of a one-standard-deviation change, so features in "
+                  "different units compare. The table below gives them in the features' own "
+                  "units.")
+        parts = [self._figure(fig, scaled or None, alt="coefficients")]
         parts.append(self._table(coefficient_distribution(regions, Xs, output=output),
                                  ("Quantiles of each coefficient over rows." + note).strip()))
         if X is not None and max_profiles > 0:
