@@ -370,7 +370,10 @@ def test_simplify_prune(trained, csvs, tmp_path, capsys):
     assert {"simplification", "prune-cv", "merged-regions", "boundary-distance"} <= set(
         rep.sections)
     html = report.read_text()
-    assert "Kept regions (pruning)" in html and "3-fold cross-validation" in html
+    # the library's defaults, as a Python user gets them (5 folds, one standard error)
+    defaults = glassnet.RegionPruner(pruner.network_).get_params()
+    assert pruner.cv == defaults["cv"] == 5 and pruner.selection == defaults["selection"]
+    assert "Kept regions (pruning)" in html and "5-fold cross-validation" in html
     # the count chosen by CV is the one marked in the table
     cv = section_table(report, "prune-cv")
     assert cv.loc[cv["chosen"] == "yes", "kept regions"].tolist() == [str(pruner.n_regions_)]

@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
             if cv_table is not None:
                 report.add_table(
                     "Pruning: number of kept regions", cv_table, key="prune-cv",
-                    caption=f"{_PRUNE_FOLDS}-fold cross-validation on the "
+                    caption=f"{fitted.cv}-fold cross-validation on the "
                     f"training rows (score: {'AUC' if task == 'classification' else '-RMSE'}); "
                     f"kept {fitted.n_regions_}, the smallest count within one standard error "
                     "of the best mean score.",
@@ -202,16 +202,13 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_PRUNE_FOLDS = 3
-
-
 def _fit_pruner(net: Any, X: Any, y: Any, n_regions: Any, seed: int,
                 verbose: bool = False) -> Any:
     """A RegionPruner keeping ``n_regions`` regions; ``"cv"``: chosen by the pruner's own
-    ``_PRUNE_FOLDS``-fold cross-validation on these (training) rows."""
+    cross-validation on these (training) rows, with its defaults, as in Python."""
     from glassnet import RegionPruner
 
-    return RegionPruner(net, n_regions=n_regions, cv=_PRUNE_FOLDS, random_state=seed,
+    return RegionPruner(net, n_regions=n_regions, random_state=seed,
                         verbose=verbose).fit(X, y)
 
 
