@@ -461,6 +461,67 @@ def test_file_outputs_create_their_folder_as_reports_do(files, capsys, tmp_path)
     assert merger.n_regions_ == 2
 
 
+@pytest.mark.parametrize("command", ["unwrap", "simplify", "monitor", "train"])
+def test_pdf_never_replaces_an_input_even_with_force(files, capsys, tmp_path, monkeypatch,
+                                                     command):
+    """``--force --pdf DATA.csv`` printed the report over the data: --pdf is now checked
+    with the other outputs, before any work (a spy proves nothing is loaded or trained)."""
+    d, _, _ = files
+    data = tmp_path / "data.csv"
+    data.write_bytes((d / "data.csv").read_bytes())
+    before = data.read_bytes()
+    (tmp_path / "link.csv").symlink_to(data)
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("work started before --pdf was checked")
+
+    for name in ("glassnet.cli.unwrap", "glassnet.cli.simplify", "glassnet.persist"):
+        monkeypatch.setattr(f"{name}.load_model", no_work)  # monitor imports it when run
+    monkeypatch.setattr("glassnet.cli.train.split", no_work)
+    argv = {"unwrap": ["unwrap", d / "net.glassnet", data],
+            "simplify": ["simplify", d / "net.glassnet", data, "--target", "label"],
+            "monitor": ["monitor", d / "net.glassnet", data, d / "data.csv"],
+            "train": ["train", data, "--target", "label", "--out", tmp_path / "o"]}[command]
+    label = "REFERENCE.csv" if command == "monitor" else "DATA.csv"
+    for target in (data, tmp_path / "link.csv"):
+        code, _, err = run(capsys, "--force", *argv, "--report", tmp_path / "r.html",
+                           "--pdf", target)
+        assert_one_line_error(code, err, "--pdf", f"is the input {label}")
+    assert data.read_bytes() == before
+
+
+def test_pdf_path_is_checked_before_any_work(files, capsys, tmp_path, monkeypatch):
+    from glassnet.cli._common import CLIError, check_outputs, pdf_output
+
+    d, _, _ = files
+    monkeypatch.setattr("glassnet.cli.unwrap.load_model", lambda *a, **k: pytest.fail("work"))
+    folder = tmp_path / "pdfs"
+    folder.mkdir()
+    base = ["unwrap", d / "net.glassnet", d / "data.csv", "--report", tmp_path / "r.html"]
+    code, _, err = run(capsys, *base, "--pdf", folder)
+    assert_one_line_error(code, err, f"--pdf {folder} is a directory", str(folder / "report.pdf"))
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    code, _, err = run(capsys, *base, "--pdf", notes)
+    assert_one_line_error(code, err, "notes.txt", "--force")
+    assert notes.read_text() == "mine"
+    # an earlier PDF is replaced without --force, as before; a PDF at --report is not
+    old_pdf = tmp_path / "old.pdf"
+    old_pdf.write_bytes(b"%PDF-1.4 earlier print")
+    check_outputs({}, {"--pdf": old_pdf}, force=False)
+    with pytest.raises(CLIError, match="--force"):
+        check_outputs({}, {"--report": old_pdf}, force=False)
+    # where --pdf goes by default: beside the report, or in the report folder
+    class Args:
+        pdf = ""
+
+    assert pdf_output(Args, tmp_path / "r.html") == tmp_path / "r.pdf"
+    assert pdf_output(Args, folder) == folder / "report.pdf"
+    assert pdf_output(Args, None) is None
+    Args.pdf = None
+    assert pdf_output(Args, tmp_path / "r.html") is None
+
+
 def test_library_warnings_are_one_glassnet_line(files, capsys, monkeypatch):
     import warnings
 

@@ -378,7 +378,8 @@ def check_outputs(inputs: dict[str, Any], outputs: dict[str, Any], force: bool) 
         if path.is_dir():
             if not opt.startswith("--report"):
                 # found now, not when the result is saved after minutes of fitting
-                example = "summary.csv" if opt.endswith("csv") else "model.glassnet"
+                example = ("summary.csv" if opt.endswith("csv") else "report.pdf"
+                           if opt == "--pdf" else "model.glassnet")
                 raise CLIError(f"{opt} {path} is a directory; {opt} names a file: give a file "
                                f"name, such as {path / example}.")
             path = path / "report.html"
@@ -396,12 +397,34 @@ def check_outputs(inputs: dict[str, Any], outputs: dict[str, Any], force: bool) 
         if path.is_symlink() or (path.exists() and not path.is_file()):
             raise CLIError(f"{opt} {path} exists and is not a regular file; choose another "
                            "path.")
-        if path.exists() and not force and not is_glassnet_output(path):
+        if path.exists() and not force and not is_glassnet_output(path) and not (
+                opt == "--pdf" and _starts_with(path, b"%PDF-")):  # a PDF: as before
             raise CLIError(
                 f"{opt} {path} exists and is not a file glassnet wrote (report, .glassnet "
                 "file, region summary or metrics); pass --force to replace it, or choose "
                 "another path."
             )
+
+
+def _starts_with(path: Path, magic: bytes) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(magic)) == magic
+    except OSError:
+        return False
+
+
+def pdf_output(args: Any, report: Any) -> Path | None:
+    """Where ``--pdf`` will print the report (None without ``--pdf`` or without a report):
+    its own path, or the report's ending in ``.pdf`` (a report folder holds report.html),
+    so that :func:`check_outputs` vets it before any work, as every other output."""
+    pdf = getattr(args, "pdf", None)
+    if pdf is None or report is None:
+        return None
+    if pdf:
+        return Path(pdf)
+    rep = Path(report)
+    return (rep / "report.html" if rep.is_dir() else rep).with_suffix(".pdf")
 
 
 def writable(path: Any) -> Any:

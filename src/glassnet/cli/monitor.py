@@ -18,6 +18,7 @@ from glassnet.cli._common import (
     command_line,
     int_in,
     model_file,
+    pdf_output,
     warn,
 )
 from glassnet.cli._report import add_report_options, finish
@@ -87,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
     check_outputs(
         {"MODEL": args.model, "MODEL file": model_file(args.model),
          "REFERENCE.csv": args.reference, "NEW.csv": args.new},
-        {"--report": None if args.no_report else args.report},
+        {"--report": None if args.no_report else args.report,
+         "--pdf": pdf_output(args, None if args.no_report else args.report)},
         force=getattr(args, "force", False),
     )
     for name, path in (("REFERENCE.csv", args.reference), ("NEW.csv", args.new)):

@@ -32,6 +32,7 @@ from glassnet.cli._common import (
     metric,
     mlm_section,
     model_file,
+    pdf_output,
     read_inputs,
     score_proba,
     simplification_section,
@@ -91,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
         args.report = f"{data_stem(args.data)}-{args.method}.html"
     check_outputs(
         {"MODEL": args.model, "MODEL file": model_file(args.model), "DATA.csv": args.data},
-        {"--report": None if args.no_report else args.report, "--out": args.out},
+        {"--report": None if args.no_report else args.report, "--out": args.out,
+         "--pdf": pdf_output(args, None if args.no_report else args.report)},
         force=getattr(args, "force", False),
     )
     model, net, desc = load_model(args.model, trust_pickle=args.trust_pickle, warn=warn)

@@ -28,6 +28,7 @@ from glassnet.cli._common import (
     metric,
     model_file,
     network_inputs,
+    pdf_output,
     print_regions,
     read_inputs,
     warn,
@@ -106,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
     check_outputs(
         {"MODEL": args.model, "MODEL file": model_file(args.model), "DATA.csv": args.data},
         {"--report": None if args.no_report else args.report, "--out": args.out,
-         "--summary-csv": args.summary_csv},
+         "--summary-csv": args.summary_csv,
+         "--pdf": pdf_output(args, None if args.no_report else args.report)},
         force=getattr(args, "force", False),
     )
     model, net, desc = load_model(args.model, trust_pickle=args.trust_pickle, warn=warn)
