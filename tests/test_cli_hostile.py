@@ -522,6 +522,33 @@ def test_pdf_path_is_checked_before_any_work(files, capsys, tmp_path, monkeypatc
     assert pdf_output(Args, tmp_path / "r.html") is None
 
 
+def test_train_never_writes_provenance_through_a_link_or_over_a_foreign_file(
+        files, capsys, tmp_path):
+    """``DIR/provenance.json`` was written without the checks the other outputs get: a
+    symbolic link there sent the JSON over whatever it pointed to."""
+    d, _, _ = files
+    out = tmp_path / "o"
+    out.mkdir()
+    precious = tmp_path / "precious.txt"
+    precious.write_text("precious")
+    (out / "provenance.json").symlink_to(precious)
+    argv = ["train", d / "data.csv", "--target", "label", "--epochs", "2", "--no-report", "-q"]
+    code, _, err = run(capsys, *argv, "--out", out)
+    assert_one_line_error(code, err, "provenance.json", "not a regular file")
+    assert precious.read_text() == "precious" and not (out / "model.glassnet").exists()
+    (out / "provenance.json").unlink()
+    (out / "provenance.json").write_text('{"mine": 1}')
+    code, _, err = run(capsys, *argv, "--out", out)
+    assert_one_line_error(code, err, "provenance.json", "--force")
+    assert (out / "provenance.json").read_text() == '{"mine": 1}'
+    # its own provenance from an earlier run is replaced freely
+    (out / "provenance.json").unlink()
+    for _ in range(2):
+        code, _, err = run(capsys, *argv, "--out", out)
+        assert code == 0, err
+    assert glassnet.provenance.read_provenance(out)["data"]["rows"] == 120
+
+
 def test_library_warnings_are_one_glassnet_line(files, capsys, monkeypatch):
     import warnings
 

@@ -326,7 +326,8 @@ def is_glassnet_output(path: Path) -> bool:
     Recognised: an empty file; an HTML report (``.html``/``.htm`` with glassnet's generator
     tag or section markup in its first MiB); a ``.glassnet`` zip with a ``manifest.json``;
     a region summary CSV (``.csv`` whose header starts with ``region,``); a
-    ``metrics.json`` from ``glassnet train`` (a JSON object with ``max_abs_error``).
+    ``metrics.json`` from ``glassnet train`` (a JSON object with ``max_abs_error``) or its
+    ``provenance.json`` (a JSON object with ``data`` and ``versions``).
     """
     import zipfile
 
@@ -350,7 +351,9 @@ def is_glassnet_output(path: Path) -> bool:
             if path.stat().st_size > _SNIFF_BYTES:
                 return False
             obj = json.loads(path.read_text(encoding="utf-8"))
-            return isinstance(obj, dict) and "max_abs_error" in obj
+            # metrics.json, or provenance.json (its data file and the versions used)
+            return isinstance(obj, dict) and ("max_abs_error" in obj
+                                              or {"data", "versions"} <= obj.keys())
     except (OSError, ValueError, zipfile.BadZipFile):
         return False
     return False

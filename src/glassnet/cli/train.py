@@ -105,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
     check_outputs({"DATA.csv": args.data},
                   {"--out DIR/model.glassnet": out / "model.glassnet",
                    "--out DIR/metrics.json": out / "metrics.json",
+                   "--out DIR/provenance.json": out / "provenance.json",
                    "--report": report_file, "--pdf": pdf_output(args, report_file)},
                   force=getattr(args, "force", False))
     check_fraction(args.test_size, "--test-size")
