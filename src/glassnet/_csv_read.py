@@ -22,6 +22,7 @@ refused with either message, depending on where pandas decodes.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import warnings
@@ -52,11 +53,64 @@ def _not_utf8(p: Path, exc: UnicodeDecodeError) -> ValueError:
                       "as UTF-8 first.")
 
 
-def _open_text(p: Path) -> Any:
-    """A text handle on ``p`` (decompressed by extension, as pandas does)."""
-    from pandas.io.common import get_handle
+# A compressed file may expand at most this many times its size on disk (past the floor
+# below): real CSV text compresses 3-30x, while a decompression bomb (zeros under deflate)
+# expands about 1,000x and would fill the memory long before any row is refused.
+_MAX_RATIO = 200
+_RATIO_FLOOR = 64 << 20
 
-    return get_handle(p, "r", encoding="utf-8", compression="infer", errors="strict")
+
+class _Bomb(ValueError):
+    """A compressed file expanding past its allowance (refused as it is, never rescanned)."""
+
+
+class _Capped(io.RawIOBase):
+    """The decompressed bytes of ``raw``, refused past ``limit`` bytes."""
+
+    def __init__(self, raw: Any, limit: int, p: Path) -> None:
+        self.raw, self.limit, self.p, self.n = raw, limit, p, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        data = self.raw.read(len(buf))
+        self.n += len(data)
+        if self.n > self.limit:
+            size = self.p.stat().st_size
+            raise _Bomb(
+                f"cannot read {self.p.name}: it decompresses to more than {_MAX_RATIO} times "
+                f"its {size:,} bytes (a decompression bomb?); decompress it yourself if you "
+                "trust it, and pass the plain CSV.")
+        buf[: len(data)] = data
+        return len(data)
+
+
+class _Text:
+    """``with _Text(...) as h: h.handle`` as pandas' handles are used, closing both."""
+
+    def __init__(self, handle: Any, inner: Any) -> None:
+        self.handle, self._inner = handle, inner
+
+    def __enter__(self) -> _Text:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.handle.close()
+        self._inner.close()
+
+
+def _open_text(p: Path) -> Any:
+    """A text handle on ``p`` (decompressed by extension, as pandas does), a compressed
+    file refused once it expands more than ``_MAX_RATIO`` times its size."""
+    from pandas.io.common import get_handle, infer_compression
+
+    if infer_compression(p, "infer") is None:
+        return get_handle(p, "r", encoding="utf-8", compression="infer", errors="strict")
+    inner = get_handle(p, "rb", compression="infer", is_text=False)
+    limit = max(_RATIO_FLOOR, _MAX_RATIO * p.stat().st_size)
+    raw = io.BufferedReader(_Capped(inner.handle, limit, p), buffer_size=1 << 16)
+    return _Text(io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline=""), inner)
 
 
 def read_header(path: str | os.PathLike[str]) -> list[str]:
@@ -208,6 +262,7 @@ def _frames(p: Path, names: list[str], chunk_size: int | None, **kwargs: Any) ->
     """pandas chunks (the whole file when ``chunk_size`` is None) under ``names``; a row
     longer than the header, or a cell pandas cannot parse, raises :class:`_Refused`."""
     import pandas as pd
+    from pandas.io.common import infer_compression
 
     def call(fn: Any) -> Any:
         # warnings filters changed only around pandas' own work, never across a yield
@@ -215,23 +270,32 @@ def _frames(p: Path, names: list[str], chunk_size: int | None, **kwargs: Any) ->
             with warnings.catch_warnings():
                 warnings.simplefilter("error", pd.errors.ParserWarning)  # fields dropped
                 return fn()
+        except _Bomb:
+            raise
         except UnicodeDecodeError as exc:
             raise _not_utf8(p, exc) from exc
         except (ValueError, pd.errors.ParserWarning) as exc:  # ParserError is a ValueError
             raise _Refused(_short(exc)) from exc
 
-    reader = call(lambda: pd.read_csv(
-        p, sep=_sep(p), header=0, names=names, index_col=False, encoding="utf-8",
-        chunksize=chunk_size or None, iterator=chunk_size is None, **kwargs))
-    with reader:
-        while True:
-            try:
-                df = call(reader.get_chunk if chunk_size is None else reader.__next__)
-            except StopIteration:
-                return
-            yield df
-            if chunk_size is None:
-                return
+    # a compressed file through the capped handle, so that a bomb is stopped while read
+    src = None if infer_compression(p, "infer") is None else _open_text(p)
+    try:
+        reader = call(lambda: pd.read_csv(
+            p if src is None else src.handle, sep=_sep(p), header=0, names=names,
+            index_col=False, encoding="utf-8", chunksize=chunk_size or None,
+            iterator=chunk_size is None, **kwargs))
+        with reader:
+            while True:
+                try:
+                    df = call(reader.get_chunk if chunk_size is None else reader.__next__)
+                except StopIteration:
+                    return
+                yield df
+                if chunk_size is None:
+                    return
+    finally:
+        if src is not None:
+            src.__exit__(None, None, None)
 
 
 def iter_frames(path: str | os.PathLike[str], chunk_size: int,
