@@ -257,3 +257,32 @@ def test_malformed_bounds_are_refused_naming_the_feature(bounds, message):
     X = np.array([[0.1, 0.2], [0.5, -0.3], [1.0, 1.0]])
     with pytest.raises(ValueError, match=message):
         counterfactual(net, X, constraints={"bounds": bounds})
+
+
+def test_hostile_constraints_files_are_refused_with_a_message(tmp_path):
+    """Constraints files come from other teams: deep nesting, a device behind a link, an
+    oversized file, bytes that are not UTF-8 and broken YAML each get a ValueError naming
+    the file (before: a RecursionError escaped, and /dev/zero was read forever)."""
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ValueError, match="nests its JSON too deeply"):
+        load_constraints(deep)
+    link = tmp_path / "zero.json"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(ValueError, match="not a regular file"):
+        load_constraints(link)
+    big = tmp_path / "big.json"
+    big.write_text('{"immutable": [' + ", ".join(['"x0"'] * 300_000) + "]}")
+    assert big.stat().st_size > 1 << 20
+    with pytest.raises(ValueError, match="over 1,048,576 bytes"):
+        load_constraints(big)
+    latin = tmp_path / "latin.json"
+    latin.write_bytes('{"immutable": ["âge"]}'.encode("latin-1"))
+    with pytest.raises(ValueError, match="not UTF-8"):
+        load_constraints(latin)
+    yml = tmp_path / "c.yaml"
+    yml.write_text("immutable: [x0\n")
+    with pytest.raises(ValueError, match="not valid YAML"):
+        load_constraints(yml)
+    yml.write_text("immutable: [x0]\n")  # and a good one still loads
+    assert load_constraints(yml).immutable == ["x0"]

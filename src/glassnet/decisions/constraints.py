@@ -96,21 +96,45 @@ class Constraints:
         return out
 
 
+# A constraints file lists a few features: kilobytes. Files from others are read only up
+# to this size, and only when they are regular files (not /dev/zero behind a link).
+_MAX_CONSTRAINTS_BYTES = 1 << 20
+
+
 def load_constraints(path: str | Path) -> Constraints:
-    """Read constraints from a JSON file, or YAML (``.yaml``/``.yml``, needs PyYAML)."""
+    """Read constraints from a JSON file, or YAML (``.yaml``/``.yml``, needs PyYAML).
+
+    Refused with a ValueError: anything but a regular file, a file over 1 MiB, text that is
+    not UTF-8, and JSON or YAML that does not parse (including nesting too deep to parse).
+    """
     p = Path(path)
-    text = p.read_text(encoding="utf-8")
+    if not p.is_file():
+        raise ValueError(f"constraints file {p} is not a regular file.")
+    with open(p, "rb") as fh:
+        raw = fh.read(_MAX_CONSTRAINTS_BYTES + 1)
+    if len(raw) > _MAX_CONSTRAINTS_BYTES:
+        raise ValueError(f"constraints file {p} is over {_MAX_CONSTRAINTS_BYTES:,} bytes; a "
+                         "constraints file lists a few features (kilobytes).")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"constraints file {p} is not UTF-8 text.") from exc
     if p.suffix.lower() in (".yaml", ".yml"):
         try:
             import yaml
         except ImportError as exc:  # pragma: no cover - PyYAML is optional
             raise ValueError(f"{p} is YAML but PyYAML is not installed; use JSON.") from exc
-        spec = yaml.safe_load(text)
+        try:
+            spec = yaml.safe_load(text)
+        except (yaml.YAMLError, RecursionError) as exc:
+            raise ValueError(f"{p} is not valid YAML: {str(exc).splitlines()[0]}") from exc
     else:
         try:
             spec = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ValueError(f"{p} is not valid JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise ValueError(f"{p} nests its JSON too deeply to be constraints.") from exc
     return Constraints.from_dict(spec)
 
 
