@@ -122,6 +122,26 @@ def test_merged_regions(setup):
     assert res.merged["reference rows"].sum() == len(X_ref)
 
 
+def test_merger_of_another_network_is_refused(setup):
+    """A merger saved for an earlier version of the model (one bias changed by 1e-12 here)
+    would bucket rows by that network's regions: refused, naming both networks."""
+    net, X_ref, _, X_shift, rng = setup
+    p = net.predict_output(X_ref)[:, 0]
+    y = (rng.random(len(p)) < p).astype(int)
+    b = [v.copy() for v in net.biases]
+    b[1][0] += 1e-12
+    other = ReluNetwork(net.weights, b, output=net.output)
+    merger = RegionMerger(other, n_regions=3, min_count=20).fit(X_ref, y)
+    with pytest.raises(ValueError, match="fitted on another network"):
+        region_stability(net, X_ref, X_shift, merger=merger)
+    # the same weights under other feature names are the same network
+    same = RegionMerger(ReluNetwork(net.weights, net.biases, output=net.output), n_regions=3,
+                        min_count=20).fit(X_ref, y)
+    assert region_stability(net, X_ref, X_shift, merger=same).merged is not None
+    with pytest.raises(ValueError, match="unfitted"):
+        region_stability(net, X_ref, X_shift, merger=RegionMerger(net))
+
+
 def test_thresholds_configurable_and_checked(setup):
     net, X_ref, X_same, _, _ = setup
     assert psi_status(0.05) == "stable" and psi_status(0.2) == "watch"

@@ -243,6 +243,8 @@ def region_stability(
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < mn:
             raise ValueError(f"{nm} must be an integer >= {mn}; got {v!r}.")
     net, _ = _network_and_regions(model_or_regions)
+    if merger is not None:
+        _check_merger_of(merger, net)
     k = net.n_outputs
     out_col = (k - 1 if output is None else int(output))
     if not 0 <= out_col < k:
@@ -370,6 +372,25 @@ def region_stability(
                 "unseen share expected": expected, "unseen share z": float(z)}
     return StabilityResult(summary, features, regions, score_bins, merged_tab, (lo, hi),
                            settings)
+
+
+def _check_merger_of(merger: Any, net: ReluNetwork) -> None:
+    """The merger must have been fitted on this very network (its regions are that
+    network's): the same layers, weights, biases and output link. Feature names may
+    differ (an estimator and its bare network)."""
+    other = getattr(merger, "network_", None)
+    if other is None:
+        raise ValueError(f"merger must be a fitted RegionMerger or RegionPruner; got an "
+                         f"unfitted {type(merger).__name__}.")
+    same = (other.output == net.output and len(other.weights) == len(net.weights)
+            and all(a.shape == b.shape and np.array_equal(a, b)
+                    for a, b in zip(other.weights, net.weights, strict=True))
+            and all(np.array_equal(a, b) for a, b in zip(other.biases, net.biases, strict=True)))
+    if not same:
+        raise ValueError(
+            f"the merger was fitted on another network ({other}) than the model monitored "
+            f"({net}): its merged regions are not this model's. Pass the RegionMerger or "
+            "RegionPruner fitted on this model.")
 
 
 def _check_thresholds(thresholds: Any) -> tuple[float, float]:
