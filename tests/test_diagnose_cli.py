@@ -79,6 +79,7 @@ def test_run_diagnostics_on_a_non_network_model(files):
     # computing draws nothing; the report lays the same results out, one section each
     report = Report().add_diagnostics(res, target="y")
     assert {"diag-accuracy", "diag-fairness", "diag-compare", "diag-ale"} <= set(report.sections)
+    assert "Threshold 0.5 for accuracy and F1" in report.to_html()
     with pytest.raises(ValueError, match="unknown sections"):
         run_diagnostics(model, X, y, X, y, sections=["accuracy", "x"])
 
@@ -104,5 +105,7 @@ def test_report_lays_out_regression_results(files):
     assert "diag-compare-fig" not in report.sections and "diag-fairness" not in report.sections
     assert {"diag-accuracy", "diag-resilience", "diag-compare", "diag-ale"} <= set(
         report.sections)
+    # no accuracy or F1 for a regressor, so no word of their threshold
+    assert "Threshold 0.5" not in report.to_html()
     with pytest.raises(TypeError, match="run_diagnostics"):
         Report().add_diagnostics([1, 2])

@@ -50,7 +50,9 @@ class DiagnosticSections:
 
         if "accuracy" in results:
             table("Accuracy: train, test and gap", results["accuracy"].reset_index(),
-                  "diag-accuracy", "gap = test - train. Threshold 0.5 for accuracy and F1.")
+                  "diag-accuracy", "gap = test - train." + (
+                      " Threshold 0.5 for accuracy and F1." if st.get("task") !=
+                      "regression" else ""))
         if "weakspots" in results:
             w = results["weakspots"]
             table("Weak spots (histogram slices)", w.head(20), "diag-weakspots",
