@@ -97,7 +97,8 @@ def test_report_lays_out_regression_results(files):
     y = X["a"].to_numpy() * 2.0 + np.sin(X["b"].to_numpy())
     model = LinearRegression().fit(X[:300], y[:300])
     res = run_diagnostics(model, X[:300], y[:300], X[300:], y[300:],
-                          sections=["accuracy", "resilience", "compare", "explain"])
+                          sections=["accuracy", "resilience", "compare", "explain",
+                                    "robustness"])
     assert res["settings"]["favorable"] is None and res["settings"]["metric"] == "rmse"
     rmse = np.sqrt(np.mean((model.predict(X[300:]) - y[300:]) ** 2))
     assert res["accuracy"].loc["rmse", "test"] == pytest.approx(rmse)
@@ -105,7 +106,9 @@ def test_report_lays_out_regression_results(files):
     assert "diag-compare-fig" not in report.sections and "diag-fairness" not in report.sections
     assert {"diag-accuracy", "diag-resilience", "diag-compare", "diag-ale"} <= set(
         report.sections)
-    # no accuracy or F1 for a regressor, so no word of their threshold
-    assert "Threshold 0.5" not in report.to_html()
+    # no accuracy or F1 for a regressor, so no word of their threshold; no decisions to flip
+    html = report.to_html()
+    assert "Threshold 0.5" not in html and "whose decision" not in html
+    assert "Random: Gaussian noise" in html
     with pytest.raises(TypeError, match="run_diagnostics"):
         Report().add_diagnostics([1, 2])

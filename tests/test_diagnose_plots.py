@@ -47,6 +47,11 @@ def test_robustness_and_resilience_displays(case):
     d.figure_.canvas.draw()
     legend, area = d.legend_.get_window_extent(), d.ax_.get_window_extent()
     assert legend.y1 <= area.y0 and len(d.legend_.get_texts()) == 3
+    # a regressor has no decisions: the score alone, on the main axis, no empty share axis
+    reg = P.RobustnessDisplay([0.0, 0.1], [1.0, 1.5], metric="rmse").plot()
+    assert reg.ax2_ is reg.ax_ and len(reg.figure_.axes) == 1
+    np.testing.assert_allclose(reg.lines_[0].get_ydata(), [1.0, 1.5])
+    assert reg.ax_.get_ylabel() == "rmse" and len(reg.legend_.get_texts()) == 1
     rs = D.resilience(net, X, y, metric="brier")
     dr = P.ResilienceDisplay.from_result(rs)
     np.testing.assert_allclose(dr.line_.get_ydata(), rs.worst["brier"])

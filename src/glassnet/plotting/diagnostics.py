@@ -54,6 +54,10 @@ class RobustnessDisplay:
         Exact share of rows with a decision change within each radius.
     metric : str
     noise : str
+
+    The shares go on the left axis and the score on a twin axis (``ax2_``); without
+    decisions (a regressor: no flip rate, no exact share) the score has the left axis to
+    itself and ``ax2_`` is ``ax_``.
     """
 
     def __init__(self, sizes: Any, metric_mean: Any, flip_rate: Any = None,
@@ -104,9 +108,12 @@ class RobustnessDisplay:
             ax.fill_between(self.sizes, *self.share_bounds, step="post", color="C3",
                             alpha=0.15)
         ax.set_xlabel("perturbation size (standard deviations; L-inf radius)")
-        ax.set_ylabel("share of rows")
-        ax.set_ylim(-0.02, 1.02)
-        ax2 = ax.twinx()
+        if self.lines_:
+            ax.set_ylabel("share of rows")
+            ax.set_ylim(-0.02, 1.02)
+            ax2 = ax.twinx()
+        else:  # no decisions (a regressor): the metric alone, on the main axis
+            ax2 = ax
         self.lines_ += ax2.plot(self.sizes, self.metric_mean, "^--", color="C2",
                                 label=f"{self.metric} under noise")
         ax2.set_ylabel(self.metric)

@@ -104,12 +104,13 @@ class DiagnosticSections:
                           "share_flippable_hi"]], on="size")
             n_ok = 0 if rb.exact is None else int(rb.exact["n_rows"].iloc[0])
             n_late = 0 if rb.exact is None else int(rb.exact["n_timed_out"].iloc[0])
+            exact = "" if rb.exact is None else (  # decisions only: classifiers
+                f" Exact: share of {n_ok} test rows whose decision some perturbation within "
+                f"that L-inf radius (in sds) flips ({n_late} rows whose MILP hit the time "
+                "limit left out; _lo/_hi: the share over all assessed rows with those counted "
+                "as not / as flippable).")
             table("Robustness", frame, "diag-robustness",
-                  "Random: Gaussian noise of sd = size x the feature's sd, 10 repeats. Exact: "
-                  f"share of {n_ok} test rows whose decision some perturbation within that "
-                  f"L-inf radius (in sds) flips ({n_late} rows whose MILP hit the time limit "
-                  "left out; _lo/_hi: the share over all assessed rows with those counted as "
-                  "not / as flippable).")
+                  "Random: Gaussian noise of sd = size x the feature's sd, 10 repeats." + exact)
             display("Robustness curve", P.RobustnessDisplay.from_result(rb),
                     "diag-robustness-fig")
         if "resilience" in results:
