@@ -21,6 +21,7 @@ refused with either message, depending on where pandas decodes.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
@@ -100,12 +101,19 @@ class _Text:
         self._inner.close()
 
 
+def _compressed(p: Path) -> bool:
+    """Whether pandas decompresses ``p`` (by its extension)."""
+    from pandas.io.common import infer_compression
+
+    return infer_compression(p, "infer") is not None
+
+
 def _open_text(p: Path) -> Any:
     """A text handle on ``p`` (decompressed by extension, as pandas does), a compressed
     file refused once it expands more than ``_MAX_RATIO`` times its size."""
-    from pandas.io.common import get_handle, infer_compression
+    from pandas.io.common import get_handle
 
-    if infer_compression(p, "infer") is None:
+    if not _compressed(p):
         return get_handle(p, "r", encoding="utf-8", compression="infer", errors="strict")
     inner = get_handle(p, "rb", compression="infer", is_text=False)
     limit = max(_RATIO_FLOOR, _MAX_RATIO * p.stat().st_size)
@@ -262,7 +270,6 @@ def _frames(p: Path, names: list[str], chunk_size: int | None, **kwargs: Any) ->
     """pandas chunks (the whole file when ``chunk_size`` is None) under ``names``; a row
     longer than the header, or a cell pandas cannot parse, raises :class:`_Refused`."""
     import pandas as pd
-    from pandas.io.common import infer_compression
 
     def call(fn: Any) -> Any:
         # warnings filters changed only around pandas' own work, never across a yield
@@ -278,8 +285,7 @@ def _frames(p: Path, names: list[str], chunk_size: int | None, **kwargs: Any) ->
             raise _Refused(_short(exc)) from exc
 
     # a compressed file through the capped handle, so that a bomb is stopped while read
-    src = None if infer_compression(p, "infer") is None else _open_text(p)
-    try:
+    with _open_text(p) if _compressed(p) else contextlib.nullcontext() as src:
         reader = call(lambda: pd.read_csv(
             p if src is None else src.handle, sep=_sep(p), header=0, names=names,
             index_col=False, encoding="utf-8", chunksize=chunk_size or None,
@@ -293,9 +299,6 @@ def _frames(p: Path, names: list[str], chunk_size: int | None, **kwargs: Any) ->
                 yield df
                 if chunk_size is None:
                     return
-    finally:
-        if src is not None:
-            src.__exit__(None, None, None)
 
 
 def iter_frames(path: str | os.PathLike[str], chunk_size: int,

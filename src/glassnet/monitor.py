@@ -382,11 +382,7 @@ def _check_merger_of(merger: Any, net: ReluNetwork) -> None:
     if other is None:
         raise ValueError(f"merger must be a fitted RegionMerger or RegionPruner; got an "
                          f"unfitted {type(merger).__name__}.")
-    same = (other.output == net.output and len(other.weights) == len(net.weights)
-            and all(a.shape == b.shape and np.array_equal(a, b)
-                    for a, b in zip(other.weights, net.weights, strict=True))
-            and all(np.array_equal(a, b) for a, b in zip(other.biases, net.biases, strict=True)))
-    if not same:
+    if other.with_feature_names(None) != net.with_feature_names(None):
         raise ValueError(
             f"the merger was fitted on another network ({other}) than the model monitored "
             f"({net}): its merged regions are not this model's. Pass the RegionMerger or "

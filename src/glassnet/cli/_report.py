@@ -284,12 +284,10 @@ def finish(report: Any, args: argparse.Namespace, report_path: Path | None) -> P
     """Print the saved report to PDF when ``--pdf`` was given; returns the PDF path."""
     if report_path is None or getattr(args, "pdf", None) is None:
         return None
+    from glassnet.cli._common import pdf_output
     from glassnet.report import print_pdf
 
-    pdf = Path(args.pdf) if args.pdf else Path(report_path).with_suffix(".pdf")
-    if pdf.exists() and not pdf.read_bytes()[:5] == b"%PDF-" and not getattr(args, "force",
-                                                                            False):
-        raise CLIError(f"--pdf {pdf} exists and is not a PDF; choose another path or --force.")
+    pdf = pdf_output(args, report_path)  # vetted by check_outputs before any work
     try:
         out = print_pdf(report_path, pdf)
     except RuntimeError as exc:

@@ -85,11 +85,12 @@ def run(args: argparse.Namespace) -> int:
     from glassnet.provenance import read_provenance
 
     thresholds = _thresholds(args.thresholds)
+    report_file = None if args.no_report else args.report
     check_outputs(
         {"MODEL": args.model, "MODEL file": model_file(args.model),
          "REFERENCE.csv": args.reference, "NEW.csv": args.new},
-        {"--report": None if args.no_report else args.report,
-         "--pdf": pdf_output(args, None if args.no_report else args.report)},
+        {"--report": report_file,
+         "--pdf": pdf_output(args, report_file)},
         force=getattr(args, "force", False),
     )
     for name, path in (("REFERENCE.csv", args.reference), ("NEW.csv", args.new)):

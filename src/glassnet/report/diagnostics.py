@@ -102,13 +102,12 @@ class DiagnosticSections:
             frame = rb.random if rb.exact is None else rb.random.merge(
                 rb.exact[["size", "share_flippable", "share_flippable_lo",
                           "share_flippable_hi"]], on="size")
-            n_ok = 0 if rb.exact is None else int(rb.exact["n_rows"].iloc[0])
-            n_late = 0 if rb.exact is None else int(rb.exact["n_timed_out"].iloc[0])
             exact = "" if rb.exact is None else (  # decisions only: classifiers
-                f" Exact: share of {n_ok} test rows whose decision some perturbation within "
-                f"that L-inf radius (in sds) flips ({n_late} rows whose MILP hit the time "
-                "limit left out; _lo/_hi: the share over all assessed rows with those counted "
-                "as not / as flippable).")
+                f" Exact: share of {int(rb.exact['n_rows'].iloc[0])} test rows whose decision "
+                "some perturbation within that L-inf radius (in sds) flips "
+                f"({int(rb.exact['n_timed_out'].iloc[0])} rows whose MILP hit the time limit "
+                "left out; _lo/_hi: the share over all assessed rows with those counted as "
+                "not / as flippable).")
             table("Robustness", frame, "diag-robustness",
                   "Random: Gaussian noise of sd = size x the feature's sd, 10 repeats." + exact)
             display("Robustness curve", P.RobustnessDisplay.from_result(rb),
