@@ -97,6 +97,22 @@ def connectivity_edges(centres: np.ndarray, n_neighbors: int | None) -> np.ndarr
     return _join_components(centres, _edges_from_neighbours(ind, k))
 
 
+def sq_dist(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``((A - B) ** 2).sum(axis=-1)``, bit for bit, faster for few columns.
+
+    Below 8 columns NumPy sums each row's few squares in a plain loop, but over an inner
+    axis that short its reduction costs 5-10x more than the arithmetic; adding the columns'
+    squares one column at a time does the same additions in the same order.
+    """
+    p = A.shape[-1]
+    if p == 0 or p >= 8:
+        return ((A - B) ** 2).sum(axis=-1)
+    out = np.square(A[..., 0] - B[..., 0])
+    for j in range(1, p):
+        out += np.square(A[..., j] - B[..., j])
+    return out
+
+
 class NeighbourGraph:
     """The k-nearest-neighbour lists of all region centres, restricted on demand.
 
@@ -142,7 +158,7 @@ class NeighbourGraph:
             centres = self.centres[present]
         else:
             valid = (local >= 0) & (local != np.arange(P)[:, None])
-            d2 = ((centres[:, None, :] - centres[np.maximum(local, 0)]) ** 2).sum(axis=2)
+            d2 = sq_dist(centres[:, None, :], centres[np.maximum(local, 0)])
             d2[~valid] = np.inf
             order = np.argsort(d2, axis=1, kind="stable")
             local = np.take_along_axis(np.where(valid, local, -1), order, axis=1)
@@ -215,7 +231,7 @@ def _sorted_neighbours(
     and their ``cost``."""
     R = F.shape[0]
     a, b = edges[:, 0], edges[:, 1]
-    cost = w[a] * w[b] / (w[a] + w[b]) * ((F[a] - F[b]) ** 2).sum(axis=1)
+    cost = w[a] * w[b] / (w[a] + w[b]) * sq_dist(F[a], F[b])
     ends = np.concatenate([a, b])
     other = np.concatenate([b, a])
     both = np.concatenate([cost, cost])
