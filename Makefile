@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.glassnet-installed
 
 .PHONY: install demo test fuzz lint bench bench-partition clean browser mutation docs
 
-$(STAMP): pyproject.toml constraints.txt setup.py src/glassnet/simplify/_ward_native.c
+$(STAMP): pyproject.toml constraints.txt setup.py $(wildcard src/glassnet/simplify/*.c)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dask,test,docs]"
 	@touch $(STAMP)

@@ -133,10 +133,12 @@ def test_newton_warm_and_cold_equal_sklearn_penalised_fit(C):
 def test_far_start_needs_the_objective_and_still_lands_on_the_optimum(monkeypatch):
     # from a far start the first full Newton step overshoots (the gradient test fails), so
     # the damped branch must run: count the objective's log1p passes to see that it did
+    # (NumPy's path: the compiled one's damped steps are checked in test_newton_buffers.py)
     from sklearn.linear_model import LogisticRegression
 
     from glassnet.simplify import _glm
 
+    monkeypatch.setattr(_glm, "_glm_native", None)
     Z, y = _logistic_data(11, 500, 2)
     calls = {"n": 0}
     real = np.log1p

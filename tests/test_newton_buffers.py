@@ -6,6 +6,9 @@ Hessian comes from ``_weighted_gram``. The oracles below are independent of that
 objective, gradient and Hessian written with ``np.logaddexp`` / ``scipy.special.expit``,
 scikit-learn's ``newton-cholesky`` solution polished by a plain damped Newton written in
 this file, and direct sums over rows for the Gram matrix.
+
+Every test runs twice: on the compiled solver (``_glm_native.c``, the default where it is
+built) and on NumPy's path (the fallback where it is not), which take the same steps.
 """
 
 from __future__ import annotations
@@ -20,9 +23,25 @@ from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
+from glassnet.simplify import _glm
 from glassnet.simplify._glm import _solve_spd, _weighted_gram, fitted_logistic, logistic_newton
 
 EPS = np.finfo(np.float64).eps
+
+
+@pytest.fixture(scope="module", autouse=True, params=["compiled", "numpy"])
+def solver_path(request):
+    """Each test on the compiled Newton solver, then on NumPy's path (module-scoped, so that
+    hypothesis' examples share it; restored after the module's tests)."""
+    native = _glm._glm_native
+    if request.param == "compiled" and native is None:
+        from test_glm_native import native_module
+
+        native_module()  # fails, or skips where the pure-Python build is accepted
+    if request.param == "numpy":
+        _glm._glm_native = None
+    yield request.param
+    _glm._glm_native = native
 
 
 # ---------------------------------------------------------------------- oracle written here

@@ -30,6 +30,16 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from glassnet.simplify._common import ConstantModel, constant_for
 
+try:  # the compiled Newton solver (setup.py); NumPy does the same steps without it
+    from glassnet.simplify import _glm_native
+except ImportError:  # pragma: no cover - exercised by tests/test_glm_native.py
+    _glm_native = None
+
+# columns (features + intercept) the compiled solver takes; more go to NumPy's path
+_NATIVE_MAX_COLUMNS = 64
+# up to this many columns, Standardizer works column by column
+_NARROW = 8
+
 __all__ = ["FoldFitter", "Standardizer", "capture_warnings", "fast_kind", "fitted_logistic",
            "logistic_newton", "progress"]
 
@@ -41,12 +51,24 @@ class Standardizer:
     """
 
     def __init__(self, X: np.ndarray) -> None:
-        self.mean_ = X.mean(axis=0)
-        sd = X.std(axis=0)
+        if X.shape[1] <= _NARROW:
+            # column by column: NumPy reduces a C-ordered array along its rows with an inner
+            # loop as long as the row (2 values for CoCircles), 10x slower on 80,000 rows
+            self.mean_ = np.array([X[:, j].mean() for j in range(X.shape[1])])
+            sd = np.array([X[:, j].std() for j in range(X.shape[1])])
+        else:
+            self.mean_ = X.mean(axis=0)
+            sd = X.std(axis=0)
         self.scale_ = np.where(sd > 0, sd, 1.0)
 
     def transform(self, X: np.ndarray) -> np.ndarray:
-        return (X - self.mean_) / self.scale_
+        if X.shape[1] > _NARROW or not X.flags.c_contiguous:
+            return (X - self.mean_) / self.scale_
+        out = np.empty(X.shape)  # column by column, for the reason above: 7x faster
+        for j in range(X.shape[1]):
+            np.subtract(X[:, j], self.mean_[j], out=out[:, j])
+            out[:, j] /= self.scale_[j]
+        return out
 
     def fold(self, coef: np.ndarray, intercept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Coefficients on standardised inputs -> the same model in original units.
@@ -101,6 +123,10 @@ def logistic_newton(
     y = y.astype(np.float64)
     lam = np.full(d + 1, 1.0 / C)
     lam[d] = 0.0
+    if _glm_native is not None and d + 1 <= _NATIVE_MAX_COLUMNS:
+        theta = _native_newton(At, y, lam, init, tol, max_iter, info)
+        if theta is not None:
+            return theta
     ridge = lam + 1e-10 * n
     # Every pass over the rows writes into buffers made once per fit (fresh temporaries
     # cost 1.7x in the gradient on 80,000 rows): ``cur`` holds the logits, exp(-|z|) and
@@ -190,6 +216,24 @@ def logistic_newton(
     else:  # max_iter steps without reaching the optimum
         if info is not None:
             info["converged"] = False
+    return theta
+
+
+def _native_newton(At: np.ndarray, y: np.ndarray, lam: np.ndarray, init: np.ndarray | None,
+                   tol: float, max_iter: int, info: dict | None) -> np.ndarray | None:
+    """:func:`logistic_newton`'s steps in C (``_glm_native.c``): one fused pass over the rows
+    per step instead of a dozen NumPy passes, without the GIL. None where a Hessian pivot
+    failed (``H`` singular to rounding), for NumPy's path to solve it."""
+    if At.dtype != np.float64 or At.strides[1] != At.itemsize:
+        At = np.ascontiguousarray(At, dtype=np.float64)
+    theta = (np.zeros(At.shape[0]) if init is None
+             else np.array(init, dtype=np.float64, copy=True).reshape(At.shape[0]))
+    status, n_iter = _glm_native.logistic_newton(
+        At, np.ascontiguousarray(y), lam, theta, init is not None, float(tol), int(max_iter))
+    if status < 0:
+        return None
+    if info is not None:
+        info["n_iter"], info["converged"] = n_iter, status == 0
     return theta
 
 
