@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import random_network
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -288,3 +289,39 @@ def test_a_merged_region_without_leaves_gets_a_constant_model():
     assert isinstance(models[1], ConstantModel)
     np.testing.assert_array_equal(models[1].value, [0.5, 0.5])
     assert all(isinstance(m, np.ndarray) for m in (models[0], models[2]))
+
+
+# ---------------------------------------------------------------------- held-out predictions
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_incremental_held_out_predictions_equal_full_ones(monkeypatch, task):
+    # From one candidate count to the next, the CV predicts again only the held-out rows
+    # whose model changed; every count's scores must equal those of predicting every row
+    # (a fragmented network, so that some held-out rows fall in regions the training rows
+    # never reached and are placed by the centroid rule, which moves with the count).
+    from glassnet import RegionMerger
+    from glassnet.simplify import _glm, _merge_cv
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(1500, 3))
+    net = random_network(rng, 3, (24, 24), 1)
+    z = net.forward(X)[:, 0]
+    y = (z > np.median(z)).astype(int) if task == "classification" else z + rng.normal(size=1500)
+    rows: list[int] = []
+    real = _glm.FoldFitter.predict
+
+    def counting(self, models, Z, groups, n_targets):
+        rows.append(len(Z))
+        return real(self, models, Z, groups, n_targets)
+
+    monkeypatch.setattr(_glm.FoldFitter, "predict", counting)
+    fits = {}
+    for incremental in (True, False):
+        monkeypatch.setattr(_merge_cv, "INCREMENTAL_PREDICTIONS", incremental)
+        rows.clear()
+        m = RegionMerger(net, task=task, random_state=0, n_jobs=1).fit(X, y)
+        fits[incremental] = (m, sum(rows))
+    (a, n_inc), (b, n_full) = fits[True], fits[False]
+    for key in ("mean_test_score", "std_test_score"):
+        assert np.array_equal(a.cv_results_[key], b.cv_results_[key])
+    assert a.n_regions_ == b.n_regions_
+    assert n_inc < 0.7 * n_full  # it did predict fewer rows

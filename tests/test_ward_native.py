@@ -10,7 +10,9 @@ and against an independent brute force.
   cost recomputed from the clusters' points at every step) on inputs with distinct costs;
 - errors: disconnected graphs, invalid edges, and ``ward_loop`` called directly with
   inconsistent buffers (in a subprocess, so that a crash fails one test, not the run);
-- a large tree (3,000 points) once, and four trees built in threads.
+- a large tree (3,000 points) once, and four trees built in threads;
+- the module's other two loops against their NumPy/Python versions, bit for bit: the leaves'
+  sorted neighbour lists (``np.lexsort``) and the dendrogram runs, and what each refuses.
 """
 
 from __future__ import annotations
@@ -495,3 +497,105 @@ def test_out_of_range_edges_name_the_valid_range():
     F, w = np.zeros((10, 2)), np.ones(10)
     with pytest.raises(ValueError, match=r"outside 0\.\.9 \(the 10 points\)"):
         weighted_ward_tree(F, w, np.array([[0, 10]]))
+
+
+# ---------------------------------------------------------------------- sorted lists, runs
+@settings(max_examples=120, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    R=st.integers(2, 90),
+    p=st.sampled_from([1, 2, 3, 9]),
+    fkind=st.sampled_from(["normal", "int", "int_few"]),
+    gkind=st.sampled_from(["tree", "duplicated", "knn", "complete"]),
+    extra=st.integers(0, 200),
+)
+def test_sorted_neighbours_in_c_equal_lexsort_bit_for_bit(seed, R, p, fkind, gkind, extra):
+    # every leaf's list sorted by (cost, neighbour), ties of cost included (integer
+    # features), duplicated edges included: the C counting sort against np.lexsort
+    _native_module()
+    rng = np.random.default_rng(seed)
+    F = _features(rng, R, p, fkind)
+    w = _weights(rng, R, "int" if fkind != "normal" else "float")
+    edges = _ward._checked_edges(_graph(rng, F, gkind, 3, extra), R)
+    got = _ward._sorted_neighbours(F, w, edges)
+    a, b = edges[:, 0], edges[:, 1]
+    cost = w[a] * w[b] / (w[a] + w[b]) * ((F[a] - F[b]) ** 2).sum(axis=1)
+    want = _ward._sorted_neighbours_numpy(R, a, b, cost)
+    for g, e in zip(got, want, strict=True):
+        assert g.dtype == e.dtype and g.shape == e.shape
+        assert np.array_equal(g.view(np.int64), e.view(np.int64))
+
+
+def test_sorted_neighbours_with_nan_costs_take_lexsort(monkeypatch):
+    _native_module()
+    F = np.array([[0.0], [np.nan], [1.0], [3.0]])
+    edges = np.array([[0, 1], [1, 2], [2, 3], [0, 3]])
+    calls = []
+    monkeypatch.setattr(_ward, "_sorted_neighbours_numpy",
+                        lambda *a: calls.append(a) or ("lexsort",))
+    assert _ward._sorted_neighbours(F, np.ones(4), edges) == ("lexsort",)
+    assert len(calls) == 1
+
+
+def test_sorted_neighbours_refuses_bad_buffers():
+    mod = _native_module()
+    a, b = np.array([0, 1], dtype=np.int64), np.array([1, 2], dtype=np.int64)
+    cost = np.array([1.0, 2.0])
+    out = (np.empty(4, np.int64), np.empty(4, np.int64), np.empty(4))
+    assert mod.sorted_neighbours(3, a, b, cost, *out) is None
+    assert out[0].tolist() == [0, 1, 3, 4] and out[1].tolist() == [1, 0, 2, 1]
+    with pytest.raises(ValueError, match="out of range"):
+        mod.sorted_neighbours(2, a, b, cost, np.empty(3, np.int64), *out[1:])
+    with pytest.raises(ValueError, match="out of range"):
+        mod.sorted_neighbours(3, a, np.array([1, -1], dtype=np.int64), cost, *out)
+    with pytest.raises(ValueError, match="cost holds"):
+        mod.sorted_neighbours(3, a, b, cost[:1], *out)
+    with pytest.raises(ValueError, match="other holds"):
+        mod.sorted_neighbours(3, a, b, cost, out[0], np.empty(3, np.int64), out[2])
+    with pytest.raises(ValueError, match="R >= 1"):
+        mod.sorted_neighbours(0, a[:0], b[:0], cost[:0], np.empty(1, np.int64),
+                              np.empty(0, np.int64), np.empty(0))
+
+
+def _random_merges(rng: np.random.Generator, R: int) -> np.ndarray:
+    """Any binary tree: each merge joins two live nodes picked at random."""
+    live = list(range(R))
+    children = []
+    for m in range(R - 1):
+        i, j = rng.choice(len(live), size=2, replace=False)
+        children.append([live[i], live[j]])
+        live = [x for k, x in enumerate(live) if k not in (i, j)] + [R + m]
+    return np.array(children, dtype=np.int64).reshape(-1, 2)
+
+
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), R=st.integers(2, 300))
+def test_dendrogram_runs_in_c_equal_the_python_loops(seed, R):
+    from glassnet.simplify import _cut
+
+    _native_module()
+    children = _random_merges(np.random.default_rng(seed), R)
+    got = _cut._dendrogram_runs(children, R)
+    want = _cut._dendrogram_runs_py(children, R)
+    for g, e in zip(got, want, strict=True):
+        assert g.dtype == e.dtype == np.int64
+        np.testing.assert_array_equal(g, e)
+
+
+def test_dendrogram_runs_refuse_what_is_not_a_tree():
+    mod = _native_module()
+    R = 4
+    good = np.array([[0, 1], [2, 4], [3, 5]], dtype=np.int64)
+    out = (np.empty(R, np.int64), np.empty(2 * R - 1, np.int64), np.empty(2 * R - 1, np.int64))
+    assert mod.dendrogram_runs(R, good, *out) is None
+    for bad in ([[0, 1], [2, 5], [3, 4]],   # node 5 used before it is formed
+                [[0, 1], [1, 2], [3, 5]],   # leaf 1 merged twice
+                [[0, 1], [2, 4], [3, 4]],   # node 4 merged twice
+                [[0, -1], [2, 4], [3, 5]],  # negative
+                [[0, 1], [2, 4], [3, 7]]):  # beyond the tree
+        with pytest.raises(ValueError, match="not form a tree"):
+            mod.dendrogram_runs(R, np.array(bad, dtype=np.int64), *out)
+    with pytest.raises(ValueError, match="children holds"):
+        mod.dendrogram_runs(R, good[:2], *out)
+    with pytest.raises(ValueError, match="R >= 2"):
+        mod.dendrogram_runs(1, good[:0], *out)
