@@ -7,6 +7,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.sparse import coo_matrix
 from sklearn.base import clone
 from sklearn.cluster import AgglomerativeClustering
@@ -605,6 +607,28 @@ def test_binary_auc_equals_sklearn_with_ties():
         s = rng.integers(0, levels, 500) / levels
         assert binary_auc(y == 1, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
     assert np.isnan(binary_auc(np.ones(5, dtype=bool), rng.random(5)))
+
+
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 60), levels=st.integers(1, 8),
+       shift=st.floats(-1e6, 1e6))
+def test_binary_auc_is_the_exact_pair_count(seed, n, levels, shift):
+    # oracle: every (positive, negative) pair counted with exact fractions (a tie is one
+    # half), then rounded once; the mid-rank statistic must give that number exactly
+    from fractions import Fraction
+
+    from glassnet.simplify._common import binary_auc
+
+    rng = np.random.default_rng(seed)
+    y = rng.random(n) < 0.5
+    s = rng.integers(0, levels, n) / levels + shift
+    pos, neg = s[y].tolist(), s[~y].tolist()
+    if not pos or not neg:
+        assert np.isnan(binary_auc(y, s))
+        return
+    wins = sum(Fraction(1) if a > b else Fraction(1, 2) if a == b else Fraction(0)
+               for a in pos for b in neg)
+    assert binary_auc(y, s) == float(wins / (len(pos) * len(neg)))
 
 
 def test_full_tree_cv_equals_plain_sklearn_refits_of_the_full_partition():

@@ -599,3 +599,71 @@ def test_dendrogram_runs_refuse_what_is_not_a_tree():
         mod.dendrogram_runs(R, good[:2], *out)
     with pytest.raises(ValueError, match="R >= 2"):
         mod.dendrogram_runs(1, good[:0], *out)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    P=st.integers(2, 120),
+    m=st.integers(1, 40),
+    k=st.integers(1, 12),
+    p=st.sampled_from([1, 2, 3, 8, 9]),
+    ties=st.booleans(),
+    absent=st.floats(0.0, 0.6),
+)
+def test_fold_neighbour_edges_in_c_equal_numpy(seed, P, m, k, p, ties, absent):
+    # candidates with repeats, the point itself and absent (-1) entries, re-ranked by the
+    # fold's centres (integer centres: many tied distances, kept in candidate order) or kept
+    # in their order: the C selection against NumPy's stable argsort and cumsum
+    _native_module()
+    rng = np.random.default_rng(seed)
+    local = rng.integers(0, P, size=(P, m))
+    local[rng.random((P, m)) < absent] = -1
+    local[:, 0] = np.where(rng.random(P) < 0.5, np.arange(P), local[:, 0])  # self entries
+    centres = (rng.integers(-2, 3, size=(P, p)).astype(float) if ties
+               else rng.normal(size=(P, p)) * 10.0 ** rng.integers(-3, 4, size=(1, p)))
+    k = min(k, P - 1)
+    got = _ward._ranked_edges(local, centres, k)
+    want = _ward._ranked_edges_numpy(local, centres, k)
+    assert got.dtype == want.dtype == np.int64
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(_ward._edges_from_neighbours(local, k),
+                                  _ward._edges_from_neighbours_numpy(local, k))
+
+
+def test_fold_neighbour_edges_with_nan_centres_take_numpy(monkeypatch):
+    _native_module()
+    local = np.array([[1, 2], [0, 2], [0, 1]])
+    centres = np.array([[0.0], [np.nan], [1.0]])
+    calls = []
+    monkeypatch.setattr(_ward, "_ranked_edges_numpy", lambda *a: calls.append(a) or "numpy")
+    assert _ward._ranked_edges(local, centres, 1) == "numpy"
+    assert len(calls) == 1
+
+
+def test_first_neighbours_refuses_bad_buffers():
+    mod = _native_module()
+    local = np.array([[1, 2], [0, -1], [0, 1]], dtype=np.int64)
+    centres = np.array([[0.0], [5.0], [1.0]])
+    a, b = np.empty(3, np.int64), np.empty(3, np.int64)
+    assert mod.first_neighbours(3, 2, 1, 1, local, centres, a, b) == 3
+    assert a.tolist() == [0, 1, 2] and b.tolist() == [2, 0, 0]
+    assert mod.first_neighbours(3, 2, 0, 1, local, None, a, b) == 3
+    assert b.tolist() == [1, 0, 0]
+    bad = local.copy()
+    bad[1, 1] = 3
+    with pytest.raises(ValueError, match="out of range"):
+        mod.first_neighbours(3, 2, 1, 1, bad, centres, a, b)
+    bad[1, 1] = -2
+    with pytest.raises(ValueError, match="out of range"):
+        mod.first_neighbours(3, 2, 1, 1, bad, centres, a, b)
+    with pytest.raises(ValueError, match="centres holds"):
+        mod.first_neighbours(3, 2, 2, 1, local, centres, a, b)
+    with pytest.raises(ValueError, match="out_a holds"):
+        mod.first_neighbours(3, 2, 1, 2, local, centres, a, b)
+    with pytest.raises(ValueError, match="local holds"):
+        mod.first_neighbours(4, 2, 1, 1, local, centres, a, b)
+    with pytest.raises(ValueError, match="negative"):
+        mod.first_neighbours(3, 2, 1, -1, local, centres, a, b)
+    assert mod.first_neighbours(3, 2, 1, 1, local, np.array([[0.0], [np.nan], [1.0]]),
+                                a, b) == -2

@@ -585,7 +585,9 @@ def binary_auc(positive: np.ndarray, score: np.ndarray) -> float:
     input checks, which took 20 ms of every 22 ms call on 20,000 held-out rows: the merger's
     cross-validation scores 100 candidate-fold pairs. NaN when one class is missing.
     """
-    # one sort of 32-bit keys carrying score order and label, exact (glassnet._metrics_grouped)
+    # one sort of 32-bit keys carrying score order and label, exact (glassnet._metrics_grouped;
+    # a plain argsort of the scores and their mid-ranks: 2.6x slower on the merger's
+    # held-out probabilities)
     return float(auc_rows(np.asarray(score, dtype=np.float64)[None], positive)[0])
 
 

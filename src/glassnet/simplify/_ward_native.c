@@ -189,6 +189,70 @@ static void dendrogram_runs(Py_ssize_t R, const int64_t *children, int64_t *orde
     for (Py_ssize_t i = 0; i < R; i++) order[start[i]] = i;
 }
 
+/* ---------------------------------------------------------------- a fold's neighbours
+ * What glassnet.simplify._ward.NeighbourGraph.edges does with NumPy for a fold: each point's
+ * candidate neighbours (local[i * m + j], -1 where absent) re-ranked by the squared distance
+ * between the fold's centres (summed as NumPy sums, see pairwise_sum; a stable sort, so ties
+ * keep the candidates' order), or kept in their order when centres is NULL, then the first k
+ * candidates that are present and not the point itself, as pairs (i, neighbour). Returns the
+ * number of pairs, -1 out of memory, -2 a distance is NaN (the caller then uses NumPy). */
+static Py_ssize_t first_neighbours(Py_ssize_t P, Py_ssize_t m, Py_ssize_t p, Py_ssize_t k,
+                                   const int64_t *local, const double *centres, int64_t *out_a,
+                                   int64_t *out_b)
+{
+    /* the k nearest so far, by (distance, position): a candidate goes in after every kept
+     * one at most as near (ties keep the candidates' order, as a stable sort does) */
+    double *best_d = malloc((size_t)(k > 0 ? k : 1) * sizeof(double));
+    int64_t *best_q = malloc((size_t)(k > 0 ? k : 1) * sizeof(int64_t));
+    double *sq = malloc((size_t)(p > 0 ? p : 1) * sizeof(double));
+    if (!best_d || !best_q || !sq) {
+        free(best_d);
+        free(best_q);
+        free(sq);
+        return -1;
+    }
+    Py_ssize_t n_out = 0;
+    for (Py_ssize_t i = 0; i < P; i++) {
+        const int64_t *row = local + i * m;
+        Py_ssize_t kept = 0;
+        for (Py_ssize_t j = 0; j < m; j++) {
+            const int64_t q = row[j];
+            if (q < 0 || q == i) continue;
+            if (!centres) { /* the candidates' own order */
+                if (kept == k) break;
+                best_q[kept++] = q;
+                continue;
+            }
+            const double *x = centres + i * p, *y = centres + q * p;
+            for (Py_ssize_t f = 0; f < p; f++) sq[f] = (x[f] - y[f]) * (x[f] - y[f]);
+            const double d = pairwise_sum(sq, p);
+            if (isnan(d)) {
+                free(best_d);
+                free(best_q);
+                free(sq);
+                return -2;
+            }
+            if (kept == k && !(d < best_d[k - 1])) continue;
+            Py_ssize_t t = kept < k ? kept++ : k - 1;
+            for (; t > 0 && best_d[t - 1] > d; t--) {
+                best_d[t] = best_d[t - 1];
+                best_q[t] = best_q[t - 1];
+            }
+            best_d[t] = d;
+            best_q[t] = q;
+        }
+        for (Py_ssize_t t = 0; t < kept; t++) {
+            out_a[n_out] = i;
+            out_b[n_out] = best_q[t];
+            n_out++;
+        }
+    }
+    free(best_d);
+    free(best_q);
+    free(sq);
+    return n_out;
+}
+
 /* Returns 0, 1 (the graph is not connected) or -1 (out of memory). */
 static int ward_loop(Py_ssize_t R, Py_ssize_t p, const double *F, const double *w,
                      const int64_t *bounds, const int64_t *other, const double *cost,
@@ -503,10 +567,65 @@ out:
     return result;
 }
 
+PyDoc_STRVAR(first_neighbours_doc,
+             "first_neighbours(P, m, p, k, local, centres, out_a, out_b)\n--\n\n"
+             "Each point's first k candidate neighbours that are present and not itself: local\n"
+             "(P, m) int64 (-1 absent, else < P), ranked by the squared distance between\n"
+             "centres (P, p) float64 (stable), or in their order where centres is None.\n"
+             "out_a, out_b (P * k,) int64 receive the pairs; returns their count, or -2 where a\n"
+             "distance is NaN (nothing else is then meaningful).");
+
+static PyObject *py_first_neighbours(PyObject *self, PyObject *args)
+{
+    (void)self;
+    Py_ssize_t P, m, p, k, n_out = 0;
+    PyObject *centres_obj;
+    Py_buffer local, centres = {0}, out_a, out_b;
+    if (!PyArg_ParseTuple(args, "nnnny*Ow*w*", &P, &m, &p, &k, &local, &centres_obj, &out_a,
+                          &out_b))
+        return NULL;
+    PyObject *result = NULL;
+    int have_centres = centres_obj != Py_None;
+    if (have_centres && PyObject_GetBuffer(centres_obj, &centres, PyBUF_SIMPLE) < 0) {
+        have_centres = 0;
+        goto out;
+    }
+    if (P < 0 || m < 0 || p < 0 || k < 0) {
+        PyErr_SetString(PyExc_ValueError, "first_neighbours: negative sizes");
+        goto out;
+    }
+    if (check_len(&local, P * m, sizeof(int64_t), "local") ||
+        (have_centres && check_len(&centres, P * p, sizeof(double), "centres")) ||
+        check_len(&out_a, P * k, sizeof(int64_t), "out_a") ||
+        check_len(&out_b, P * k, sizeof(int64_t), "out_b"))
+        goto out;
+    const int64_t *lc = local.buf;
+    for (Py_ssize_t e = 0; e < P * m; e++)
+        if (lc[e] < -1 || lc[e] >= P) {
+            PyErr_SetString(PyExc_ValueError, "first_neighbours: a neighbour index is out of range");
+            goto out;
+        }
+    Py_BEGIN_ALLOW_THREADS
+    n_out = first_neighbours(P, m, p, k, lc, have_centres ? centres.buf : NULL, out_a.buf,
+                             out_b.buf);
+    Py_END_ALLOW_THREADS
+    if (n_out == -1)
+        PyErr_NoMemory();
+    else
+        result = PyLong_FromSsize_t(n_out);
+out:
+    PyBuffer_Release(&local);
+    if (have_centres) PyBuffer_Release(&centres);
+    PyBuffer_Release(&out_a);
+    PyBuffer_Release(&out_b);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"ward_loop", py_ward_loop, METH_VARARGS, ward_loop_doc},
     {"sorted_neighbours", py_sorted_neighbours, METH_VARARGS, sorted_neighbours_doc},
     {"dendrogram_runs", py_dendrogram_runs, METH_VARARGS, dendrogram_runs_doc},
+    {"first_neighbours", py_first_neighbours, METH_VARARGS, first_neighbours_doc},
     {NULL, NULL, 0, NULL},
 };
 
