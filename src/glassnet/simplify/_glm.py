@@ -389,18 +389,23 @@ class FoldFitter:
                                kind="stable")
             self._rank, self._run = rank, key[order]
             self._start = np.searchsorted(self._run, np.arange(n_leaves + 1))
-            Z, y = np.take(Z, order, axis=0), np.take(y, order, axis=0)
+            y = np.take(y, order, axis=0)
+        # [Z, 1] once per fold, transposed (see logistic_newton): each logistic fit takes its
+        # rows as a slice of it, or gathers them (np.take: 3.5x faster than fancy indexing).
+        # Gathered column by column straight into it, the sorted Z being a view of it.
+        self.design_t = None
+        if self.kind == "logistic":
+            self.design_t = np.empty((Z.shape[1] + 1, Z.shape[0]))
+            for j in range(Z.shape[1]):
+                np.take(Z[:, j], order, out=self.design_t[j])
+            self.design_t[-1] = 1.0
+            Z = self.design_t[:-1].T
+        elif self.kind is not None:
+            Z = np.take(Z, order, axis=0)
         self.Z, self.y = Z, y
         self.cache: dict[bytes, Any] = {}
         self.n_fits = 0
         self._leaf_rows: np.ndarray | None = None
-        # [Z, 1] once per fold, transposed (see logistic_newton): each logistic fit takes its
-        # rows as a slice of it, or gathers them (np.take: 3.5x faster than fancy indexing)
-        self.design_t = None
-        if self.kind == "logistic":
-            self.design_t = np.empty((Z.shape[1] + 1, Z.shape[0]))
-            self.design_t[:-1] = Z.T
-            self.design_t[-1] = 1.0
 
     def rows_of(self, leaves: np.ndarray) -> np.ndarray | slice:
         """Training rows of the given leaves (indices into ``self.Z``/``self.y``): a slice
