@@ -1,4 +1,7 @@
-/* The merge loop of glassnet's count-weighted Ward tree under a connectivity graph, in C.
+/* The merge loop of glassnet's count-weighted Ward tree under a connectivity graph, in C, and
+ * three loops around it: the leaves' sorted neighbour lists, a fold's neighbour edges and the
+ * dendrogram runs (each documented where it is defined, each equal to its Python/NumPy
+ * version bit for bit).
  *
  * It does what ``glassnet.simplify._ward._ward_loop`` does in Python, step for step and with
  * the same floating-point operations in the same order, so both return the same tree, bit for
@@ -631,8 +634,9 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "glassnet.simplify._ward_native",
-    "Compiled merge loop of glassnet's count-weighted Ward tree (optional; a Python loop does "
-    "the same when this is not built).",
+    "Compiled loops of glassnet's count-weighted Ward tree: the merge loop, the sorted "
+    "neighbour lists, a fold's neighbour edges and the dendrogram runs (optional; Python and "
+    "NumPy do the same when this is not built).",
     -1, methods,
 };
 
