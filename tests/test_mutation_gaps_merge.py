@@ -344,12 +344,12 @@ def test_old_display_import_path_still_resolves():
 
 
 def test_complete_graph_limit_and_single_point(monkeypatch):
-    import glassnet.simplify._ward as ward
+    import glassnet.simplify._graph as graph_module
     from glassnet.simplify._ward import NeighbourGraph, connectivity_edges
 
     # connectivity=None: a fold may hold up to _MAX_FULL_GRAPH regions (complete graph), not one
     # more (limit lowered here so the graphs stay small)
-    monkeypatch.setattr(ward, "_MAX_FULL_GRAPH", 5)
+    monkeypatch.setattr(graph_module, "_MAX_FULL_GRAPH", 5)
     graph = NeighbourGraph(np.arange(12.0).reshape(6, 2), None)
     e = graph.edges(np.arange(5))
     assert {tuple(v) for v in e.tolist()} == {(a, b) for a in range(5) for b in range(a + 1, 5)}

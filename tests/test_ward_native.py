@@ -27,6 +27,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from glassnet.simplify import _graph as graph_module
 from glassnet.simplify import _ward
 from glassnet.simplify._ward import connectivity_edges, weighted_ward_tree
 
@@ -623,12 +624,12 @@ def test_fold_neighbour_edges_in_c_equal_numpy(seed, P, m, k, p, ties, absent):
     centres = (rng.integers(-2, 3, size=(P, p)).astype(float) if ties
                else rng.normal(size=(P, p)) * 10.0 ** rng.integers(-3, 4, size=(1, p)))
     k = min(k, P - 1)
-    got = _ward._ranked_edges(local, centres, k)
-    want = _ward._ranked_edges_numpy(local, centres, k)
+    got = graph_module._ranked_edges(local, centres, k)
+    want = graph_module._ranked_edges_numpy(local, centres, k)
     assert got.dtype == want.dtype == np.int64
     np.testing.assert_array_equal(got, want)
-    np.testing.assert_array_equal(_ward._edges_from_neighbours(local, k),
-                                  _ward._edges_from_neighbours_numpy(local, k))
+    np.testing.assert_array_equal(graph_module._edges_from_neighbours(local, k),
+                                  graph_module._edges_from_neighbours_numpy(local, k))
 
 
 def test_fold_neighbour_edges_with_nan_centres_take_numpy(monkeypatch):
@@ -636,8 +637,8 @@ def test_fold_neighbour_edges_with_nan_centres_take_numpy(monkeypatch):
     local = np.array([[1, 2], [0, 2], [0, 1]])
     centres = np.array([[0.0], [np.nan], [1.0]])
     calls = []
-    monkeypatch.setattr(_ward, "_ranked_edges_numpy", lambda *a: calls.append(a) or "numpy")
-    assert _ward._ranked_edges(local, centres, 1) == "numpy"
+    monkeypatch.setattr(graph_module, "_ranked_edges_numpy", lambda *a: calls.append(a) or "numpy")
+    assert graph_module._ranked_edges(local, centres, 1) == "numpy"
     assert len(calls) == 1
 
 

@@ -98,10 +98,11 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     "merge": (
         ["src/glassnet/simplify/merge.py", "src/glassnet/simplify/_merge_cv.py",
          "src/glassnet/simplify/_ward.py", "src/glassnet/simplify/_cut.py",
+         "src/glassnet/simplify/_graph.py",
          "src/glassnet/simplify/_glm.py", "src/glassnet/simplify/_common.py"],
         ["tests/test_merge.py", "tests/test_merge_refit_threads.py",
          "tests/test_ward_native.py", "tests/test_newton_buffers.py",
-         "tests/test_ward_cut_runs.py"],
+         "tests/test_ward_cut_runs.py", "tests/test_glm_native.py"],
     ),
     "mlm": (["src/glassnet/mlm/model.py", "src/glassnet/mlm/_linear.py"], ["tests/test_mlm.py"]),
     "decisions": (["src/glassnet/decisions/*.py"], ["tests/test_decisions_*.py"]),

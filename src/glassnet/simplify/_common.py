@@ -104,8 +104,7 @@ def fit_group_models(
 
     newton = fast_kind(refit, task, n_classes) == "logistic"  # the CV's own Newton steps
     # a stable sort of 16-bit keys is a radix sort: 3x faster on 100,000 rows
-    order = np.argsort(groups.astype(np.uint16) if 0 < n_groups <= 65536 else groups,
-                       kind="stable")
+    order = np.argsort(groups.astype(np.uint16) if n_groups <= 65536 else groups, kind="stable")
     bounds = np.searchsorted(groups[order], np.arange(n_groups + 1))
 
     def fit(g: int) -> Any:
@@ -582,14 +581,11 @@ def _auc(y_codes: np.ndarray, proba: np.ndarray, n_classes: int) -> float:
 def binary_auc(positive: np.ndarray, score: np.ndarray) -> float:
     """AUC of boolean labels against scores (Mann-Whitney, ties counted one half).
 
-    The same number as :func:`glassnet._metrics.auc` / scikit-learn's ``roc_auc_score``
-    (the trapezoidal ROC area equals the mid-rank statistic; tested to 1e-12) without their
-    input checks, which took 20 ms of every 22 ms call on 20,000 held-out rows: the merger's
-    cross-validation scores 100 candidate-fold pairs. NaN when one class is missing.
+    The same number as scikit-learn's ``roc_auc_score`` (tested to 1e-12, and exactly against
+    a pair count) without its input checks (20 of every 22 ms on 20,000 held-out rows), by one
+    sort of 32-bit keys carrying score order and label (``_metrics_grouped``: 2.6x faster
+    than an argsort and mid-ranks on the merger's held-out probabilities). NaN on one class.
     """
-    # one sort of 32-bit keys carrying score order and label, exact (glassnet._metrics_grouped;
-    # a plain argsort of the scores and their mid-ranks: 2.6x slower on the merger's
-    # held-out probabilities)
     return float(auc_rows(np.asarray(score, dtype=np.float64)[None], positive)[0])
 
 

@@ -1,7 +1,7 @@
 """Clustering core of :class:`glassnet.RegionMerger`: count-weighted Ward under a graph.
 
-The neighbour graph of region centres is computed once per fit (:class:`NeighbourGraph`)
-and restricted to the regions present in each cross-validation fold, so one brute-force
+The neighbour graph of region centres is computed once per fit (:class:`NeighbourGraph`, in
+``_graph.py``) and restricted to the regions present in each cross-validation fold, so one
 k-nearest-neighbour search serves every fold. The tree itself keeps one heap entry per
 cluster (its cheapest live merge, from a list sorted once when the cluster is formed).
 """
@@ -13,18 +13,21 @@ import heapq
 import math
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 from sklearn.neighbors import NearestNeighbors
 
 from glassnet.simplify._cut import _dendrogram_runs, cut_runs, cut_tree, dendrogram_order
+from glassnet.simplify._graph import (  # imported here for callers, as _cut's are
+    NeighbourGraph,
+    connectivity_edges,
+    sq_dist,
+)
 
 try:  # the merge loop in C (setup.py builds it where a compiler is found)
     from glassnet.simplify import _ward_native
 except ImportError:  # pragma: no cover - exercised by tests/test_ward_native.py
     _ward_native = None
 
-__all__ = [  # cut_tree and dendrogram_order live in _cut.py, imported here for callers
+__all__ = [  # cut_tree and dendrogram_order live in _cut.py, the graph in _graph.py
     "FoldCut",
     "NeighbourGraph",
     "absorb_small",
@@ -38,174 +41,8 @@ __all__ = [  # cut_tree and dendrogram_order live in _cut.py, imported here for 
     "weighted_ward_tree",
 ]
 
-_MAX_FULL_GRAPH = 3000
 _NOT_CONNECTED = "The connectivity graph is not connected; cannot finish the tree."
 _PY_FEATURES = 6  # longer LLM feature vectors: merge costs by NumPy (measured crossover)
-
-
-def _join_components(centres: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Add edges until the graph is connected: each time, the component of point 0 is
-    joined to the closest point outside it."""
-    R = centres.shape[0]
-    while True:
-        graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(R, R))
-        n_comp, comp = connected_components(graph, directed=False)
-        if n_comp == 1:
-            return edges.astype(np.int64)
-        inside = np.flatnonzero(comp == 0)
-        outside = np.flatnonzero(comp != 0)
-        if inside.size > outside.size:  # query with the smaller side: same closest pair
-            inside, outside = outside, inside
-        nn_out = NearestNeighbors(n_neighbors=1).fit(centres[outside])
-        dist, idx = nn_out.kneighbors(centres[inside])
-        best = int(np.argmin(dist[:, 0]))
-        p, q = int(inside[best]), int(outside[idx[best, 0]])
-        edges = np.vstack([edges, [[min(p, q), max(p, q)]]])
-
-
-def _edges_from_neighbours(neighbours: np.ndarray, k: int) -> np.ndarray:
-    """Undirected edges ``i < j`` from the first ``k`` non-self entries of each row (``-1``:
-    no entry), sorted; selected in C where it is built."""
-    R, m = neighbours.shape
-    if _ward_native is not None:
-        a, b = np.empty(R * k, np.int64), np.empty(R * k, np.int64)
-        n = _ward_native.first_neighbours(R, m, 0, k, np.ascontiguousarray(neighbours,
-                                                                           dtype=np.int64),
-                                          None, a, b)
-        return _unique_pairs(a[:n], b[:n], R)
-    return _edges_from_neighbours_numpy(neighbours, k)
-
-
-def _edges_from_neighbours_numpy(neighbours: np.ndarray, k: int) -> np.ndarray:
-    """:func:`_edges_from_neighbours` in NumPy, where the C module is not built."""
-    R = neighbours.shape[0]
-    own = neighbours == np.arange(R)[:, None]
-    valid = (neighbours >= 0) & ~own
-    rank = np.cumsum(valid, axis=1)
-    keep = valid & (rank <= k)
-    a = np.broadcast_to(np.arange(R)[:, None], neighbours.shape)[keep]
-    return _unique_pairs(a, neighbours[keep], R)
-
-
-def _unique_pairs(a: np.ndarray, b: np.ndarray, R: int) -> np.ndarray:
-    """The distinct undirected pairs ``(min, max)`` of ``a[e], b[e]`` (indices below ``R``),
-    sorted, as ``(E, 2)`` int64."""
-    if a.size == 0:
-        return np.zeros((0, 2), dtype=np.int64)
-    # one int64 key per pair, sorted, repeats dropped (np.unique: 10x slower with axis=0,
-    # which sorts structured rows, and 25x on the keys, where NumPy 2 hashes them first)
-    key = np.sort(np.minimum(a, b).astype(np.int64) * R + np.maximum(a, b))
-    key = key[np.concatenate(([True], key[1:] != key[:-1]))]
-    return np.column_stack([key // R, key % R])
-
-
-def connectivity_edges(centres: np.ndarray, n_neighbors: int | None) -> np.ndarray:
-    """Undirected edges ``(E, 2)`` (``i < j``) of a connected graph on the points.
-
-    ``n_neighbors=None`` gives the complete graph. Otherwise the k-nearest-neighbour graph,
-    symmetrised; if it falls apart, components are joined through their closest points.
-    """
-    R = centres.shape[0]
-    if R < 2:
-        return np.zeros((0, 2), dtype=np.int64)
-    if n_neighbors is None:
-        i, j = np.triu_indices(R, k=1)
-        return np.column_stack([i, j]).astype(np.int64)
-    k = min(n_neighbors, R - 1)
-    _, ind = NearestNeighbors(n_neighbors=k + 1).fit(centres).kneighbors(centres)
-    return _join_components(centres, _edges_from_neighbours(ind, k))
-
-
-def sq_dist(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """``((A - B) ** 2).sum(axis=-1)``, bit for bit, faster for few columns.
-
-    Below 8 columns NumPy sums each row's few squares in a plain loop, but over an inner
-    axis that short its reduction costs 5-10x more than the arithmetic; adding the columns'
-    squares one column at a time does the same additions in the same order.
-    """
-    p = A.shape[-1]
-    if p == 0 or p >= 8:
-        return ((A - B) ** 2).sum(axis=-1)
-    out = np.square(A[..., 0] - B[..., 0])
-    for j in range(1, p):
-        out += np.square(A[..., j] - B[..., j])
-    return out
-
-
-class NeighbourGraph:
-    """The k-nearest-neighbour lists of all region centres, restricted on demand.
-
-    ``n_neighbors=None`` means the complete graph. Restricted to a subset of regions (those
-    present in a training fold), each region keeps the ``k`` present regions nearest to it
-    among its ``3 k`` nearest overall, ranked by the distances between the *fold's* centres
-    when they are given (a region's centre moves when some of its rows are held out);
-    components left apart are then joined through their closest points, as in
-    :func:`connectivity_edges`.
-    """
-
-    def __init__(self, centres: np.ndarray, n_neighbors: int | None) -> None:
-        self.centres = centres
-        self.k = n_neighbors
-        R = centres.shape[0]
-        self._ind = None
-        if n_neighbors is not None and R > 1:
-            m = min(3 * n_neighbors + 1, R)
-            _, self._ind = NearestNeighbors(n_neighbors=m).fit(centres).kneighbors(centres)
-
-    def edges(self, present: np.ndarray, centres: np.ndarray | None = None) -> np.ndarray:
-        """Edges among ``present`` (indices into the centres), numbered ``0..len(present)-1``.
-
-        ``centres`` (``(len(present), d)``, same units as the graph's) rank the candidate
-        neighbours and join components; default: the graph's own centres.
-        """
-        P = present.size
-        if P < 2:
-            return np.zeros((0, 2), dtype=np.int64)
-        if self.k is None:
-            if P > _MAX_FULL_GRAPH:
-                raise ValueError(
-                    f"connectivity=None clusters all {P} regions on a complete graph, which is "
-                    f"limited to {_MAX_FULL_GRAPH} regions; pass connectivity=k (an integer) "
-                    "instead."
-                )
-            i, j = np.triu_indices(P, k=1)
-            return np.column_stack([i, j]).astype(np.int64)
-        pos = np.full(self.centres.shape[0], -1, dtype=np.int64)
-        pos[present] = np.arange(P)
-        local = pos[self._ind[present]]  # -1 where the neighbour is absent
-        if centres is None:
-            centres = self.centres[present]
-            edges = _edges_from_neighbours(local, min(self.k, P - 1))
-        else:
-            edges = _ranked_edges(local, np.ascontiguousarray(centres, dtype=np.float64),
-                                  min(self.k, P - 1))
-        return _join_components(centres, edges)
-
-
-def _ranked_edges(local: np.ndarray, centres: np.ndarray, k: int) -> np.ndarray:
-    """:func:`_edges_from_neighbours` of the candidates ``local`` re-ranked by the distances
-    between ``centres`` (a stable sort: ties keep the candidates' order). In C where it is
-    built (the same edges; 2,500 points of 31 candidates: 0.3 against 2 ms)."""
-    P, m = local.shape
-    if _ward_native is not None:
-        a, b = np.empty(P * k, np.int64), np.empty(P * k, np.int64)
-        n = _ward_native.first_neighbours(P, m, centres.shape[1], k,
-                                          np.ascontiguousarray(local, dtype=np.int64),
-                                          centres, a, b)
-        if n >= 0:  # -2: a distance is NaN; NumPy's sort decides where it goes
-            return _unique_pairs(a[:n], b[:n], P)
-    return _ranked_edges_numpy(local, centres, k)
-
-
-def _ranked_edges_numpy(local: np.ndarray, centres: np.ndarray, k: int) -> np.ndarray:
-    """:func:`_ranked_edges` in NumPy, where the C module is not built."""
-    P = local.shape[0]
-    valid = (local >= 0) & (local != np.arange(P)[:, None])
-    d2 = sq_dist(centres[:, None, :], centres[np.maximum(local, 0)])
-    d2[~valid] = np.inf
-    order = np.argsort(d2, axis=1, kind="stable")
-    local = np.take_along_axis(np.where(valid, local, -1), order, axis=1)
-    return _edges_from_neighbours(local, k)
 
 
 def weighted_ward_tree(

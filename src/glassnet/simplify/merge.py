@@ -90,8 +90,8 @@ from glassnet.simplify._cv import (
     report_caught,
 )
 from glassnet.simplify._glm import Standardizer, progress
+from glassnet.simplify._graph import _MAX_FULL_GRAPH
 from glassnet.simplify._ward import (
-    _MAX_FULL_GRAPH,
     Hierarchy,
     NeighbourGraph,
     absorb_small,
