@@ -668,3 +668,23 @@ def test_first_neighbours_refuses_bad_buffers():
         mod.first_neighbours(3, 2, 1, -1, local, centres, a, b)
     assert mod.first_neighbours(3, 2, 1, 1, local, np.array([[0.0], [np.nan], [1.0]]),
                                 a, b) == -2
+
+
+def test_graph_dispatchers_without_the_module_give_the_same_edges(monkeypatch):
+    # where the module is not built, the dispatchers themselves must fall back to NumPy
+    _native_module()
+    rng = np.random.default_rng(12)
+    P, m, k = 60, 12, 4
+    local = rng.integers(-1, P, size=(P, m))
+    centres = rng.normal(size=(P, 2))
+    ranked = graph_module._ranked_edges(local, centres, k)
+    plain = graph_module._edges_from_neighbours(local, k)
+    F, w = rng.normal(size=(P, 3)), rng.uniform(1, 3, size=P)
+    edges = connectivity_edges(F, 3)
+    lists = _ward._sorted_neighbours(F, w, edges)
+    monkeypatch.setattr(graph_module, "_ward_native", None)
+    monkeypatch.setattr(_ward, "_ward_native", None)
+    np.testing.assert_array_equal(graph_module._ranked_edges(local, centres, k), ranked)
+    np.testing.assert_array_equal(graph_module._edges_from_neighbours(local, k), plain)
+    for got, want in zip(_ward._sorted_neighbours(F, w, edges), lists, strict=True):
+        np.testing.assert_array_equal(got, want)
