@@ -253,3 +253,29 @@ def test_merger_through_either_path(monkeypatch, native):
     np.testing.assert_allclose(a.cv_results_["mean_test_score"], b.cv_results_["mean_test_score"],
                                rtol=0, atol=1e-9)
     np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), rtol=0, atol=1e-7)
+
+
+# ---------------------------------------------------------------------- Standardizer
+@pytest.mark.parametrize("d", [1, 2, 8, 9, 23])
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+def test_standardizer_equals_sklearn_standard_scaler(d, layout):
+    # narrow data go column by column, wide data through NumPy's reductions: both against
+    # scikit-learn's StandardScaler (population sd; a constant column keeps scale 1)
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(d)
+    X = rng.normal(size=(3000, d)) * 10.0 ** rng.integers(-3, 4, size=d) + rng.normal(size=d)
+    X[:, 0] = 4.25  # a constant column
+    if layout == "F":
+        X = np.asfortranarray(X)
+    elif layout == "strided":
+        X = np.repeat(X, 2, axis=1)[:, ::2]
+    std = _glm.Standardizer(X)
+    ref = StandardScaler().fit(X)
+    np.testing.assert_allclose(std.mean_, ref.mean_, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(std.scale_, ref.scale_, rtol=1e-12)
+    assert std.scale_[0] == 1.0
+    Z = std.transform(X)
+    assert Z.shape == X.shape and Z.dtype == np.float64
+    np.testing.assert_allclose(Z, ref.transform(X), rtol=1e-11, atol=1e-11)
+    assert np.all(Z[:, 0] == 0.0)
