@@ -624,8 +624,9 @@ def test_fold_neighbour_edges_in_c_equal_numpy(seed, P, m, k, p, ties, absent):
     centres = (rng.integers(-2, 3, size=(P, p)).astype(float) if ties
                else rng.normal(size=(P, p)) * 10.0 ** rng.integers(-3, 4, size=(1, p)))
     k = min(k, P - 1)
-    got = graph_module._ranked_edges(local, centres, k)
-    want = graph_module._ranked_edges_numpy(local, centres, k)
+    got = graph_module._edges_from_neighbours(local, k, centres)
+    want = graph_module._edges_from_neighbours_numpy(graph_module._ranked_numpy(local, centres),
+                                                     k)
     assert got.dtype == want.dtype == np.int64
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(graph_module._edges_from_neighbours(local, k),
@@ -637,9 +638,13 @@ def test_fold_neighbour_edges_with_nan_centres_take_numpy(monkeypatch):
     local = np.array([[1, 2], [0, 2], [0, 1]])
     centres = np.array([[0.0], [np.nan], [1.0]])
     calls = []
-    monkeypatch.setattr(graph_module, "_ranked_edges_numpy", lambda *a: calls.append(a) or "numpy")
-    assert graph_module._ranked_edges(local, centres, 1) == "numpy"
+    real = graph_module._ranked_numpy
+    monkeypatch.setattr(graph_module, "_ranked_numpy",
+                        lambda *a: calls.append(a) or real(*a))
+    got = graph_module._edges_from_neighbours(local, 1, centres)
     assert len(calls) == 1
+    np.testing.assert_array_equal(
+        got, graph_module._edges_from_neighbours_numpy(real(local, centres), 1))
 
 
 def test_first_neighbours_refuses_bad_buffers():
@@ -677,14 +682,14 @@ def test_graph_dispatchers_without_the_module_give_the_same_edges(monkeypatch):
     P, m, k = 60, 12, 4
     local = rng.integers(-1, P, size=(P, m))
     centres = rng.normal(size=(P, 2))
-    ranked = graph_module._ranked_edges(local, centres, k)
+    ranked = graph_module._edges_from_neighbours(local, k, centres)
     plain = graph_module._edges_from_neighbours(local, k)
     F, w = rng.normal(size=(P, 3)), rng.uniform(1, 3, size=P)
     edges = connectivity_edges(F, 3)
     lists = _ward._sorted_neighbours(F, w, edges)
     monkeypatch.setattr(graph_module, "_ward_native", None)
     monkeypatch.setattr(_ward, "_ward_native", None)
-    np.testing.assert_array_equal(graph_module._ranked_edges(local, centres, k), ranked)
+    np.testing.assert_array_equal(graph_module._edges_from_neighbours(local, k, centres), ranked)
     np.testing.assert_array_equal(graph_module._edges_from_neighbours(local, k), plain)
     for got, want in zip(_ward._sorted_neighbours(F, w, edges), lists, strict=True):
         np.testing.assert_array_equal(got, want)

@@ -193,7 +193,7 @@ static void dendrogram_runs(Py_ssize_t R, const int64_t *children, int64_t *orde
 }
 
 /* ---------------------------------------------------------------- a fold's neighbours
- * What glassnet.simplify._ward.NeighbourGraph.edges does with NumPy for a fold: each point's
+ * What glassnet.simplify._graph.NeighbourGraph.edges does with NumPy for a fold: each point's
  * candidate neighbours (local[i * m + j], -1 where absent) re-ranked by the squared distance
  * between the fold's centres (summed as NumPy sums, see pairwise_sum; a stable sort, so ties
  * keep the candidates' order), or kept in their order when centres is NULL, then the first k
