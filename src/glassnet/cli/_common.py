@@ -430,6 +430,12 @@ def pdf_output(args: Any, report: Any) -> Path | None:
     return (rep / "report.html" if rep.is_dir() else rep).with_suffix(".pdf")
 
 
+def report_outputs(args: Any, report: Any) -> dict[str, Any]:
+    """The outputs a report makes, for :func:`check_outputs`: ``--report`` (None without a
+    report) and the PDF that ``--pdf`` prints from it (:func:`pdf_output`)."""
+    return {"--report": report, "--pdf": pdf_output(args, report)}
+
+
 def writable(path: Any) -> Any:
     """``path`` after creating its missing parent folders, as reports do (``--out`` of
     ``unwrap`` and ``simplify``, ``--summary-csv``); :func:`check_outputs` has vetted it."""

@@ -18,7 +18,7 @@ from glassnet.cli._common import (
     command_line,
     int_in,
     model_file,
-    pdf_output,
+    report_outputs,
     warn,
 )
 from glassnet.cli._report import add_report_options, finish
@@ -85,12 +85,10 @@ def run(args: argparse.Namespace) -> int:
     from glassnet.provenance import read_provenance
 
     thresholds = _thresholds(args.thresholds)
-    report_file = None if args.no_report else args.report
     check_outputs(
         {"MODEL": args.model, "MODEL file": model_file(args.model),
          "REFERENCE.csv": args.reference, "NEW.csv": args.new},
-        {"--report": report_file,
-         "--pdf": pdf_output(args, report_file)},
+        report_outputs(args, None if args.no_report else args.report),
         force=getattr(args, "force", False),
     )
     for name, path in (("REFERENCE.csv", args.reference), ("NEW.csv", args.new)):

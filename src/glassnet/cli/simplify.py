@@ -32,8 +32,8 @@ from glassnet.cli._common import (
     metric,
     mlm_section,
     model_file,
-    pdf_output,
     read_inputs,
+    report_outputs,
     score_proba,
     simplification_section,
     split,
@@ -90,11 +90,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.report is None:
         args.report = f"{data_stem(args.data)}-{args.method}.html"
-    report_file = None if args.no_report else args.report
     check_outputs(
         {"MODEL": args.model, "MODEL file": model_file(args.model), "DATA.csv": args.data},
-        {"--report": report_file, "--out": args.out,
-         "--pdf": pdf_output(args, report_file)},
+        {**report_outputs(args, None if args.no_report else args.report), "--out": args.out},
         force=getattr(args, "force", False),
     )
     model, net, desc = load_model(args.model, trust_pickle=args.trust_pickle, warn=warn)

@@ -30,8 +30,8 @@ from glassnet.cli._common import (
     float_in,
     int_in,
     metric,
-    pdf_output,
     print_regions,
+    report_outputs,
     split,
 )
 
@@ -101,12 +101,12 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix == ".glassnet" or (out.exists() and not out.is_dir()):
         raise CLIError(f"--out is a directory for the model and its report; got {out}.")
-    report_file = None if args.no_report else (args.report or out / "report.html")
     check_outputs({"DATA.csv": args.data},
                   {"--out DIR/model.glassnet": out / "model.glassnet",
                    "--out DIR/metrics.json": out / "metrics.json",
                    "--out DIR/provenance.json": out / "provenance.json",
-                   "--report": report_file, "--pdf": pdf_output(args, report_file)},
+                   **report_outputs(args, None if args.no_report
+                                    else (args.report or out / "report.html"))},
                   force=getattr(args, "force", False))
     check_fraction(args.test_size, "--test-size")
     X_tr, X_te, y_tr, y_te = split(X, y, args.test_size, args.seed, task == "classification")

@@ -28,9 +28,9 @@ from glassnet.cli._common import (
     metric,
     model_file,
     network_inputs,
-    pdf_output,
     print_regions,
     read_inputs,
+    report_outputs,
     warn,
     warn_ignored,
     writable,
@@ -104,12 +104,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.report is None:
         args.report = f"{data_stem(args.data)}-unwrap.html"
-    report_file = None if args.no_report else args.report
     check_outputs(
         {"MODEL": args.model, "MODEL file": model_file(args.model), "DATA.csv": args.data},
-        {"--report": report_file, "--out": args.out,
-         "--summary-csv": args.summary_csv,
-         "--pdf": pdf_output(args, report_file)},
+        {**report_outputs(args, None if args.no_report else args.report), "--out": args.out,
+         "--summary-csv": args.summary_csv},
         force=getattr(args, "force", False),
     )
     model, net, desc = load_model(args.model, trust_pickle=args.trust_pickle, warn=warn)
