@@ -64,7 +64,6 @@ from typing import Any
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
 
 from glassnet._lazy import lazy_attributes
 from glassnet._params import (
@@ -79,6 +78,7 @@ from glassnet.simplify._common import (
     _PiecewiseGLM,
     group_means,
     resolve_scoring,
+    single_thread_blas,
 )
 from glassnet.simplify._cv import (
     PIECEWISE_CONSTRAINTS,
@@ -373,7 +373,7 @@ class RegionMerger(_PiecewiseGLM):
         # CoCircles rows: 0.033 s against 0.045 s with one thread)
         self.regions_ = unwrap_in_memory(self.network_, Xa)
         # many small GLM fits: multi-threaded BLAS only adds overhead (10x on busy machines)
-        with threadpool_limits(limits=1, user_api="blas"):
+        with single_thread_blas():
             return self._fit(Xa, yv, min_count, self.connectivity, t0)
 
     def _fit(

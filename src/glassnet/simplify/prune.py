@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
 
 from glassnet._params import (
     validate_params,
@@ -34,6 +33,7 @@ from glassnet.simplify._common import (
     _PiecewiseGLM,
     group_means,
     resolve_scoring,
+    single_thread_blas,
 )
 from glassnet.simplify._cv import (
     PIECEWISE_CONSTRAINTS,
@@ -169,7 +169,7 @@ class RegionPruner(_PiecewiseGLM):
         resolve_scoring(self.scoring, self.task_, getattr(self, "classes_", None))
         self.regions_ = unwrap_in_memory(self.network_, Xa)
         R = len(self.regions_)
-        with threadpool_limits(limits=1, user_api="blas"):
+        with single_thread_blas():
             if self.n_regions == "cv":
                 self.cv_results_ = self._cross_validate(Xa, yv)
                 self.cv_n_regions_ = choose_count(self.cv_results_, self.selection)
