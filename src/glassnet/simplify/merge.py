@@ -404,7 +404,7 @@ class RegionMerger(_PiecewiseGLM):
         if self.n_regions == "cv":
             if self.cv_tree == "full":  # built once, from X and the network only
                 tree = Hierarchy(labels, F_all, R, graph)
-            self.cv_results_ = self._cross_validate(
+            self.cv_results_, tree = self._cross_validate(
                 Xa, yv, labels, F_all, R, min_count, graph, scorer, tree
             )
             self.scoring_name_ = scoring_name
@@ -447,24 +447,33 @@ class RegionMerger(_PiecewiseGLM):
         graph: NeighbourGraph,
         scorer: Any,
         full_tree: Hierarchy | None,
-    ) -> dict[str, np.ndarray]:
+    ) -> tuple[dict[str, np.ndarray], Hierarchy | None]:
+        """The CV table, and the tree of all rows: ``full_tree`` itself, or built in the
+        folds' thread pool (None where the folds run otherwise: built by the caller)."""
         splits = list(self._splitter(y).split(X, y))
         max_ok = min(int(np.count_nonzero(np.bincount(labels[train], minlength=R)))
                      for train, _ in splits)
         n_train = min(train.size for train, _ in splits)
         cand = self._candidates(max_ok, n_train, min_count)
+        refit = self._refit_estimator()
+        # read once for every fold (scikit-learn's get_params goes through inspect.signature)
+        params = refit.get_params()
         job = dict(X=X, y=y, labels=labels, F_all=F_all, R=R, graph=graph,
                    graph_scaler=self._std, cand=cand, unseen_rule=self.unseen_,
                    full_tree=full_tree,
-                   min_count=min_count, refit=self._refit_estimator(), task=self.task_,
+                   min_count=min_count, refit=refit, refit_params=params, task=self.task_,
                    n_classes=self._n_classes, n_targets=self.n_targets_, scorer=scorer)
         n_splits = len(splits)
         bar = progress(n_splits, "merge CV", self.verbose)
         caught: list[tuple[str, str]] = []
         threads = _merge_cv.fold_threads(self.n_jobs, n_splits, job["refit"], self.task_,
                                          self._n_classes)
+        tree = full_tree
         if threads > 1:
-            results = _merge_cv.folds_in_threads(splits, job, threads, bar)
+            # the final tree (X and the network only) is built in the pool, beside the folds
+            final = None if tree is not None else (lambda: Hierarchy(labels, F_all, R, graph))
+            results, built = _merge_cv.folds_in_threads(splits, job, threads, bar, also=final)
+            tree = tree if built is None else built
         elif self.n_jobs in (None, 1):
             results = []
             for train, test in splits:
@@ -483,7 +492,7 @@ class RegionMerger(_PiecewiseGLM):
         for r in results:
             caught.extend(r[2])
         report_caught(caught, "the cross-validation refits")
-        return cv_summary(cand, scores, merged_n)
+        return cv_summary(cand, scores, merged_n), tree
 
     def _select(self, res: dict[str, np.ndarray]) -> int:
         return choose_count(res, self.selection)
