@@ -279,3 +279,46 @@ def test_standardizer_equals_sklearn_standard_scaler(d, layout):
     assert Z.shape == X.shape and Z.dtype == np.float64
     np.testing.assert_allclose(Z, ref.transform(X), rtol=1e-11, atol=1e-11)
     assert np.all(Z[:, 0] == 0.0)
+
+
+# ---------------------------------------------------------------------- rows grouped by leaf
+def _grouped_by_python(leaf: np.ndarray, rank: np.ndarray):
+    """The oracle: Python's stable sort of the rows by key, then each key's first position."""
+    keys = [int(rank[v]) for v in leaf]
+    order = sorted(range(len(leaf)), key=lambda i: keys[i])
+    run = [keys[i] for i in order]
+    start = [sum(1 for k in keys if k < key) for key in range(len(rank) + 1)]
+    return np.array(order, dtype=np.int64), np.array(run, dtype=np.int64), np.array(start)
+
+
+@settings(max_examples=120, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 400), L=st.integers(1, 60),
+       permuted=st.booleans())
+def test_group_rows_in_c_equal_a_stable_sort(seed, n, L, permuted):
+    native_module()
+    rng = np.random.default_rng(seed)
+    leaf = rng.integers(0, L, n)
+    # a permutation (what FoldFitter passes) or any ranks in range, with repeats
+    rank = rng.permutation(L) if permuted else rng.integers(0, L, L)
+    want = _grouped_by_python(leaf, rank)
+    for got in (_glm.group_rows(leaf, rank), _glm._group_rows_numpy(leaf, rank)):
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)
+
+
+def test_group_rows_refuses_bad_buffers(native):
+    leaf, rank = np.array([0, 2, 1], dtype=np.int64), np.array([2, 0, 1], dtype=np.int64)
+    order, run, start = np.empty(3, np.int64), np.empty(3, np.int64), np.empty(4, np.int64)
+    native.group_order(leaf, rank, order, run, start)
+    assert order.tolist() == [2, 1, 0] and run.tolist() == [0, 1, 2]  # keys 2, 1, 0
+    assert start.tolist() == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match="leaf is out of range"):
+        native.group_order(np.array([0, 3, 1], dtype=np.int64), rank, order, run, start)
+    with pytest.raises(ValueError, match="leaf is out of range"):
+        native.group_order(np.array([0, -1, 1], dtype=np.int64), rank, order, run, start)
+    with pytest.raises(ValueError, match="rank is out of range"):
+        native.group_order(leaf, np.array([2, 0, 3], dtype=np.int64), order, run, start)
+    with pytest.raises(ValueError, match="inconsistent sizes"):
+        native.group_order(leaf, rank, order, run, start[:3])
+    with pytest.raises(ValueError, match="inconsistent sizes"):
+        native.group_order(leaf, rank, order[:2], run, start)

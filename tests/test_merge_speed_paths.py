@@ -325,3 +325,39 @@ def test_incremental_held_out_predictions_equal_full_ones(monkeypatch, task):
         assert np.array_equal(a.cv_results_[key], b.cv_results_[key])
     assert a.n_regions_ == b.n_regions_
     assert n_inc < 0.7 * n_full  # it did predict fewer rows
+
+
+def test_batched_auc_of_all_counts_equals_one_auc_per_count(monkeypatch):
+    # the default AUC scores every candidate count of a fold in one call (scorer.rows); the
+    # CV table must equal that of a scorer called once per count, which equals scikit-learn
+    from sklearn.metrics import roc_auc_score
+
+    from glassnet import RegionMerger
+    from glassnet.simplify import _common, merge
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(1200, 3))
+    net = random_network(rng, 3, (20, 20), 1)
+    z = net.forward(X)[:, 0]
+    y = (z + 0.5 * rng.normal(size=1200) > np.median(z)).astype(int)
+    name, scorer = _common.resolve_scoring("roc_auc", "classification", np.array([0, 1]))
+    assert callable(scorer.rows)
+    P = rng.random((4, 300))
+    P[1, :150] = P[1, 150:]  # ties between classes
+    yy = rng.integers(0, 2, 300)
+    np.testing.assert_allclose(scorer.rows(yy, P), [roc_auc_score(yy, p) for p in P],
+                               rtol=0, atol=1e-12)
+    batched = RegionMerger(net, random_state=0, n_jobs=1).fit(X, y)
+    real = _common.resolve_scoring
+
+    def one_by_one(scoring, task, classes):
+        nm, sc = real(scoring, task, classes)
+        return nm, lambda y_true, out: sc(y_true, out)  # no .rows
+
+    monkeypatch.setattr(merge, "resolve_scoring", one_by_one)
+    single = RegionMerger(net, random_state=0, n_jobs=1).fit(X, y)
+    for key in ("mean_test_score", "std_test_score"):
+        assert np.array_equal(batched.cv_results_[key], single.cv_results_[key])
+    for name in ("neg_log_loss", "accuracy"):
+        assert not hasattr(real(name, "classification", np.array([0, 1]))[1], "rows")
+    assert not hasattr(real("roc_auc", "classification", np.array([0, 1, 2]))[1], "rows")

@@ -266,6 +266,13 @@ def resolve_scoring(scoring: Any, task: str, classes: np.ndarray | None) -> tupl
             return -float(mean_absolute_error(y_true, out))
         return float(r2_score(y_true, out))
 
+    if scoring == "roc_auc" and n_cls == 2:
+        # many scorings of the same rows at once (the merger's candidate counts on one fold):
+        # the same numbers as ``named`` gives one by one (binary_auc is auc_rows of one row)
+        def many(y_true: np.ndarray, positive_scores: np.ndarray) -> np.ndarray:
+            return auc_rows(positive_scores, y_true == 1)
+
+        named.rows = many  # type: ignore[attr-defined]
     return scoring, named
 
 

@@ -343,6 +343,32 @@ def _least_squares(Z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.vstack([w.reshape(Z.shape[1], -1), np.atleast_1d(b)[None, :]])
 
 
+def group_rows(leaf_of_row: np.ndarray, rank: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows sorted stably by ``rank[leaf_of_row]``: ``(order, run, start)``, ``order``
+    the rows in that order, ``run`` their keys, ``start[k]`` where key ``k`` begins
+    (``len(rank) + 1`` entries). By a counting sort in C where it is built (80,000 rows:
+    0.15 ms against 1.2 ms), else NumPy's radix sort: the same arrays."""
+    n_keys = rank.size
+    if _glm_native is not None:
+        leaf = np.ascontiguousarray(leaf_of_row, dtype=np.int64)
+        order, run = np.empty(leaf.size, np.int64), np.empty(leaf.size, np.int64)
+        start = np.empty(n_keys + 1, np.int64)
+        _glm_native.group_order(leaf, np.ascontiguousarray(rank, dtype=np.int64), order, run,
+                                start)
+        return order, run, start
+    return _group_rows_numpy(leaf_of_row, rank)
+
+
+def _group_rows_numpy(leaf_of_row: np.ndarray, rank: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    key = rank[leaf_of_row]
+    # a stable sort of 16-bit keys is a radix sort: 6x faster on 80,000 rows
+    order = np.argsort(key.astype(np.uint16) if rank.size <= 65536 else key, kind="stable")
+    run = key[order]
+    return order, run, np.searchsorted(run, np.arange(rank.size + 1))
+
+
 def fast_kind(refit: Any, task: str, n_classes: int, params: dict | None = None) -> str | None:
     """``"logistic"`` / ``"ols"`` when ``refit`` is the default model solved here
     (``params``: ``refit.get_params()`` where the caller has it already)."""
@@ -394,13 +420,9 @@ class FoldFitter:
             # order of their rows only through rounding; any other refit keeps row order).
             rank = np.empty(n_leaves, dtype=np.int64)
             rank[np.arange(n_leaves) if leaf_order is None else leaf_order] = np.arange(n_leaves)
-            key = rank[leaf_of_row]
-            # a stable sort of 16-bit keys is a radix sort: 6x faster on 80,000 rows
-            order = np.argsort(key.astype(np.uint16) if n_leaves <= 65536 else key,
-                               kind="stable")
-            self._rank, self._run = rank, key[order]
-            self._start = np.searchsorted(self._run, np.arange(n_leaves + 1))
-            y = np.take(y, order, axis=0)
+            order, self._run, self._start = group_rows(leaf_of_row, rank)
+            self._rank = rank
+            y = np.take(y, order, axis=0, mode="clip")  # order: a permutation
         # [Z, 1] once per fold, transposed (see logistic_newton): each logistic fit takes its
         # rows as a slice of it, or gathers them (np.take: 3.5x faster than fancy indexing).
         # Gathered column by column straight into it, the sorted Z being a view of it

@@ -326,9 +326,80 @@ static PyObject *py_exp_nonpos(PyObject *self, PyObject *args)
     return result;
 }
 
+/* ---------------------------------------------------------------- rows grouped by leaf
+ * What FoldFitter computes with NumPy (rank[leaf_of_row], a stable argsort of those keys,
+ * the sorted keys and where each key starts): a counting sort, two passes over the rows
+ * (80,000 rows: 0.15 ms against 1.2 ms). order[p] is the row at sorted position p; run[p]
+ * its key; start[k] the first position of key k (start[n_keys] = n). */
+static int group_order(Py_ssize_t n, Py_ssize_t n_keys, const int64_t *leaf,
+                       const int64_t *rank, int64_t *order, int64_t *run, int64_t *start)
+{
+    int64_t *cursor = calloc((size_t)n_keys + 1, sizeof(int64_t));
+    if (!cursor) return -1;
+    for (Py_ssize_t i = 0; i < n; i++) cursor[rank[leaf[i]] + 1]++;
+    for (Py_ssize_t k = 0; k < n_keys; k++) cursor[k + 1] += cursor[k];
+    for (Py_ssize_t k = 0; k <= n_keys; k++) start[k] = cursor[k];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t key = rank[leaf[i]];
+        int64_t p = cursor[key]++;
+        order[p] = i;
+        run[p] = key;
+    }
+    free(cursor);
+    return 0;
+}
+
+PyDoc_STRVAR(group_order_doc,
+             "group_order(leaf, rank, order, run, start)\n--\n\n"
+             "Rows grouped by key rank[leaf[i]], stably: leaf (n,) int64 in [0, L); rank (L,)\n"
+             "int64, a permutation of 0..L-1; order, run (n,) and start (L + 1,) int64 are\n"
+             "written (see _glm.FoldFitter).");
+
+static PyObject *py_group_order(PyObject *self, PyObject *args)
+{
+    (void)self;
+    Py_buffer leaf, rank, order, run, start;
+    if (!PyArg_ParseTuple(args, "y*y*w*w*w*", &leaf, &rank, &order, &run, &start)) return NULL;
+    PyObject *result = NULL;
+    const Py_ssize_t I = (Py_ssize_t)sizeof(int64_t);
+    Py_ssize_t n = leaf.len / I, L = rank.len / I;
+    if (leaf.len % I || rank.len % I || order.len != n * I || run.len != n * I ||
+        start.len != (L + 1) * I) {
+        PyErr_SetString(PyExc_ValueError, "group_order: buffers of inconsistent sizes");
+        goto out;
+    }
+    const int64_t *lf = leaf.buf, *rk = rank.buf;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (lf[i] < 0 || lf[i] >= L) {
+            PyErr_SetString(PyExc_ValueError, "group_order: a leaf is out of range");
+            goto out;
+        }
+    for (Py_ssize_t k = 0; k < L; k++)
+        if (rk[k] < 0 || rk[k] >= L) {
+            PyErr_SetString(PyExc_ValueError, "group_order: a rank is out of range");
+            goto out;
+        }
+    int status;
+    Py_BEGIN_ALLOW_THREADS
+    status = group_order(n, L, lf, rk, order.buf, run.buf, start.buf);
+    Py_END_ALLOW_THREADS
+    if (status < 0)
+        PyErr_NoMemory();
+    else
+        result = Py_NewRef(Py_None);
+out:
+    PyBuffer_Release(&leaf);
+    PyBuffer_Release(&rank);
+    PyBuffer_Release(&order);
+    PyBuffer_Release(&run);
+    PyBuffer_Release(&start);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"logistic_newton", py_logistic_newton, METH_VARARGS, logistic_newton_doc},
     {"exp_nonpos", py_exp_nonpos, METH_VARARGS, exp_nonpos_doc},
+    {"group_order", py_group_order, METH_VARARGS, group_order_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -5,6 +5,7 @@ process by default, see :func:`fold_threads`)."""
 from __future__ import annotations
 
 import warnings
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ from glassnet.simplify._ward import (
     weighted_centroids,
 )
 
-__all__ = ["cv_fold", "cv_fold_scores", "fold_threads", "folds_in_threads"]
+__all__ = ["cv_fold", "cv_fold_scores", "fold_threads", "folds_in_threads", "pending"]
 
 # predict again only the held-out rows whose model changed since the last count (see
 # cv_fold_scores); False predicts every row at every count (the tests compare the two)
@@ -44,7 +45,7 @@ def cv_fold(**job: Any) -> tuple[list[float], list[int], list[tuple[str, str]]]:
 
 def cv_fold_scores(
     *, X: np.ndarray, y: np.ndarray, labels: np.ndarray, F_all: np.ndarray, R: int,
-    graph: NeighbourGraph, graph_scaler: Standardizer, train: np.ndarray, test: np.ndarray,
+    graph: NeighbourGraph | Future, graph_scaler: Standardizer, train: np.ndarray, test: np.ndarray,
     cand: np.ndarray, unseen_rule: str, full_tree: Hierarchy | None,
     min_count: float, refit: Any, task: str, n_classes: int, n_targets: int, scorer: Any,
     refit_params: dict | None = None,
@@ -53,7 +54,8 @@ def cv_fold_scores(
 
     The refits see the fold's training rows standardised with their own mean and standard
     deviation, as a merger fitted on them would. Returns the scores and the merged-region
-    counts left after ``min_count``. Safe in threads: it changes no global state (the
+    counts left after ``min_count``. ``graph`` may be a future of it (see :func:`pending`),
+    waited for once the fold's rows are ready. Safe in threads: it changes no global state (the
     caller records the warnings).
     """
     # each fold's rows gathered once (np.take: 10x faster than X[train] on (n, 2) rows)
@@ -68,6 +70,8 @@ def cv_fold_scores(
     if full_tree is not None:
         tree: Hierarchy | FoldCut = FoldCut(full_tree, lab_train)
     else:
+        if isinstance(graph, Future):
+            graph = graph.result()
         tree = Hierarchy(lab_train, F_all, R, graph, graph_scaler.transform(fold_centres))
     pos = np.full(R, -1, dtype=np.int64)
     pos[tree.present] = np.arange(tree.n_leaves)
@@ -86,7 +90,11 @@ def cv_fold_scores(
     merged_n: list[int] = []
     prev = prev_lab = None
     out = row_model = None
-    for K in cand.tolist():
+    # a scorer that scores many vectors at once (the default AUC) gets every count's
+    # positive-class probabilities after the loop: one call instead of one per count
+    rows_scorer = getattr(scorer, "rows", None)
+    positive = np.empty((len(cand), y_test.size)) if rows_scorer is not None else None
+    for i, K in enumerate(cand.tolist()):
         lab = tree.leaf_labels(K, min_count)
         models = fitter.models(lab, prev, prev_lab)
         g_test = lab[np.maximum(test_leaf, 0)]
@@ -107,10 +115,28 @@ def cv_fold_scores(
                 out[rows] = fitter.predict(models, np.take(Z_test, rows, axis=0),
                                            g_test[rows], n_targets)
         row_model = now
-        scores.append(scorer(y_test, out))
+        if positive is not None:
+            positive[i] = out[:, 1]
+        else:
+            scores.append(scorer(y_test, out))
         merged_n.append(len(models))
         prev, prev_lab = models, lab
+    if positive is not None:
+        scores = rows_scorer(y_test, positive).tolist()
     return scores, merged_n
+
+
+def pending(fn: Any, background: bool) -> Future:
+    """``fn()`` as a future: run in a thread of its own when ``background`` (while the
+    caller goes on), else run now (its exception raised now)."""
+    if background:
+        pool = ThreadPoolExecutor(max_workers=1)
+        future = pool.submit(fn)
+        pool.shutdown(wait=False)  # the thread ends with fn
+        return future
+    future: Future = Future()
+    future.set_result(fn())
+    return future
 
 
 def fold_threads(n_jobs: int | None, n_splits: int, refit: Any, task: str,
@@ -137,8 +163,6 @@ def folds_in_threads(
     threads), and the merger's final tree fills that gap. Returns the folds' results and
     what ``also`` returned (None without it).
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with ThreadPoolExecutor(max_workers=threads) as pool:

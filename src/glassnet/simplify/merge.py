@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import sys
 import time
+from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
@@ -395,17 +396,20 @@ class RegionMerger(_PiecewiseGLM):
                 f"connectivity=None clusters all {R} regions on a complete graph, which is "
                 f"limited to {_MAX_FULL_GRAPH} regions; pass connectivity=k (an integer) instead."
             )
-        # one neighbour search (X only, never y) serves the final tree and every fold's tree
-        graph = NeighbourGraph(self._std.transform(region_centres), connectivity)
+        # one neighbour search (X only, never y) serves the final tree and every fold's tree;
+        # with threads for the folds, it runs in one while the folds are drawn
+        centres = self._std.transform(region_centres)
+        graph = _merge_cv.pending(
+            lambda: NeighbourGraph(centres, connectivity),
+            background=self.n_regions == "cv" and _merge_cv.fold_threads(
+                self.n_jobs, 2, self._refit_estimator(), self.task_, self._n_classes) > 1)
         scoring_name, scorer = resolve_scoring(
             self.scoring, self.task_, getattr(self, "classes_", None)
         )
         tree = None
         if self.n_regions == "cv":
-            if self.cv_tree == "full":  # built once, from X and the network only
-                tree = Hierarchy(labels, F_all, R, graph)
             self.cv_results_, tree = self._cross_validate(
-                Xa, yv, labels, F_all, R, min_count, graph, scorer, tree
+                Xa, yv, labels, F_all, R, min_count, graph, scorer
             )
             self.scoring_name_ = scoring_name
             self.cv_n_regions_ = self._select(self.cv_results_)
@@ -419,7 +423,7 @@ class RegionMerger(_PiecewiseGLM):
                 )
             self.cv_n_regions_ = int(self.n_regions)
         if tree is None:
-            tree = Hierarchy(labels, F_all, R, graph)
+            tree = Hierarchy(labels, F_all, R, graph.result())
         self.children_, self.distances_ = tree.children, tree.distances
         mapping, centroids = tree.groups(self.cv_n_regions_, min_count)
         self.region_to_merged_ = mapping
@@ -444,18 +448,26 @@ class RegionMerger(_PiecewiseGLM):
         F_all: np.ndarray,
         R: int,
         min_count: float,
-        graph: NeighbourGraph,
+        pending_graph: Future,
         scorer: Any,
-        full_tree: Hierarchy | None,
     ) -> tuple[dict[str, np.ndarray], Hierarchy | None]:
-        """The CV table, and the tree of all rows: ``full_tree`` itself, or built in the
-        folds' thread pool (None where the folds run otherwise: built by the caller)."""
+        """The CV table, and the tree of all rows where it was built here (``cv_tree="full"``,
+        or in the folds' thread pool; else None: the caller builds it)."""
         splits = list(self._splitter(y).split(X, y))
         max_ok = min(int(np.count_nonzero(np.bincount(labels[train], minlength=R)))
                      for train, _ in splits)
         n_train = min(train.size for train, _ in splits)
         cand = self._candidates(max_ok, n_train, min_count)
         refit = self._refit_estimator()
+        n_splits = len(splits)
+        threads = _merge_cv.fold_threads(self.n_jobs, n_splits, refit, self.task_,
+                                         self._n_classes)
+        full_tree = None
+        if self.cv_tree == "full":  # built once, from X and the network only
+            full_tree = Hierarchy(labels, F_all, R, pending_graph.result())
+        # folds in threads take the pending search and wait for it only when they build their
+        # tree (their rows are gathered and standardised meanwhile); elsewhere it is done now
+        graph: Any = pending_graph if threads > 1 else pending_graph.result()
         # read once for every fold (scikit-learn's get_params goes through inspect.signature)
         params = refit.get_params()
         job = dict(X=X, y=y, labels=labels, F_all=F_all, R=R, graph=graph,
@@ -463,15 +475,13 @@ class RegionMerger(_PiecewiseGLM):
                    full_tree=full_tree,
                    min_count=min_count, refit=refit, refit_params=params, task=self.task_,
                    n_classes=self._n_classes, n_targets=self.n_targets_, scorer=scorer)
-        n_splits = len(splits)
         bar = progress(n_splits, "merge CV", self.verbose)
         caught: list[tuple[str, str]] = []
-        threads = _merge_cv.fold_threads(self.n_jobs, n_splits, job["refit"], self.task_,
-                                         self._n_classes)
         tree = full_tree
         if threads > 1:
             # the final tree (X and the network only) is built in the pool, beside the folds
-            final = None if tree is not None else (lambda: Hierarchy(labels, F_all, R, graph))
+            final = None if tree is not None else (
+                lambda: Hierarchy(labels, F_all, R, pending_graph.result()))
             results, built = _merge_cv.folds_in_threads(splits, job, threads, bar, also=final)
             tree = tree if built is None else built
         elif self.n_jobs in (None, 1):
