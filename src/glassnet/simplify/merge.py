@@ -64,6 +64,7 @@ from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
 from glassnet._lazy import lazy_attributes
@@ -453,9 +454,17 @@ class RegionMerger(_PiecewiseGLM):
     ) -> tuple[dict[str, np.ndarray], Hierarchy | None]:
         """The CV table, and the tree of all rows where it was built here (``cv_tree="full"``,
         or in the folds' thread pool; else None: the caller builds it)."""
-        splits = list(self._splitter(y).split(X, y))
-        max_ok = min(int(np.count_nonzero(np.bincount(labels[train], minlength=R)))
-                     for train, _ in splits)
+        splitter = self._splitter(y)
+        splits = list(splitter.split(X, y))
+        if isinstance(splitter, (KFold, StratifiedKFold)):
+            # K folds partition the rows: a region has a training row in a fold unless all
+            # its rows are held out (counted on the held-out rows, a quarter of the others)
+            total = np.bincount(labels, minlength=R)
+            max_ok = min(int(np.count_nonzero(total - np.bincount(labels[test], minlength=R)))
+                         for _, test in splits)
+        else:  # any other splitter: its training rows counted
+            max_ok = min(int(np.count_nonzero(np.bincount(labels[train], minlength=R)))
+                         for train, _ in splits)
         n_train = min(train.size for train, _ in splits)
         cand = self._candidates(max_ok, n_train, min_count)
         refit = self._refit_estimator()
