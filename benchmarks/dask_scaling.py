@@ -65,6 +65,10 @@ def blas_threads() -> list[int]:
     return [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"]
 
 
+def import_glassnet() -> None:
+    import glassnet.dask  # noqa: F401
+
+
 def make_net(d: int, hidden: tuple[int, ...], seed: int = 0):
     from glassnet import ReluNetwork
 
@@ -181,6 +185,10 @@ def run_case(case: str, args: argparse.Namespace) -> float:
             Client(cluster) as client:
         trim = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
         threads = client.run(blas_threads)  # also: workers up before timing
+        # glassnet imported on the workers before timing, as the single machine's process
+        # imported it before its clock started (else the first blocks pay for the import,
+        # and work stealing then moves blocks away from the slower worker)
+        client.run(import_glassnet)
         rng = da.random.default_rng(2)
         if case == "random":
             Xd = rng.normal(size=(args.rows, d), chunks=(args.chunk, d))
