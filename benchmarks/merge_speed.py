@@ -66,10 +66,14 @@ def taiwan(path: Path | None, jobs: int | None) -> None:
 
 
 def _cpu(fn):
-    """(wall seconds, CPU seconds of this process, result) of one call."""
+    """(wall seconds, CPU seconds of this process, result) of one call, then a pause: after
+    a multi-threaded product OpenBLAS's idle threads spin for about 0.1 s (a core each), and
+    the next timed call should not share the cores with the previous call's leftovers."""
     w, c = time.perf_counter(), time.process_time()
     out = fn()
-    return time.perf_counter() - w, time.process_time() - c, out
+    w, c = time.perf_counter() - w, time.process_time() - c
+    time.sleep(0.2)
+    return w, c, out
 
 
 def cocircles(n: int) -> None:

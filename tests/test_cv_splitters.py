@@ -21,7 +21,7 @@ from glassnet.simplify._cv import CodedStratifiedKFold, SortedKFold, cv_splitter
 def _same_folds(ours, theirs) -> None:
     ours, theirs = list(ours), list(theirs)
     assert len(ours) == len(theirs)
-    for (tr_a, te_a), (tr_b, te_b) in zip(ours, theirs):
+    for (tr_a, te_a), (tr_b, te_b) in zip(ours, theirs, strict=True):
         assert tr_a.dtype == tr_b.dtype and te_a.dtype == te_b.dtype
         np.testing.assert_array_equal(tr_a, tr_b)
         np.testing.assert_array_equal(te_a, te_b)

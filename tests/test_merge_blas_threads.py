@@ -2,7 +2,9 @@
 
 The unwrap inside ``fit`` is one large chunked forward pass, which BLAS's threads speed up;
 the many small GLM refits after it are slowed down by them (10x on a busy machine). So the
-unwrap must run with the caller's BLAS setting, and everything after it with one thread.
+unwrap must run with the caller's BLAS setting, and everything after it with one thread --
+except that where the merger's cross-validation folds take every core, its unwrap runs with
+one thread too (OpenBLAS's idle threads spin for ~0.1 s after a product, on those cores).
 Checked by reading the BLAS thread count (threadpoolctl, an independent library) at the
 moment each step runs.
 """
@@ -61,3 +63,36 @@ def test_unwrap_keeps_the_callers_blas_threads_refits_use_one(
     assert seen["unwrap"] == outside
     assert seen["refits"] == {1}
     assert after == outside  # the limit is lifted when fit returns
+
+
+@pytest.mark.parametrize("cores, guard, want", [
+    (2, True, {1}),    # 2 fold threads on 2 cores: the unwrap gets one BLAS thread
+    (5, True, {1}),    # 5 folds, 5 cores: still every core
+    (8, True, {2}),    # 5 fold threads on 8 cores: cores to spare, the caller's setting
+    (2, False, {2}),   # the guard switched off
+])
+def test_unwrap_has_one_blas_thread_where_the_folds_take_every_core(
+        monkeypatch, circles, cores, guard, want) -> None:
+    # OpenBLAS's idle threads spin for ~0.1 s after a product, on the cores the folds need
+    import glassnet.simplify._merge_cv as merge_cv
+
+    X, y, net = circles
+    seen: dict[str, set[int]] = {}
+    real_unwrap = merge_module.unwrap_in_memory
+
+    def spy_unwrap(*args, **kw):
+        seen["unwrap"] = blas_threads()
+        return real_unwrap(*args, **kw)
+
+    monkeypatch.setattr(merge_module, "unwrap_in_memory", spy_unwrap)
+    monkeypatch.setattr(merge_cv, "cpu_count", lambda: cores)
+    monkeypatch.setattr(merge_module, "cpu_count", lambda: cores)
+    monkeypatch.setattr(merge_module, "SPIN_GUARD", guard)
+    with threadpool_limits(limits=2, user_api="blas"):
+        RegionMerger(net, random_state=0, cv=5).fit(X, y)
+        assert blas_threads() == {2}
+    assert seen["unwrap"] == want
+    seen.clear()
+    with threadpool_limits(limits=2, user_api="blas"):  # n_jobs=1: one fold thread
+        RegionMerger(net, random_state=0, cv=5, n_jobs=1).fit(X, y)
+    assert seen["unwrap"] == {2}

@@ -64,6 +64,7 @@ from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
+from joblib import cpu_count
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
@@ -105,6 +106,10 @@ from glassnet.simplify._ward import (
     weighted_centroids,
     weighted_ward_tree,
 )
+
+# The unwrap has one BLAS thread where the folds take every core (see RegionMerger.fit);
+# False keeps BLAS's threads for it (the benchmarks compare the two).
+SPIN_GUARD = True
 
 __all__ = [
     "RegionMerger",
@@ -371,9 +376,18 @@ class RegionMerger(_PiecewiseGLM):
         Xa, yv = self._validate_fit_input(X, y)
         min_count = self._min_count(Xa.shape[1])
         t0 = time.perf_counter()
-        # the unwrap's forward pass is large matrix products: BLAS's threads help it (100k
-        # CoCircles rows: 0.033 s against 0.045 s with one thread)
-        self.regions_ = unwrap_in_memory(self.network_, Xa)
+        # The unwrap's forward pass is large matrix products: BLAS's threads help it (100k
+        # CoCircles rows: 0.033 s against 0.045 s with one thread). But OpenBLAS's threads
+        # keep spinning for about 0.1 s after their last product, on the cores the folds
+        # then need: where the folds take every core, the unwrap has one BLAS thread (the
+        # whole fit 2-core: 0.149 s against 0.157 s, and 0.20 against 0.29 CPU seconds).
+        if SPIN_GUARD and self.n_regions == "cv" and _merge_cv.fold_threads(
+                self.n_jobs, 5, self._refit_estimator(), self.task_, self._n_classes
+        ) >= (cpu_count() or 1):
+            with single_thread_blas():
+                self.regions_ = unwrap_in_memory(self.network_, Xa)
+        else:
+            self.regions_ = unwrap_in_memory(self.network_, Xa)
         # many small GLM fits: multi-threaded BLAS only adds overhead (10x on busy machines)
         with single_thread_blas():
             return self._fit(Xa, yv, min_count, self.connectivity, t0)
