@@ -599,7 +599,7 @@ def test_declared_constraints_name_real_parameters():
 def test_binary_auc_equals_sklearn_with_ties():
     from sklearn.metrics import roc_auc_score
 
-    from glassnet.simplify._common import binary_auc
+    from glassnet.simplify._scoring import binary_auc
 
     rng = np.random.default_rng(7)
     for levels in (2, 5, 1000):  # heavy ties, some ties, none
@@ -617,7 +617,7 @@ def test_binary_auc_is_the_exact_pair_count(seed, n, levels, shift):
     # half), then rounded once; the mid-rank statistic must give that number exactly
     from fractions import Fraction
 
-    from glassnet.simplify._common import binary_auc
+    from glassnet.simplify._scoring import binary_auc
 
     rng = np.random.default_rng(seed)
     y = rng.random(n) < 0.5

@@ -333,14 +333,14 @@ def test_batched_auc_of_all_counts_equals_one_auc_per_count(monkeypatch):
     from sklearn.metrics import roc_auc_score
 
     from glassnet import RegionMerger
-    from glassnet.simplify import _common, merge
+    from glassnet.simplify import _scoring, merge
 
     rng = np.random.default_rng(5)
     X = rng.normal(size=(1200, 3))
     net = random_network(rng, 3, (20, 20), 1)
     z = net.forward(X)[:, 0]
     y = (z + 0.5 * rng.normal(size=1200) > np.median(z)).astype(int)
-    name, scorer = _common.resolve_scoring("roc_auc", "classification", np.array([0, 1]))
+    name, scorer = _scoring.resolve_scoring("roc_auc", "classification", np.array([0, 1]))
     assert callable(scorer.rows)
     P = rng.random((4, 300))
     P[1, :150] = P[1, 150:]  # ties between classes
@@ -348,7 +348,7 @@ def test_batched_auc_of_all_counts_equals_one_auc_per_count(monkeypatch):
     np.testing.assert_allclose(scorer.rows(yy, P), [roc_auc_score(yy, p) for p in P],
                                rtol=0, atol=1e-12)
     batched = RegionMerger(net, random_state=0, n_jobs=1).fit(X, y)
-    real = _common.resolve_scoring
+    real = _scoring.resolve_scoring
 
     def one_by_one(scoring, task, classes):
         nm, sc = real(scoring, task, classes)

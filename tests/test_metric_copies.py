@@ -10,7 +10,7 @@ import pytest
 from sklearn.metrics import mean_squared_error, roc_auc_score
 
 from glassnet.cli._common import score_proba
-from glassnet.simplify._common import _auc, resolve_scoring
+from glassnet.simplify._scoring import _auc, resolve_scoring
 
 
 def _proba(rng, n, k):

@@ -21,7 +21,8 @@ from glassnet._params import (
     RandomState,
     SequenceOf,
 )
-from glassnet.simplify._common import SCORERS, TASKS
+from glassnet.simplify._common import TASKS
+from glassnet.simplify._scoring import SCORERS
 
 __all__ = ["PIECEWISE_CONSTRAINTS", "check_candidates", "choose_count", "cv_splitter", "cv_summary",
            "report_caught"]

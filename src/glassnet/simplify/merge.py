@@ -80,7 +80,6 @@ from glassnet.simplify import _merge_cv
 from glassnet.simplify._common import (
     _PiecewiseGLM,
     group_means,
-    resolve_scoring,
     single_thread_blas,
 )
 from glassnet.simplify._cv import (
@@ -94,6 +93,7 @@ from glassnet.simplify._cv import (
 )
 from glassnet.simplify._glm import Standardizer, progress
 from glassnet.simplify._graph import _MAX_FULL_GRAPH
+from glassnet.simplify._scoring import resolve_scoring
 from glassnet.simplify._ward import (
     Hierarchy,
     NeighbourGraph,

@@ -32,7 +32,6 @@ from glassnet.regions import unwrap_in_memory
 from glassnet.simplify._common import (
     _PiecewiseGLM,
     group_means,
-    resolve_scoring,
     single_thread_blas,
 )
 from glassnet.simplify._cv import (
@@ -45,6 +44,7 @@ from glassnet.simplify._cv import (
     report_caught,
 )
 from glassnet.simplify._glm import FoldFitter, Standardizer, progress
+from glassnet.simplify._scoring import resolve_scoring
 
 __all__ = ["RegionPruner"]
 
