@@ -126,3 +126,14 @@ def test_cv_splitter_gives_these_splitters_for_an_integer_cv():
     assert type(cv_splitter(4, y.astype(float), "regression", None, 0)) is SortedKFold
     custom = KFold(3)
     assert cv_splitter(custom, y, "classification", None, 0) is custom
+
+
+def test_more_folds_than_an_8_bit_key_holds():
+    # fold numbers are sorted as 8-bit keys up to 256 folds; beyond, as they are
+    y = np.repeat([0, 1], 300)
+    X = np.zeros((600, 1))
+    for S in (256, 257, 260):
+        _same_folds(CodedStratifiedKFold(S, shuffle=True, random_state=1).split(X, y),
+                    StratifiedKFold(S, shuffle=True, random_state=1).split(X, y))
+        _same_folds(SortedKFold(S, shuffle=True, random_state=1).split(X),
+                    KFold(S, shuffle=True, random_state=1).split(X))

@@ -65,14 +65,16 @@ def test_unwrap_keeps_the_callers_blas_threads_refits_use_one(
     assert after == outside  # the limit is lifted when fit returns
 
 
-@pytest.mark.parametrize("cores, guard, want", [
-    (2, True, {1}),    # 2 fold threads on 2 cores: the unwrap gets one BLAS thread
-    (5, True, {1}),    # 5 folds, 5 cores: still every core
-    (8, True, {2}),    # 5 fold threads on 8 cores: cores to spare, the caller's setting
-    (2, False, {2}),   # the guard switched off
+@pytest.mark.parametrize("cores, cv, guard, want", [
+    (2, 5, True, {1}),    # 2 fold threads on 2 cores: the unwrap gets one BLAS thread
+    (5, 5, True, {1}),    # 5 folds, 5 cores: still every core
+    (8, 5, True, {2}),    # 5 fold threads on 8 cores: cores to spare, the caller's setting
+    (4, 3, True, {2}),    # 3 folds on 4 cores: one to spare
+    (3, 3, True, {1}),
+    (2, 5, False, {2}),   # the guard switched off
 ])
 def test_unwrap_has_one_blas_thread_where_the_folds_take_every_core(
-        monkeypatch, circles, cores, guard, want) -> None:
+        monkeypatch, circles, cores, cv, guard, want) -> None:
     # OpenBLAS's idle threads spin for ~0.1 s after a product, on the cores the folds need
     import glassnet.simplify._merge_cv as merge_cv
 
@@ -89,7 +91,7 @@ def test_unwrap_has_one_blas_thread_where_the_folds_take_every_core(
     monkeypatch.setattr(merge_module, "cpu_count", lambda: cores)
     monkeypatch.setattr(merge_module, "SPIN_GUARD", guard)
     with threadpool_limits(limits=2, user_api="blas"):
-        RegionMerger(net, random_state=0, cv=5).fit(X, y)
+        RegionMerger(net, random_state=0, cv=cv).fit(X, y)
         assert blas_threads() == {2}
     assert seen["unwrap"] == want
     seen.clear()

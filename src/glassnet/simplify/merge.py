@@ -382,8 +382,8 @@ class RegionMerger(_PiecewiseGLM):
         # then need: where the folds take every core, the unwrap has one BLAS thread (the
         # whole fit 2-core: 0.149 s against 0.157 s, and 0.20 against 0.29 CPU seconds).
         if SPIN_GUARD and self.n_regions == "cv" and _merge_cv.fold_threads(
-                self.n_jobs, 5, self._refit_estimator(), self.task_, self._n_classes
-        ) >= (cpu_count() or 1):
+                self.n_jobs, self._splitter(yv).get_n_splits(Xa, yv), self._refit_estimator(),
+                self.task_, self._n_classes) >= (cpu_count() or 1):
             with single_thread_blas():
                 self.regions_ = unwrap_in_memory(self.network_, Xa)
         else:
