@@ -324,12 +324,12 @@ def test_group_rows_refuses_bad_buffers(native):
         native.group_order(leaf, rank, order[:2], run, start)
 
 
-def test_group_rows_beyond_16_bit_keys():
+@pytest.mark.parametrize("L", [65_537, 70_000])
+def test_group_rows_beyond_16_bit_keys(L):
     # more than 65,536 leaves: NumPy's path sorts the keys as they are, not as uint16
     rng = np.random.default_rng(9)
-    L = 70_000
-    leaf = rng.integers(0, L, 5_000)
     rank = rng.permutation(L)
+    leaf = np.concatenate([rng.integers(0, L, 5_000), np.flatnonzero(rank >= 65_536)])
     want = np.argsort(rank[leaf], kind="stable")
     for order, run, start in (_glm.group_rows(leaf, rank), _glm._group_rows_numpy(leaf, rank)):
         np.testing.assert_array_equal(order, want)
