@@ -230,3 +230,58 @@ def test_certificate_refuses_non_finite_outputs():
     out = np.array([[2.0], [np.inf], [2.0]])
     with pytest.raises(NonFiniteError, match="row 1"):
         certificate(X, out, np.zeros(3, dtype=np.int64), coef, np.zeros((1, 1)), 2)
+
+
+# ---------------------------------------------------------------------- threaded forward
+def _forward_by_hand(net: ReluNetwork, X: np.ndarray):
+    """The oracle: the forward pass layer by layer in plain NumPy, all rows at once."""
+    a, pats = X, []
+    for W, b in zip(net.weights[:-1], net.biases[:-1], strict=True):
+        z = a @ W.T + b
+        pats.append(z > 0)
+        a = np.maximum(z, 0.0)
+    return np.packbits(np.concatenate(pats, axis=1), axis=1), a @ net.weights[-1].T + net.biases[-1]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 9000), threads=st.integers(2, 5),
+       chunk=st.sampled_from([None, 1, 7, 1000]))
+def test_threaded_forward_equals_one_thread_bit_for_bit(seed, n, threads, chunk):
+    from glassnet._engine import packed_forward
+
+    rng = np.random.default_rng(seed)
+    net = random_network(rng, 3, (9, 7), 2)
+    X = rng.normal(size=(n, 3))
+    one = packed_forward(net, X, chunk)
+    many = packed_forward(net, X, chunk, threads=threads)
+    for a, b in zip(one, many, strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    packed, out = _forward_by_hand(net, X)
+    np.testing.assert_array_equal(one[0], packed)
+    np.testing.assert_allclose(one[1], out, rtol=1e-12, atol=1e-12)
+
+
+def test_threaded_forward_reports_the_first_non_finite_row():
+    from glassnet._engine import NonFiniteError, packed_forward
+
+    rng = np.random.default_rng(0)
+    net = random_network(rng, 2, (5,), 1)
+    X = rng.normal(size=(9000, 2))
+    X[[4100, 8500], 0] = np.nan  # non-finite in two different threads' runs of steps
+    for threads in (1, 2, 3):
+        with pytest.raises(NonFiniteError, match="row 4100"):
+            packed_forward(net, X, None, threads=threads)
+
+
+def test_unwrap_with_threads_equals_unwrap():
+    from glassnet.regions import unwrap_in_memory
+
+    rng = np.random.default_rng(1)
+    net = random_network(rng, 2, (16, 16), 1)
+    X = rng.normal(size=(20_000, 2))
+    a, b = unwrap_in_memory(net, X), unwrap_in_memory(net, X, _threads=2)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    np.testing.assert_array_equal(a.coef, b.coef)
+    np.testing.assert_array_equal(a.counts, b.counts)
+    assert a.max_abs_error == b.max_abs_error

@@ -84,6 +84,7 @@ def test_unwrap_has_one_blas_thread_where_the_folds_take_every_core(
 
     def spy_unwrap(*args, **kw):
         seen["unwrap"] = blas_threads()
+        seen["threads"] = kw.get("_threads", 1)
         return real_unwrap(*args, **kw)
 
     monkeypatch.setattr(merge_module, "unwrap_in_memory", spy_unwrap)
@@ -94,6 +95,8 @@ def test_unwrap_has_one_blas_thread_where_the_folds_take_every_core(
         RegionMerger(net, random_state=0, cv=cv).fit(X, y)
         assert blas_threads() == {2}
     assert seen["unwrap"] == want
+    # one BLAS thread: the forward pass's steps in a thread per core instead
+    assert seen["threads"] == (cores if want == {1} else 1)
     seen.clear()
     with threadpool_limits(limits=2, user_api="blas"):  # n_jobs=1: one fold thread
         RegionMerger(net, random_state=0, cv=5, n_jobs=1).fit(X, y)

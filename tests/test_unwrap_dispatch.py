@@ -275,3 +275,14 @@ def test_the_public_name_is_the_dispatcher_and_dask_loads_only_for_dask():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120)
     assert out.stdout.strip() == "[]"
+
+
+def test_internal_options_of_a_back_end_are_not_passed_through():
+    # unwrap_in_memory's _threads is for the merger only: unwrap refuses it by name
+    import numpy as np
+
+    from glassnet import ReluNetwork, unwrap
+
+    net = ReluNetwork([np.eye(2), np.ones((1, 2))], [np.zeros(2), np.zeros(1)])
+    with pytest.raises(TypeError, match="'_threads'.*no extra keywords"):
+        unwrap(net, np.zeros((3, 2)), _threads=2)

@@ -204,7 +204,8 @@ def _step_rows(net: ReluNetwork) -> int:
 
 
 def packed_forward(
-    net: ReluNetwork, X: np.ndarray, chunk_size: int | None, *, row_label: RowLabel | None = None
+    net: ReluNetwork, X: np.ndarray, chunk_size: int | None, *, row_label: RowLabel | None = None,
+    threads: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Chunked forward pass returning packed patterns ``(n, B)`` and raw outputs ``(n, k)``.
 
@@ -214,13 +215,41 @@ def packed_forward(
     and ReLU is ``np.maximum`` against zeros (NaN propagates): NumPy has no SIMD loop for a
     broadcast row or a scalar operand (4-8x slower). ``row_label`` names row ``i`` of ``X``
     in errors (default ``"row i"``; streams name the row of the whole file or stream).
+
+    ``threads > 1`` runs the steps in that many threads, each on a run of whole steps (the
+    same steps, so the same numbers bit for bit; NumPy releases the GIL in the products):
+    for a caller that limits BLAS to one thread, whose idle threads would otherwise spin on
+    the cores it is about to use (see ``RegionMerger.fit``). The first non-finite output in
+    row order is the one reported, as without threads.
     """
     label = row_label or row_label_of()
     n = X.shape[0]
     step = max(1, min(check_chunk_size(chunk_size, net.default_chunk_size()), _step_rows(net), n))
-    H = net.n_hidden
-    packed = np.empty((n, -(-H // 8)), dtype=np.uint8)
+    packed = np.empty((n, -(-net.n_hidden // 8)), dtype=np.uint8)
     out = np.empty((n, net.n_outputs))
+    n_steps = -(-n // step)
+    if threads > 1 and n_steps > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        per = -(-n_steps // min(threads, n_steps))
+        runs = [(a * step, min(n, (a + per) * step)) for a in range(0, n_steps, per)]
+        with ThreadPoolExecutor(max_workers=len(runs)) as pool:
+            bad = list(pool.map(lambda r: _forward_steps(net, X, step, r, packed, out), runs))
+        bad = [b for b in bad if b is not None]
+    else:
+        bad = [b for b in [_forward_steps(net, X, step, (0, n), packed, out)] if b is not None]
+    if bad:
+        s, e = min(bad)
+        raise_non_finite(net, X[s:e], out[s:e], s, row_label=label)
+    return packed, out
+
+
+def _forward_steps(net: ReluNetwork, X: np.ndarray, step: int, rows: tuple[int, int],
+                   packed: np.ndarray, out: np.ndarray) -> tuple[int, int] | None:
+    """:func:`packed_forward`'s steps over ``rows`` (a half-open range starting at a step
+    boundary), written into ``packed`` and ``out``; returns the first step whose output is
+    not finite (``(start, end)``, the rows after it left unwritten), else None."""
+    H = net.n_hidden
     pat = np.empty((step, H), dtype=bool)
     bias = [np.ascontiguousarray(np.broadcast_to(b, (step, b.shape[0]))) for b in net._b]
     width = max(net.hidden_sizes, default=1)
@@ -229,8 +258,9 @@ def packed_forward(
     # set MALLOC_TRIM_THRESHOLD_, which makes every large temporary a fresh mmap whose pages
     # are faulted in again: 2-3x slower)
     bufs = (np.empty(step * width), np.empty(step * width))
-    for s in range(0, n, step):
-        e = min(s + step, n)
+    lo, hi = rows
+    for s in range(lo, hi, step):
+        e = min(s + step, hi)
         m = e - s
         a = X[s:e]
         off = 0
@@ -248,9 +278,9 @@ def packed_forward(
             np.matmul(a, net._Wt[-1], out=o)
             o += bias[-1][:m]
         if not np.isfinite(o).all():
-            raise_non_finite(net, X[s:e], o, s, row_label=label)
+            return s, e
         packed[s:e] = np.packbits(pat[:m], axis=1)
-    return packed, out
+    return None
 
 
 class NonFiniteError(ValueError):

@@ -423,6 +423,7 @@ def unwrap_in_memory(
     *,
     chunk_size: int | None = None,
     screen: bool = False,
+    _threads: int = 1,
 ) -> Regions:
     """The in-memory back-end of :func:`glassnet.unwrap`: rows held in one array or DataFrame.
 
@@ -453,6 +454,11 @@ def unwrap_in_memory(
         outputs behind ``pred_sum`` then come from the exact LLMs, and
         ``max_abs_error`` is certified on the rows that were run in float64 (the
         recomputed rows and every region's representative) instead of all rows.
+    _threads : int, default 1
+        Internal (not passed through :func:`glassnet.unwrap`): threads for the float64
+        forward pass (not with ``screen``), each on whole steps of rows, the same result bit
+        for bit; for callers that hold BLAS to one thread (the merger, whose folds then take
+        every core).
 
     Returns
     -------
@@ -491,7 +497,7 @@ def unwrap_in_memory(
     if screen:
         packed, cert_rows, cert_out = screened_packed_forward(net, X, chunk_size)
     else:
-        packed, out = packed_forward(net, X, chunk_size)
+        packed, out = packed_forward(net, X, chunk_size, threads=_threads)
     codes, first = factorize_patterns(packed)
     R = first.shape[0]
     counts = np.bincount(codes, minlength=R)

@@ -112,10 +112,11 @@ def _backend_function(backend: str) -> Callable[..., Regions]:
 
 
 def _extra_keywords(function: Callable[..., Regions]) -> list[str]:
-    """The keyword-only options of a back-end that :func:`unwrap` passes through."""
+    """The keyword-only options of a back-end that :func:`unwrap` passes through (not its
+    internal ones, named with a leading underscore)."""
     params = inspect.signature(function).parameters.values()
-    return [p.name for p in params
-            if p.kind is p.KEYWORD_ONLY and p.name not in ("chunk_size", "screen")]
+    return [p.name for p in params if p.kind is p.KEYWORD_ONLY
+            and p.name not in ("chunk_size", "screen") and not p.name.startswith("_")]
 
 
 def unwrap(

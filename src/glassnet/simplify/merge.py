@@ -380,12 +380,15 @@ class RegionMerger(_PiecewiseGLM):
         # CoCircles rows: 0.033 s against 0.045 s with one thread). But OpenBLAS's threads
         # keep spinning for about 0.1 s after their last product, on the cores the folds
         # then need: where the folds take every core, the unwrap has one BLAS thread (the
-        # whole fit 2-core: 0.149 s against 0.157 s, and 0.20 against 0.29 CPU seconds).
+        # whole fit 2-core: 0.149 s against 0.157 s, and 0.20 against 0.29 CPU seconds)
+        # and runs its forward pass's steps in threads of its own, which end with it.
+        cores = cpu_count() or 1
         if SPIN_GUARD and self.n_regions == "cv" and _merge_cv.fold_threads(
                 self.n_jobs, self._splitter(yv).get_n_splits(Xa, yv), self._refit_estimator(),
-                self.task_, self._n_classes) >= (cpu_count() or 1):
+                self.task_, self._n_classes) >= cores:
+            # the forward pass's steps in threads instead (the same result bit for bit)
             with single_thread_blas():
-                self.regions_ = unwrap_in_memory(self.network_, Xa)
+                self.regions_ = unwrap_in_memory(self.network_, Xa, _threads=cores)
         else:
             self.regions_ = unwrap_in_memory(self.network_, Xa)
         # many small GLM fits: multi-threaded BLAS only adds overhead (10x on busy machines)
