@@ -50,6 +50,7 @@ LAYERS: dict[str, int] = {
     "glassnet.network": 1,
     # 2: engine, importers (the one coercion), estimators and their private helpers
     "glassnet._engine": 2,
+    "glassnet._screen": 2,
     "glassnet.io": 2,
     "glassnet.estimators": 2,
     "glassnet._training": 2,

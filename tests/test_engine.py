@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from glassnet import ReluNetwork, unwrap
-from glassnet._engine import screened_packed_forward
+from glassnet._screen import screened_packed_forward
 
 
 def _check_same_as_float64(net, X):

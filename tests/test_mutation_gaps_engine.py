@@ -133,7 +133,7 @@ def test_screening_bound_constants_follow_the_documented_derivation():
     # a fan-in of 1000 makes gamma_m(v) ~ 1e-13, far above float64 rounding of the constants.
     from fractions import Fraction as F
 
-    from glassnet._engine import _Layer
+    from glassnet._screen import _Layer
 
     rng = np.random.default_rng(7)
     n, h = 1000, 3

@@ -68,7 +68,8 @@ LAST_OUTPUT = [""]  # output of the latest pytest run, shown when the unmutated 
 # (see GAP_KEYS) are added automatically.
 MODULES: dict[str, tuple[list[str], list[str]]] = {
     "network": (["src/glassnet/network.py"], ["tests/test_network.py"]),
-    "engine": (["src/glassnet/_engine.py"], ["tests/test_engine.py", "tests/test_regions.py"]),
+    "engine": (["src/glassnet/_engine.py", "src/glassnet/_screen.py"],
+               ["tests/test_engine.py", "tests/test_regions.py"]),
     "regions": (["src/glassnet/regions.py"], ["tests/test_regions.py", "tests/test_streaming.py"]),
     "geometry": (["src/glassnet/geometry.py"], ["tests/test_geometry.py"]),
     "partition": (  # a module, or a package since the architecture refactor

@@ -34,8 +34,8 @@ from glassnet._engine import (  # re-exported: these names import from glassnet.
     pattern_words,
     raise_non_finite,
     region_order,
-    screened_packed_forward,
 )
+from glassnet._screen import screened_packed_forward
 from glassnet._validation import check_y, feature_names_of
 from glassnet.io import as_network, input_encoder
 from glassnet.network import ReluNetwork
