@@ -257,3 +257,51 @@ def test_errors_name_the_row_of_the_whole_array(client, setup):
     row = bad - ddf.divisions[start] + 1
     with pytest.raises(ValueError, match=rf"'c' .*data row {row} of partition {start}"):
         glassnet.dask.unwrap(net, ddf)
+
+
+def test_block_tasks_run_where_their_blocks_live(client, setup):
+    """Persisted blocks: each block's statistics task is restricted (loosely) to the worker
+    holding the block and runs there; checked on the scheduler's own task states."""
+    from dask.distributed import wait
+    from distributed.diagnostics.plugin import SchedulerPlugin
+
+    net, X, y, ref = setup
+    Xd = da.from_array(X, chunks=(500, 4)).persist()
+    wait(Xd)
+    holders = {k: set(v) for k, v in client.who_has(Xd).items()}
+    assert len(holders) == 8 and set().union(*holders.values()) == set(
+        client.scheduler_info()["workers"])
+    scheduler = client.cluster.scheduler
+    seen = {}
+
+    class Record(SchedulerPlugin):
+        def transition(self, key, start, finish, *args, **kwargs):
+            ts = scheduler.tasks.get(key)
+            if finish == "processing" and ts is not None and "_block_stats" in str(key):
+                deps = [d.key for d in ts.dependencies if d.key in holders]
+                seen[key] = (deps, set(ts.worker_restrictions or ()), ts.loose_restrictions,
+                             ts.processing_on.address)
+
+    plugin = Record()
+    scheduler.add_plugin(plugin, name="record-block-placement")
+    try:
+        regions = glassnet.dask.unwrap(net, Xd)
+    finally:
+        scheduler.remove_plugin(name="record-block-placement")
+    assert_same_regions(regions, unwrap(net, X))
+    assert len(seen) == 8
+    for deps, restricted, loose, worker in seen.values():
+        (block,) = deps
+        assert restricted == holders[block] and loose
+        assert worker in holders[block]
+
+
+def test_lazy_blocks_are_not_restricted(client, setup):
+    """Blocks not yet computed live nowhere: their tasks carry no worker restriction."""
+    from glassnet.dask import _block_holders
+
+    net, X, y, ref = setup
+    Xd = da.from_array(X, chunks=(1000, 4)) + 0.0
+    assert _block_holders(Xd, list(Xd.to_delayed()[:, 0])) == [()] * 4
+    assert_same_regions(glassnet.dask.unwrap(net, Xd), unwrap(net, X))
+
