@@ -305,3 +305,20 @@ def test_lazy_blocks_are_not_restricted(client, setup):
     assert _block_holders(Xd, list(Xd.to_delayed()[:, 0])) == [()] * 4
     assert_same_regions(glassnet.dask.unwrap(net, Xd), unwrap(net, X))
 
+
+
+def test_persisted_frame_partitions_are_placed_where_they_live(client, setup):
+    """A persisted DataFrame's partitions (aliases of its futures under other keys) are
+    found on the workers that hold them."""
+    from dask.distributed import wait
+
+    from glassnet.dask import _block_holders
+
+    net, X, y, ref = setup
+    frame = pd.DataFrame(X, columns=list("abcd")).assign(t=y)
+    ddf = dd.from_pandas(frame, npartitions=4).persist()
+    wait(ddf)
+    held = {k[1]: tuple(v) for k, v in client.who_has(ddf).items()}
+    assert len(held) == 4
+    assert _block_holders(ddf, list(ddf.to_delayed())) == [held[i] for i in range(4)]
+    assert_same_regions(glassnet.dask.unwrap(net, ddf, "t"), unwrap(net, frame[list("abcd")], y))

@@ -9,8 +9,8 @@ pattern** (split points from a sample of every block), each partition is merged 
 (associative merge) and put in region order on the workers, and the client only places the
 sorted partitions into the result, one at a time. So the merging, the sorting and the LLMs
 run in parallel, and the client holds the result plus one partition. Blocks of a persisted
-Dask array are read where they live (each block's task is loosely restricted to the workers
-holding the block). The result is the same
+Dask array or DataFrame are read where they live (each block's task is loosely restricted
+to the workers holding the block). The result is the same
 :class:`~glassnet.Regions` as :func:`glassnet.unwrap` on the same rows; ``labels`` is a lazy
 dask array.
 
@@ -244,9 +244,8 @@ def _regions_of(net: ReluNetwork, final: PatternStats, names: Any) -> Regions:
 
 
 def _block_holders(X: Any, x_blocks: list) -> list[tuple[str, ...]]:
-    """The workers that already hold each block of a Dask array ``X`` (data persisted on a
-    distributed cluster); empty tuples without a distributed client or for blocks not in
-    memory."""
+    """The workers that already hold each block of ``X`` (data persisted on a distributed
+    cluster); empty tuples without a distributed client or for blocks not in memory."""
     none: list[tuple[str, ...]] = [()] * len(x_blocks)
     try:
         from distributed import default_client, futures_of
@@ -256,10 +255,24 @@ def _block_holders(X: Any, x_blocks: list) -> list[tuple[str, ...]]:
         return none
     if not futures_of(X):  # not persisted: the blocks are computed where the tasks run
         return none
-    # a persisted array's blocks keep the keys of its futures; a persisted DataFrame's
-    # partitions are aliases under other keys, found nowhere here: left to Dask's placement
     who = client.who_has(X)
-    return [tuple(who.get(getattr(b, "key", None), ())) for b in x_blocks]
+    return [tuple(who.get(_held_key(b, who), ())) for b in x_blocks]
+
+
+def _held_key(block: Any, who: dict) -> Any:
+    """The key of the persisted piece a block reads: its own (a Dask array's blocks), or
+    that of the one piece its task refers to (a DataFrame's partitions are aliases of its
+    futures under other keys); None for a block computed from several pieces."""
+    from dask.core import get_dependencies
+
+    key = getattr(block, "key", None)
+    if key in who:
+        return key
+    graph = block.__dask_graph__()
+    if key not in graph:
+        return None
+    deps = get_dependencies(graph, key)
+    return next(iter(deps)) if len(deps) == 1 else None
 
 
 def _on_workers(dask: Any, workers: tuple[str, ...]):
