@@ -306,7 +306,6 @@ def test_lazy_blocks_are_not_restricted(client, setup):
     assert_same_regions(glassnet.dask.unwrap(net, Xd), unwrap(net, X))
 
 
-
 def test_persisted_frame_partitions_are_placed_where_they_live(client, setup):
     """A persisted DataFrame's partitions (aliases of its futures under other keys) are
     found on the workers that hold them."""

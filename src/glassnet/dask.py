@@ -247,12 +247,11 @@ def _block_holders(X: Any, x_blocks: list) -> list[tuple[str, ...]]:
     """The workers that already hold each block of ``X`` (data persisted on a distributed
     cluster); empty tuples without a distributed client or for blocks not in memory."""
     none: list[tuple[str, ...]] = [()] * len(x_blocks)
-    try:
-        from distributed import default_client, futures_of
-
-        client = default_client()
-    except (ImportError, ValueError):  # no distributed client: the local scheduler
+    client = _distributed_client()
+    if client is None:
         return none
+    from distributed import futures_of
+
     if not futures_of(X):  # not persisted: the blocks are computed where the tasks run
         return none
     who = client.who_has(X)
@@ -297,14 +296,22 @@ def _check_partitions(partitions: Any, n_blocks: int) -> int:
 
 def _default_partitions() -> int:
     """Twice the threads of the active distributed cluster (at least 8, at most 64)."""
-    threads = 0
+    client = _distributed_client()
+    try:
+        threads = sum(client.nthreads().values())
+    except Exception:  # no client (None), or one that cannot answer: the local scheduler
+        threads = os.cpu_count() or 1
+    return int(min(64, max(8, 2 * threads)))
+
+
+def _distributed_client() -> Any:
+    """The active ``dask.distributed`` client, or None (the local scheduler)."""
     try:
         from distributed import default_client
 
-        threads = sum(default_client().nthreads().values())
-    except Exception:  # no distributed client: the local scheduler
-        threads = os.cpu_count() or 1
-    return int(min(64, max(8, 2 * threads)))
+        return default_client()
+    except (ImportError, ValueError):
+        return None
 
 
 def _auto_partitions(n_patterns: int, most: int) -> int:
